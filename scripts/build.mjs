@@ -1,0 +1,31 @@
+// Bundles the client, the server, the command line and every test file with esbuild.
+// Output: client/out/extension.js, server/out/{server,cli}.js, out/test/**.test.js.
+import { build } from 'esbuild';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+
+function findTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (name === 'fixtures' || name === 'out' || name === 'e2e') continue;
+    if (statSync(p).isDirectory()) out.push(...findTests(p));
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+await Promise.all([
+  build({ ...common, entryPoints: [join(root, 'client/src/extension.ts')], outfile: join(root, 'client/out/extension.js'), external: ['vscode'] }),
+  build({ ...common, entryPoints: [join(root, 'server/src/server.ts')], outfile: join(root, 'server/out/server.js') }),
+  build({ ...common, entryPoints: [join(root, 'server/src/cli.ts')], outfile: join(root, 'server/out/cli.js'), banner: { js: '#!/usr/bin/env node' } }),
+  build({
+    ...common,
+    entryPoints: findTests(join(root, 'test')).map((p) => ({ in: p, out: relative(root, p).replace(/\.ts$/, '') })),
+    outdir: join(root, 'out'),
+    external: ['vscode'],
+  }),
+]);
