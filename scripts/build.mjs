@@ -1,5 +1,5 @@
 // Bundles the client, the server, the command line and every test file with esbuild.
-// Output: client/out/extension.js, server/out/{server,cli}.js, out/test/**.test.js.
+// Output: client/out/extension.js, server/out/{server,cli}.js, out/test/**.test.js, out/bench/**.bench.js.
 import { build } from 'esbuild';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -7,13 +7,13 @@ import { join, relative } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
 
-function findTests(dir) {
+function findFiles(dir, suffix) {
   const out = [];
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (name === 'fixtures' || name === 'out' || name === 'e2e') continue;
-    if (statSync(p).isDirectory()) out.push(...findTests(p));
-    else if (name.endsWith('.test.ts')) out.push(p);
+    if (statSync(p).isDirectory()) out.push(...findFiles(p, suffix));
+    else if (name.endsWith(suffix)) out.push(p);
   }
   return out;
 }
@@ -24,7 +24,7 @@ await Promise.all([
   build({ ...common, entryPoints: [join(root, 'server/src/cli.ts')], outfile: join(root, 'server/out/cli.js'), banner: { js: '#!/usr/bin/env node' } }),
   build({
     ...common,
-    entryPoints: findTests(join(root, 'test')).map((p) => ({ in: p, out: relative(root, p).replace(/\.ts$/, '') })),
+    entryPoints: [...findFiles(join(root, 'test'), '.test.ts'), ...findFiles(join(root, 'bench'), '.bench.ts')].map((p) => ({ in: p, out: relative(root, p).replace(/\.ts$/, '') })),
     outdir: join(root, 'out'),
     external: ['vscode'],
   }),
