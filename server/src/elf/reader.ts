@@ -1,0 +1,212 @@
+// Reads what `llvm-readelf -S` needs and nothing more: the ELF header, the section header table and
+// the section name table. Also recognises LLVM bitcode (LTO builds), archives and empty files.
+import { ByteSource, openFileSource } from './source';
+import { ElfFile, ElfSection, ObjectKind, ObjectReadError, SHN_XINDEX, SHT_NOBITS } from './types';
+import { fileTypeName, flagLetters, machineName, sectionTypeName } from './names';
+
+export { ObjectReadError } from './types';
+export type { ElfFile, ElfSection, ObjectKind } from './types';
+
+/** Upper bound on sections we materialise (16M): a lying count fails instead of exhausting memory. */
+export const MAX_SECTIONS = 1 << 24;
+const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
+
+/** Endian/class-aware field access on a buffer. */
+export class Fields {
+  constructor(readonly buf: Buffer, readonly little: boolean) {}
+  u8(o: number): number {
+    return this.buf[o];
+  }
+  u16(o: number): number {
+    return this.little ? this.buf.readUInt16LE(o) : this.buf.readUInt16BE(o);
+  }
+  u32(o: number): number {
+    return this.little ? this.buf.readUInt32LE(o) : this.buf.readUInt32BE(o);
+  }
+  u64(o: number): bigint {
+    return this.little ? this.buf.readBigUInt64LE(o) : this.buf.readBigUInt64BE(o);
+  }
+  /** A word of the file's class: 4 bytes for ELF32, 8 for ELF64. */
+  word(o: number, is64: boolean): bigint {
+    return is64 ? this.u64(o) : BigInt(this.u32(o));
+  }
+}
+
+/** A bigint file offset as a number, or ObjectReadError when it cannot be one. */
+export function toOffset(v: bigint, what: string): number {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ObjectReadError('malformed', `${what}: offset ${hex(v)} is out of range`);
+  return Number(v);
+}
+
+function decodeShdr(f: Fields, o: number, is64: boolean): Omit<ElfSection, 'index' | 'name' | 'typeName' | 'flagLetters'> & { nameOff: number } {
+  if (is64) {
+    return {
+      nameOff: f.u32(o), type: f.u32(o + 4), flags: f.u64(o + 8), addr: f.u64(o + 16), offset: f.u64(o + 24), size: f.u64(o + 32),
+      link: f.u32(o + 40), info: f.u32(o + 44), addralign: f.u64(o + 48), entsize: f.u64(o + 56),
+    };
+  }
+  return {
+    nameOff: f.u32(o), type: f.u32(o + 4), flags: BigInt(f.u32(o + 8)), addr: BigInt(f.u32(o + 12)), offset: BigInt(f.u32(o + 16)),
+    size: BigInt(f.u32(o + 20)), link: f.u32(o + 24), info: f.u32(o + 28), addralign: BigInt(f.u32(o + 32)), entsize: BigInt(f.u32(o + 36)),
+  };
+}
+
+function cString(buf: Buffer, off: number): string {
+  const end = buf.indexOf(0, off);
+  return buf.toString('utf8', off, end < 0 ? buf.length : end);
+}
+
+async function readElf(src: ByteSource, ident: Buffer): Promise<ElfFile> {
+  const cls = ident[4];
+  const data = ident[5];
+  if (cls !== 1 && cls !== 2) throw new ObjectReadError('malformed', `ELF header: invalid EI_CLASS ${cls} at offset 0x4`);
+  if (data !== 1 && data !== 2) throw new ObjectReadError('malformed', `ELF header: invalid EI_DATA ${data} at offset 0x5`);
+  const is64 = cls === 2;
+  const ehsize = is64 ? 64 : 52;
+  if (src.size < ehsize) throw new ObjectReadError('truncated', `ELF header: file is ${src.size} bytes, the ELF${is64 ? 64 : 32} header needs ${ehsize} at offset 0x0`);
+  const h = new Fields(await src.read(0, ehsize), data === 1);
+  const type = h.u16(16);
+  const machine = h.u16(18);
+  const shoffBig = h.word(is64 ? 40 : 32, is64);
+  const shentsize = h.u16(is64 ? 58 : 46);
+  let shnum = h.u16(is64 ? 60 : 48);
+  let shstrndx = h.u16(is64 ? 62 : 50);
+  const osabi = ident[7];
+  const elf: ElfFile = {
+    class: is64 ? 64 : 32, endian: data === 1 ? 'little' : 'big', type, typeName: fileTypeName(type), machine, machineName: machineName(machine),
+    osabi, shstrndx: 0, sections: [], shoff: shoffBig,
+  };
+  if (shoffBig === 0n) {
+    // No section header table at all (llvm-readelf: "There are no sections in this file.").
+    return elf;
+  }
+  const shdrSize = is64 ? 64 : 40;
+  if (shentsize !== shdrSize) throw new ObjectReadError('malformed', `ELF header: e_shentsize is ${shentsize}, expected ${shdrSize} (at offset ${hex(is64 ? 58 : 46)})`);
+  const shoff = toOffset(shoffBig, 'ELF header e_shoff');
+  if (shoff + shdrSize > src.size) throw new ObjectReadError('truncated', `section header table: e_shoff ${hex(shoff)} is past the end of the file (size ${hex(src.size)})`);
+  const first = new Fields(await src.read(shoff, shdrSize), data === 1);
+  const s0 = decodeShdr(first, 0, is64);
+  if (shnum === 0) {
+    // Extended numbering: the real count lives in section 0's sh_size.
+    if (s0.size > BigInt(Number.MAX_SAFE_INTEGER)) throw new ObjectReadError('malformed', `section header 0 at ${hex(shoff)}: sh_size (extended section count) ${hex(s0.size)} is out of range`);
+    shnum = Number(s0.size);
+    if (shnum === 0) return elf;
+  }
+  if (shstrndx === SHN_XINDEX) shstrndx = s0.link;
+  const maxByFile = Math.floor((src.size - shoff) / shdrSize);
+  if (shnum > maxByFile) {
+    throw new ObjectReadError('truncated', `section header table at ${hex(shoff)}: ${shnum} entries of ${shdrSize} bytes go past the end of the file (size ${hex(src.size)})`);
+  }
+  if (shnum > MAX_SECTIONS) throw new ObjectReadError('malformed', `section header table at ${hex(shoff)}: ${shnum} sections is more than the supported ${MAX_SECTIONS}`);
+  if (shstrndx !== 0 && shstrndx >= shnum) {
+    throw new ObjectReadError('malformed', `ELF header: section name table index ${shstrndx} does not exist (${shnum} sections)`);
+  }
+  const raw: ReturnType<typeof decodeShdr>[] = [s0];
+  const CHUNK = 65536;
+  for (let i = 1; i < shnum; i += CHUNK) {
+    const n = Math.min(CHUNK, shnum - i);
+    const f = new Fields(await src.read(shoff + i * shdrSize, n * shdrSize), data === 1);
+    for (let j = 0; j < n; j++) raw.push(decodeShdr(f, j * shdrSize, is64));
+  }
+  let names: Buffer | undefined;
+  if (shstrndx !== 0) {
+    const st = raw[shstrndx];
+    if (st.type === SHT_NOBITS) throw new ObjectReadError('malformed', `section name table [${shstrndx}] is SHT_NOBITS`);
+    const off = toOffset(st.offset, `section name table [${shstrndx}] sh_offset`);
+    const size = toOffset(st.size, `section name table [${shstrndx}] sh_size`);
+    if (off + size > src.size) {
+      throw new ObjectReadError('truncated', `section name table [${shstrndx}] at offset ${hex(off)} size ${hex(size)} goes past the end of the file (size ${hex(src.size)})`);
+    }
+    names = await src.read(off, size);
+  }
+  elf.shstrndx = shstrndx;
+  elf.sections = raw.map((r, index) => {
+    let name = '';
+    if (names && names.length > 0) {
+      if (r.nameOff >= names.length) {
+        throw new ObjectReadError('malformed', `section header ${index} at ${hex(shoff + index * shdrSize)}: sh_name ${hex(r.nameOff)} is past the end of the section name table (size ${hex(names.length)})`);
+      }
+      name = cString(names, r.nameOff);
+    }
+    return {
+      index, name, type: r.type, typeName: sectionTypeName(machine, r.type), flags: r.flags, flagLetters: flagLetters(osabi, machine, r.flags),
+      addr: r.addr, offset: r.offset, size: r.size, link: r.link, info: r.info, addralign: r.addralign, entsize: r.entsize,
+    };
+  });
+  return elf;
+}
+
+function parseDecimal(s: string): number {
+  const t = s.trim();
+  return /^\d+$/.test(t) ? Number(t) : NaN;
+}
+
+async function readArchive(src: ByteSource, thin: boolean): Promise<ObjectKind> {
+  const members: { name: string; size: number }[] = [];
+  let longNames: Buffer | undefined;
+  let off = 8;
+  while (off < src.size) {
+    if (off + 60 > src.size) throw new ObjectReadError('truncated', `archive member header at ${hex(off)}: needs 60 bytes, file size ${hex(src.size)}`);
+    const hdr = await src.read(off, 60);
+    if (hdr[58] !== 0x60 || hdr[59] !== 0x0a) throw new ObjectReadError('malformed', `archive member header at ${hex(off)}: bad terminator (expected "\`\\n")`);
+    const rawName = hdr.toString('latin1', 0, 16);
+    const size = parseDecimal(hdr.toString('latin1', 48, 58));
+    if (!Number.isSafeInteger(size)) throw new ObjectReadError('malformed', `archive member header at ${hex(off)}: bad size field "${hdr.toString('latin1', 48, 58).trim()}"`);
+    const dataOff = off + 60;
+    const special = rawName.startsWith('/ ') || rawName.startsWith('/SYM64/') || rawName.startsWith('// ');
+    // In a thin archive, only the symbol table and the name table have their data inside the archive.
+    const dataInside = !thin || special;
+    if (dataInside && dataOff + size > src.size) throw new ObjectReadError('truncated', `archive member at ${hex(off)}: size ${size} goes past the end of the file (size ${hex(src.size)})`);
+    if (rawName.startsWith('// ')) {
+      longNames = await src.read(dataOff, size);
+    } else if (!special) {
+      let name: string;
+      if (rawName.startsWith('/') && /^\/\d+/.test(rawName)) {
+        const idx = parseDecimal(rawName.slice(1));
+        if (!longNames || !Number.isSafeInteger(idx) || idx >= longNames.length) throw new ObjectReadError('malformed', `archive member header at ${hex(off)}: long name offset ${rawName.trim()} is outside the name table`);
+        let end = longNames.indexOf('/\n', idx, 'latin1');
+        if (end < 0) end = longNames.indexOf('\n', idx);
+        name = longNames.toString('utf8', idx, end < 0 ? longNames.length : end);
+      } else if (rawName.startsWith('#1/')) {
+        const len = parseDecimal(rawName.slice(3));
+        if (!Number.isSafeInteger(len) || len > size) throw new ObjectReadError('malformed', `archive member header at ${hex(off)}: bad BSD name length`);
+        name = (await src.read(dataOff, len)).toString('utf8').replace(/\0+$/, '');
+      } else {
+        name = rawName.trimEnd().replace(/\/$/, '');
+      }
+      members.push({ name, size });
+    }
+    const next = dataInside ? dataOff + size + (size & 1) : dataOff;
+    off = next;
+  }
+  return { kind: 'archive', thin, members };
+}
+
+/** Classifies an object and, for ELF, reads its header, section header table and section name table. */
+export async function readObject(src: ByteSource): Promise<ObjectKind> {
+  if (src.size === 0) return { kind: 'empty' };
+  const head = await src.read(0, Math.min(16, src.size));
+  if (head.length >= 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) {
+    if (head.length < 16) throw new ObjectReadError('truncated', `ELF header: file is ${src.size} bytes, e_ident needs 16 at offset 0x0`);
+    return { kind: 'elf', elf: await readElf(src, head) };
+  }
+  if (head.length >= 4 && head.readUInt32BE(0) === 0x4243c0de) return { kind: 'bitcode', wrapper: false };
+  if (head.length >= 4 && head.readUInt32LE(0) === 0x0b17c0de) return { kind: 'bitcode', wrapper: true };
+  if (src.size >= 8) {
+    const magic = (await src.read(0, 8)).toString('latin1');
+    if (magic === '!<arch>\n') return readArchive(src, false);
+    if (magic === '!<thin>\n') return readArchive(src, true);
+  }
+  const shown = head.subarray(0, Math.min(4, head.length)).toString('hex');
+  return { kind: 'unknown', description: `not an ELF object, LLVM bitcode or archive (first bytes 0x${shown})` };
+}
+
+export async function readObjectFile(path: string): Promise<ObjectKind & { bytesRead: number }> {
+  const src = await openFileSource(path);
+  try {
+    const obj = await readObject(src);
+    return { ...obj, bytesRead: src.bytesRead };
+  } finally {
+    await src.close();
+  }
+}

@@ -1,0 +1,91 @@
+// Byte sources for the ELF reader: a file read by ranges (never mapped or slurped), or a buffer.
+import { promises as fsp } from 'node:fs';
+import { ObjectReadError } from './types';
+
+export interface ByteSource {
+  readonly size: number;
+  /** Exactly `length` bytes at `offset`, or ObjectReadError('truncated') when the range leaves the source. */
+  read(offset: number, length: number): Promise<Buffer>;
+  /** Total bytes handed out by read() so far. */
+  readonly bytesRead: number;
+  close(): Promise<void>;
+}
+
+/** Largest single read we allow (a lying size must not become a huge allocation). */
+export const MAX_READ = 256 * 1024 * 1024;
+
+function checkRange(size: number, offset: number, length: number, what: string): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new ObjectReadError('malformed', `${what}: invalid range offset ${offset} length ${length}`);
+  }
+  if (offset + length > size) {
+    throw new ObjectReadError('truncated', `${what}: range 0x${offset.toString(16)}+0x${length.toString(16)} goes past the end of the file (size 0x${size.toString(16)})`);
+  }
+  if (length > MAX_READ) {
+    throw new ObjectReadError('malformed', `${what}: refusing a single read of ${length} bytes at offset 0x${offset.toString(16)}`);
+  }
+}
+
+class FileSource implements ByteSource {
+  bytesRead = 0;
+  constructor(private readonly fh: fsp.FileHandle, readonly size: number, private readonly path: string) {}
+  async read(offset: number, length: number): Promise<Buffer> {
+    checkRange(this.size, offset, length, this.path);
+    const buf = Buffer.alloc(length);
+    let done = 0;
+    while (done < length) {
+      let r: { bytesRead: number };
+      try {
+        r = await this.fh.read(buf, done, length - done, offset + done);
+      } catch (e) {
+        throw new ObjectReadError('io', `${this.path}: read at offset 0x${(offset + done).toString(16)} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (r.bytesRead === 0) throw new ObjectReadError('truncated', `${this.path}: file shrank while reading at offset 0x${(offset + done).toString(16)}`);
+      done += r.bytesRead;
+    }
+    this.bytesRead += length;
+    return buf;
+  }
+  async close(): Promise<void> {
+    await this.fh.close();
+  }
+}
+
+export async function openFileSource(path: string): Promise<ByteSource> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path, 'r');
+  } catch (e) {
+    throw new ObjectReadError('io', `${path}: cannot open: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new ObjectReadError('io', `${path}: not a regular file`);
+    return new FileSource(fh, st.size, path);
+  } catch (e) {
+    await fh.close();
+    if (e instanceof ObjectReadError) throw e;
+    throw new ObjectReadError('io', `${path}: cannot stat: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+export function bufferSource(buf: Uint8Array): ByteSource {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  let bytesRead = 0;
+  return {
+    size: b.length,
+    get bytesRead() {
+      return bytesRead;
+    },
+    read(offset: number, length: number): Promise<Buffer> {
+      try {
+        checkRange(b.length, offset, length, 'buffer');
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      bytesRead += length;
+      return Promise.resolve(b.subarray(offset, offset + length));
+    },
+    close: () => Promise.resolve(),
+  };
+}
