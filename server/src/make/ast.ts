@@ -57,6 +57,8 @@ export interface RuleStmt {
   targetsText: string;
   prerequisites: Expr;
   orderOnly?: Expr;
+  /** Static pattern rules `targets: target-pattern: prereq-patterns`: the target pattern (addition). */
+  targetPattern?: Expr;
   doubleColon: boolean;
   /** Inline recipe after `;` plus tab-indented lines that follow. */
   recipe: RecipeLine[];

@@ -1,0 +1,978 @@
+// GNU make parser: text -> Makefile AST with exact LSP positions (0-based line, UTF-16 column).
+//
+// The parser works a logical line at a time (backslash continuations joined as make joins them),
+// keeps a map from offsets in the joined text back to physical positions, and never recurses per
+// line: only nested `$(...)` references recurse, and that depth is capped. It never throws; anything
+// it cannot classify becomes an ErrorStmt paired with a diagnostic.
+//
+// Semantics follow GNU make 4.3/4.4 (read.c): assignments are recognised before directives (so
+// `export := x` assigns a variable named export), `#` inside `$(...)` does not start a comment, `\#`
+// escapes a comment, `#` after a rule's `;` belongs to the recipe, tab lines after a rule are recipe
+// lines even inside conditionals, blank and comment lines do not end a rule's recipe.
+
+import type {
+  AssignOp,
+  AssignmentStmt,
+  ConditionalBranch,
+  ConditionalKind,
+  ConditionalStmt,
+  ConditionTest,
+  DefineStmt,
+  Expr,
+  ExprPart,
+  Makefile,
+  Modifier,
+  ParseDiagnostic,
+  Pos,
+  RecipeLine,
+  RuleStmt,
+  Span,
+  Statement,
+} from './ast';
+
+/** make's built-in functions and their maximum argument count (0 = unlimited). */
+export const MAKE_FUNCTIONS: ReadonlyMap<string, number> = new Map<string, number>([
+  ['abspath', 1], ['addprefix', 2], ['addsuffix', 2], ['basename', 1], ['dir', 1], ['notdir', 1],
+  ['subst', 3], ['suffix', 1], ['filter', 2], ['filter-out', 2], ['findstring', 2], ['firstword', 1],
+  ['flavor', 1], ['join', 2], ['lastword', 1], ['patsubst', 3], ['realpath', 1], ['shell', 1],
+  ['sort', 1], ['strip', 1], ['wildcard', 1], ['word', 2], ['wordlist', 3], ['words', 1],
+  ['origin', 1], ['foreach', 3], ['let', 3], ['call', 0], ['info', 1], ['error', 1], ['warning', 1],
+  ['if', 3], ['or', 0], ['and', 0], ['value', 1], ['eval', 1], ['file', 2], ['guile', 1], ['intcmp', 5],
+]);
+
+const MAX_NESTING = 200;
+const MAX_DIAGNOSTICS = 5000;
+
+interface Seg {
+  off: number;
+  line: number;
+  col: number;
+}
+
+/** Maps offsets of a (possibly joined) text back to physical positions. */
+export class PosMap {
+  constructor(readonly segs: Seg[]) {}
+  pos(off: number): Pos {
+    const s = this.segs;
+    let lo = 0;
+    let hi = s.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (s[mid].off <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    const g = s[lo];
+    return { line: g.line, character: g.col + (off - g.off) };
+  }
+  span(a: number, b: number): Span {
+    return { start: this.pos(a), end: this.pos(b) };
+  }
+}
+
+function isBlank(c: string): boolean {
+  return c === ' ' || c === '\t';
+}
+function isSpace(c: string): boolean {
+  return c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v';
+}
+
+/** Index of the character closing a reference opened at `i` (t[i] is `(` or `{`), counting only that
+ *  bracket type as make does; -1 when unbalanced. */
+export function findClose(t: string, i: number, end: number): number {
+  const open = t[i];
+  const close = open === '(' ? ')' : '}';
+  let depth = 0;
+  for (let k = i; k < end; k++) {
+    const c = t[k];
+    if (c === open) depth++;
+    else if (c === close) {
+      depth--;
+      if (depth === 0) return k;
+    }
+  }
+  return -1;
+}
+
+/** Offset just past the reference starting at `$` (t[i] === '$'), or `end` when it is unterminated. */
+function skipRef(t: string, i: number, end: number): number {
+  if (i + 1 >= end) return end;
+  const c = t[i + 1];
+  if (c === '(' || c === '{') {
+    const k = findClose(t, i + 1, end);
+    return k < 0 ? end : k + 1;
+  }
+  return i + 2;
+}
+
+/** First top-level offset in [from, end) whose character is in `chars`, skipping references. */
+function scanTop(t: string, from: number, end: number, chars: string): number {
+  for (let i = from; i < end; i++) {
+    const c = t[i];
+    if (c === '$') {
+      i = skipRef(t, i, end) - 1;
+      continue;
+    }
+    if (chars.includes(c)) return i;
+  }
+  return -1;
+}
+
+class ExprBuilder {
+  constructor(
+    private readonly t: string,
+    private readonly map: PosMap,
+    private readonly skip: ReadonlySet<number> | null,
+    private readonly diags: ParseDiagnostic[],
+  ) {}
+
+  /** The text of [a, b) with escape backslashes removed. */
+  clean(a: number, b: number): string {
+    if (!this.skip || this.skip.size === 0) return this.t.slice(a, b);
+    let out = '';
+    let last = a;
+    for (const k of this.skip) {
+      if (k >= a && k < b) {
+        out += this.t.slice(last, k);
+        last = k + 1;
+      }
+    }
+    return out + this.t.slice(last, b);
+  }
+
+  private diag(message: string, a: number, b: number, severity: 'error' | 'warning' = 'error'): void {
+    if (this.diags.length < MAX_DIAGNOSTICS) this.diags.push({ severity, message, span: this.map.span(a, b) });
+  }
+
+  /** Parses [a, b) entirely as an expression. */
+  parse(a: number, b: number): Expr {
+    return this.parseUntil(a, b, null, false, 0).expr;
+  }
+
+  /**
+   * Parses from `a` until `end`, or (closeCh set) until the unmatched closing bracket, or (comma) a
+   * top-level comma. Returns the offsets of the first top-level ':' and the first '=' after it.
+   */
+  parseUntil(
+    a: number,
+    end: number,
+    closeCh: string | null,
+    comma: boolean,
+    depth: number,
+  ): { expr: Expr; next: number; stopped: boolean; colonAt: number; eqAt: number } {
+    const t = this.t;
+    const expr: Expr = [];
+    const openCh = closeCh === ')' ? '(' : closeCh === '}' ? '{' : null;
+    let textStart = a;
+    let buf = '';
+    let bufStart = -1;
+    let plain = 0;
+    let colonAt = -1;
+    let eqAt = -1;
+    const flush = (upTo: number): void => {
+      if (textStart < upTo) {
+        if (bufStart < 0) bufStart = textStart;
+        buf += this.clean(textStart, upTo);
+      }
+      if (buf !== '' && bufStart >= 0) expr.push({ kind: 'text', text: buf, span: this.map.span(bufStart, upTo) });
+      buf = '';
+      bufStart = -1;
+    };
+    let i = a;
+    while (i < end) {
+      const c = t[i];
+      if (c === '$') {
+        if (i + 1 >= end) {
+          // A lone `$` at the end expands to nothing in make.
+          flush(i);
+          i = end;
+          textStart = i;
+          continue;
+        }
+        const d = t[i + 1];
+        if (d === '$') {
+          if (textStart < i) {
+            if (bufStart < 0) bufStart = textStart;
+            buf += this.clean(textStart, i);
+          }
+          if (bufStart < 0) bufStart = i;
+          buf += '$';
+          i += 2;
+          textStart = i;
+          continue;
+        }
+        flush(i);
+        if (d === '(' || d === '{') {
+          const r = this.parseParen(i, end, depth + 1);
+          expr.push(r.part);
+          i = r.next;
+        } else {
+          const nameSpan = this.map.span(i + 1, i + 2);
+          expr.push({ kind: 'ref', name: [{ kind: 'text', text: d, span: nameSpan }], span: this.map.span(i, i + 2) });
+          i += 2;
+        }
+        textStart = i;
+        continue;
+      }
+      if (closeCh !== null) {
+        if (c === openCh) plain++;
+        else if (c === closeCh) {
+          if (plain === 0) {
+            flush(i);
+            return { expr, next: i, stopped: true, colonAt, eqAt };
+          }
+          plain--;
+        } else if (comma && c === ',' && plain === 0) {
+          flush(i);
+          return { expr, next: i, stopped: true, colonAt, eqAt };
+        } else if (plain === 0) {
+          if (c === ':' && colonAt < 0) colonAt = i;
+          else if (c === '=' && colonAt >= 0 && eqAt < 0) eqAt = i;
+        }
+      }
+      i++;
+    }
+    flush(end);
+    return { expr, next: end, stopped: false, colonAt, eqAt };
+  }
+
+  private parseParen(i: number, end: number, depth: number): { part: ExprPart; next: number } {
+    const t = this.t;
+    const open = t[i + 1];
+    const close = open === '(' ? ')' : '}';
+    const c0 = i + 2;
+    if (depth > MAX_NESTING) {
+      this.diag(`References nested deeper than ${MAX_NESTING} levels; the rest of the line is kept as text`, i, end);
+      return { part: { kind: 'text', text: this.clean(i, end), span: this.map.span(i, end) }, next: end };
+    }
+    // Function call?
+    let k = c0;
+    while (k < end && /[a-z-]/.test(t[k])) k++;
+    const fname = t.slice(c0, k);
+    const maxArgs = MAKE_FUNCTIONS.get(fname);
+    if (maxArgs !== undefined && k < end && isSpace(t[k])) {
+      let p = k;
+      while (p < end && isSpace(t[p])) p++;
+      const args: Expr[] = [];
+      for (;;) {
+        const last = maxArgs !== 0 && args.length === maxArgs - 1;
+        const r = this.parseUntil(p, end, close, !last, depth);
+        args.push(r.expr);
+        if (!r.stopped) {
+          this.diag(`Unterminated call to function '${fname}': missing '${close}'`, i, end);
+          return { part: { kind: 'call', fn: fname, args, span: this.map.span(i, end) }, next: end };
+        }
+        if (t[r.next] === ',') {
+          p = r.next + 1;
+          continue;
+        }
+        return { part: { kind: 'call', fn: fname, args, span: this.map.span(i, r.next + 1) }, next: r.next + 1 };
+      }
+    }
+    const r = this.parseUntil(c0, end, close, false, depth);
+    if (!r.stopped) {
+      this.diag(`Unterminated variable reference: missing '${close}'`, i, end);
+      return { part: { kind: 'ref', name: r.expr, span: this.map.span(i, end) }, next: end };
+    }
+    const span = this.map.span(i, r.next + 1);
+    if (r.colonAt >= 0 && r.eqAt >= 0) {
+      const name = this.parse(c0, r.colonAt);
+      const from = this.parse(r.colonAt + 1, r.eqAt);
+      const to = this.parse(r.eqAt + 1, r.next);
+      return { part: { kind: 'substRef', name, from, to, span }, next: r.next + 1 };
+    }
+    return { part: { kind: 'ref', name: r.expr, span }, next: r.next + 1 };
+  }
+}
+
+/** Parses a standalone string (e.g. a variable's value) as an expression; spans are offsets on line 0. */
+export function parseExprText(text: string, diags: ParseDiagnostic[] = []): Expr {
+  const b = new ExprBuilder(text, new PosMap([{ off: 0, line: 0, col: 0 }]), null, diags);
+  return b.parse(0, text.length);
+}
+
+/** Reconstructs make source text for an expression (unexpanded), e.g. for display. */
+export function exprToText(e: Expr): string {
+  let out = '';
+  for (const p of e) {
+    switch (p.kind) {
+      case 'text':
+        out += p.text.replace(/\$/g, '$$$$');
+        break;
+      case 'ref': {
+        const n = exprToText(p.name);
+        out += n.length === 1 && p.name.length === 1 && p.name[0].kind === 'text' ? '$' + n : '$(' + n + ')';
+        break;
+      }
+      case 'substRef':
+        out += '$(' + exprToText(p.name) + ':' + exprToText(p.from) + '=' + exprToText(p.to) + ')';
+        break;
+      case 'call':
+        out += '$(' + p.fn + ' ' + p.args.map(exprToText).join(',') + ')';
+        break;
+    }
+  }
+  return out;
+}
+
+interface Logical {
+  text: string;
+  map: PosMap;
+  first: number;
+  last: number;
+}
+
+interface Frame {
+  stmt: ConditionalStmt;
+  /** Statements list the conditional itself was added to. */
+  parentBody: Statement[];
+}
+
+const COND_WORDS = new Set(['ifeq', 'ifneq', 'ifdef', 'ifndef']);
+const MODIFIERS = new Set(['export', 'unexport', 'override', 'private']);
+
+class Parser {
+  private readonly lines: string[];
+  private readonly diags: ParseDiagnostic[] = [];
+  private readonly top: Statement[] = [];
+  private readonly stack: Frame[] = [];
+  private rule: RuleStmt | null = null;
+  private ruleBody: Statement[] | null = null;
+  private pendingComments: Statement[] = [];
+  private eol: 'lf' | 'crlf' = 'lf';
+
+  constructor(text: string) {
+    const raw = text.split('\n');
+    let crlf = 0;
+    for (let i = 0; i < raw.length; i++) {
+      const l = raw[i];
+      if (l.length > 0 && l.charCodeAt(l.length - 1) === 13) {
+        raw[i] = l.slice(0, -1);
+        crlf++;
+      }
+    }
+    if (crlf * 2 > raw.length - 1 && crlf > 0) this.eol = 'crlf';
+    this.lines = raw;
+    this.scanBadChars(text);
+  }
+
+  private scanBadChars(text: string): void {
+    let nul = text.indexOf('\0');
+    let fffd = text.indexOf('\uFFFD');
+    if (nul < 0 && fffd < 0) return;
+    let reportedNul = 0;
+    let reportedBad = 0;
+    for (let i = 0; i < this.lines.length && (nul >= 0 || fffd >= 0); i++) {
+      const l = this.lines[i];
+      const n = l.indexOf('\0');
+      if (n >= 0 && reportedNul < 20) {
+        reportedNul++;
+        this.diag('warning', 'NUL byte in makefile text (make stops reading the line here)', { start: { line: i, character: n }, end: { line: i, character: n + 1 } });
+      }
+      const f = l.indexOf('\uFFFD');
+      if (f >= 0 && reportedBad < 20) {
+        reportedBad++;
+        this.diag('warning', 'Invalid UTF-8 (U+FFFD replacement character) in makefile text', { start: { line: i, character: f }, end: { line: i, character: f + 1 } });
+      }
+      if (reportedNul >= 20) nul = -1;
+      if (reportedBad >= 20) fffd = -1;
+    }
+  }
+
+  private diag(severity: 'error' | 'warning', message: string, span: Span): void {
+    if (this.diags.length < MAX_DIAGNOSTICS) this.diags.push({ severity, message, span });
+    else if (this.diags.length === MAX_DIAGNOSTICS) this.diags.push({ severity: 'warning', message: 'Too many diagnostics; the rest are not reported', span });
+  }
+
+  private body(): Statement[] {
+    const f = this.stack[this.stack.length - 1];
+    if (!f) return this.top;
+    return f.stmt.branches[f.stmt.branches.length - 1].body;
+  }
+
+  private flushComments(): void {
+    if (this.pendingComments.length) {
+      const b = this.body();
+      for (const c of this.pendingComments) b.push(c);
+      this.pendingComments = [];
+    }
+  }
+
+  /** Adds a statement that ends any rule context. */
+  private add(s: Statement): void {
+    this.flushComments();
+    this.body().push(s);
+    this.rule = null;
+    this.ruleBody = null;
+  }
+
+  private lineSpan(first: number, startCol: number, last: number): Span {
+    return { start: { line: first, character: startCol }, end: { line: last, character: this.lines[last].length } };
+  }
+
+  /** Joins a logical line as make does outside recipes: backslash-newline plus surrounding blanks -> one space. */
+  private readLogical(i: number): Logical {
+    const lines = this.lines;
+    const segs: Seg[] = [];
+    let text = '';
+    let li = i;
+    let col0 = 0;
+    for (;;) {
+      const raw = lines[li];
+      let k = raw.length;
+      while (k > col0 && raw.charCodeAt(k - 1) === 92) k--;
+      const cont = (raw.length - k) % 2 === 1 && li + 1 < lines.length;
+      if (!cont) {
+        segs.push({ off: text.length, line: li, col: col0 });
+        text += col0 === 0 ? raw : raw.slice(col0);
+        break;
+      }
+      const bs = raw.length - 1;
+      let e = bs;
+      while (e > col0 && isBlank(raw[e - 1])) e--;
+      segs.push({ off: text.length, line: li, col: col0 });
+      text += raw.slice(col0, e);
+      segs.push({ off: text.length, line: li, col: bs });
+      text += ' ';
+      li++;
+      const nr = lines[li];
+      let c = 0;
+      while (c < nr.length && isBlank(nr[c])) c++;
+      col0 = c;
+    }
+    return { text, map: new PosMap(segs), first: i, last: li };
+  }
+
+  /** Joins a recipe line: continuations kept (backslash-newline), one leading tab dropped per line. */
+  private readRecipe(i: number): Logical {
+    const lines = this.lines;
+    const segs: Seg[] = [];
+    let text = '';
+    let li = i;
+    let col0 = 1;
+    for (;;) {
+      const raw = lines[li];
+      segs.push({ off: text.length, line: li, col: col0 });
+      text += raw.slice(col0);
+      let k = raw.length;
+      while (k > col0 && raw.charCodeAt(k - 1) === 92) k--;
+      const cont = (raw.length - k) % 2 === 1 && li + 1 < lines.length;
+      if (!cont) break;
+      segs.push({ off: text.length, line: li, col: raw.length });
+      text += '\n';
+      li++;
+      col0 = lines[li].startsWith('\t') ? 1 : 0;
+    }
+    return { text, map: new PosMap(segs), first: i, last: li };
+  }
+
+  run(): Makefile {
+    const lines = this.lines;
+    const n = lines.length;
+    let i = 0;
+    while (i < n) {
+      const raw = lines[i];
+      if (this.rule && raw.charCodeAt(0) === 9) {
+        const lg = this.readRecipe(i);
+        this.addRecipe(lg);
+        i = lg.last + 1;
+        continue;
+      }
+      let s = 0;
+      while (s < raw.length && isBlank(raw[s])) s++;
+      if (s === raw.length && !(raw.endsWith('\\') && i + 1 < n)) {
+        i++;
+        continue;
+      }
+      const lg = this.readLogical(i);
+      let next = lg.last + 1;
+      try {
+        next = this.classify(lg);
+      } catch (e) {
+        const msg = `Internal parser error: ${e instanceof Error ? e.message : String(e)}`;
+        const span = this.lineSpan(lg.first, 0, lg.last);
+        this.add({ kind: 'error', message: msg, span });
+        this.diag('error', msg, span);
+      }
+      i = Math.max(next, i + 1);
+    }
+    this.flushComments();
+    while (this.stack.length) {
+      const f = this.stack.pop() as Frame;
+      f.stmt.terminated = false;
+      const last = Math.max(0, n - 1);
+      f.stmt.span.end = { line: last, character: lines[last].length };
+      const br = f.stmt.branches[f.stmt.branches.length - 1];
+      br.span.end = f.stmt.span.end;
+      this.diag('error', "Missing 'endif': conditional is not terminated", { start: f.stmt.span.start, end: { line: f.stmt.span.start.line, character: lines[f.stmt.span.start.line].length } });
+    }
+    return { statements: this.top, diagnostics: this.diags, lineCount: n, eol: this.eol };
+  }
+
+  private addRecipe(lg: Logical): void {
+    const rule = this.rule as RuleStmt;
+    const b = new ExprBuilder(lg.text, lg.map, null, this.diags);
+    const span = lg.map.span(0, lg.text.length);
+    span.start = { line: lg.first, character: 0 };
+    const rl: RecipeLine = { text: b.parse(0, lg.text.length), raw: lg.text, span };
+    rule.recipe.push(rl);
+    const body = this.body();
+    if (this.ruleBody === body && body[body.length - 1] === rule) {
+      this.pendingComments = [];
+      rule.span.end = { line: lg.last, character: this.lines[lg.last].length };
+    }
+  }
+
+  /** Classifies one logical line; returns the index of the next physical line to read. */
+  private classify(lg: Logical): number {
+    const t = lg.text;
+    const next = lg.last + 1;
+    let s = 0;
+    while (s < t.length && isSpace(t[s])) s++;
+    const startCol = lg.map.pos(s).character;
+    const fullSpan = this.lineSpan(lg.first, lg.map.pos(s).line === lg.first ? startCol : 0, lg.last);
+
+    // Comments: the first `#` outside references, unless escaped by an odd run of backslashes.
+    const skip = new Set<number>();
+    let hash = -1;
+    for (let i = s; i < t.length; i++) {
+      const c = t[i];
+      if (c === '$') {
+        i = skipRef(t, i, t.length) - 1;
+        continue;
+      }
+      if (c === '#') {
+        let k = i;
+        while (k > s && t[k - 1] === '\\') k--;
+        const nb = i - k;
+        // Half of the backslashes before `#` are removed; an odd run escapes it.
+        for (let q = 0; q < Math.ceil(nb / 2); q++) skip.add(k + q);
+        if (nb % 2 === 1) continue;
+        hash = i;
+        break;
+      }
+    }
+    let e = hash < 0 ? t.length : hash;
+    if (s >= e) {
+      // Whole line is a comment.
+      const cs: Statement = { kind: 'comment', text: t.slice(s), span: fullSpan };
+      if (this.rule && this.ruleBody === this.body()) this.pendingComments.push(cs);
+      else {
+        this.flushComments();
+        this.body().push(cs);
+      }
+      return next;
+    }
+    const b = new ExprBuilder(t, lg.map, skip.size ? skip : null, this.diags);
+
+    // 1. Assignments (possibly with modifiers) and define/undefine.
+    const mods: Modifier[] = [];
+    let p = s;
+    for (;;) {
+      const op = findAssignOp(t, p, e);
+      if (op) {
+        if (op.nameEnd <= p) break;
+        this.add(this.makeAssignment(b, lg, t, p, op, e, mods, fullSpan, undefined));
+        return next;
+      }
+      const w = wordAt(t, p, e);
+      if (w === 'define') {
+        return this.parseDefine(lg, b, t, p + 6, e, mods, fullSpan);
+      }
+      if (w === 'undefine') {
+        if (mods.includes('override') || mods.length === 0) {
+          this.add({ kind: 'directive', directive: 'undefine', args: b.parse(skipWs(t, p + 8, e), trimEnd(t, p + 8, e)), span: fullSpan });
+          return next;
+        }
+        break;
+      }
+      if (MODIFIERS.has(w)) {
+        const q = skipWs(t, p + w.length, e);
+        if (q >= e) break;
+        mods.push(w as Modifier);
+        p = q;
+        continue;
+      }
+      break;
+    }
+
+    // 2. Conditionals.
+    const w0 = wordAt(t, s, e);
+    const condWord = COND_WORDS.has(w0) ? w0 : /^(ifeq|ifneq)\(/.test(t.slice(s, s + 6)) ? (t.startsWith('ifeq', s) ? 'ifeq' : 'ifneq') : '';
+    if (condWord) {
+      this.flushComments();
+      const test = this.parseTest(b, lg, condWord as ConditionalKind, s, e);
+      const stmt: ConditionalStmt = { kind: 'conditional', branches: [{ test, body: [], span: { ...fullSpan } }], terminated: true, span: { ...fullSpan } };
+      this.body().push(stmt);
+      this.stack.push({ stmt, parentBody: this.body() });
+      return next;
+    }
+    if (w0 === 'else') {
+      const f = this.stack[this.stack.length - 1];
+      if (!f) return this.error(lg, fullSpan, "'else' without a matching 'if'");
+      this.flushComments();
+      const q = skipWs(t, s + 4, e);
+      let test: ConditionTest | null = null;
+      if (q < e) {
+        const w1 = wordAt(t, q, e);
+        const cw = COND_WORDS.has(w1) ? w1 : /^(ifeq|ifneq)\(/.test(t.slice(q, q + 6)) ? (t.startsWith('ifeq', q) ? 'ifeq' : 'ifneq') : '';
+        if (cw) test = this.parseTest(b, lg, cw as ConditionalKind, q, e);
+        else this.diag('warning', "Extraneous text after 'else' directive", lg.map.span(q, e));
+      }
+      const prev = f.stmt.branches[f.stmt.branches.length - 1];
+      if (prev.test === null) this.diag('error', "Only one 'else' per conditional", fullSpan);
+      prev.span.end = { line: lg.first - 1 >= prev.span.start.line ? lg.first - 1 : prev.span.start.line, character: 0 };
+      prev.span.end.character = this.lines[prev.span.end.line].length;
+      const br: ConditionalBranch = { test, body: [], span: { ...fullSpan } };
+      f.stmt.branches.push(br);
+      return next;
+    }
+    if (w0 === 'endif') {
+      const f = this.stack.pop();
+      if (!f) return this.error(lg, fullSpan, "'endif' without a matching 'if'");
+      this.flushComments();
+      if (skipWs(t, s + 5, e) < e) this.diag('warning', "Extraneous text after 'endif' directive", lg.map.span(skipWs(t, s + 5, e), e));
+      const last = f.stmt.branches[f.stmt.branches.length - 1];
+      last.span.end = { ...fullSpan.end };
+      f.stmt.span.end = { ...fullSpan.end };
+      return next;
+    }
+
+    // 3. Other directives.
+    if (w0 === 'export' || w0 === 'unexport' || w0 === 'vpath' || w0 === 'override') {
+      const a = skipWs(t, s + w0.length, e);
+      this.add({ kind: 'directive', directive: w0, args: b.parse(a, trimEnd(t, a, e)), span: fullSpan });
+      return next;
+    }
+    if (w0 === 'include' || w0 === '-include' || w0 === 'sinclude') {
+      const a = skipWs(t, s + w0.length, e);
+      this.add({ kind: 'include', optional: w0 !== 'include', files: b.parse(a, trimEnd(t, a, e)), span: fullSpan });
+      return next;
+    }
+    if (w0 === 'endef') return this.error(lg, fullSpan, "'endef' without a matching 'define'");
+
+    // 4. Rules (possibly with a target-specific assignment).
+    const colon = scanTop(t, s, e, ':');
+    const semi0 = colon >= 0 ? scanTop(t, s, e, ';') : -1;
+    if (colon >= 0 && (semi0 < 0 || colon < semi0)) {
+      return this.parseRule(lg, b, t, s, colon, e, hash, fullSpan);
+    }
+    // 5. A line that is only expansions: $(eval ...), $(call ...), $(foreach ...).
+    const dollar = t.indexOf('$', s);
+    if (dollar >= 0 && dollar < e) {
+      const end = trimEnd(t, s, e);
+      this.add({ kind: 'expression', expr: b.parse(s, end), span: fullSpan });
+      return next;
+    }
+    const tabStart = this.lines[lg.first].startsWith('\t');
+    return this.error(lg, fullSpan, tabStart ? 'Recipe commences before first target' : 'Missing separator (not an assignment, rule, directive or expansion)');
+  }
+
+  private error(lg: Logical, span: Span, message: string): number {
+    this.add({ kind: 'error', message, span });
+    this.diag('error', message, span);
+    return lg.last + 1;
+  }
+
+  private makeAssignment(
+    b: ExprBuilder,
+    lg: Logical,
+    t: string,
+    p: number,
+    op: AssignOpAt,
+    e: number,
+    mods: Modifier[],
+    span: Span,
+    targets: Expr | undefined,
+  ): AssignmentStmt {
+    const nameEnd = trimEnd(t, p, op.nameEnd);
+    const vs = skipWs(t, op.opEnd, e);
+    const st: AssignmentStmt = {
+      kind: 'assignment',
+      name: b.parse(p, nameEnd),
+      nameText: b.clean(p, nameEnd),
+      op: op.op,
+      value: b.parse(vs, e),
+      valueText: b.clean(vs, e),
+      modifiers: mods,
+      span,
+      nameSpan: lg.map.span(p, nameEnd),
+      opSpan: lg.map.span(op.opStart, op.opEnd),
+      valueSpan: lg.map.span(vs, e),
+    };
+    if (targets) st.targets = targets;
+    return st;
+  }
+
+  private parseTest(b: ExprBuilder, lg: Logical, kind: ConditionalKind, s: number, e: number): ConditionTest {
+    const t = lg.text;
+    const a = skipWs(t, s + kind.length, e);
+    const end = trimEnd(t, a, e);
+    const span = lg.map.span(s, end);
+    if (kind === 'ifdef' || kind === 'ifndef') {
+      if (a >= end) this.diag('error', `Missing variable name after '${kind}'`, span);
+      return { kind, args: [b.parse(a, end)], span };
+    }
+    if (t[a] === '(') {
+      // Find the top-level comma and the closing parenthesis.
+      let depth = 0;
+      let comma = -1;
+      let close = -1;
+      for (let i = a + 1; i < end; i++) {
+        const c = t[i];
+        if (c === '$') {
+          i = skipRef(t, i, end) - 1;
+          continue;
+        }
+        if (c === '(') depth++;
+        else if (c === ')') {
+          if (depth === 0) {
+            close = i;
+            break;
+          }
+          depth--;
+        } else if (c === ',' && depth === 0 && comma < 0) comma = i;
+      }
+      if (comma < 0 || close < 0) {
+        this.diag('error', `Invalid syntax in '${kind}': expected (ARG1,ARG2)`, span);
+        const stop = close < 0 ? end : close;
+        const c1 = comma < 0 ? stop : comma;
+        return { kind, args: [b.parse(a + 1, trimEnd(t, a + 1, c1)), b.parse(comma < 0 ? stop : skipWs(t, comma + 1, stop), stop)], span };
+      }
+      if (skipWs(t, close + 1, end) < end) this.diag('warning', `Extraneous text after '${kind}' directive`, lg.map.span(close + 1, end));
+      return { kind, args: [b.parse(a + 1, trimEnd(t, a + 1, comma)), b.parse(skipWs(t, comma + 1, close), close)], span };
+    }
+    // Quoted form: "a" "b" or 'a' 'b'.
+    const args: Expr[] = [];
+    let i = a;
+    for (let k = 0; k < 2; k++) {
+      i = skipWs(t, i, end);
+      const q = t[i];
+      if (q !== '"' && q !== "'") break;
+      const j = t.indexOf(q, i + 1);
+      if (j < 0 || j >= end) break;
+      args.push(b.parse(i + 1, j));
+      i = j + 1;
+    }
+    if (args.length !== 2) {
+      this.diag('error', `Invalid syntax in '${kind}': expected (ARG1,ARG2) or "ARG1" "ARG2"`, span);
+      while (args.length < 2) args.push([]);
+    } else if (skipWs(t, i, end) < end) this.diag('warning', `Extraneous text after '${kind}' directive`, lg.map.span(i, end));
+    return { kind, args, span };
+  }
+
+  private parseDefine(lg: Logical, b: ExprBuilder, t: string, after: number, e: number, mods: Modifier[], fullSpan: Span): number {
+    this.flushComments();
+    this.rule = null;
+    this.ruleBody = null;
+    const a = skipWs(t, after, e);
+    let end = trimEnd(t, a, e);
+    let op: AssignOp = '=';
+    const m = /(:::=|::=|:=|\+=|\?=|!=|=)$/.exec(t.slice(a, end));
+    if (m) {
+      op = m[1] as AssignOp;
+      end = trimEnd(t, a, end - m[1].length);
+    }
+    if (a >= end) this.diag('error', "Empty variable name in 'define'", fullSpan);
+    const lines = this.lines;
+    let depth = 1;
+    let i = lg.last + 1;
+    let endLine = -1;
+    for (; i < lines.length; i++) {
+      const raw = lines[i];
+      if (raw.charCodeAt(0) === 9) continue;
+      const m2 = /^[ \t]*((?:(?:override|export|private|unexport)[ \t]+)*)(define|endef)(?=$|[ \t#])/.exec(raw);
+      if (!m2) continue;
+      if (m2[2] === 'define') depth++;
+      else if (--depth === 0) {
+        endLine = i;
+        break;
+      }
+    }
+    const bodyFirst = lg.last + 1;
+    const bodyLast = (endLine < 0 ? lines.length : endLine) - 1;
+    const segs: Seg[] = [];
+    let text = '';
+    for (let k = bodyFirst; k <= bodyLast; k++) {
+      if (k > bodyFirst) {
+        segs.push({ off: text.length, line: k - 1, col: lines[k - 1].length });
+        text += '\n';
+      }
+      segs.push({ off: text.length, line: k, col: 0 });
+      text += lines[k];
+    }
+    const bodyMap = new PosMap(segs.length ? segs : [{ off: 0, line: endLine < 0 ? Math.max(0, lines.length - 1) : endLine, col: 0 }]);
+    const bb = new ExprBuilder(text, bodyMap, null, this.diags);
+    const lastLine = endLine < 0 ? lines.length - 1 : endLine;
+    const span: Span = { start: fullSpan.start, end: { line: lastLine, character: lines[lastLine].length } };
+    const stmt: DefineStmt = {
+      kind: 'define',
+      name: b.parse(a, end),
+      nameText: b.clean(a, end),
+      op,
+      modifiers: mods,
+      body: bb.parse(0, text.length),
+      bodyText: text,
+      terminated: endLine >= 0,
+      span,
+      nameSpan: lg.map.span(a, end),
+      bodySpan: bodyMap.span(0, text.length),
+    };
+    this.body().push(stmt);
+    if (endLine < 0) {
+      this.diag('error', "Missing 'endef': unterminated 'define'", fullSpan);
+      return lines.length;
+    }
+    const el = lines[endLine];
+    const rest = el.replace(/^[ \t]*endef/, '').replace(/#.*$/, '').trim();
+    if (rest) this.diag('warning', "Extraneous text after 'endef' directive", { start: { line: endLine, character: 0 }, end: { line: endLine, character: el.length } });
+    return endLine + 1;
+  }
+
+  private parseRule(lg: Logical, b: ExprBuilder, t: string, s: number, colon: number, e: number, hash: number, fullSpan: Span): number {
+    let after = colon + 1;
+    let doubleColon = false;
+    let tgtEnd = colon;
+    if (t[after] === ':') {
+      doubleColon = true;
+      after++;
+    }
+    if (colon > s && t[colon - 1] === '&') tgtEnd = colon - 1; // grouped targets `a b &: c`
+    const targets = b.parse(s, trimEnd(t, s, tgtEnd));
+    const targetsText = b.clean(s, trimEnd(t, s, tgtEnd));
+    // Target-specific variable assignment?
+    const mods: Modifier[] = [];
+    let p = skipWs(t, after, e);
+    for (;;) {
+      const op = findAssignOp(t, p, e);
+      if (op && op.nameEnd > p) {
+        this.add(this.makeAssignment(b, lg, t, p, op, e, mods, fullSpan, targets));
+        return lg.last + 1;
+      }
+      const w = wordAt(t, p, e);
+      if (MODIFIERS.has(w)) {
+        const q = skipWs(t, p + w.length, e);
+        if (q >= e) break;
+        mods.push(w as Modifier);
+        p = q;
+        continue;
+      }
+      break;
+    }
+    // Inline recipe after `;` (a `#` after the `;` belongs to the recipe).
+    const lineEnd = t.length;
+    const semi = scanTop(t, after, hash >= 0 ? hash : lineEnd, ';');
+    const prereqEnd = semi >= 0 ? semi : e;
+    let pStart = after;
+    let targetPattern: Expr | undefined;
+    const colon2 = scanTop(t, after, prereqEnd, ':');
+    if (colon2 >= 0) {
+      targetPattern = b.parse(skipWs(t, after, colon2), trimEnd(t, after, colon2));
+      pStart = colon2 + 1;
+    }
+    const bar = scanTop(t, pStart, prereqEnd, '|');
+    const a1 = skipWs(t, pStart, prereqEnd);
+    const prereqs = b.parse(a1, trimEnd(t, a1, bar >= 0 ? bar : prereqEnd));
+    const rule: RuleStmt = { kind: 'rule', targets, targetsText, prerequisites: prereqs, doubleColon, recipe: [], span: fullSpan };
+    if (bar >= 0) {
+      const a2 = skipWs(t, bar + 1, prereqEnd);
+      rule.orderOnly = b.parse(a2, trimEnd(t, a2, prereqEnd));
+    }
+    if (targetPattern) rule.targetPattern = targetPattern;
+    if (semi >= 0) {
+      const rs = skipWs(t, semi + 1, lineEnd);
+      const rb = new ExprBuilder(t, lg.map, null, this.diags);
+      rule.recipe.push({ text: rb.parse(rs, lineEnd), raw: t.slice(rs), span: lg.map.span(rs, lineEnd) });
+    }
+    if (targets.length === 0) this.diag('warning', 'Rule without targets', fullSpan);
+    this.add(rule);
+    this.rule = rule;
+    this.ruleBody = this.body();
+    return lg.last + 1;
+  }
+}
+
+interface AssignOpAt {
+  op: AssignOp;
+  nameEnd: number;
+  opStart: number;
+  opEnd: number;
+}
+
+/** make's parse_variable_definition: where the assignment operator is, or null when the text at `p`
+ *  is not a variable definition (a `:` not followed by `=`, or a blank followed by a non-operator). */
+export function findAssignOp(t: string, p: number, e: number): AssignOpAt | null {
+  const opAt = (i: number): { op: AssignOp; len: number } | null => {
+    const c = t[i];
+    if (c === '=') return { op: '=', len: 1 };
+    if (c === ':') {
+      if (t.startsWith(':=', i)) return { op: ':=', len: 2 };
+      if (t.startsWith('::=', i)) return { op: '::=', len: 3 };
+      if (t.startsWith(':::=', i)) return { op: ':::=', len: 4 };
+      return null;
+    }
+    if ((c === '+' || c === '?' || c === '!') && t[i + 1] === '=') return { op: (c + '=') as AssignOp, len: 2 };
+    return null;
+  };
+  for (let i = p; i < e; i++) {
+    const c = t[i];
+    if (c === '$') {
+      i = skipRef(t, i, e) - 1;
+      continue;
+    }
+    if (isSpace(c)) {
+      const j = skipWs(t, i, e);
+      const o = j < e ? opAt(j) : null;
+      if (!o || j + o.len > e) return null;
+      return { op: o.op, nameEnd: i, opStart: j, opEnd: j + o.len };
+    }
+    if (c === '=' || c === ':' || c === '+' || c === '?' || c === '!') {
+      const o = opAt(i);
+      if (o && i + o.len <= e) return { op: o.op, nameEnd: i, opStart: i, opEnd: i + o.len };
+      if (c === ':') return null;
+    }
+  }
+  return null;
+}
+
+function skipWs(t: string, i: number, e: number): number {
+  while (i < e && isSpace(t[i])) i++;
+  return i;
+}
+function trimEnd(t: string, a: number, e: number): number {
+  while (e > a && isSpace(t[e - 1])) e--;
+  return e;
+}
+function wordAt(t: string, p: number, e: number): string {
+  let k = p;
+  while (k < e && !isSpace(t[k])) k++;
+  return t.slice(p, k);
+}
+
+/** Parses GNU make text. Never throws; problems become diagnostics (and ErrorStmts). */
+export function parseMakefile(text: string): Makefile {
+  try {
+    return new Parser(text).run();
+  } catch (e) {
+    const span: Span = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+    const message = `Internal parser error: ${e instanceof Error ? e.message : String(e)}`;
+    return { statements: [{ kind: 'error', message, span }], diagnostics: [{ severity: 'error', message, span }], lineCount: text.split('\n').length, eol: 'lf' };
+  }
+}
+
+/** Visits every statement, depth first, including those nested in conditionals. */
+export function walkStatements(stmts: Statement[], fn: (s: Statement, depth: number) => void, depth = 0): void {
+  // Iterative to stay safe on deeply nested conditionals.
+  const stack: { list: Statement[]; i: number; depth: number }[] = [{ list: stmts, i: 0, depth }];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    if (top.i >= top.list.length) {
+      stack.pop();
+      continue;
+    }
+    const s = top.list[top.i++];
+    fn(s, top.depth);
+    if (s.kind === 'conditional') {
+      for (let k = s.branches.length - 1; k >= 0; k--) stack.push({ list: s.branches[k].body, i: 0, depth: top.depth + 1 });
+    }
+  }
+}
