@@ -1,0 +1,102 @@
+// Publishes diagnostics: the nvhe rule on nvhe Makefiles (open or found in the workspace), and
+// syntax/evaluation problems on open make files. Re-analysis is debounced per file after edits and
+// runs again for every nvhe Makefile when the build directory changes.
+import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { ParseDiagnostic } from '../make/ast';
+import { DIAGNOSTIC_SOURCE } from '../rules/nvheDiagnostic';
+import { pathToUri, uriToPath, type Workspace } from '../workspace';
+import { documentModel } from './documentModel';
+
+function toLsp(d: ParseDiagnostic, code: string): Diagnostic {
+  return {
+    range: d.span,
+    severity: d.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
+    source: DIAGNOSTIC_SOURCE,
+    code,
+    message: d.message,
+  };
+}
+
+export interface DiagnosticsFeature {
+  /** Re-analyze one file after the debounce delay (0 = at once). */
+  schedule(file: string): void;
+  /** Re-analyze every known nvhe Makefile (after a build directory change). */
+  refreshAll(): void;
+  /** Analyze and publish now; resolves when the diagnostics are sent. */
+  run(file: string): Promise<void>;
+}
+
+export function registerDiagnostics(ws: Workspace): DiagnosticsFeature {
+  const timers = new Map<string, NodeJS.Timeout>();
+  const generation = new Map<string, number>();
+
+  async function run(file: string): Promise<void> {
+    const gen = (generation.get(file) ?? 0) + 1;
+    generation.set(file, gen);
+    const uri = pathToUri(file);
+    const doc = ws.documents.get(uri);
+    const source = await ws.textOf(file);
+    if (!source) {
+      ws.connection.sendDiagnostics({ uri, diagnostics: [] });
+      return;
+    }
+    const diagnostics: Diagnostic[] = [];
+    try {
+      const analysis = await ws.analyze(file, source.text);
+      if (doc) {
+        const model = documentModel(doc);
+        diagnostics.push(...model.makefile.diagnostics.map((d) => toLsp(d, 'make-syntax')));
+        diagnostics.push(...model.evaluation.diagnostics.map((d) => toLsp(d, 'make-evaluation')));
+      }
+      if (analysis.diagnostic) diagnostics.push(analysis.diagnostic);
+    } catch (e) {
+      // The server keeps serving: an analysis failure is reported on the file, not thrown.
+      diagnostics.push({
+        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+        severity: DiagnosticSeverity.Information,
+        source: DIAGNOSTIC_SOURCE,
+        code: 'internal-error',
+        message: `Kbuild Diagnostics could not analyze this file: ${e instanceof Error ? e.message : String(e)}`,
+      });
+    }
+    // A newer run started meanwhile: its result wins.
+    if (generation.get(file) !== gen) return;
+    const current = ws.documents.get(uri);
+    if (current && source.version !== null && current.version !== source.version) return;
+    ws.connection.sendDiagnostics({ uri, version: source.version ?? undefined, diagnostics });
+  }
+
+  function schedule(file: string): void {
+    clearTimeout(timers.get(file));
+    const delay = ws.settings.debounceMs;
+    const go = () => {
+      timers.delete(file);
+      run(file).catch((e: unknown) => ws.connection.console.error(`diagnostics failed for ${file}: ${String(e)}`));
+    };
+    if (delay <= 0) go();
+    else timers.set(file, setTimeout(go, delay));
+  }
+
+  function onDocument(doc: TextDocument): void {
+    const file = uriToPath(doc.uri);
+    if (file) schedule(file);
+  }
+  ws.documents.onDidOpen((e) => onDocument(e.document));
+  ws.documents.onDidChangeContent((e) => onDocument(e.document));
+  ws.documents.onDidClose((e) => {
+    const file = uriToPath(e.document.uri);
+    if (!file) return;
+    // Workspace nvhe Makefiles keep their diagnostics from the file on disk; others are cleared.
+    if (ws.nvheMakefiles.has(file)) schedule(file);
+    else ws.connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  });
+
+  return {
+    schedule,
+    run,
+    refreshAll: () => {
+      for (const f of ws.nvheMakefiles) schedule(f);
+    },
+  };
+}

@@ -1,0 +1,96 @@
+// Turns the nvhe rule's verdict and the build evidence into one LSP diagnostic: the message a kernel
+// developer reads at a glance, severity (error once the build shows the metadata, else warning),
+// a stable code with a link to the explanation, and related locations for every line involved.
+import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation } from 'vscode-languageserver';
+import type { FlagEvidence, ObjectReport } from '../build/buildModel';
+import { CALL_GRAPH_SECTION } from './profileFlags';
+import { RULE_CODE, type NvheVerdict } from './nvheProfileMetadata';
+
+export const DIAGNOSTIC_SOURCE = 'kbuild-diagnostics';
+
+export interface BuildEvidence {
+  buildDir: string;
+  /** The object gen-hyprel reads, and the hyp objects linked into it. */
+  objects: ObjectReport[];
+  flags: FlagEvidence[];
+}
+
+export interface DiagnosticContext {
+  makefileUri: string;
+  /** file:// URI of docs/nvhe-profile-metadata.md. */
+  docUri: string;
+  /** URI of a file beside the Makefile (for linker script locations). */
+  siblingUri: (name: string) => string;
+  fileUri: (absPath: string) => string;
+}
+
+/** `-fprofile-sample-use=/tmp/kernel.prof` -> `-fprofile-sample-use=…` (the rule's placeholder path). */
+function flagShape(flag: string): string {
+  const eq = flag.indexOf('=');
+  return eq < 0 ? flag : flag.slice(0, eq + 1) + '…';
+}
+
+function baseName(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
+
+export function nvheDiagnostic(v: NvheVerdict, ctx: DiagnosticContext, evidence?: BuildEvidence): Diagnostic | undefined {
+  if (!v.leaks) return undefined;
+  const input = baseName(v.pipeline.genHyprelInput);
+  const flags = [...new Set(v.leakingFlags.map(flagShape))];
+  const related: DiagnosticRelatedInformation[] = [];
+  const here = (span: NvheVerdict['anchor'], message: string) => related.push({ location: { uri: ctx.makefileUri, range: span }, message });
+
+  here(v.pipeline.genHyprel.span, `gen-hyprel reads ${v.pipeline.genHyprelInput} here and fails on any SHT_REL section.`);
+  const producer = v.pipeline.rules.find((r) => r.targets.includes(v.pipeline.genHyprelInput));
+  if (producer) here(producer.rule.span, `${input} is made here; ld -r keeps SHF_EXCLUDE sections such as ${CALL_GRAPH_SECTION}.`);
+  if (v.pipeline.hypcopy) here(v.pipeline.hypcopy.span, 'HYPCOPY (objcopy --prefix-symbols) copies the object with whatever sections reach it.');
+  for (const i of v.ineffective) here(i.span, i.message);
+
+  const offendingObjects = (evidence?.objects ?? []).filter((o) => o.offending.length > 0);
+  for (const o of offendingObjects.slice(0, 8)) {
+    for (const s of o.offending.slice(0, 2)) {
+      related.push({
+        location: { uri: ctx.fileUri(o.path), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } },
+        message: `${baseName(o.path)}: section [${s.section.index}] ${s.section.name} (${s.section.typeName}): ${s.reason}`,
+      });
+    }
+  }
+  for (const f of (evidence?.flags ?? []).slice(0, 8)) {
+    related.push({ location: { uri: ctx.fileUri(f.cmdFile), range: f.span }, message: `${baseName(f.target)} was compiled with ${f.flag}.` });
+  }
+
+  const tmp = evidence?.objects.find((o) => o.genHyprelMessage);
+  const seen = offendingObjects.find((o) => baseName(o.path) === input) ?? offendingObjects[0];
+  const seenFlag = evidence?.flags[0];
+  let message: string;
+  let severity: DiagnosticSeverity;
+  if (seen || seenFlag) {
+    severity = DiagnosticSeverity.Error;
+    const parts: string[] = [];
+    if (seen) {
+      const rel = seen.offending.find((s) => s.section.typeName === 'REL') ?? seen.offending[0];
+      parts.push(`${baseName(seen.path)} in ${evidence?.buildDir ?? 'the build'} holds ${rel.section.name} (${rel.section.typeName})`);
+    }
+    if (seenFlag) parts.push(`${baseName(seenFlag.target)} was compiled with ${seenFlag.flag}`);
+    message =
+      `Profile metadata reaches gen-hyprel: ${parts.join('; ')}. ` +
+      (tmp?.genHyprelMessage ? `gen-hyprel will print: ${tmp.genHyprelMessage}. ` : `gen-hyprel rejects the SHT_REL section. `) +
+      `Filter the profile flags out of KBUILD_CFLAGS (form A) or remove ${CALL_GRAPH_SECTION} before gen-hyprel (form B).`;
+  } else {
+    severity = DiagnosticSeverity.Warning;
+    message =
+      `Profile metadata can reach gen-hyprel: ${flags.join(', ')} in KBUILD_CFLAGS (e.g. from KCFLAGS) survive${flags.length === 1 ? 's' : ''} into the nVHE hyp compiles, ` +
+      `and nothing removes ${CALL_GRAPH_SECTION} before gen-hyprel reads ${input}. With a profile, clang emits it with an SHT_REL section and gen-hyprel fails. ` +
+      `Filter the flags (form A) or remove the section (form B).`;
+  }
+  return {
+    range: v.anchor,
+    severity,
+    source: DIAGNOSTIC_SOURCE,
+    code: RULE_CODE,
+    codeDescription: { href: ctx.docUri },
+    message,
+    relatedInformation: related,
+  };
+}

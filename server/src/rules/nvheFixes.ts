@@ -1,0 +1,169 @@
+// The two upstream forms of the nvhe fix as text edits, written in the file's own style.
+//  Form A: filter every profile-use spelling out of KBUILD_CFLAGS (the merged fix, bde971a83bbf).
+//  Form B: objcopy -R .llvm.call-graph-profile on gen-hyprel's input before gen-hyprel (the v2 patch).
+// An edit is only returned when applying it makes the rule pass: it is checked by re-analysis.
+import type { AssignmentStmt, Makefile, Pos, Span, Statement } from '../make/ast';
+import { parseMakefile } from '../make/parser';
+import { allStatements } from './nvhePipeline';
+import { analyzeNvhe, type NvheVerdict, type RuleInput } from './nvheProfileMetadata';
+import { CALL_GRAPH_SECTION, FORM_A_PATTERNS } from './profileFlags';
+
+export type FixForm = 'A' | 'B';
+
+export interface PlainEdit {
+  range: Span;
+  newText: string;
+}
+
+export const FIX_TITLES: Record<FixForm, string> = {
+  A: 'Filter profile-use flags out of KBUILD_CFLAGS (form A, the upstream fix)',
+  B: 'Remove .llvm.call-graph-profile before gen-hyprel (form B)',
+};
+
+/** Lines of a text, without their line ends. */
+export function splitLines(text: string): string[] {
+  return text.split(/\r?\n/);
+}
+
+function offsetOf(text: string, pos: Pos): number {
+  let line = 0;
+  let i = 0;
+  while (line < pos.line && i < text.length) {
+    const nl = text.indexOf('\n', i);
+    if (nl < 0) return text.length;
+    i = nl + 1;
+    line++;
+  }
+  return Math.min(i + pos.character, text.length);
+}
+
+/** Applies non-overlapping edits (as an editor would) and returns the new text. */
+export function applyEdits(text: string, edits: readonly PlainEdit[]): string {
+  const sorted = edits
+    .map((e) => ({ start: offsetOf(text, e.range.start), end: offsetOf(text, e.range.end), newText: e.newText }))
+    .sort((a, b) => b.start - a.start);
+  let out = text;
+  for (const e of sorted) out = out.slice(0, e.start) + e.newText + out.slice(e.end);
+  return out;
+}
+
+interface Style {
+  eol: string;
+  /** Indentation of continuation lines (the file's own, else a tab). */
+  continuationIndent: string;
+  /** Text after the comma in the file's filter-out calls: ', ' or ','. */
+  commaSpace: string;
+}
+
+function styleOf(text: string, mf: Makefile, anchor?: AssignmentStmt): Style {
+  const lines = splitLines(text);
+  let continuationIndent = '\t';
+  for (let i = 0; i + 1 < lines.length; i++) {
+    if (/\\$/.test(lines[i]) && !lines[i].startsWith('\t')) {
+      const m = /^[ \t]+/.exec(lines[i + 1]);
+      if (m) {
+        continuationIndent = m[0];
+        break;
+      }
+    }
+  }
+  const commaSpace = anchor && /,\S/.test(anchor.valueText) && !/, /.test(anchor.valueText) ? ',' : ', ';
+  return { eol: mf.eol === 'crlf' ? '\r\n' : '\n', continuationIndent, commaSpace };
+}
+
+/** Position at the start of the line after `line` (or the end of the text, with a line end added). */
+function afterLine(lines: string[], line: number, eol: string): { pos: Pos; prefix: string } {
+  if (line + 1 < lines.length) return { pos: { line: line + 1, character: 0 }, prefix: '' };
+  return { pos: { line, character: lines[line]?.length ?? 0 }, prefix: eol };
+}
+
+function lastAssignmentTo(mf: Makefile, names: string[]): AssignmentStmt | undefined {
+  let last: AssignmentStmt | undefined;
+  for (const s of allStatements(mf.statements)) if (s.kind === 'assignment' && names.includes(s.nameText.trim())) last = s;
+  return last;
+}
+
+function topLevelAnchor(mf: Makefile, stmt: Statement | undefined): Statement | undefined {
+  if (!stmt) return undefined;
+  // Insert after the whole conditional when the anchor sits inside one.
+  for (const s of mf.statements) {
+    if (s.span.start.line <= stmt.span.start.line && s.span.end.line >= stmt.span.end.line) return s;
+  }
+  return stmt;
+}
+
+function formAEdits(text: string, mf: Makefile, v: NvheVerdict): PlainEdit[] {
+  const lines = splitLines(text);
+  const anchorStmt = topLevelAnchor(mf, v.filterOutLine ?? lastAssignmentTo(mf, ['KBUILD_CFLAGS']) ?? lastAssignmentTo(mf, ['ccflags-y']));
+  const style = styleOf(text, mf, v.filterOutLine);
+  const { eol, continuationIndent: ind, commaSpace } = style;
+  const half = Math.ceil(FORM_A_PATTERNS.length / 2);
+  const block = [
+    `# With a profile (-fprofile-sample-use=, -fprofile-use=, ...) clang 13+ emits`,
+    `# '${CALL_GRAPH_SECTION}' and an SHT_REL section for it, which gen-hyprel`,
+    `# rejects. Remove the profile-use flags from the hyp code.`,
+    `KBUILD_CFLAGS := $(filter-out ${FORM_A_PATTERNS.slice(0, half).join(' ')} \\`,
+    `${ind}${FORM_A_PATTERNS.slice(half).join(' ')},${commaSpace === ',' ? '' : ' '}\\`,
+    `${ind}$(KBUILD_CFLAGS))`,
+  ];
+  if (anchorStmt) {
+    const { pos, prefix } = afterLine(lines, anchorStmt.span.end.line, eol);
+    return [{ range: { start: pos, end: pos }, newText: prefix + block.join(eol) + (prefix ? '' : eol) }];
+  }
+  const last = lines.length - 1;
+  const endsWithEol = lines[last] === '';
+  const pos = { line: last, character: lines[last].length };
+  return [{ range: { start: pos, end: pos }, newText: (endsWithEol ? '' : eol) + eol + block.join(eol) + eol }];
+}
+
+function formBEdits(text: string, v: NvheVerdict): PlainEdit[] | undefined {
+  const lines = splitLines(text);
+  const cmd = v.pipeline.genHyprel;
+  // Find the gen-hyprel word in the source lines of its definition or recipe line.
+  for (let line = cmd.span.start.line; line <= cmd.span.end.line && line < lines.length; line++) {
+    const src = lines[line];
+    const at = src.indexOf('gen-hyprel');
+    if (at < 0) continue;
+    let start = at;
+    while (start > 0 && !/[\s;&|=]/.test(src[start - 1])) start--;
+    const rest = src.slice(at + 'gen-hyprel'.length);
+    const operand = /^\s+(\S+)/.exec(rest)?.[1];
+    if (!operand || operand.startsWith('>')) return undefined;
+    const edits: PlainEdit[] = [
+      { range: { start: { line, character: start }, end: { line, character: start } }, newText: `$(OBJCOPY) -R ${CALL_GRAPH_SECTION} ${operand}; ` },
+    ];
+    if (cmd.definition) {
+      // A comment above the command group (quiet_cmd_X sits right above cmd_X in Kbuild style).
+      let commentLine = cmd.definition.span.start.line;
+      if (commentLine > 0 && /^\s*quiet_cmd_/.test(lines[commentLine - 1])) commentLine--;
+      const eol = text.includes('\r\n') ? '\r\n' : '\n';
+      edits.push({
+        range: { start: { line: commentLine, character: 0 }, end: { line: commentLine, character: 0 } },
+        newText: `# gen-hyprel rejects SHT_REL sections: drop clang's ${CALL_GRAPH_SECTION} (and its${eol}# .rel section) from the object first.${eol}`,
+      });
+    }
+    return edits;
+  }
+  return undefined;
+}
+
+export interface FixResult {
+  edits: PlainEdit[];
+  newText: string;
+}
+
+/**
+ * The edits of one form for a Makefile that leaks, or undefined when that form is not needed
+ * (nothing leaks) or would not make the rule pass.
+ */
+export function computeFix(text: string, input: RuleInput, form: FixForm): FixResult | undefined {
+  const lineLength = (l: number) => splitLines(text)[l]?.length ?? 0;
+  const verdict = analyzeNvhe(input, lineLength);
+  if (!verdict || !verdict.leaks) return undefined;
+  const edits = form === 'A' ? formAEdits(text, input.makefile, verdict) : formBEdits(text, verdict);
+  if (!edits) return undefined;
+  const newText = applyEdits(text, edits);
+  const after = analyzeNvhe({ ...input, makefile: parseMakefile(newText) });
+  if (!after || after.leaks) return undefined;
+  return { edits, newText };
+}

@@ -1,0 +1,161 @@
+// Finds the nVHE hyp pipeline in an evaluated Makefile by what its rules do, not by names or lines:
+// the command that runs gen-hyprel, the file it reads, the rules that produce that file (ld -r with
+// a linker script, objcopy), and the HYPCOPY objcopy. Commands come from recipe lines, with Kbuild's
+// `$(call if_changed,X)` / `$(call cmd,X)` read as running `cmd_X`.
+import type { AssignmentStmt, DefineStmt, Expr, Makefile, RecipeLine, RuleStmt, Span, Statement } from '../make/ast';
+import type { Evaluation } from '../make/evaluator';
+import { splitWords } from '../make/values';
+import { isGenHyprel, isLinker, isObjcopy, splitCommands, type SimpleCommand } from './shellCommands';
+
+/** Kbuild macros that run `cmd_$(2)` (scripts/Kbuild.include). */
+const RUNS_CMD = new Set(['if_changed', 'if_changed_dep', 'cmd', 'if_changed_except']);
+
+export interface Command extends SimpleCommand {
+  /** Where the command is written: the `cmd_X` definition it comes from, or the recipe line. */
+  span: Span;
+  /** The `cmd_X` definition, when the recipe ran it through if_changed/cmd. */
+  definition?: AssignmentStmt | DefineStmt;
+  rule: RuleStmt;
+}
+
+export interface PipelineRule {
+  rule: RuleStmt;
+  targets: string[];
+  prerequisites: string[];
+  commands: Command[];
+}
+
+export interface Pipeline {
+  /** The command that runs gen-hyprel, and the object it reads. */
+  genHyprel: Command;
+  genHyprelInput: string;
+  rules: PipelineRule[];
+  /** The objcopy that prefixes symbols (HYPCOPY), when there is one. */
+  hypcopy?: Command;
+}
+
+/** Every statement, including those inside conditionals, in file order. */
+export function* allStatements(statements: Statement[]): Generator<Statement> {
+  for (const s of statements) {
+    yield s;
+    if (s.kind === 'conditional') for (const b of s.branches) yield* allStatements(b.body);
+  }
+}
+
+export function normalizePath(p: string): string {
+  let out = p.replace(/\/{2,}/g, '/');
+  while (out.startsWith('./')) out = out.slice(2);
+  return out.replace(/\/\.\//g, '/');
+}
+
+/** The live definition of a variable: the statement of its last recorded assignment. */
+export function definitionOf(ev: Evaluation, name: string): AssignmentStmt | DefineStmt | undefined {
+  const def = ev.variables.get(name);
+  if (!def || def.history.length === 0) return undefined;
+  return def.history[def.history.length - 1].stmt;
+}
+
+function automaticVars(targets: string[], prerequisites: string[]): Record<string, string> {
+  const target = targets[0] ?? '';
+  const slash = target.lastIndexOf('/');
+  return {
+    '@': target,
+    '<': prerequisites[0] ?? '',
+    '^': [...new Set(prerequisites)].join(' '),
+    '+': prerequisites.join(' '),
+    '@F': target.slice(slash + 1),
+    '@D': slash < 0 ? '.' : target.slice(0, slash),
+    '*': '',
+  };
+}
+
+function commandsOfRecipeLine(ev: Evaluation, line: RecipeLine, rule: RuleStmt, autos: Record<string, string>): Command[] {
+  // Expand the line part by part so that a Kbuild `$(call if_changed,X)` can be read as `cmd_X`.
+  const pieces: { text: string; span: Span; definition?: AssignmentStmt | DefineStmt }[] = [];
+  let plain: Expr = [];
+  const flush = () => {
+    if (plain.length > 0) pieces.push({ text: ev.expand(plain, autos), span: line.span });
+    plain = [];
+  };
+  for (const part of line.text) {
+    if (part.kind === 'call' && part.fn === 'call' && part.args.length >= 2) {
+      const macro = ev.expand(part.args[0], autos).trim();
+      if (RUNS_CMD.has(macro)) {
+        flush();
+        const name = ev.expand(part.args[1], autos).trim();
+        const definition = definitionOf(ev, `cmd_${name}`);
+        pieces.push({ text: ev.expand(`$(cmd_${name})`, autos), span: definition?.span ?? line.span, definition });
+        continue;
+      }
+    }
+    plain.push(part);
+  }
+  flush();
+  const out: Command[] = [];
+  for (const piece of pieces) {
+    for (const c of splitCommands(piece.text)) out.push({ ...c, span: piece.span, definition: piece.definition, rule });
+  }
+  return out;
+}
+
+/** The rules of the file that are live (or may be), with targets, prerequisites and commands expanded. */
+export function readRules(mf: Makefile, ev: Evaluation): PipelineRule[] {
+  const rules: PipelineRule[] = [];
+  for (const s of allStatements(mf.statements)) {
+    if (s.kind !== 'rule' || ev.liveness(s) === 'dead') continue;
+    const targets = splitWords(ev.expand(s.targets)).map(normalizePath);
+    if (targets.some((t) => t.includes('%'))) continue;
+    const prerequisites = splitWords(ev.expand(s.prerequisites)).map(normalizePath);
+    const autos = automaticVars(targets, prerequisites);
+    const commands = s.recipe.flatMap((line) => commandsOfRecipeLine(ev, line, s, autos));
+    rules.push({ rule: s, targets, prerequisites, commands });
+  }
+  return rules;
+}
+
+/** The first non-option argument: the file gen-hyprel reads (its argv[1]). */
+function firstOperand(args: readonly string[]): string | undefined {
+  return args.find((a) => !a.startsWith('-'));
+}
+
+export function findPipeline(mf: Makefile, ev: Evaluation): Pipeline | undefined {
+  const rules = readRules(mf, ev);
+  for (const r of rules) {
+    const genHyprel = r.commands.find((c) => isGenHyprel(c.program));
+    if (!genHyprel) continue;
+    const input = firstOperand(genHyprel.args);
+    if (!input) continue;
+    const hypcopy = rules.flatMap((x) => x.commands).find((c) => isObjcopy(c.program) && c.args.some((a) => a.startsWith('--prefix-symbols')));
+    return { genHyprel, genHyprelInput: normalizePath(input), rules, hypcopy };
+  }
+  return undefined;
+}
+
+/** The rule that makes `file`, if the Makefile has one. */
+export function producerOf(p: Pipeline, file: string): PipelineRule | undefined {
+  return p.rules.find((r) => r.targets.includes(file));
+}
+
+/** Output file of a linker command (`-o FILE` or `-oFILE`). */
+export function linkerOutput(c: SimpleCommand): string | undefined {
+  for (let i = 0; i < c.args.length; i++) {
+    const a = c.args[i];
+    if (a === '-o' || a === '--output') return c.args[i + 1];
+    if (a.startsWith('--output=')) return a.slice('--output='.length);
+    if (a.startsWith('-o') && a.length > 2) return a.slice(2);
+  }
+  return undefined;
+}
+
+/** Linker script of a linker command (`-T FILE`, `-TFILE`, `--script[=]FILE`). */
+export function linkerScriptOf(c: SimpleCommand): string | undefined {
+  for (let i = 0; i < c.args.length; i++) {
+    const a = c.args[i];
+    if (a === '-T' || a === '--script') return c.args[i + 1];
+    if (a.startsWith('--script=')) return a.slice('--script='.length);
+    if (a.startsWith('-T') && a.length > 2 && !a.startsWith('-Ttext') && !a.startsWith('-Tdata') && !a.startsWith('-Tbss')) return a.slice(2);
+  }
+  return undefined;
+}
+
+export { isLinker, isObjcopy };

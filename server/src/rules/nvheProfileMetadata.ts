@@ -1,0 +1,279 @@
+// Rule nvhe-profile-metadata: does an nVHE Makefile let clang's profile metadata
+// (.llvm.call-graph-profile and its SHT_REL section) reach gen-hyprel / HYPCOPY?
+// Explanation: docs/nvhe-profile-metadata.md. Pure: the caller passes the parsed Makefile and a
+// reader for files beside it (the linker script source).
+//
+// The Makefile lets the metadata through when BOTH
+//  1. a profile-use flag that reaches the directory's KBUILD_CFLAGS (the user's KCFLAGS) survives
+//     into the hyp compile command (Kbuild's c_flags formula, clang's last-flag-wins rule), and
+//  2. nothing removes the section from the object gen-hyprel reads before gen-hyprel runs
+//     (objcopy -R in the hyprel command or after the ld -r, or /DISCARD/ in the ld -r script).
+import type { AssignmentStmt, DefineStmt, Makefile, Span, Statement } from '../make/ast';
+import { evaluateMakefile, type EvalOptions, type Evaluation } from '../make/evaluator';
+import { isUnknownWord, splitWords, unknownValue } from '../make/values';
+import { findDiscard } from './linkerScript';
+import {
+  allStatements,
+  findPipeline,
+  isLinker,
+  isObjcopy,
+  linkerOutput,
+  linkerScriptOf,
+  normalizePath,
+  producerOf,
+  type Command,
+  type Pipeline,
+} from './nvhePipeline';
+import { CALL_GRAPH_SECTION, effectiveProfileUse, enablingSpellings, isProfileUseOption } from './profileFlags';
+import { objcopyEffect, removesCallGraphRelocations } from './shellCommands';
+
+export const RULE_CODE = 'nvhe-profile-metadata';
+
+export interface RuleInput {
+  makefile: Makefile;
+  /** `$(obj)` / `$(src)`: the Makefile's directory relative to the kernel tree ('.' when unknown). */
+  objDir?: string;
+  /** Reads a file beside the Makefile by name (the linker script source); undefined when absent. */
+  readSibling?: (name: string) => string | undefined;
+}
+
+export interface Located {
+  span: Span;
+  message: string;
+}
+
+export interface SectionRemoval {
+  span: Span;
+  how: string;
+  /** Set for a removal in the linker script beside the Makefile. */
+  file?: string;
+}
+
+export interface NvheVerdict {
+  pipeline: Pipeline;
+  /** Enabling profile-use spellings that survive into a hyp compile. */
+  leakingFlags: string[];
+  /** The removal that keeps the section from gen-hyprel, if any. */
+  sectionRemoval?: SectionRemoval;
+  /** Lines that try to stop the metadata and do not, with why. */
+  ineffective: Located[];
+  /** True when profile metadata reaches gen-hyprel. */
+  leaks: boolean;
+  /** The last live `KBUILD_CFLAGS := $(filter-out ...)` line: where form A belongs. */
+  filterOutLine?: AssignmentStmt;
+  /** Where the diagnostic goes: the filter-out line, else the gen-hyprel command. */
+  anchor: Span;
+  /** Conditional tests that depend on values this file does not know. */
+  assumedConditions: number;
+}
+
+/** The parts of Kbuild's shared definitions (scripts/Makefile.lib, Kbuild.include) the rule needs. */
+function kbuildContext(objDir: string, flags: string, unknownConditions: 'true' | 'false'): EvalOptions {
+  return {
+    unknownConditions,
+    initial: {
+      // The top Makefile appends the user's KCFLAGS to KBUILD_CFLAGS before descending.
+      KBUILD_CFLAGS: `${unknownValue('KBUILD_CFLAGS')} ${flags}`,
+      obj: objDir,
+      src: objDir,
+      // The product is about clang builds.
+      CONFIG_CC_IS_CLANG: 'y',
+      CONFIG_LD_IS_LLD: 'y',
+      CONFIG_AS_IS_LLVM: 'y',
+      LLVM: '1',
+      // cc-option answers whether the compiler accepts a flag; clang accepts every profile spelling.
+      'cc-option': { value: '$(1)', flavor: 'recursive' },
+      cmd_ld: { value: '$(LD) $(ld_flags) $(real-prereqs) -o $@', flavor: 'recursive' },
+      ld_flags: { value: '$(KBUILD_LDFLAGS) $(ldflags-y) $(LDFLAGS_$(@F))', flavor: 'recursive' },
+      'real-prereqs': { value: '$(filter-out $(PHONY), $^)', flavor: 'recursive' },
+      PHONY: 'FORCE',
+    },
+  };
+}
+
+/** Kbuild's c_flags for one object (scripts/Makefile.lib `_c_flags`), as words. */
+function compileFlags(ev: Evaluation, stem: string): string[] {
+  const text =
+    '$(filter-out $(CFLAGS_REMOVE_$(target-stem).o), $(filter-out $(ccflags-remove-y), ' +
+    '$(KBUILD_CPPFLAGS) $(KBUILD_CFLAGS) $(ccflags-y)) $(CFLAGS_$(target-stem).o))';
+  return splitWords(ev.expand(text, { 'target-stem': stem }));
+}
+
+/** Objects with their own CFLAGS_x.o / CFLAGS_REMOVE_x.o, plus one stem standing for all others. */
+function objectStems(ev: Evaluation): string[] {
+  const stems = new Set<string>(['\u0000any-object']);
+  for (const name of ev.variables.keys()) {
+    const m = /^CFLAGS_(?:REMOVE_)?(.+)\.o$/.exec(name);
+    if (m) stems.add(m[1]);
+  }
+  return [...stems];
+}
+
+function firstLine(span: Span, lineLength: (line: number) => number): Span {
+  if (span.end.line === span.start.line) return span;
+  return { start: span.start, end: { line: span.start.line, character: lineLength(span.start.line) } };
+}
+
+function isFilterOutOf(stmt: Statement, variable: string): stmt is AssignmentStmt {
+  return stmt.kind === 'assignment' && stmt.nameText.trim() === variable && stmt.value.some((p) => p.kind === 'call' && p.fn === 'filter-out');
+}
+
+export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => number = () => 0): NvheVerdict | undefined {
+  const objDir = input.objDir ?? '.';
+  const base = evaluateMakefile(input.makefile, kbuildContext(objDir, '', 'false'));
+  const pipeline = findPipeline(input.makefile, base);
+  if (!pipeline) return undefined;
+
+  // 1. Which profile spellings survive into a hyp compile, under either reading of unknown tests.
+  const leaking = new Set<string>();
+  const modes: ('false' | 'true')[] = base.unknownConditionals.length > 0 ? ['false', 'true'] : ['false'];
+  for (const spelling of enablingSpellings()) {
+    for (const mode of modes) {
+      const ev = evaluateMakefile(input.makefile, kbuildContext(objDir, spelling, mode));
+      for (const stem of objectStems(ev)) {
+        for (const eff of effectiveProfileUse(compileFlags(ev, stem))) leaking.add(eff.flag);
+      }
+    }
+  }
+
+  // 2. Is the section removed from the object gen-hyprel reads, before gen-hyprel reads it?
+  const removalCheck = checkSectionRemoval(pipeline, input);
+
+  const leaks = leaking.size > 0 && !removalCheck.removal;
+  const ineffective = [...removalCheck.ineffective];
+  if (leaking.size > 0) ineffective.push(...explainFlagAttempts(input.makefile, base, [...leaking]));
+
+  let filterOutLine: AssignmentStmt | undefined;
+  for (const s of allStatements(input.makefile.statements)) {
+    if (isFilterOutOf(s, 'KBUILD_CFLAGS') && base.liveness(s) !== 'dead') filterOutLine = s;
+  }
+  const anchorSpan = filterOutLine?.span ?? pipeline.genHyprel.span;
+  return {
+    pipeline,
+    leakingFlags: [...leaking],
+    sectionRemoval: removalCheck.removal,
+    ineffective,
+    leaks,
+    filterOutLine,
+    anchor: firstLine(anchorSpan, lineLength),
+    assumedConditions: base.unknownConditionals.length,
+  };
+}
+
+interface RemovalCheck {
+  removal?: SectionRemoval;
+  ineffective: Located[];
+}
+
+function removesSection(c: Command): boolean {
+  return isObjcopy(c.program) && removesCallGraphRelocations(objcopyEffect(c.args), CALL_GRAPH_SECTION);
+}
+
+function checkSectionRemoval(p: Pipeline, input: RuleInput): RemovalCheck {
+  const ineffective: Located[] = [];
+  const target = p.genHyprelInput;
+  // a) In the gen-hyprel rule itself: an objcopy on the input before gen-hyprel runs.
+  const hyprelRule = p.rules.find((r) => r.commands.includes(p.genHyprel));
+  let removal: SectionRemoval | undefined;
+  if (hyprelRule) {
+    const at = hyprelRule.commands.indexOf(p.genHyprel);
+    hyprelRule.commands.forEach((c, i) => {
+      if (!removesSection(c)) return;
+      const out = normalizePath(objcopyEffect(c.args).output ?? '');
+      if (i < at && out === target) removal ??= { span: c.span, how: `objcopy removes ${CALL_GRAPH_SECTION} from ${target} before gen-hyprel reads it` };
+      else if (i > at) ineffective.push({ span: c.span, message: `This objcopy removes ${CALL_GRAPH_SECTION} only after gen-hyprel has read ${target}.` });
+      else ineffective.push({ span: c.span, message: `This objcopy removes ${CALL_GRAPH_SECTION} from ${out || 'another file'}, but gen-hyprel reads ${target}.` });
+    });
+  }
+  // b) In the rules that produce the input: ld -r with a discarding script, objcopy, traced back.
+  removal ??= removedWhileProducing(p, target, input, new Set());
+  // c) Removals elsewhere (HYPCOPY, other files) come too late or miss the file.
+  for (const r of p.rules) {
+    if (r === hyprelRule) continue;
+    for (const c of r.commands) {
+      if (!removesSection(c) || (removal && c.span === removal.span)) continue;
+      if (r.targets.includes(target)) continue;
+      const when = c === p.hypcopy ? 'in HYPCOPY, after gen-hyprel has run' : `on ${normalizePath(objcopyEffect(c.args).output ?? 'another file')}`;
+      ineffective.push({ span: c.span, message: `This objcopy removes ${CALL_GRAPH_SECTION} ${when}; gen-hyprel reads ${target} first.` });
+    }
+  }
+  return { removal, ineffective };
+}
+
+function removedWhileProducing(p: Pipeline, file: string, input: RuleInput, seen: Set<string>): SectionRemoval | undefined {
+  if (seen.has(file) || seen.size > 16) return undefined;
+  seen.add(file);
+  const producer = producerOf(p, file);
+  if (!producer) return undefined;
+  let removal: SectionRemoval | undefined;
+  for (const c of producer.commands) {
+    if (isLinker(c.program) && normalizePath(linkerOutput(c) ?? '') === file) {
+      removal = undefined; // a fresh link brings the sections of its inputs back
+      const script = linkerScriptOf(c);
+      if (script) {
+        const discard = discardInScript(p, normalizePath(script), input);
+        if (discard) removal = discard;
+      }
+    } else if (isObjcopy(c.program)) {
+      const eff = objcopyEffect(c.args);
+      if (normalizePath(eff.output ?? '') !== file) continue;
+      if (removesCallGraphRelocations(eff, CALL_GRAPH_SECTION)) removal = { span: c.span, how: `objcopy removes ${CALL_GRAPH_SECTION} from ${file} after it is linked` };
+      else if (eff.input && normalizePath(eff.input) !== file) removal = removedWhileProducing(p, normalizePath(eff.input), input, seen);
+    }
+  }
+  return removal;
+}
+
+/** A /DISCARD/ of the section in the linker script (or the .lds.S it is preprocessed from). */
+function discardInScript(p: Pipeline, script: string, input: RuleInput): SectionRemoval | undefined {
+  if (!input.readSibling) return undefined;
+  const candidates: string[] = [];
+  const maker = producerOf(p, script);
+  for (const pre of maker?.prerequisites ?? []) if (/\.(lds\.S|lds|S)$/.test(pre)) candidates.push(pre);
+  candidates.push(script, script + '.S');
+  for (const c of candidates) {
+    if (isUnknownWord(c)) continue;
+    const name = c.slice(c.lastIndexOf('/') + 1);
+    const text = input.readSibling(name);
+    if (text === undefined) continue;
+    const d = findDiscard(text, CALL_GRAPH_SECTION);
+    if (d) {
+      return {
+        span: { start: { line: d.line, character: 0 }, end: { line: d.line, character: 0 } },
+        how: `/DISCARD/ in ${name} drops ${CALL_GRAPH_SECTION} (pattern ${d.pattern}) in the ld -r of ${p.genHyprelInput}`,
+        file: name,
+      };
+    }
+    return undefined;
+  }
+  return undefined;
+}
+
+/** Why each line that mentions profile options fails to stop the leaking flags. */
+function explainFlagAttempts(mf: Makefile, ev: Evaluation, leaking: string[]): Located[] {
+  const out: Located[] = [];
+  for (const s of allStatements(mf.statements)) {
+    if (s.kind !== 'assignment' && s.kind !== 'define') continue;
+    const text = s.kind === 'assignment' ? s.valueText : s.bodyText;
+    const words = splitWords(text);
+    const profileWords = words.filter((w) => isProfileUseOption(w.replace(/%$/, 'x').replace(/,$/, '')) || /^-f(no-)?(profile|auto-profile)/.test(w));
+    if (profileWords.length === 0) continue;
+    const live = ev.liveness(s);
+    const name = s.nameText.trim();
+    const statement = s as AssignmentStmt | DefineStmt;
+    if (live === 'dead') {
+      out.push({ span: statement.span, message: `This line is inside a conditional branch that is not taken, so it never changes ${name}.` });
+      continue;
+    }
+    const noPercent = profileWords.filter((w) => !w.includes('%') && !w.startsWith('-fno-') && !w.includes('='));
+    const negations = profileWords.filter((w) => w.startsWith('-fno-'));
+    if (noPercent.length > 0 && text.includes('filter-out')) {
+      out.push({ span: statement.span, message: `filter-out matches whole words: ${noPercent.map((w) => `'${w.replace(/,$/, '')}'`).join(', ')} has no '%', so it cannot remove '${leaking[0]}'.` });
+    } else if (negations.length > 0) {
+      out.push({ span: statement.span, message: `${negations.join(' ')} ends up before ${leaking[0]} on the compiler command line; clang uses the last of them, so the profile stays on.` });
+    } else {
+      out.push({ span: statement.span, message: `This line does not stop ${leaking.join(', ')} from reaching the hyp compiles.` });
+    }
+  }
+  return out;
+}

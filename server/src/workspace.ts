@@ -1,0 +1,106 @@
+// The server's state: settings, open documents, the nvhe Makefiles found in the workspace, their
+// latest analyses, and the build reader cache. Features read it; only the hub and this file write it.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Connection, TextDocuments } from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { BuildReader } from './build/buildModel';
+import { analyzeMakefile, type MakefileAnalysis } from './nvheAnalysis';
+
+export interface Settings {
+  /** The build directory (O=), absolute or relative to the kernel tree; empty = discover. */
+  buildDirectory: string;
+  /** Delay between an edit and re-analysis, in ms. */
+  debounceMs: number;
+}
+
+/** 150 ms: below the ~200 ms at which a reaction stops feeling immediate, above a typing burst's key gap. */
+export const DEFAULT_DEBOUNCE_MS = 150;
+const MAX_MAKEFILE_BYTES = 16 * 1024 * 1024;
+
+export function uriToPath(uri: string): string | undefined {
+  try {
+    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function pathToUri(p: string): string {
+  return pathToFileURL(p).toString();
+}
+
+export class Workspace {
+  readonly reader = new BuildReader();
+  settings: Settings = { buildDirectory: '', debounceMs: DEFAULT_DEBOUNCE_MS };
+  roots: string[] = [];
+  /** Makefiles known to hold the nvhe pipeline, by path. */
+  readonly nvheMakefiles = new Set<string>();
+  readonly analyses = new Map<string, MakefileAnalysis>();
+
+  constructor(
+    readonly connection: Connection,
+    readonly documents: TextDocuments<TextDocument>,
+  ) {}
+
+  /** The open document's text and version, else the file on disk (bounded in size). */
+  async textOf(file: string): Promise<{ text: string; version: number | null } | undefined> {
+    const doc = this.documents.get(pathToUri(file));
+    if (doc) return { text: doc.getText(), version: doc.version };
+    try {
+      const st = await fs.stat(file);
+      if (!st.isFile() || st.size > MAX_MAKEFILE_BYTES) return undefined;
+      return { text: await fs.readFile(file, 'utf8'), version: null };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async analyze(file: string, text: string): Promise<MakefileAnalysis> {
+    const analysis = await analyzeMakefile(file, text, {
+      reader: this.reader,
+      buildDirectory: this.settings.buildDirectory || undefined,
+      searchRoots: this.roots,
+    });
+    if (analysis.verdict) this.nvheMakefiles.add(file);
+    else this.nvheMakefiles.delete(file);
+    this.analyses.set(file, analysis);
+    return analysis;
+  }
+
+  /** Finds Makefiles that run gen-hyprel below the workspace folders (bounded walk, no symlinks). */
+  async scanForNvheMakefiles(token: { cancelled: boolean }, maxEntries = 200_000): Promise<string[]> {
+    const found: string[] = [];
+    let seen = 0;
+    const queue = [...this.roots];
+    const skip = new Set(['.git', 'node_modules', '.cache', 'Documentation', 'tools', 'include', 'Kconfig']);
+    while (queue.length > 0 && !token.cancelled && seen < maxEntries) {
+      const dir = queue.shift() as string;
+      let entries;
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      seen += entries.length;
+      for (const e of entries) {
+        if (e.isDirectory() && !skip.has(e.name) && !e.name.startsWith('.')) queue.push(path.join(dir, e.name));
+        else if (e.isFile() && (e.name === 'Makefile' || e.name === 'Kbuild' || e.name.endsWith('.mk'))) {
+          const p = path.join(dir, e.name);
+          try {
+            const st = await fs.stat(p);
+            if (st.size > MAX_MAKEFILE_BYTES) continue;
+            // A cheap prefilter; the rule then finds the pipeline by what the rules do.
+            if ((await fs.readFile(p, 'utf8')).includes('gen-hyprel')) found.push(p);
+          } catch {
+            continue;
+          }
+        }
+      }
+      // Yield to the event loop so requests keep being served during a long walk.
+      await new Promise((r) => setImmediate(r));
+    }
+    return found;
+  }
+}
