@@ -1,0 +1,178 @@
+// A minimal LSP client for tests: starts the built server (server/out/server.js --stdio) as a real
+// child process and speaks JSON-RPC with Content-Length framing over its stdin/stdout.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { root } from './kernelTree';
+
+export const serverPath = join(root, 'server', 'out', 'server.js');
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+export interface PublishedDiagnostics {
+  uri: string;
+  version?: number;
+  diagnostics: LspDiagnostic[];
+}
+export interface LspDiagnostic {
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  severity?: number;
+  code?: string | number;
+  source?: string;
+  message: string;
+  codeDescription?: { href: string };
+  relatedInformation?: { location: { uri: string; range: unknown }; message: string }[];
+}
+
+export class LspClient {
+  readonly proc: ChildProcessWithoutNullStreams;
+  private buffer = Buffer.alloc(0);
+  private nextId = 1;
+  private pending = new Map<number, Pending>();
+  private listeners: ((method: string, params: unknown) => void)[] = [];
+  readonly notifications: { method: string; params: unknown }[] = [];
+  stderr = '';
+
+  constructor(env: Record<string, string> = {}) {
+    this.proc = spawn(process.execPath, [serverPath, '--stdio'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc.stdout.on('data', (d: Buffer) => this.onData(d));
+    this.proc.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.proc.on('exit', () => {
+      for (const p of this.pending.values()) p.reject(new Error(`server exited; stderr: ${this.stderr}`));
+      this.pending.clear();
+    });
+  }
+
+  private onData(d: Buffer): void {
+    this.buffer = Buffer.concat([this.buffer, d]);
+    for (;;) {
+      const headerEnd = this.buffer.indexOf('\r\n\r\n');
+      if (headerEnd < 0) return;
+      const m = /Content-Length: (\d+)/i.exec(this.buffer.subarray(0, headerEnd).toString());
+      if (!m) throw new Error('bad LSP header');
+      const len = Number(m[1]);
+      if (this.buffer.length < headerEnd + 4 + len) return;
+      const msg = JSON.parse(this.buffer.subarray(headerEnd + 4, headerEnd + 4 + len).toString()) as {
+        id?: number;
+        method?: string;
+        params?: unknown;
+        result?: unknown;
+        error?: { message: string; code: number };
+      };
+      this.buffer = this.buffer.subarray(headerEnd + 4 + len);
+      if (msg.method !== undefined && msg.id !== undefined) {
+        // A request from the server (registerCapability, workspace/configuration...): answer null.
+        this.write({ jsonrpc: '2.0', id: msg.id, result: null });
+      } else if (msg.method !== undefined) {
+        this.notifications.push({ method: msg.method, params: msg.params });
+        for (const l of this.listeners) l(msg.method, msg.params);
+      } else if (msg.id !== undefined) {
+        const p = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        if (!p) continue;
+        if (msg.error) p.reject(Object.assign(new Error(msg.error.message), { code: msg.error.code }));
+        else p.resolve(msg.result);
+      }
+    }
+  }
+
+  private write(msg: unknown): void {
+    const body = Buffer.from(JSON.stringify(msg), 'utf8');
+    this.proc.stdin.write(`Content-Length: ${body.length}\r\n\r\n`);
+    this.proc.stdin.write(body);
+  }
+
+  request<R = unknown>(method: string, params: unknown, timeoutMs = 30_000): Promise<R> {
+    const id = this.nextId++;
+    return new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${method} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as R);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.write({ jsonrpc: '2.0', id, method, params });
+    });
+  }
+
+  notify(method: string, params: unknown): void {
+    this.write({ jsonrpc: '2.0', method, params });
+  }
+
+  /** Resolves with the first notification that satisfies `match` (including ones already received when `past`). */
+  waitFor<P>(method: string, match: (p: P) => boolean = () => true, timeoutMs = 30_000, past = false): Promise<P> {
+    if (past) {
+      const hit = this.notifications.find((n) => n.method === method && match(n.params as P));
+      if (hit) return Promise.resolve(hit.params as P);
+    }
+    return new Promise<P>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${method} within ${timeoutMs} ms`)), timeoutMs);
+      const l = (m: string, p: unknown) => {
+        if (m === method && match(p as P)) {
+          clearTimeout(timer);
+          this.listeners = this.listeners.filter((x) => x !== l);
+          resolve(p as P);
+        }
+      };
+      this.listeners.push(l);
+    });
+  }
+
+  /** Waits for diagnostics on `uri` that satisfy `match`. */
+  diagnostics(uri: string, match: (d: PublishedDiagnostics) => boolean = () => true, timeoutMs = 30_000): Promise<PublishedDiagnostics> {
+    return this.waitFor<PublishedDiagnostics>('textDocument/publishDiagnostics', (p) => p.uri === uri && match(p), timeoutMs);
+  }
+
+  async initialize(rootPath: string, initializationOptions: Record<string, unknown> = {}, capabilities: Record<string, unknown> = {}): Promise<unknown> {
+    const result = await this.request('initialize', {
+      processId: process.pid,
+      rootUri: pathToFileURL(rootPath).toString(),
+      workspaceFolders: [{ uri: pathToFileURL(rootPath).toString(), name: 'root' }],
+      capabilities,
+      initializationOptions,
+    });
+    this.notify('initialized', {});
+    return result;
+  }
+
+  open(path: string, text: string, languageId = 'kbuild', version = 1): string {
+    const uri = pathToFileURL(path).toString();
+    this.notify('textDocument/didOpen', { textDocument: { uri, languageId, version, text } });
+    return uri;
+  }
+
+  change(uri: string, version: number, text: string): void {
+    this.notify('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text }] });
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null) return;
+    try {
+      await this.request('shutdown', null, 5000);
+      this.notify('exit', null);
+    } catch {
+      // already gone
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.proc.kill('SIGKILL');
+        resolve();
+      }, 3000);
+      this.proc.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+}
