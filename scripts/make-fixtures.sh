@@ -43,6 +43,9 @@ C
 $aarch64 -fno-pic hyp.c -o "$out/aarch64-hyp.o"
 printf 'hyp_fn:1000:100\n 0: 100\n' > hyp.prof
 $aarch64 -fno-pic -fprofile-sample-use=hyp.prof hyp.c -o "$out/aarch64-hyp-profile.o"
+# Big-endian arm64 (CONFIG_CPU_BIG_ENDIAN): gen-hyprel built for a BE kernel expects ELFDATA2MSB.
+$CC --target=aarch64_be-linux-gnu -O2 -c -fno-pic hyp.c -o "$out/aarch64_be-hyp.o"
+$CC --target=aarch64_be-linux-gnu -O2 -c -fno-pic -fprofile-sample-use=hyp.prof hyp.c -o "$out/aarch64_be-hyp-profile.o"
 cat > bad.s <<'S'
 	.section .hyp.data,"aw"
 	.word counter            // R_AARCH64_ABS32 (258): gen-hyprel: Unexpected RELA type 258
@@ -85,7 +88,7 @@ for f in *.o; do
   case $f in bitcode.o) continue ;; esac
   $READELF -S "$f" > "$f.readelf-S.txt"
 done
-for f in aarch64-profile.o aarch64-ldr.o aarch64-hyp.o aarch64-hyp-badrela.o x86_64-profile.o arm32.o mips-be.o ppc64-be.o ppc32-be.o i386.o; do
+for f in aarch64-profile.o aarch64-ldr.o aarch64-hyp.o aarch64_be-hyp-profile.o aarch64-hyp-badrela.o x86_64-profile.o arm32.o mips-be.o ppc64-be.o ppc32-be.o i386.o; do
   $READELF -r "$f" > "$f.readelf-r.txt"
 done
 ls -la "$out"

@@ -1,6 +1,9 @@
 // Text and JSON renderings that match llvm-readelf-19 (GNU output style) byte for byte.
 import { flagsLegend } from './names';
-import { ElfFile, ElfSection } from './types';
+import { Fields, toOffset } from './reader';
+import { isRelocationSection, Relocation, relocEntrySize, readRelocations } from './relocations';
+import { ByteSource } from './source';
+import { ElfFile, ElfSection, ObjectReadError } from './types';
 
 /** Mimics LLVM's formatted_raw_ostream: tracks the column so PadToColumn can pad (always at least one space). */
 export class ColumnWriter {
@@ -108,4 +111,126 @@ export function sectionToJson(s: ElfSection): SectionJson {
     address: jsonInt(s.addr), offset: jsonInt(s.offset), size: jsonInt(s.size), entsize: jsonInt(s.entsize), link: s.link, info: s.info,
     alignment: jsonInt(s.addralign),
   };
+}
+
+/** Resolves symbol values and names for relocation listings, reading symbols on demand (cached). */
+export class SymbolResolver {
+  private cache = new Map<number, { value: bigint; name: string } | null>();
+  private shndx: ElfSection | undefined;
+  constructor(private readonly src: ByteSource, private readonly elf: ElfFile, private readonly symtab: ElfSection | undefined) {
+    if (symtab) this.shndx = elf.sections.find((s) => s.type === 18 && s.link === symtab.index);
+  }
+  private async cString(sec: ElfSection, at: number): Promise<string> {
+    const start = toOffset(sec.offset, 'string table') + at;
+    const end = toOffset(sec.offset + sec.size, 'string table');
+    if (at >= Number(sec.size) || end > this.src.size) throw new ObjectReadError('malformed', `string table [${sec.index}]: offset 0x${at.toString(16)} is outside the table`);
+    const parts: Buffer[] = [];
+    for (let p = start; p < end; p += 256) {
+      const b = await this.src.read(p, Math.min(256, end - p));
+      const z = b.indexOf(0);
+      if (z >= 0) {
+        parts.push(b.subarray(0, z));
+        break;
+      }
+      parts.push(b);
+    }
+    return Buffer.concat(parts).toString('utf8');
+  }
+  /** null for symbol 0 (no symbol). */
+  async get(index: number): Promise<{ value: bigint; name: string } | null> {
+    if (index === 0) return null;
+    const hit = this.cache.get(index);
+    if (hit !== undefined) return hit;
+    const st = this.symtab;
+    if (!st) throw new ObjectReadError('malformed', `relocation refers to symbol ${index} but there is no symbol table`);
+    const is64 = this.elf.class === 64;
+    const es = is64 ? 24 : 16;
+    if (BigInt(index + 1) * BigInt(es) > st.size) throw new ObjectReadError('malformed', `symbol index ${index} is past the end of symbol table [${st.index}]`);
+    const b = new Fields(await this.src.read(toOffset(st.offset, 'symbol table') + index * es, es), this.elf.endian === 'little');
+    const nameOff = b.u32(0);
+    const value = is64 ? b.u64(8) : BigInt(b.u32(4));
+    const info = is64 ? b.u8(4) : b.u8(12);
+    let shndx = is64 ? b.u16(6) : b.u16(14);
+    let name: string;
+    if ((info & 0xf) === 3) {
+      if (shndx === 0xffff && this.shndx) {
+        shndx = new Fields(await this.src.read(toOffset(this.shndx.offset, 'SHT_SYMTAB_SHNDX') + index * 4, 4), this.elf.endian === 'little').u32(0);
+      }
+      const sec = this.elf.sections[shndx];
+      if (!sec) throw new ObjectReadError('malformed', `section symbol ${index} refers to section ${shndx}, which does not exist`);
+      name = sec.name;
+    } else {
+      const strtab = this.elf.sections[st.link];
+      if (!strtab) throw new ObjectReadError('malformed', `symbol table [${st.index}] links to string table ${st.link}, which does not exist`);
+      name = nameOff === 0 ? '' : await this.cString(strtab, nameOff);
+    }
+    const r = { value, name };
+    this.cache.set(index, r);
+    return r;
+  }
+}
+
+/** One relocation line exactly as llvm-readelf -r prints it. */
+export function formatRelocationLine(elf: ElfFile, r: Relocation, sym: { value: bigint; name: string } | null): string {
+  const bias = elf.class === 64 ? 8 : 0;
+  const width = elf.class === 64 ? 16 : 8;
+  const w = new ColumnWriter();
+  w.field(0, hexNoPrefix(r.offset, width));
+  w.field(10 + bias, hexNoPrefix(r.info, width));
+  w.field(19 + 2 * bias, r.typeName);
+  w.field(42 + 2 * bias, sym ? hexNoPrefix(sym.value, width) : '');
+  const name = sym ? (sym.name === '' ? '<null>' : sym.name) : '';
+  w.field(53 + 2 * bias, name);
+  if (r.addend !== undefined) {
+    let a = r.addend;
+    let s = '';
+    if (name !== '') {
+      if (a < 0n) {
+        s = ' - ';
+        a = -a;
+      } else s = ' + ';
+    }
+    w.write(s + BigInt.asUintN(64, a).toString(16));
+  }
+  return w.write('\n').toString();
+}
+
+/**
+ * The `llvm-readelf -r` block for one relocation section: blank line, "Relocation section ..." header,
+ * column header, one line per entry. Streams the entries; `onChunk` receives text as it is produced
+ * (when given, the returned string is empty).
+ */
+export async function formatRelocations(src: ByteSource, elf: ElfFile, section: ElfSection, onChunk?: (text: string) => void): Promise<string> {
+  const { entsize, rela } = relocEntrySize(elf, section);
+  const parts: string[] = [];
+  const emit = (t: string): void => {
+    if (onChunk) onChunk(t);
+    else parts.push(t);
+  };
+  const count = section.size / BigInt(entsize);
+  let head = `\nRelocation section '${section.name}' at offset 0x${section.offset.toString(16)} contains ${count} entries:\n`;
+  head += elf.class === 64 ? '    Offset             Info             Type               Symbol\'s Value  Symbol\'s Name' : ' Offset     Info    Type                Sym. Value  Symbol\'s Name';
+  head += rela ? ' + Addend\n' : '\n';
+  emit(head);
+  const symtab = elf.sections[section.link];
+  const resolver = new SymbolResolver(src, elf, symtab && section.link !== 0 ? symtab : undefined);
+  for await (const chunk of readRelocations(src, elf, section)) {
+    const lines: string[] = [];
+    for (const r of chunk) lines.push(formatRelocationLine(elf, r, await resolver.get(r.symbol)));
+    emit(lines.join(''));
+  }
+  return parts.join('');
+}
+
+/** Everything `llvm-readelf -r FILE` prints for a relocatable object (REL and RELA sections). */
+export async function formatAllRelocations(src: ByteSource, elf: ElfFile, onChunk?: (text: string) => void): Promise<string> {
+  const parts: string[] = [];
+  const emit = (t: string): void => {
+    if (onChunk) onChunk(t);
+    else parts.push(t);
+  };
+  const secs = elf.sections.filter(isRelocationSection);
+  if (secs.length === 0) emit('\nThere are no relocations in this file.\n');
+  for (const s of secs) await formatRelocations(src, elf, s, emit);
+  return parts.join('');
 }
