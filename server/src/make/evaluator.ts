@@ -1,0 +1,785 @@
+// GNU make evaluator over the AST: variables with flavors, conditionals, functions, $(call), $(eval).
+// It never runs a shell, never reads the disk, never throws and never hangs:
+//  - $(shell), `!=`, $(wildcard), $(realpath), $(file), $(guile) yield symbolic unknowns (values.ts);
+//  - a variable that is never set in the file (and not given in `initial`) expands to an unknown
+//    labelled with its name, because it comes from the including Makefile or the environment
+//    (`undefinedIsEmpty: true` gives plain make semantics instead); a variable the file sets
+//    somewhere but has not set yet expands to empty, as in make;
+//  - `+=` to a variable that is not defined yet keeps an unknown base (⟨NAME⟩ words) for the same reason;
+//  - includes are not followed;
+//  - recursion depth, expansion length and steps are bounded (EvalLimits); hitting a bound gives a
+//    diagnostic and an unknown value. Steps are counted per statement (and per expand() call).
+// Unknown-pattern rules for filter/filter-out/patsubst/subst are documented in functions.ts.
+
+import type { AssignOp, AssignmentStmt, ConditionTest, DefineStmt, Expr, Makefile, Modifier, ParseDiagnostic, Span, Statement } from './ast';
+import { absPath, basenameOf, dirOf, filterWords, joinWords, notdirOf, patsubst, sortWords, subst, substRef, suffixOf } from './functions';
+import { MAKE_FUNCTIONS, parseExprText, parseMakefile, walkStatements } from './parser';
+import { displayValue, isUnknownWord, knownPrefix, knownSuffix, splitWords, unknownValue, UNKNOWN_OPEN } from './values';
+
+export interface AssignmentRecord {
+  stmt: AssignmentStmt | DefineStmt;
+  /** Expanded value before the statement (computed lazily in the state of that moment). */
+  valueBefore: string;
+  /** Expanded value after the statement. */
+  valueAfter: string;
+  /** 0-based line of the file statement that made the assignment (the `$(eval)` line for eval'd text). */
+  line?: number;
+  /** True when the assignment had no effect (an `override` variable, or `?=` on a defined one). */
+  ignored?: boolean;
+}
+export interface VariableDef {
+  name: string;
+  flavor: 'recursive' | 'simple';
+  /** recursive: unexpanded text; simple: expanded. */
+  value: string;
+  origin: 'file' | 'initial';
+  history: AssignmentRecord[];
+}
+export interface EvalLimits {
+  maxDepth: number;
+  maxExpansionLength: number;
+  maxSteps: number;
+}
+export const DEFAULT_LIMITS: EvalLimits = {
+  /** Nested variable expansions, $(call)s and $(eval)s. */
+  maxDepth: 100,
+  /** Characters in one expansion result. */
+  maxExpansionLength: 4_000_000,
+  /** Expansion steps (parts, function calls, loop iterations) per statement or expand() call. */
+  maxSteps: 1_000_000,
+};
+export interface EvalOptions {
+  initial?: Record<string, string | { value: string; flavor: 'simple' | 'recursive' }>;
+  unknownConditions?: 'true' | 'false';
+  limits?: Partial<EvalLimits>;
+  /** Plain make semantics: every undefined variable expands to empty (default false). */
+  undefinedIsEmpty?: boolean;
+}
+export interface EvalMessage {
+  kind: 'info' | 'warning' | 'error';
+  text: string;
+  span: Span;
+}
+export interface Evaluation {
+  variables: Map<string, VariableDef>;
+  expand(text: string | Expr, extra?: Record<string, string>): string;
+  valueAt(name: string, line: number): string | undefined;
+  liveness(stmt: Statement): 'live' | 'dead' | 'unknown';
+  unknownConditionals: ConditionTest[];
+  diagnostics: ParseDiagnostic[];
+  /** $(info)/$(warning)/$(error) output met while evaluating (addition). */
+  messages: EvalMessage[];
+}
+
+type Liveness = 'live' | 'dead' | 'unknown';
+interface Def {
+  flavor: 'recursive' | 'simple';
+  value: string;
+  origin: 'file' | 'initial';
+  override: boolean;
+}
+interface Version {
+  seq: number;
+  def: Def | null;
+}
+interface Frame {
+  vars: Map<string, string>;
+  isCall: boolean;
+  parent: Frame | null;
+}
+interface Ctx {
+  at: number;
+  pure: boolean;
+  extra: Record<string, string> | null;
+  frame: Frame | null;
+  depth: number;
+  steps: number;
+  expanding: Set<string>;
+}
+
+class LimitError extends Error {}
+
+const AUTO_BASE = new Set(['@', '<', '^', '+', '*', '?', '|', '%']);
+
+class AssignmentRecordImpl implements AssignmentRecord {
+  private before?: string;
+  private after?: string;
+  constructor(
+    private readonly ev: Evaluator,
+    readonly stmt: AssignmentStmt | DefineStmt,
+    readonly name: string,
+    readonly seq: number,
+    readonly line: number,
+    readonly ignored: boolean,
+  ) {}
+  get valueBefore(): string {
+    if (this.before === undefined) this.before = this.ev.valueAtSeq(this.name, this.seq - 1) ?? (this.ev.isFileOwned(this.name) ? '' : this.ev.undefinedValue(this.name));
+    return this.before;
+  }
+  get valueAfter(): string {
+    if (this.after === undefined) this.after = this.ev.valueAtSeq(this.name, this.seq) ?? '';
+    return this.after;
+  }
+}
+
+class Evaluator {
+  readonly limits: EvalLimits;
+  private readonly vars = new Map<string, Version[]>();
+  private readonly records = new Map<string, AssignmentRecordImpl[]>();
+  private seq = 0;
+  private readonly lineSeq: { line: number; seq: number }[] = [];
+  private readonly live = new Map<Statement, Liveness>();
+  readonly unknownConditionals: ConditionTest[] = [];
+  readonly diagnostics: ParseDiagnostic[];
+  private readonly diagKeys = new Set<string>();
+  readonly messages: EvalMessage[] = [];
+  private readonly fileOwned = new Set<string>();
+  private readonly everDefined = new Set<string>();
+  private readonly uncertain = new Set<string>();
+  private readonly parseCache = new Map<string, Expr>();
+  private readonly undefinedIsEmpty: boolean;
+  private readonly unknownTrue: boolean;
+  private curSpan: Span = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  private curLine = 0;
+  private evalDepth = 0;
+
+  constructor(
+    private readonly mf: Makefile,
+    opts: EvalOptions,
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) };
+    this.undefinedIsEmpty = opts.undefinedIsEmpty === true;
+    this.unknownTrue = opts.unknownConditions === 'true';
+    this.diagnostics = [];
+    for (const [name, v] of Object.entries(opts.initial ?? {})) {
+      const def: Def = typeof v === 'string' ? { flavor: 'simple', value: v, origin: 'initial', override: false } : { flavor: v.flavor, value: v.value, origin: 'initial', override: false };
+      this.vars.set(name, [{ seq: 0, def }]);
+      this.everDefined.add(name);
+    }
+    walkStatements(mf.statements, (s) => {
+      if ((s.kind === 'assignment' && !s.targets && s.op !== '+=') || s.kind === 'define') {
+        if (!s.nameText.includes('$')) this.fileOwned.add(s.nameText.trim());
+      }
+    });
+  }
+
+  // ---- diagnostics -------------------------------------------------------------------------
+  diag(severity: 'error' | 'warning', message: string, span: Span = this.curSpan): void {
+    const key = `${severity}|${message}|${span.start.line}:${span.start.character}`;
+    if (this.diagKeys.has(key) || this.diagnostics.length > 2000) return;
+    this.diagKeys.add(key);
+    this.diagnostics.push({ severity, message, span });
+  }
+
+  // ---- variable state ----------------------------------------------------------------------
+  lookup(name: string, at: number): Def | null {
+    const arr = this.vars.get(name);
+    if (!arr || arr.length === 0) return null;
+    if (at === Infinity || arr[arr.length - 1].seq <= at) return arr[arr.length - 1].def;
+    let lo = 0;
+    let hi = arr.length - 1;
+    if (arr[0].seq > at) return null;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (arr[mid].seq <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    return arr[lo].def;
+  }
+
+  isFileOwned(name: string): boolean {
+    return this.fileOwned.has(name) || this.everDefined.has(name);
+  }
+
+  /** The value of a variable that is not defined: empty, or unknown when it comes from outside. */
+  undefinedValue(name: string): string {
+    if (this.undefinedIsEmpty) return '';
+    if (this.uncertain.has(name)) return unknownValue(name);
+    if (this.isFileOwned(name)) return '';
+    return unknownValue(name);
+  }
+  private undefinedIsKnownEmpty(name: string): boolean {
+    return this.undefinedIsEmpty || (!this.uncertain.has(name) && this.isFileOwned(name));
+  }
+
+  private setVar(name: string, def: Def | null, stmt: AssignmentStmt | DefineStmt | null, ignored = false): void {
+    const seq = ++this.seq;
+    if (!ignored) {
+      let arr = this.vars.get(name);
+      if (!arr) this.vars.set(name, (arr = []));
+      arr.push({ seq, def });
+      if (def) this.everDefined.add(name);
+    }
+    this.lineSeq.push({ line: this.curLine, seq });
+    if (stmt) {
+      let r = this.records.get(name);
+      if (!r) this.records.set(name, (r = []));
+      r.push(new AssignmentRecordImpl(this, stmt, name, seq, this.curLine, ignored));
+    }
+  }
+
+  valueAtSeq(name: string, seq: number): string | undefined {
+    const def = this.lookup(name, seq);
+    if (!def) return undefined;
+    if (def.flavor === 'simple') return def.value;
+    return this.topExpand(this.parse(def.value), { at: seq, pure: true, extra: null }, true);
+  }
+
+  valueAt(name: string, line: number): string | undefined {
+    const ls = this.lineSeq;
+    let lo = 0;
+    let hi = ls.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ls[mid].line < line) lo = mid + 1;
+      else hi = mid;
+    }
+    const seq = lo === 0 ? 0 : ls[lo - 1].seq;
+    return this.valueAtSeq(name, seq);
+  }
+
+  parse(text: string): Expr {
+    let e = this.parseCache.get(text);
+    if (!e) {
+      e = parseExprText(text);
+      if (this.parseCache.size > 50_000) this.parseCache.clear();
+      this.parseCache.set(text, e);
+    }
+    return e;
+  }
+
+  // ---- expansion ---------------------------------------------------------------------------
+  /** Expands with fresh step counting; a limit hit gives a diagnostic and an unknown value. */
+  topExpand(e: Expr, o: { at: number; pure: boolean; extra: Record<string, string> | null }, quiet = false): string {
+    const c: Ctx = { at: o.at, pure: o.pure, extra: o.extra, frame: null, depth: 0, steps: 0, expanding: new Set() };
+    try {
+      return this.expandExpr(e, c);
+    } catch (err) {
+      if (err instanceof LimitError) {
+        if (!quiet) this.diag('warning', err.message);
+        return unknownValue('limit');
+      }
+      if (err instanceof RangeError) {
+        if (!quiet) this.diag('warning', `Expansion aborted: ${err.message}`);
+        return unknownValue('limit');
+      }
+      throw err;
+    }
+  }
+
+  private step(c: Ctx, n = 1): void {
+    c.steps += n;
+    if (c.steps > this.limits.maxSteps) throw new LimitError(`Expansion limit hit: more than ${this.limits.maxSteps} steps (maxSteps)`);
+  }
+  private checkLen(s: string): string {
+    if (s.length > this.limits.maxExpansionLength) throw new LimitError(`Expansion limit hit: value longer than ${this.limits.maxExpansionLength} characters (maxExpansionLength)`);
+    return s;
+  }
+
+  expandExpr(e: Expr, c: Ctx): string {
+    if (e.length === 1 && e[0].kind === 'text') return e[0].text;
+    let out = '';
+    for (const p of e) {
+      this.step(c);
+      switch (p.kind) {
+        case 'text':
+          out += p.text;
+          break;
+        case 'ref':
+          out += this.refValue(this.expandExpr(p.name, c), c);
+          break;
+        case 'substRef': {
+          const v = this.refValue(this.expandExpr(p.name, c), c);
+          out += substRef(v, this.expandExpr(p.from, c), this.expandExpr(p.to, c));
+          break;
+        }
+        case 'call':
+          out += this.callFunction(p.fn, p.args, c);
+          break;
+      }
+      if (out.length > this.limits.maxExpansionLength) this.checkLen(out);
+    }
+    return out;
+  }
+
+  private localValue(name: string, c: Ctx): string | undefined {
+    for (let f = c.frame; f; f = f.parent) {
+      const v = f.vars.get(name);
+      if (v !== undefined) return v;
+      if (f.isCall && /^[0-9]+$/.test(name)) return '';
+    }
+    if (c.extra) {
+      const x = c.extra[name];
+      if (x !== undefined) return x;
+      if (name.length === 2 && AUTO_BASE.has(name[0]) && (name[1] === 'D' || name[1] === 'F')) {
+        const base = c.extra[name[0]];
+        if (base !== undefined) {
+          const ws = splitWords(base);
+          return ws.map((w) => (name[1] === 'D' ? dirOf(w).replace(/(.)\/$/, '$1') : notdirOf(w))).join(' ');
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private refValue(name: string, c: Ctx): string {
+    if (isUnknownWord(name)) return unknownValue(displayValue(name));
+    const local = this.localValue(name, c);
+    if (local !== undefined) return local;
+    const def = this.lookup(name, c.at);
+    if (!def) return this.undefinedValue(name);
+    if (def.flavor === 'simple') return def.value;
+    if (c.expanding.has(name)) {
+      this.diag('error', `Recursive variable '${name}' references itself (eventually)`);
+      return unknownValue(name);
+    }
+    return this.expandBody(name, def.value, c, true);
+  }
+
+  private expandBody(name: string, text: string, c: Ctx, guard: boolean): string {
+    if (c.depth >= this.limits.maxDepth) throw new LimitError(`Expansion limit hit: nesting deeper than ${this.limits.maxDepth} while expanding '${name}' (maxDepth)`);
+    c.depth++;
+    if (guard) c.expanding.add(name);
+    try {
+      return this.expandExpr(this.parse(text), c);
+    } finally {
+      c.depth--;
+      if (guard) c.expanding.delete(name);
+    }
+  }
+
+  private withFrame<T>(c: Ctx, vars: Map<string, string>, isCall: boolean, fn: () => T): T {
+    const saved = c.frame;
+    c.frame = { vars, isCall, parent: saved };
+    try {
+      return fn();
+    } finally {
+      c.frame = saved;
+    }
+  }
+
+  private callFunction(fn: string, args: Expr[], c: Ctx): string {
+    const x = (i: number): string => (args[i] ? this.expandExpr(args[i], c) : '');
+    const strip = (s: string): string => splitWords(s).join(' ');
+    const perWord = (s: string, f: (w: string) => string | null): string => {
+      const out: string[] = [];
+      for (const w of splitWords(s)) {
+        const r = f(w);
+        if (r !== null) out.push(r);
+      }
+      return out.join(' ');
+    };
+    switch (fn) {
+      case 'subst':
+        return this.checkLen(subst(x(0), x(1), x(2)));
+      case 'patsubst':
+        return patsubst(x(0), x(1), x(2));
+      case 'strip':
+        return strip(x(0));
+      case 'findstring': {
+        const f = x(0);
+        const t = x(1);
+        if (!isUnknownWord(f) && t.includes(f)) return f;
+        if (isUnknownWord(f) || isUnknownWord(t)) return unknownValue('findstring');
+        return '';
+      }
+      case 'filter':
+        return filterWords(x(0), x(1), false);
+      case 'filter-out':
+        return filterWords(x(0), x(1), true);
+      case 'sort':
+        return sortWords(x(0));
+      case 'word': {
+        const n = strip(x(0));
+        const ws = splitWords(x(1));
+        if (isUnknownWord(n)) return unknownValue('word');
+        const k = Number(n);
+        if (!/^[0-9]+$/.test(n) || k < 1) {
+          this.diag('error', `non-numeric or zero first argument to 'word' function: '${displayValue(n)}'`);
+          return '';
+        }
+        for (let i = 0; i < Math.min(k, ws.length); i++) if (isUnknownWord(ws[i])) return unknownValue('word');
+        if (k > ws.length) return ws.some(isUnknownWord) ? unknownValue('word') : '';
+        return ws[k - 1];
+      }
+      case 'wordlist': {
+        const s = strip(x(0));
+        const e = strip(x(1));
+        const ws = splitWords(x(2));
+        if (isUnknownWord(s) || isUnknownWord(e)) return unknownValue('wordlist');
+        const a = Number(s);
+        const b = Number(e);
+        if (!/^[0-9]+$/.test(s) || !/^[0-9]+$/.test(e) || a < 1) {
+          this.diag('error', `invalid arguments to 'wordlist' function: '${s}', '${e}'`);
+          return '';
+        }
+        if (ws.slice(0, Math.min(b, ws.length)).some(isUnknownWord)) return unknownValue('wordlist');
+        return ws.slice(a - 1, b).join(' ');
+      }
+      case 'words': {
+        const ws = splitWords(x(0));
+        return ws.some(isUnknownWord) ? unknownValue('words') : String(ws.length);
+      }
+      case 'firstword':
+        return splitWords(x(0))[0] ?? '';
+      case 'lastword': {
+        const ws = splitWords(x(0));
+        return ws[ws.length - 1] ?? '';
+      }
+      case 'dir':
+        return perWord(x(0), dirOf);
+      case 'notdir':
+        return perWord(x(0), notdirOf);
+      case 'suffix':
+        return perWord(x(0), suffixOf);
+      case 'basename':
+        return perWord(x(0), basenameOf);
+      case 'addsuffix': {
+        const s = x(0);
+        return perWord(x(1), (w) => w + s);
+      }
+      case 'addprefix': {
+        const s = x(0);
+        return perWord(x(1), (w) => s + w);
+      }
+      case 'join':
+        return joinWords(x(0), x(1));
+      case 'abspath':
+        return perWord(x(0), (w) => (w.startsWith('/') && !isUnknownWord(w) ? absPath(w) : unknownValue('abspath')));
+      case 'realpath':
+      case 'wildcard': {
+        const a = x(0);
+        return splitWords(a).length === 0 ? '' : unknownValue(fn);
+      }
+      case 'shell':
+      case 'file':
+      case 'guile':
+        // Never executed, never read.
+        return unknownValue(fn);
+      case 'foreach': {
+        const v = strip(x(0));
+        const ws = splitWords(x(1));
+        const out: string[] = [];
+        let len = 0;
+        for (const w of ws) {
+          this.step(c);
+          const r = this.withFrame(c, new Map([[v, w]]), false, () => this.expandExpr(args[2] ?? [], c));
+          out.push(r);
+          len += r.length + 1;
+          if (len > this.limits.maxExpansionLength) this.checkLen('x'.repeat(this.limits.maxExpansionLength + 1));
+        }
+        return out.join(' ');
+      }
+      case 'let': {
+        const names = splitWords(x(0));
+        const ws = splitWords(x(1));
+        const m = new Map<string, string>();
+        names.forEach((n, i) => m.set(n, i === names.length - 1 ? ws.slice(i).join(' ') : (ws[i] ?? '')));
+        return this.withFrame(c, m, false, () => this.expandExpr(args[2] ?? [], c));
+      }
+      case 'if': {
+        const cond = strip(x(0));
+        const t = truth(cond);
+        if (t === 'unknown') return unknownValue('if');
+        return t ? x(1) : x(2);
+      }
+      case 'or': {
+        for (let i = 0; i < args.length; i++) {
+          const v = strip(x(i));
+          const t = truth(v);
+          if (t === 'unknown') return unknownValue('or');
+          if (t) return v;
+        }
+        return '';
+      }
+      case 'and': {
+        let v = '';
+        let unsure = false;
+        for (let i = 0; i < args.length; i++) {
+          v = strip(x(i));
+          const t = truth(v);
+          if (t === false) return '';
+          if (t === 'unknown') unsure = true;
+        }
+        return unsure ? unknownValue('and') : v;
+      }
+      case 'intcmp': {
+        const a = strip(x(0));
+        const b = strip(x(1));
+        if (isUnknownWord(a) || isUnknownWord(b)) return unknownValue('intcmp');
+        const d = Number(a) - Number(b);
+        if (Number.isNaN(d)) return '';
+        if (args.length <= 2) return d === 0 ? a : '';
+        if (d < 0) return x(2);
+        if (d === 0) return args.length > 3 ? x(3) : x(2);
+        return args.length > 4 ? x(4) : args.length > 3 ? x(3) : x(2);
+      }
+      case 'call': {
+        const name = strip(x(0));
+        if (isUnknownWord(name)) return unknownValue('call');
+        const vals = new Map<string, string>([['0', name]]);
+        for (let i = 1; i < args.length; i++) vals.set(String(i), x(i));
+        if (MAKE_FUNCTIONS.has(name) && name !== 'call') {
+          return this.withFrame(c, vals, true, () => this.callFunction(name, args.slice(1), c));
+        }
+        const def = this.lookup(name, c.at);
+        if (!def) return this.undefinedValue(name);
+        if (def.flavor === 'simple') return def.value;
+        return this.withFrame(c, vals, true, () => this.expandBody(name, def.value, c, false));
+      }
+      case 'value': {
+        const name = strip(x(0));
+        const def = this.lookup(name, c.at);
+        return def ? def.value : this.undefinedValue(name);
+      }
+      case 'origin':
+      case 'flavor': {
+        const name = strip(x(0));
+        if (isUnknownWord(name)) return unknownValue(fn);
+        if (this.localValue(name, c) !== undefined) return fn === 'origin' ? 'automatic' : 'simple';
+        const def = this.lookup(name, c.at);
+        if (def) return fn === 'flavor' ? def.flavor : def.origin === 'file' ? (def.override ? 'override' : 'file') : 'environment';
+        return this.undefinedIsKnownEmpty(name) ? 'undefined' : unknownValue(`${fn}-${name}`);
+      }
+      case 'error':
+      case 'warning':
+      case 'info': {
+        const text = x(0);
+        if (!c.pure) {
+          this.messages.push({ kind: fn, text, span: this.curSpan });
+          if (fn !== 'info') this.diag(fn === 'error' ? 'error' : 'warning', `$(${fn}) ${displayValue(text)}`);
+        }
+        return '';
+      }
+      case 'eval': {
+        const text = x(0);
+        if (!c.pure) this.evalText(text, c);
+        return '';
+      }
+      default:
+        return unknownValue(fn);
+    }
+  }
+
+  private evalText(text: string, c: Ctx): void {
+    if (this.evalDepth >= this.limits.maxDepth || c.depth >= this.limits.maxDepth) throw new LimitError(`Expansion limit hit: $(eval) nested deeper than ${this.limits.maxDepth} (maxDepth)`);
+    this.step(c, 1 + (text.length >> 6));
+    const mf = parseMakefile(text);
+    this.evalDepth++;
+    try {
+      this.run(mf.statements, 'live', false);
+    } finally {
+      this.evalDepth--;
+    }
+  }
+
+  // ---- statements --------------------------------------------------------------------------
+  private expandStmt(e: Expr, pure = false): string {
+    return this.topExpand(e, { at: Infinity, pure, extra: null });
+  }
+
+  run(stmts: Statement[], mode: Liveness, top: boolean): void {
+    for (const s of stmts) {
+      if (top) {
+        this.live.set(s, mode);
+        if (this.evalDepth === 0) {
+          this.curSpan = s.span;
+          this.curLine = s.span.start.line;
+        }
+      }
+      switch (s.kind) {
+        case 'assignment':
+          if (!s.targets) this.assign(s, s.op, s.modifiers, s.name, s.value, s.valueText);
+          break;
+        case 'define':
+          this.assign(s, s.op, s.modifiers, s.name, s.body, s.bodyText);
+          break;
+        case 'conditional':
+          this.runConditional(s, mode, top);
+          break;
+        case 'rule':
+          // make expands targets and prerequisites immediately (side effects such as $(eval) happen).
+          this.expandStmt(s.targets);
+          this.expandStmt(s.prerequisites);
+          break;
+        case 'expression':
+          this.expandStmt(s.expr);
+          break;
+        case 'directive':
+          if (s.directive === 'undefine') {
+            for (const n of splitWords(this.expandStmt(s.args))) this.setVar(n, null, null);
+          }
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private mark(stmts: Statement[], l: Liveness): void {
+    walkStatements(stmts, (s) => {
+      this.live.set(s, l);
+      if (l === 'unknown' && (s.kind === 'assignment' || s.kind === 'define') && !(s.kind === 'assignment' && s.targets)) {
+        if (!s.nameText.includes('$')) this.uncertain.add(s.nameText.trim());
+      }
+    });
+  }
+
+  private runConditional(s: Statement & { kind: 'conditional' }, mode: Liveness, top: boolean): void {
+    let done = false;
+    let unsure = mode === 'unknown';
+    for (const br of s.branches) {
+      if (done) {
+        if (top) this.mark(br.body, unsure ? 'unknown' : 'dead');
+        continue;
+      }
+      let take: boolean;
+      if (br.test === null) take = true;
+      else {
+        const r = this.test(br.test);
+        if (r === 'unknown') {
+          if (top && this.evalDepth === 0) this.unknownConditionals.push(br.test);
+          unsure = true;
+          take = this.unknownTrue;
+        } else take = r;
+      }
+      if (take) {
+        done = true;
+        this.run(br.body, unsure ? 'unknown' : mode, top);
+      } else if (top) this.mark(br.body, unsure ? 'unknown' : 'dead');
+      else this.mark(br.body, unsure ? 'unknown' : 'dead');
+    }
+  }
+
+  private test(t: ConditionTest): boolean | 'unknown' {
+    if (t.kind === 'ifdef' || t.kind === 'ifndef') {
+      const name = this.expandStmt(t.args[0] ?? []).trim();
+      let r: boolean | 'unknown';
+      if (isUnknownWord(name)) r = 'unknown';
+      else {
+        const def = this.lookup(name, Infinity);
+        if (def) r = truth(def.value.trim()) === 'unknown' ? 'unknown' : def.value.trim() !== '';
+        else r = this.undefinedIsKnownEmpty(name) ? false : 'unknown';
+      }
+      if (r === 'unknown') return r;
+      return t.kind === 'ifdef' ? r : !r;
+    }
+    const a = this.expandStmt(t.args[0] ?? []);
+    const b = this.expandStmt(t.args[1] ?? []);
+    let eq: boolean | 'unknown';
+    if (!isUnknownWord(a) && !isUnknownWord(b)) eq = a === b;
+    else {
+      const pa = knownPrefix(a);
+      const pb = knownPrefix(b);
+      const sa = knownSuffix(a);
+      const sb = knownSuffix(b);
+      const prefDiff = !(pa.startsWith(pb) || pb.startsWith(pa));
+      const sufDiff = !(sa.endsWith(sb) || sb.endsWith(sa));
+      eq = prefDiff || sufDiff ? false : 'unknown';
+    }
+    if (eq === 'unknown') return eq;
+    return t.kind === 'ifeq' ? eq : !eq;
+  }
+
+  private assign(stmt: AssignmentStmt | DefineStmt, op: AssignOp, mods: Modifier[], nameExpr: Expr, value: Expr, rawText: string): void {
+    const name = this.expandStmt(nameExpr).trim();
+    if (name === '') {
+      this.diag('error', 'Empty variable name');
+      return;
+    }
+    const cur = this.lookup(name, Infinity);
+    const override = mods.includes('override');
+    if (cur && cur.override && !override) {
+      this.setVar(name, cur, stmt, true);
+      return;
+    }
+    const mk = (flavor: 'recursive' | 'simple', v: string): Def => ({ flavor, value: v, origin: 'file', override: override || (cur?.override ?? false) });
+    switch (op) {
+      case '=':
+        this.setVar(name, mk('recursive', rawText), stmt);
+        break;
+      case ':=':
+      case '::=':
+        this.setVar(name, mk('simple', this.expandStmt(value)), stmt);
+        break;
+      case ':::=':
+        this.setVar(name, mk('recursive', this.expandStmt(value).replace(/\$/g, '$$$$')), stmt);
+        break;
+      case '?=':
+        if (cur) this.setVar(name, cur, stmt, true);
+        else this.setVar(name, mk('recursive', rawText), stmt);
+        break;
+      case '!=':
+        this.setVar(name, mk('recursive', unknownValue('shell')), stmt);
+        break;
+      case '+=': {
+        if (cur) {
+          const add = cur.flavor === 'simple' ? this.expandStmt(value) : rawText;
+          const v = cur.value === '' ? add : add === '' ? cur.value : cur.value + ' ' + add;
+          this.setVar(name, { ...mk(cur.flavor, v), origin: cur.origin === 'initial' ? 'file' : cur.origin }, stmt);
+        } else {
+          const base = this.undefinedIsEmpty || this.everDefined.has(name) ? '' : unknownValue(name);
+          this.setVar(name, mk('recursive', base === '' ? rawText : rawText === '' ? base : base + ' ' + rawText), stmt);
+        }
+        break;
+      }
+    }
+  }
+
+  // ---- result ------------------------------------------------------------------------------
+  result(): Evaluation {
+    const variables = new Map<string, VariableDef>();
+    for (const [name, arr] of this.vars) {
+      const last = arr[arr.length - 1].def;
+      if (!last) continue;
+      variables.set(name, { name, flavor: last.flavor, value: last.value, origin: last.origin, history: this.records.get(name) ?? [] });
+    }
+    const self = this;
+    return {
+      variables,
+      expand(text: string | Expr, extra?: Record<string, string>): string {
+        try {
+          const e = typeof text === 'string' ? self.parse(text) : text;
+          return self.topExpand(e, { at: Infinity, pure: true, extra: extra ?? null });
+        } catch {
+          return unknownValue('error');
+        }
+      },
+      valueAt(name: string, line: number): string | undefined {
+        try {
+          return self.valueAt(name, line);
+        } catch {
+          return unknownValue('error');
+        }
+      },
+      liveness(stmt: Statement): Liveness {
+        return self.live.get(stmt) ?? 'dead';
+      },
+      unknownConditionals: this.unknownConditionals,
+      diagnostics: this.diagnostics,
+      messages: this.messages,
+    };
+  }
+
+  start(): void {
+    this.run(this.mf.statements, 'live', true);
+  }
+}
+
+/** Truth of a stripped make condition: non-empty is true; only-unknown parts cannot be decided. */
+function truth(v: string): boolean | 'unknown' {
+  if (v === '') return false;
+  if (!v.includes(UNKNOWN_OPEN)) return true;
+  return /[^\s]/.test(v.replace(/\u0001[^\u0002]*\u0002/g, '')) ? true : 'unknown';
+}
+
+/** Evaluates a parsed makefile. Never throws, never runs anything, never touches the disk. */
+export function evaluateMakefile(mf: Makefile, opts: EvalOptions = {}): Evaluation {
+  const ev = new Evaluator(mf, opts);
+  try {
+    ev.start();
+  } catch (e) {
+    ev.diag('error', `Evaluation stopped: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return ev.result();
+}

@@ -1,0 +1,108 @@
+// Pure word/string helpers behind make's text functions, aware of symbolic unknowns (values.ts).
+//
+// Unknown-value rules (documented contract):
+// - A word that contains an unknown part is an "unknown word"; it stays a single word.
+// - An unknown *pattern* (filter, filter-out, patsubst, subst `from`) is assumed NOT to match known
+//   words/text: `$(filter-out $(UNDEFINED), a b)` keeps `a b`.
+// - A known pattern is matched literally against a word even when the word holds unknown parts:
+//   `-fprofile-sample-use=%` matches `-fprofile-sample-use=⟨PWD⟩/x.prof` (the unknown is in the stem).
+// - filter keeps unknown words that no known pattern matches (they might match); filter-out keeps them.
+
+import { isUnknownWord, splitWords } from './values';
+
+/** Matches a make pattern (first `%` is the wildcard) against a word; returns the stem or null. */
+export function matchPattern(pattern: string, word: string): string | null {
+  const pc = pattern.indexOf('%');
+  if (pc < 0) return word === pattern ? '' : null;
+  const pre = pattern.slice(0, pc);
+  const suf = pattern.slice(pc + 1);
+  if (word.length < pre.length + suf.length) return null;
+  if (!word.startsWith(pre) || !word.endsWith(suf)) return null;
+  return word.slice(pre.length, word.length - suf.length);
+}
+
+export function filterWords(patterns: string, text: string, out: boolean): string {
+  const pats = splitWords(patterns).filter((p) => !isUnknownWord(p));
+  const res: string[] = [];
+  for (const w of splitWords(text)) {
+    let m = false;
+    for (const p of pats) {
+      if (matchPattern(p, w) !== null) {
+        m = true;
+        break;
+      }
+    }
+    if (out ? !m : m || isUnknownWord(w)) res.push(w);
+  }
+  return res.join(' ');
+}
+
+export function patsubst(pattern: string, repl: string, text: string): string {
+  const words = splitWords(text);
+  if (isUnknownWord(pattern)) return words.join(' ');
+  const rc = repl.indexOf('%');
+  return words
+    .map((w) => {
+      const stem = matchPattern(pattern, w);
+      if (stem === null) return w;
+      return rc < 0 ? repl : repl.slice(0, rc) + stem + repl.slice(rc + 1);
+    })
+    .join(' ');
+}
+
+/** `$(var:from=to)`: a suffix substitution unless `from` holds a `%`. */
+export function substRef(value: string, from: string, to: string): string {
+  if (from.includes('%')) return patsubst(from, to, value);
+  return patsubst('%' + from, '%' + to, value);
+}
+
+export function subst(from: string, to: string, text: string): string {
+  if (from === '') return text + to;
+  if (isUnknownWord(from)) return text;
+  return text.split(from).join(to);
+}
+
+export function dirOf(w: string): string {
+  const i = w.lastIndexOf('/');
+  return i < 0 ? './' : w.slice(0, i + 1);
+}
+export function notdirOf(w: string): string {
+  const i = w.lastIndexOf('/');
+  return i < 0 ? w : w.slice(i + 1);
+}
+/** The suffix (from the last `.` of the last path component), or null. */
+export function suffixOf(w: string): string | null {
+  const i = w.lastIndexOf('.');
+  if (i < 0 || w.indexOf('/', i) >= 0) return null;
+  return w.slice(i);
+}
+export function basenameOf(w: string): string {
+  const s = suffixOf(w);
+  return s === null ? w : w.slice(0, w.length - s.length);
+}
+
+export function sortWords(text: string): string {
+  const u = Array.from(new Set(splitWords(text)));
+  u.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return u.join(' ');
+}
+
+export function joinWords(a: string, b: string): string {
+  const x = splitWords(a);
+  const y = splitWords(b);
+  const n = Math.max(x.length, y.length);
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push((x[i] ?? '') + (y[i] ?? ''));
+  return out.join(' ');
+}
+
+/** Normalises an absolute path as make's abspath does (no symlinks). */
+export function absPath(w: string): string {
+  const out: string[] = [];
+  for (const part of w.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return '/' + out.join('/');
+}
