@@ -1,0 +1,96 @@
+// Hover for make files: on a variable reference or an assignment's name, where the variable is set,
+// its flavor and its value at that point (unknown parts shown as ⟨LABEL⟩).
+
+import type { Expr, ExprPart, Makefile, Pos, Span, Statement } from './ast';
+import type { AssignmentRecord, Evaluation } from './evaluator';
+import { walkStatements } from './parser';
+import { displayValue } from './values';
+
+function before(a: Pos, b: Pos): boolean {
+  return a.line < b.line || (a.line === b.line && a.character <= b.character);
+}
+export function spanContains(s: Span, p: Pos): boolean {
+  return before(s.start, p) && before(p, s.end);
+}
+
+/** The innermost reference (or `$(call NAME,...)`) at `pos` in an expression. */
+function refAt(e: Expr, pos: Pos): { part: ExprPart; nameExpr: Expr } | null {
+  for (const p of e) {
+    if (!spanContains(p.span, pos)) continue;
+    if (p.kind === 'text') return null;
+    if (p.kind === 'ref') return refAt(p.name, pos) ?? { part: p, nameExpr: p.name };
+    if (p.kind === 'substRef') return refAt(p.name, pos) ?? refAt(p.from, pos) ?? refAt(p.to, pos) ?? { part: p, nameExpr: p.name };
+    for (const a of p.args) {
+      const r = refAt(a, pos);
+      if (r) return r;
+    }
+    if (p.fn === 'call' && p.args[0]) return { part: p, nameExpr: p.args[0] };
+    return null;
+  }
+  return null;
+}
+
+function exprsOf(s: Statement): Expr[] {
+  switch (s.kind) {
+    case 'assignment':
+      return [s.name, s.value, ...(s.targets ? [s.targets] : [])];
+    case 'define':
+      return [s.name, s.body];
+    case 'rule':
+      return [s.targets, s.prerequisites, ...(s.orderOnly ? [s.orderOnly] : []), ...(s.targetPattern ? [s.targetPattern] : []), ...s.recipe.map((r) => r.text)];
+    case 'conditional':
+      return s.branches.flatMap((b) => (b.test ? b.test.args : []));
+    case 'include':
+      return [s.files];
+    case 'directive':
+      return [s.args];
+    case 'expression':
+      return [s.expr];
+    default:
+      return [];
+  }
+}
+
+function clip(s: string, n = 800): string {
+  return s.length > n ? s.slice(0, n) + ' …' : s;
+}
+
+function describe(ev: Evaluation, name: string, value: string | undefined, current: AssignmentRecord | null): string {
+  const def = ev.variables.get(name);
+  const lines: string[] = [];
+  const shown = displayValue(name);
+  if (def) {
+    lines.push(`**\`${shown}\`** — ${def.flavor} variable${def.origin === 'initial' ? ' (given by the caller)' : ''}`);
+    const set = def.history.map((h) => `${(h.line ?? h.stmt.span.start.line) + 1} (\`${h.stmt.kind === 'define' ? 'define' : h.stmt.op}\`)`);
+    if (set.length) lines.push(`Set on line${set.length > 1 ? 's' : ''} ${set.join(', ')}`);
+  } else {
+    lines.push(`**\`${shown}\`** — not set in this file`);
+  }
+  if (current) lines.push(`Value after this line: \`${clip(displayValue(current.valueAfter))}\``);
+  else if (value !== undefined) lines.push(`Value here: \`${clip(displayValue(value))}\``);
+  else lines.push(`Value here: \`${clip(displayValue(ev.expand(`$(${name})`)))}\` (not defined at this point)`);
+  return lines.join('\n\n');
+}
+
+/** Hover text for the variable at `pos`, or null when there is none. */
+export function hoverAt(mf: Makefile, ev: Evaluation, pos: Pos): { markdown: string; range: Span } | null {
+  let found: { markdown: string; range: Span } | null = null;
+  walkStatements(mf.statements, (s) => {
+    if (found || !spanContains(s.span, pos)) return;
+    if ((s.kind === 'assignment' || s.kind === 'define') && spanContains(s.nameSpan, pos) && !refAt(s.name, pos)) {
+      const name = ev.expand(s.name).trim();
+      const rec = ev.variables.get(name)?.history.find((h) => h.stmt === s) ?? null;
+      found = { markdown: describe(ev, name, ev.valueAt(name, s.span.start.line + 1), rec), range: s.nameSpan };
+      return;
+    }
+    for (const e of exprsOf(s)) {
+      const r = refAt(e, pos);
+      if (!r) continue;
+      const name = ev.expand(r.nameExpr).trim();
+      if (!name) return;
+      found = { markdown: describe(ev, name, ev.valueAt(name, s.span.start.line), null), range: r.part.span };
+      return;
+    }
+  });
+  return found;
+}
