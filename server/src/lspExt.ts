@@ -21,17 +21,18 @@ function notification<P>(method: string): NotificationDef<P> {
 }
 
 export type PipelineStage = 'hyp-object' | 'tmp' | 'rel' | 'final' | 'other';
-export type ObjectStatus = 'ok' | 'offending' | 'not-elf' | 'error';
+/** 'unknown': not read yet (large listings read only the first objects; listSections reads one). */
+export type ObjectStatus = 'ok' | 'offending' | 'not-elf' | 'error' | 'unknown';
 
 export interface BuildDirectoryInfo {
   /** file:// URI of the build directory (the source tree itself or an O= directory). */
   uri: string;
-  /** file:// URI of the source tree it builds. */
+  /** file:// URI of the source tree it builds ('' for a folder that only holds objects the user added). */
   sourceUri: string;
-  /** Number of objects of interest found (nvhe pipeline objects plus user-added ones). */
-  objectCount: number;
-  /** True when at least one object breaks the nvhe pipeline. */
-  offending: boolean;
+  /** Number of objects of interest found (nvhe pipeline objects plus user-added ones); absent while still scanning. */
+  objectCount?: number;
+  /** True when at least one object breaks the nvhe pipeline; absent while still scanning. */
+  offending?: boolean;
 }
 
 export interface ObjectInfo {
@@ -40,11 +41,18 @@ export interface ObjectInfo {
   relativePath: string;
   stage: PipelineStage;
   status: ObjectStatus;
+  /** True for an object the user added (addObject). */
+  added?: boolean;
+  /** File size in bytes. */
+  size?: number;
   /** One line: why the object is offending / not ELF / unreadable. */
   problem?: string;
   /** What gen-hyprel would print for this object, when it would reject it. */
   genHyprelMessage?: string;
-  sectionCount: number;
+  /** Number of offending sections (when status is known). */
+  offendingCount?: number;
+  /** Number of sections (when status is known and the object is ELF). */
+  sectionCount?: number;
 }
 
 export interface SectionInfo {
@@ -55,6 +63,7 @@ export interface SectionInfo {
   /** Flags as a decimal string (64-bit values do not fit a JSON number). */
   flags: string;
   flagLetters: string;
+  /** 64-bit values as 0x-prefixed hex strings. */
   address: string;
   offset: string;
   size: string;
@@ -69,14 +78,15 @@ export interface SectionInfo {
 }
 
 export const listBuildDirectories = request<Record<string, never>, { builds: BuildDirectoryInfo[] }>('kbuild/listBuildDirectories');
-export const listObjects = request<{ buildUri: string }, { objects: ObjectInfo[] }>('kbuild/listObjects');
-export const listSections = request<{ objectUri: string }, { sections: SectionInfo[]; error?: string }>('kbuild/listSections');
+/** `truncated`: how many objects were left out of a very large listing. */
+export const listObjects = request<{ buildUri: string }, { objects: ObjectInfo[]; truncated?: number }>('kbuild/listObjects');
+export const listSections = request<{ objectUri: string }, { sections: SectionInfo[]; error?: string; object?: ObjectInfo }>('kbuild/listSections');
 /** The full section table (and optionally relocations) in llvm-readelf layout. */
 export const sectionTable = request<{ objectUri: string; relocations: boolean }, { text: string }>('kbuild/sectionTable');
-/** Which sections each of two objects has that the other has not. */
-export const compareObjects = request<{ leftUri: string; rightUri: string }, { onlyLeft: string[]; onlyRight: string[]; text: string }>('kbuild/compareObjects');
+/** Which sections each of two objects has that the other has not (by name), and those whose size changed. */
+export const compareObjects = request<{ leftUri: string; rightUri: string }, { onlyLeft: string[]; onlyRight: string[]; changed: string[]; text: string }>('kbuild/compareObjects');
 /** Adds an object the user picked to the explorer of its build directory. */
-export const addObject = request<{ objectUri: string }, { ok: boolean; error?: string }>('kbuild/addObject');
+export const addObject = request<{ objectUri: string }, { ok: boolean; error?: string; buildUri?: string }>('kbuild/addObject');
 
 export type FixForm = 'A' | 'B';
 export interface LspPosition { line: number; character: number }

@@ -97,7 +97,7 @@ export async function analyzeMakefile(file: string, text: string, opts: Analysis
     const dirs = await findBuildDirectories(kernelRoot, { configured: opts.buildDirectory, searchRoots: opts.searchRoots });
     const objDir = input.objDir ?? '.';
     result.buildDir = dirs.find((d) => hasOutput(d, objDir));
-    if (result.buildDir && verdict.leaks) result.evidence = await collectEvidence(verdict, result.buildDir, objDir, opts.reader);
+    if (result.buildDir && (verdict.leaks || verdict.aliasLeak)) result.evidence = await collectEvidence(verdict, result.buildDir, objDir, opts.reader);
   }
   result.diagnostic = nvheDiagnostic(
     verdict,

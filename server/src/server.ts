@@ -11,6 +11,7 @@ import { registerFixRequests } from './features/fixRequests';
 import { registerMakefileInfo } from './features/makefileInfo';
 import { sendNotification } from './features/requests';
 import { registerSectionExplorer } from './features/sectionExplorer';
+import { findNvheMakefiles } from './findMakefiles';
 import { pathToUri, uriToPath, Workspace, type Settings } from './workspace';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -66,7 +67,7 @@ connection.onInitialized(async () => {
     });
   }
   // Publish for nvhe Makefiles in the workspace even when they are not open.
-  const found = await ws.scanForNvheMakefiles(scan);
+  const found = await findNvheMakefiles(ws.roots, scan);
   for (const f of found) diagnostics.schedule(f);
 });
 

@@ -1,7 +1,6 @@
 // The server's state: settings, open documents, the nvhe Makefiles found in the workspace, their
 // latest analyses, and the build reader cache. Features read it; only the hub and this file write it.
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Connection, TextDocuments } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
@@ -67,40 +66,5 @@ export class Workspace {
     else this.nvheMakefiles.delete(file);
     this.analyses.set(file, analysis);
     return analysis;
-  }
-
-  /** Finds Makefiles that run gen-hyprel below the workspace folders (bounded walk, no symlinks). */
-  async scanForNvheMakefiles(token: { cancelled: boolean }, maxEntries = 200_000): Promise<string[]> {
-    const found: string[] = [];
-    let seen = 0;
-    const queue = [...this.roots];
-    const skip = new Set(['.git', 'node_modules', '.cache', 'Documentation', 'tools', 'include', 'Kconfig']);
-    while (queue.length > 0 && !token.cancelled && seen < maxEntries) {
-      const dir = queue.shift() as string;
-      let entries;
-      try {
-        entries = await fs.readdir(dir, { withFileTypes: true });
-      } catch {
-        continue;
-      }
-      seen += entries.length;
-      for (const e of entries) {
-        if (e.isDirectory() && !skip.has(e.name) && !e.name.startsWith('.')) queue.push(path.join(dir, e.name));
-        else if (e.isFile() && (e.name === 'Makefile' || e.name === 'Kbuild' || e.name.endsWith('.mk'))) {
-          const p = path.join(dir, e.name);
-          try {
-            const st = await fs.stat(p);
-            if (st.size > MAX_MAKEFILE_BYTES) continue;
-            // A cheap prefilter; the rule then finds the pipeline by what the rules do.
-            if ((await fs.readFile(p, 'utf8')).includes('gen-hyprel')) found.push(p);
-          } catch {
-            continue;
-          }
-        }
-      }
-      // Yield to the event loop so requests keep being served during a long walk.
-      await new Promise((r) => setImmediate(r));
-    }
-    return found;
   }
 }

@@ -2,6 +2,7 @@
 // Each edit names the document version it was computed for, so a stale edit is refused by the client.
 import { CodeActionKind, type CodeAction, type Diagnostic, type TextDocumentEdit } from 'vscode-languageserver';
 import { RULE_CODE } from '../rules/nvheProfileMetadata';
+import { ALIAS_CODE } from '../rules/nvheDiagnostic';
 import { FIX_TITLES, type FixForm } from '../rules/nvheFixes';
 import { uriToPath, type Workspace } from '../workspace';
 import { fixForFile } from './fixes';
@@ -9,7 +10,7 @@ import { fixForFile } from './fixes';
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.kbuild-diagnostics`;
 
 function isRuleDiagnostic(d: Diagnostic): boolean {
-  return d.code === RULE_CODE;
+  return d.code === RULE_CODE || d.code === ALIAS_CODE;
 }
 
 export function registerCodeActions(ws: Workspace): void {

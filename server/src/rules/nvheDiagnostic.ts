@@ -4,9 +4,11 @@
 import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation } from 'vscode-languageserver';
 import type { FlagEvidence, ObjectReport } from '../build/buildModel';
 import { CALL_GRAPH_SECTION } from './profileFlags';
-import { RULE_CODE, type NvheVerdict } from './nvheProfileMetadata';
+import { flagShape, RULE_CODE, type NvheVerdict } from './nvheProfileMetadata';
 
 export const DIAGNOSTIC_SOURCE = 'kbuild-diagnostics';
+/** Only aliases of the profile flags get through (a hint, not a warning). */
+export const ALIAS_CODE = 'nvhe-profile-alias';
 
 export interface BuildEvidence {
   buildDir: string;
@@ -24,18 +26,13 @@ export interface DiagnosticContext {
   fileUri: (absPath: string) => string;
 }
 
-/** `-fprofile-sample-use=/tmp/kernel.prof` -> `-fprofile-sample-use=…` (the rule's placeholder path). */
-function flagShape(flag: string): string {
-  const eq = flag.indexOf('=');
-  return eq < 0 ? flag : flag.slice(0, eq + 1) + '…';
-}
 
 function baseName(p: string): string {
   return p.slice(p.lastIndexOf('/') + 1);
 }
 
 export function nvheDiagnostic(v: NvheVerdict, ctx: DiagnosticContext, evidence?: BuildEvidence): Diagnostic | undefined {
-  if (!v.leaks) return undefined;
+  if (!v.leaks && !v.aliasLeak) return undefined;
   const input = baseName(v.pipeline.genHyprelInput);
   const flags = [...new Set(v.leakingFlags.map(flagShape))];
   const related: DiagnosticRelatedInformation[] = [];
@@ -77,6 +74,16 @@ export function nvheDiagnostic(v: NvheVerdict, ctx: DiagnosticContext, evidence?
       `Profile metadata reaches gen-hyprel: ${parts.join('; ')}. ` +
       (tmp?.genHyprelMessage ? `gen-hyprel will print: ${tmp.genHyprelMessage}. ` : `gen-hyprel rejects the SHT_REL section. `) +
       `Filter the profile flags out of KBUILD_CFLAGS (form A) or remove ${CALL_GRAPH_SECTION} before gen-hyprel (form B).`;
+  } else if (!v.leaks) {
+    return {
+      range: v.anchor,
+      severity: DiagnosticSeverity.Hint,
+      source: DIAGNOSTIC_SOURCE,
+      code: ALIAS_CODE,
+      codeDescription: { href: ctx.docUri },
+      message: `${flags.join(', ')} still reach${flags.length === 1 ? 'es' : ''} the nVHE hyp compiles: clang accepts ${flags.length === 1 ? 'this alias' : 'these aliases'} of the profile flags this Makefile filters, and gen-hyprel fails the same way if a build uses ${flags.length === 1 ? 'it' : 'them'}.`,
+      relatedInformation: related,
+    };
   } else {
     severity = DiagnosticSeverity.Warning;
     message =

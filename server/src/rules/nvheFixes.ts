@@ -62,7 +62,8 @@ function styleOf(text: string, mf: Makefile, anchor?: AssignmentStmt): Style {
     if (/\\$/.test(lines[i]) && !lines[i].startsWith('\t')) {
       const m = /^[ \t]+/.exec(lines[i + 1]);
       if (m) {
-        continuationIndent = m[0];
+        // A tab if the file indents continuations with tabs, else its run of spaces.
+        continuationIndent = m[0].startsWith('\t') ? '\t' : m[0];
         break;
       }
     }
@@ -159,11 +160,11 @@ export interface FixResult {
 export function computeFix(text: string, input: RuleInput, form: FixForm): FixResult | undefined {
   const lineLength = (l: number) => splitLines(text)[l]?.length ?? 0;
   const verdict = analyzeNvhe(input, lineLength);
-  if (!verdict || !verdict.leaks) return undefined;
+  if (!verdict || (!verdict.leaks && !verdict.aliasLeak)) return undefined;
   const edits = form === 'A' ? formAEdits(text, input.makefile, verdict) : formBEdits(text, verdict);
   if (!edits) return undefined;
   const newText = applyEdits(text, edits);
   const after = analyzeNvhe({ ...input, makefile: parseMakefile(newText) });
-  if (!after || after.leaks) return undefined;
+  if (!after || after.leaks || after.aliasLeak) return undefined;
   return { edits, newText };
 }

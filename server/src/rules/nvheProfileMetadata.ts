@@ -24,7 +24,7 @@ import {
   type Command,
   type Pipeline,
 } from './nvhePipeline';
-import { CALL_GRAPH_SECTION, effectiveProfileUse, enablingSpellings, isProfileUseOption } from './profileFlags';
+import { CALL_GRAPH_SECTION, effectiveProfileUse, enablingSpellings, isCanonicalSpelling, isProfileUseOption } from './profileFlags';
 import { objcopyEffect, removesCallGraphRelocations } from './shellCommands';
 
 export const RULE_CODE = 'nvhe-profile-metadata';
@@ -57,8 +57,10 @@ export interface NvheVerdict {
   sectionRemoval?: SectionRemoval;
   /** Lines that try to stop the metadata and do not, with why. */
   ineffective: Located[];
-  /** True when profile metadata reaches gen-hyprel. */
+  /** True when profile metadata reaches gen-hyprel with the spellings kernel builds use. */
   leaks: boolean;
+  /** True when only aliases (-fauto-profile=, -fprofile-instr-use=, bare -fprofile-use) get through. */
+  aliasLeak: boolean;
   /** The last live `KBUILD_CFLAGS := $(filter-out ...)` line: where form A belongs. */
   filterOutLine?: AssignmentStmt;
   /** Where the diagnostic goes: the filter-out line, else the gen-hyprel command. */
@@ -109,6 +111,12 @@ function objectStems(ev: Evaluation): string[] {
   return [...stems];
 }
 
+/** `-fprofile-sample-use=/tmp/kernel.prof` -> `-fprofile-sample-use=…` (drops the placeholder path). */
+export function flagShape(flag: string): string {
+  const eq = flag.indexOf('=');
+  return eq < 0 ? flag : flag.slice(0, eq + 1) + '…';
+}
+
 function firstLine(span: Span, lineLength: (line: number) => number): Span {
   if (span.end.line === span.start.line) return span;
   return { start: span.start, end: { line: span.start.line, character: lineLength(span.start.line) } };
@@ -139,9 +147,10 @@ export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => numb
   // 2. Is the section removed from the object gen-hyprel reads, before gen-hyprel reads it?
   const removalCheck = checkSectionRemoval(pipeline, input);
 
-  const leaks = leaking.size > 0 && !removalCheck.removal;
+  const leaks = [...leaking].some(isCanonicalSpelling) && !removalCheck.removal;
+  const aliasLeak = !leaks && leaking.size > 0 && !removalCheck.removal;
   const ineffective = [...removalCheck.ineffective];
-  if (leaking.size > 0) ineffective.push(...explainFlagAttempts(input.makefile, base, [...leaking]));
+  if (leaking.size > 0 && !removalCheck.removal) ineffective.push(...explainFlagAttempts(input.makefile, base, [...leaking].map(flagShape)));
 
   let filterOutLine: AssignmentStmt | undefined;
   for (const s of allStatements(input.makefile.statements)) {
@@ -154,6 +163,7 @@ export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => numb
     sectionRemoval: removalCheck.removal,
     ineffective,
     leaks,
+    aliasLeak,
     filterOutLine,
     anchor: firstLine(anchorSpan, lineLength),
     assumedConditions: base.unknownConditionals.length,

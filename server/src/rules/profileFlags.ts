@@ -73,6 +73,14 @@ export function enablingSpellings(path = '/tmp/kernel.prof'): string[] {
   return SPELLINGS.filter((s) => s.enables).map((s) => (s.joined ? `${s.name}=${path}` : s.name));
 }
 
+/**
+ * The spellings upstream's fix filters (bde971a83bbf): the ones kernel builds use. The others are
+ * aliases clang also accepts; a Makefile that lets only those through gets a hint, not a warning.
+ */
+export function isCanonicalSpelling(flag: string): boolean {
+  return flag.startsWith('-fprofile-sample-use=') || flag.startsWith('-fprofile-use=');
+}
+
 /** filter-out patterns that remove every enabling spelling (what form A inserts). */
 export const FORM_A_PATTERNS = [
   '-fprofile-sample-use=%',

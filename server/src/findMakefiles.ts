@@ -1,0 +1,42 @@
+// Walks folders for make files that run gen-hyprel (the candidates for the nvhe rule). Bounded,
+// cancellable, never follows symlinks, and yields to the event loop between directories.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+const MAX_MAKEFILE_BYTES = 16 * 1024 * 1024;
+const SKIP_DIRS = new Set(['.git', 'node_modules', '.cache', 'Documentation', 'include', 'LICENSES']);
+
+export function isMakeFileName(name: string): boolean {
+  return name === 'Makefile' || name === 'Kbuild' || name === 'GNUmakefile' || name === 'makefile' || name.endsWith('.mk');
+}
+
+export async function findNvheMakefiles(roots: string[], token: { cancelled: boolean } = { cancelled: false }, maxEntries = 300_000): Promise<string[]> {
+  const found: string[] = [];
+  let seen = 0;
+  const queue = [...roots];
+  while (queue.length > 0 && !token.cancelled && seen < maxEntries) {
+    const dir = queue.shift() as string;
+    let entries;
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    seen += entries.length;
+    for (const e of entries) {
+      if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) queue.push(path.join(dir, e.name));
+      else if (e.isFile() && isMakeFileName(e.name)) {
+        const p = path.join(dir, e.name);
+        try {
+          const st = await fs.stat(p);
+          // A cheap prefilter; the rule then finds the pipeline by what the rules do.
+          if (st.size <= MAX_MAKEFILE_BYTES && (await fs.readFile(p, 'utf8')).includes('gen-hyprel')) found.push(p);
+        } catch {
+          continue;
+        }
+      }
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  return found.sort();
+}
