@@ -156,9 +156,17 @@ class Evaluator {
       this.vars.set(name, [{ seq: 0, def }]);
       this.everDefined.add(name);
     }
+    // A variable is the file's own when its first assignment (in document order) is not `+=` and
+    // does not read the variable itself (`X := $(filter-out a,$(X))` reads an outside value).
+    const seen = new Set<string>();
     walkStatements(mf.statements, (s) => {
-      if ((s.kind === 'assignment' && !s.targets && s.op !== '+=') || s.kind === 'define') {
-        if (!s.nameText.includes('$')) this.fileOwned.add(s.nameText.trim());
+      if ((s.kind === 'assignment' && !s.targets) || s.kind === 'define') {
+        const name = s.nameText.trim();
+        if (name.includes('$') || seen.has(name)) return;
+        seen.add(name);
+        const text = s.kind === 'define' ? s.bodyText : s.valueText;
+        const selfRef = text.includes(`$(${name})`) || text.includes(`\${${name}}`);
+        if ((s.kind === 'define' || s.op !== '+=') && !selfRef) this.fileOwned.add(name);
       }
     });
   }
