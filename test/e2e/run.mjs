@@ -1,0 +1,235 @@
+// End-to-end tests in the real VS Code (code-server's workbench + VS Code server, driven by
+// Playwright on Debian's chromium). `npm run test:e2e [-- SESSION...]`; see docs/e2e.md.
+//
+// Each session: a fresh temp copy of its workspace, its own VS Code server (under setsid, killed by
+// process group), its own browser profile. The workbench opens with extensionDevelopmentPath = this
+// repo and extensionTestsPath = the bundled suite; the suite runs in the real extension host, then
+// (sample session) holds the extension host alive while Playwright checks the UI on the same page,
+// then settles and the workbench calls codeAutomationExit(code). Exit status is non-zero on any failure.
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import {
+  CHROMIUM, CHROMIUM_ARGS, ensureInstall, killAllServersNow, remoteUri, repoRoot, requireChromium, startServer, vscodeVersion, workbenchUrl, writeUserSettings,
+} from '../../scripts/vscode-web.mjs';
+import { sampleUiChecks } from './ui.mjs';
+
+const e2eDir = join(repoRoot, 'test', 'e2e');
+const outDir = join(e2eDir, 'out');
+const artifacts = join(e2eDir, 'artifacts');
+const sampleTree = join(repoRoot, 'test', 'fixtures', 'sample-kernel');
+const onCi = process.env.CI === 'true';
+const keep = process.argv.includes('--keep');
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+
+const t0 = Date.now();
+const secs = (since) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
+const say = (s) => console.log(`[e2e] ${s}`);
+
+/** Sessions: which folder the workbench opens and which suite runs there. */
+const SESSIONS = [
+  { name: 'sample', suite: 'sample', timeoutMs: 300_000, ui: sampleUiChecks, workspace: (tmp) => copySample(tmp, true) },
+  { name: 'nobuild', suite: 'nobuild', timeoutMs: 120_000, workspace: (tmp) => copySample(tmp, false) },
+  { name: 'plain', suite: 'plain', timeoutMs: 120_000, workspace: plainProject },
+  { name: 'real-nvhe', suite: 'real', timeoutMs: 300_000, workspace: realNvheTree },
+];
+
+function copySample(tmp, withBuild) {
+  const dest = join(tmp, withBuild ? 'sample-kernel' : 'sample-kernel-nobuild');
+  cpSync(sampleTree, dest, { recursive: true, verbatimSymlinks: true });
+  if (!withBuild) rmSync(join(dest, 'build'), { recursive: true, force: true });
+  return { folder: dest };
+}
+
+function plainProject(tmp) {
+  const dest = join(tmp, 'plain-make-project');
+  mkdirSync(dest, { recursive: true });
+  writeFileSync(join(dest, 'Makefile'), 'CFLAGS := -O2 -Wall\n\nhello: hello.o\n\t$(CC) $(LDFLAGS) -o $@ $^\n\nclean:\n\trm -f hello hello.o\n\n.PHONY: clean\n');
+  writeFileSync(join(dest, 'hello.c'), '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n');
+  return { folder: dest };
+}
+
+function realNvheTree() {
+  const script = join(repoRoot, 'scripts', 'build-nvhe.sh');
+  if (!existsSync(script)) return { skip: 'scripts/build-nvhe.sh does not exist yet' };
+  say('real-nvhe: running scripts/build-nvhe.sh (first run extracts and configures Linux 6.1)');
+  const t = Date.now();
+  const r = spawnSync('bash', [script], { encoding: 'utf8', timeout: 15 * 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const path = r.stdout?.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !path || !existsSync(join(path, 'arch/arm64/kvm/hyp/nvhe/Makefile'))) {
+    return { error: `scripts/build-nvhe.sh failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').trim().split('\n').slice(-10).join('\n')}` };
+  }
+  say(`real-nvhe: tree ${path} ready in ${secs(t)}`);
+  return { folder: path };
+}
+
+async function bundleSuites() {
+  const suiteDir = join(e2eDir, 'suite');
+  const entries = readdirSync(suiteDir).filter((f) => f.endsWith('.ts') && f !== 'lib.ts').map((f) => join(suiteDir, f));
+  rmSync(outDir, { recursive: true, force: true });
+  await build({
+    entryPoints: entries, outdir: outDir, bundle: true, platform: 'node', target: 'node20', format: 'cjs',
+    external: ['vscode'], sourcemap: 'inline', logLevel: 'warning',
+  });
+}
+
+/** Runs one session; returns { name, ok, summary, details[] }. */
+async function runSession(install, session, tmpRoot) {
+  const tmp = join(tmpRoot, session.name);
+  mkdirSync(tmp, { recursive: true });
+  const ws = await session.workspace(tmpRoot);
+  if (ws.skip) {
+    const msg = `${session.name}: SKIPPED: ${ws.skip}`;
+    say(onCi ? `${msg} (CI=true: counted as a failure)` : msg);
+    return { name: session.name, ok: !onCi, summary: `0 passed, ${onCi ? 1 : 0} failed (skipped: ${ws.skip})` };
+  }
+  if (ws.error) {
+    say(`${session.name}: FAIL: ${ws.error}`);
+    return { name: session.name, ok: false, summary: `0 passed, 1 failed (${ws.error.split('\n')[0]})` };
+  }
+
+  const serverData = join(tmp, 'server-data');
+  const extensionsDir = join(tmp, 'extensions');
+  const uiDir = join(tmp, 'ui');
+  const resultsFile = join(tmp, 'results.json');
+  mkdirSync(uiDir, { recursive: true });
+  writeUserSettings(serverData);
+  const env = { KBD_E2E_RESULTS: resultsFile };
+  if (session.ui) env.KBD_E2E_UI_DIR = uiDir;
+
+  const ts = Date.now();
+  const server = await startServer(install, { serverDataDir: serverData, extensionsDir, smokeTestDriver: true, env, logFile: join(tmp, 'server.log') });
+  say(`${session.name}: server on ${server.url} (up in ${secs(ts)})`);
+  let context;
+  const result = { name: session.name, ok: false, summary: '', ui: undefined };
+  try {
+    context = await chromium.launchPersistentContext(join(tmp, 'chromium-profile'), {
+      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 },
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const consoleLines = [];
+    page.on('console', (m) => {
+      const text = m.text();
+      if (text.includes('[e2e:')) process.stdout.write(`  ${text.replace(/%c/g, '').replace(/^\[Extension Host\]\s*/, '').replace(/color:[^ ]* */g, '').trim()}\n`);
+      else if (m.type() === 'error') consoleLines.push(text);
+    });
+    let exitResolve;
+    const exited = new Promise((r) => { exitResolve = r; });
+    await page.exposeFunction('codeAutomationExit', (code) => { exitResolve(code); });
+    const url = workbenchUrl(server, ws.folder, [
+      ['extensionDevelopmentPath', remoteUri(server, repoRoot)],
+      ['extensionTestsPath', remoteUri(server, join(outDir, `${session.suite}.js`))],
+    ]);
+    const tw = Date.now();
+    await page.goto(url, { timeout: 60_000 });
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    say(`${session.name}: workbench loaded in ${secs(tw)}`);
+
+    // UI checks while the suite holds the extension host alive.
+    if (session.ui) {
+      const ready = await Promise.race([
+        waitForFile(join(uiDir, 'ready'), session.timeoutMs).then(() => 'ready'),
+        exited.then(() => 'exited'),
+      ]);
+      if (ready === 'ready') {
+        const tu = Date.now();
+        result.ui = await session.ui(page, { workspace: ws.folder, artifacts, say: (s) => say(`${session.name}/ui: ${s}`) });
+        say(`${session.name}: UI checks took ${secs(tu)}`);
+      } else {
+        result.ui = { passed: 0, failed: 1, lines: ['the suite ended before it was ready for the UI checks'] };
+      }
+      writeFileSync(join(uiDir, 'done'), '1');
+    }
+
+    const code = await Promise.race([exited, sleep(session.timeoutMs).then(() => 'timeout')]);
+    if (code === 'timeout') {
+      await page.screenshot({ path: join(artifacts, `${session.name}-timeout.png`) }).catch(() => {});
+      throw new Error(`the suite did not finish within ${session.timeoutMs / 1000}s (no codeAutomationExit); screenshot test/e2e/artifacts/${session.name}-timeout.png`);
+    }
+    const results = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : undefined;
+    if (!results) {
+      throw new Error(`the suite exited with code ${code} without writing results (did it load? errors in the page console:\n${consoleLines.slice(-8).join('\n')})`);
+    }
+    for (const r of results.results.filter((x) => x.status !== 'passed')) say(`${session.name}: ${r.status.toUpperCase()} ${r.name}\n    ${(r.error ?? '').split('\n').join('\n    ')}`);
+    const uiOk = !result.ui || result.ui.failed === 0;
+    result.ok = code === 0 && results.failed === 0 && uiOk;
+    result.summary = results.summary + (result.ui ? `; UI checks: ${result.ui.passed} passed, ${result.ui.failed} failed` : '');
+    if (code !== 0 && results.failed === 0) result.summary += ` (exit code ${code})`;
+    say(`${session.name}: ${result.summary} (session ${secs(ts)})`);
+  } catch (e) {
+    result.ok = false;
+    result.summary = `0 passed, 1 failed (${e.message.split('\n')[0]})`;
+    say(`${session.name}: FAIL: ${e.message}`);
+  } finally {
+    await context?.close().catch(() => {});
+    await server.stop();
+  }
+  return result;
+}
+
+function waitForFile(path, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs;
+    const tick = () => {
+      if (existsSync(path)) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`${path} did not appear within ${timeoutMs / 1000}s`));
+      setTimeout(tick, 250);
+    };
+    tick();
+  });
+}
+
+const sleep = (ms) => new Promise((r) => { const t = setTimeout(r, ms); t.unref?.(); });
+
+async function main() {
+  requireChromium();
+  const ti = Date.now();
+  const install = ensureInstall();
+  say(`VS Code ${vscodeVersion(install)} (code-server) ready in ${secs(ti)}`);
+  const tb = Date.now();
+  await bundleSuites();
+  say(`suites bundled into test/e2e/out in ${secs(tb)}`);
+  mkdirSync(artifacts, { recursive: true });
+  const tmpRoot = mkdtempSync(join(tmpdir(), 'kbd-e2e-'));
+  const sessions = SESSIONS.filter((s) => only.length === 0 || only.includes(s.name));
+  if (sessions.length === 0) throw new Error(`no session named ${only.join(', ')}; sessions: ${SESSIONS.map((s) => s.name).join(', ')}`);
+  const results = [];
+  try {
+    for (const s of sessions) results.push(await runSession(install, s, tmpRoot));
+  } finally {
+    if (!keep) rmSync(tmpRoot, { recursive: true, force: true });
+    else say(`kept ${tmpRoot}`);
+  }
+  console.log('\n[e2e] summary');
+  for (const r of results) console.log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.summary}`);
+  const failed = results.filter((r) => !r.ok).length;
+  console.log(`${results.length - failed} passed, ${failed} failed (sessions, ${secs(t0)} total)`);
+  return failed === 0 ? 0 : 1;
+}
+
+// Never hang: a global bound over everything.
+const overall = setTimeout(() => {
+  console.error('[e2e] overall timeout (30 min) reached');
+  killAllServersNow();
+  process.exit(124);
+}, 30 * 60_000);
+overall.unref();
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    console.error(`[e2e] ${sig}: stopping`);
+    killAllServersNow();
+    process.exit(130);
+  });
+}
+process.on('exit', killAllServersNow);
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`[e2e] ${e.stack ?? e.message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,162 @@
+// Playwright UI checks on the sample session's workbench page, run while the suite keeps the
+// extension host alive (see test/e2e/suite/lib.ts uiHandshake). Every wait is bounded.
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../scripts/vscode-web.mjs';
+
+const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+
+/** The command palette label of a contributed command ("Category: Title"), or undefined. */
+function paletteLabel(id) {
+  const c = manifest.contributes?.commands?.find((x) => x.command === id);
+  if (!c) return undefined;
+  return c.category ? `${c.category}: ${c.title}` : c.title;
+}
+
+async function palette(page, text) {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(text);
+  return input;
+}
+
+async function rowsText(page, selector) {
+  return page.locator(selector).evaluateAll((els) => els.map((e) => e.textContent?.trim() ?? ''));
+}
+
+/** Runs named checks; returns { passed, failed, lines }. */
+export async function sampleUiChecks(page, { workspace, artifacts, say }) {
+  const lines = [];
+  let passed = 0;
+  let failed = 0;
+  const check = async (name, body) => {
+    const t = Date.now();
+    try {
+      await body();
+      passed++;
+      say(`ok   ${name} (${Date.now() - t} ms)`);
+    } catch (e) {
+      failed++;
+      const msg = `FAIL ${name}: ${e.message.split('\n').slice(0, 6).join('\n      ')}`;
+      lines.push(msg);
+      say(msg);
+      await page.screenshot({ path: join(artifacts, `ui-fail-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`) }).catch(() => {});
+    }
+  };
+
+  await check('Problems panel shows the nvhe-profile-metadata error', async () => {
+    const panel = page.locator('.markers-panel');
+    if (!(await panel.isVisible())) {
+      await palette(page, '>View: Focus Problems');
+      await page.keyboard.press('Enter');
+    }
+    await panel.waitFor({ state: 'visible', timeout: 15_000 });
+    const row = panel.locator('.monaco-list-row', { hasText: 'nvhe-profile-metadata' });
+    await row.first().waitFor({ state: 'visible', timeout: 20_000 }).catch(async () => {
+      throw new Error(`no Problems row mentions nvhe-profile-metadata; rows: ${JSON.stringify(await rowsText(page, '.markers-panel .monaco-list-row'))}`);
+    });
+    const text = await row.first().textContent();
+    if (!/kbuild-diagnostics/.test(text ?? '')) throw new Error(`the Problems row does not name the source kbuild-diagnostics: ${text}`);
+    if ((await row.first().locator('.codicon-error').count()) === 0) throw new Error(`the Problems row has no error icon: ${text}`);
+  });
+
+  await check('command palette lists the Kbuild Diagnostics commands', async () => {
+    const wanted = ['kbuildDiagnostics.refreshSections', 'kbuildDiagnostics.applyFixA', 'kbuildDiagnostics.writePatch'];
+    const labels = wanted.map((id) => [id, paletteLabel(id)]);
+    const missing = labels.filter(([, l]) => !l).map(([id]) => id);
+    if (missing.length) throw new Error(`package.json contributes no title for ${missing.join(', ')}`);
+    for (const [id, label] of labels) {
+      await palette(page, `>${label}`);
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: label });
+      await row.first().waitFor({ state: 'visible', timeout: 10_000 }).catch(async () => {
+        throw new Error(`"${label}" (${id}) not in the palette; rows: ${JSON.stringify(await rowsText(page, '.quick-input-list .monaco-list-row'))}`);
+      });
+    }
+    await page.keyboard.press('Escape');
+  });
+
+  await check('section explorer lists build dir, kvm_nvhe.tmp.o and marks .rel.llvm.call-graph-profile', async () => {
+    const icon = page.locator('.activitybar .action-item a[aria-label^="Kbuild"], .activitybar .action-item .action-label[aria-label^="Kbuild"]');
+    await icon.first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {
+      throw new Error('no "Kbuild" item in the activity bar');
+    });
+    const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Sections' }) });
+    if (!(await pane.first().isVisible())) await icon.first().click();
+    await pane.first().waitFor({ state: 'visible', timeout: 10_000 }).catch(async () => {
+      throw new Error(`no "Sections" pane; pane headers: ${JSON.stringify(await rowsText(page, '.pane-header'))}`);
+    });
+    const rows = pane.first().locator('.monaco-list-row');
+    const target = rows.filter({ hasText: '.rel.llvm.call-graph-profile' });
+    // Expand the build directory and kvm_nvhe.tmp.o rows (bounded: a few rounds).
+    for (let round = 0; round < 6 && (await target.count()) === 0; round++) {
+      await rows.first().waitFor({ state: 'visible', timeout: 15_000 });
+      const collapsed = rows.filter({ hasText: /build|kvm_nvhe\.tmp\.o/ }).and(page.locator('[aria-expanded="false"]'));
+      const n = await collapsed.count();
+      if (n === 0) await page.waitForTimeout(500);
+      else await collapsed.first().click();
+      await page.waitForTimeout(400);
+    }
+    const texts = await rows.evaluateAll((els) => els.map((e) => e.textContent?.trim() ?? ''));
+    const iBuild = texts.findIndex((t) => /build/.test(t));
+    const iObj = texts.findIndex((t) => t.includes('kvm_nvhe.tmp.o'));
+    const iSec = texts.findIndex((t) => t.includes('.rel.llvm.call-graph-profile'));
+    if (iBuild < 0 || iObj < 0 || iSec < 0) throw new Error(`rows: ${JSON.stringify(texts)}`);
+    if (!(iBuild < iObj && iObj < iSec)) throw new Error(`expected build dir, then kvm_nvhe.tmp.o, then its sections; rows: ${JSON.stringify(texts)}`);
+    const marked = await target.first().evaluate((el) => !!el.querySelector('.codicon-error, .codicon-error-small, [class*="codicon-error"]'));
+    if (!marked) {
+      const html = await target.first().evaluate((el) => el.innerHTML.slice(0, 600));
+      throw new Error(`.rel.llvm.call-graph-profile row has no error icon: ${html}`);
+    }
+  });
+
+  await check('screenshot of the section explorer and the Problems panel', async () => {
+    mkdirSync(artifacts, { recursive: true });
+    const file = join(artifacts, 'sample-sections-problems.png');
+    await page.keyboard.press('Escape');
+    await page.screenshot({ path: file });
+    say(`screenshot ${file}`);
+  });
+
+  await check('grammar: Developer: Inspect Editor Tokens and Scopes shows kbuild scopes', async () => {
+    // _workbench.captureSyntaxTokens (used by VS Code's own colorization tests) is only in the desktop
+    // workbench, so the real tokenizer is asked through its inspector widget instead.
+    const dir = join(workspace, 'e2e-grammar');
+    mkdirSync(dir, { recursive: true });
+    const src = ['obj-y += foo.o', 'ccflags-y := -DFOO', 'KBUILD_CFLAGS += -DBAR', '$(obj)/foo.o: $(src)/foo.c FORCE', '\t$(call if_changed,ld)', ''];
+    writeFileSync(join(dir, 'Kbuild'), src.join('\n'));
+    const input = await palette(page, 'e2e-grammar/Kbuild');
+    const fileRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Kbuild' });
+    await fileRow.first().waitFor({ state: 'visible', timeout: 15_000 });
+    await input.press('Enter');
+    await page.locator('.tab.active', { hasText: 'Kbuild' }).waitFor({ state: 'visible', timeout: 10_000 });
+    const probes = [
+      { word: 'obj-y', line: 1, col: 2 },
+      { word: 'ccflags-y', line: 2, col: 2 },
+      { word: 'KBUILD_CFLAGS', line: 3, col: 3 },
+      { word: 'call', line: 5, col: 5 },
+      { word: 'if_changed', line: 5, col: 10 },
+    ];
+    const problems = [];
+    for (const p of probes) {
+      const go = await palette(page, `:${p.line}:${p.col}`);
+      await go.press('Enter');
+      await palette(page, '>Developer: Inspect Editor Tokens and Scopes');
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Inspect Editor Tokens and Scopes' });
+      await row.first().waitFor({ state: 'visible', timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      const widget = page.locator('.token-inspect-widget');
+      await widget.waitFor({ state: 'visible', timeout: 10_000 });
+      await page.waitForTimeout(300);
+      const scopes = await widget.locator('.tiw-metadata-scopes').first().evaluate((el) => el.innerText.split('\n').map((s) => s.trim()).filter(Boolean)).catch(() => []);
+      const own = scopes.filter((sc) => sc !== 'source.kbuild' && sc.includes('kbuild'));
+      if (!scopes.includes('source.kbuild') || own.length === 0) problems.push(`${p.word} (${p.line}:${p.col}): scopes ${JSON.stringify(scopes)}`);
+      else say(`  ${p.word}: ${own.join(' ')}`);
+      await page.keyboard.press('Escape');
+    }
+    if (problems.length) throw new Error(`no kbuild scope besides source.kbuild for:\n${problems.join('\n')}`);
+  });
+
+  return { passed, failed, lines };
+}
