@@ -13,9 +13,6 @@ import type { ElfSection, ObjectKind } from '../elf/types';
 import { effectiveProfileUse } from '../rules/profileFlags';
 import { splitCommands } from '../rules/shellCommands';
 
-/** Markers of a kernel source tree's top directory. */
-const KERNEL_ROOT_MARKERS = ['Kbuild', path.join('scripts', 'Kbuild.include')];
-
 async function exists(p: string): Promise<boolean> {
   try {
     await fs.access(p);
@@ -33,16 +30,21 @@ async function statOrUndefined(p: string): Promise<Stats | undefined> {
   }
 }
 
-/** The kernel tree that holds `file` (walking up to a directory with Kbuild markers), if any. */
+/**
+ * The kernel tree that holds `file`: the nearest directory above it with scripts/Kbuild.include,
+ * else the topmost one with a Kbuild file (arch/<arch>/ has a Kbuild file of its own).
+ */
 export async function kernelRootOf(file: string): Promise<string | undefined> {
   let dir = path.dirname(path.resolve(file));
-  for (let i = 0; i < 32; i++) {
-    for (const m of KERNEL_ROOT_MARKERS) if (await exists(path.join(dir, m))) return dir;
+  let topmostKbuild: string | undefined;
+  for (let i = 0; i < 64; i++) {
+    if (await exists(path.join(dir, 'scripts', 'Kbuild.include'))) return dir;
+    if (await exists(path.join(dir, 'Kbuild'))) topmostKbuild = dir;
     const parent = path.dirname(dir);
     if (parent === dir) break;
     dir = parent;
   }
-  return undefined;
+  return topmostKbuild;
 }
 
 async function realpathOrUndefined(p: string): Promise<string | undefined> {

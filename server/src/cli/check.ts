@@ -63,7 +63,8 @@ export async function checkCommand(args: string[], io: CliIo): Promise<number> {
     const a = await analyzeMakefile(file, text, { reader, buildDirectory: buildDir ? path.resolve(buildDir) : undefined, searchRoots: [process.cwd()] });
     if (!a.verdict) continue;
     const d = a.diagnostic;
-    if (d) found++;
+    // Errors and warnings count; a hint is printed as a note but does not fail the check.
+    if (d && (d.severity ?? 2) <= 2) found++;
     results.push({ file, nvhe: true, buildDirectory: a.buildDir ?? null, leaks: a.verdict.leaks, diagnostic: d ?? null });
     if (format === 'text' && d) {
       const rel = path.relative(process.cwd(), file) || file;

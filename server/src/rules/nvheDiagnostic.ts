@@ -45,7 +45,9 @@ export function nvheDiagnostic(v: NvheVerdict, ctx: DiagnosticContext, evidence?
   for (const i of v.ineffective) here(i.span, i.message);
 
   const offendingObjects = (evidence?.objects ?? []).filter((o) => o.offending.length > 0);
-  for (const o of offendingObjects.slice(0, 8)) {
+  // The gen-hyprel input first, then a few hyp objects: enough to show where the sections come from.
+  const shown = [...offendingObjects.filter((o) => baseName(o.path) === input), ...offendingObjects.filter((o) => baseName(o.path) !== input).slice(0, 3)];
+  for (const o of shown) {
     for (const s of o.offending.slice(0, 2)) {
       related.push({
         location: { uri: ctx.fileUri(o.path), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } },
@@ -53,7 +55,7 @@ export function nvheDiagnostic(v: NvheVerdict, ctx: DiagnosticContext, evidence?
       });
     }
   }
-  for (const f of (evidence?.flags ?? []).slice(0, 8)) {
+  for (const f of (evidence?.flags ?? []).slice(0, 3)) {
     related.push({ location: { uri: ctx.fileUri(f.cmdFile), range: f.span }, message: `${baseName(f.target)} was compiled with ${f.flag}.` });
   }
 
