@@ -5,12 +5,19 @@ import { isRelocationSection, Relocation, relocEntrySize, readRelocations } from
 import { ByteSource } from './source';
 import { ElfFile, ElfSection, ObjectReadError } from './types';
 
+// Text needing the per-character path: anything outside printable ASCII (line breaks, tabs, UTF-8).
+const SPECIAL = /[^ -~]/;
+
 /** Mimics LLVM's formatted_raw_ostream: tracks the column so PadToColumn can pad (always at least one space). */
 export class ColumnWriter {
   private out: string[] = [];
   private col = 0;
   write(s: string): this {
     this.out.push(s);
+    if (!SPECIAL.test(s)) {
+      this.col += s.length;
+      return this;
+    }
     for (const ch of s) {
       if (ch === '\n' || ch === '\r') this.col = 0;
       else if (ch === '\t') this.col += 8 - (this.col % 8);
@@ -63,22 +70,26 @@ export function formatSectionTable(elf: ElfFile, fileName: string, opts: { fileH
   heads.forEach((h, i) => w.field(cols[i], h));
   w.write('\n');
   const noStrings = hasNoStrings(elf);
+  // One small writer per row (the column restarts at every newline): keeps 65k-section tables cheap.
+  const rows: string[] = [w.toString()];
   for (const s of elf.sections) {
-    w.pad(cols[0]).write(`[${rj(String(s.index), 2)}]`);
-    w.field(cols[1], noStrings ? '<no-strings>' : s.name);
-    w.field(cols[2], s.typeName);
-    w.field(cols[3], hexNoPrefix(s.addr, elf.class === 64 ? 16 : 8));
-    w.field(cols[4], hexNoPrefix(s.offset, 6));
-    w.field(cols[5], hexNoPrefix(s.size, 6));
-    w.field(cols[6], hexNoPrefix(s.entsize, 2));
-    w.pad(cols[7]).write(rj(s.flagLetters, 3));
-    w.pad(cols[8]).write(rj(String(s.link), 2));
-    w.pad(cols[9]).write(rj(String(s.info), 3));
-    w.pad(cols[10]).write(rj(s.addralign.toString(), 2));
-    w.write('\n');
+    const r = new ColumnWriter();
+    r.pad(cols[0]).write(`[${rj(String(s.index), 2)}]`);
+    r.field(cols[1], noStrings ? '<no-strings>' : s.name);
+    r.field(cols[2], s.typeName);
+    r.field(cols[3], hexNoPrefix(s.addr, elf.class === 64 ? 16 : 8));
+    r.field(cols[4], hexNoPrefix(s.offset, 6));
+    r.field(cols[5], hexNoPrefix(s.size, 6));
+    r.field(cols[6], hexNoPrefix(s.entsize, 2));
+    r.pad(cols[7]).write(rj(s.flagLetters, 3));
+    r.pad(cols[8]).write(rj(String(s.link), 2));
+    r.pad(cols[9]).write(rj(String(s.info), 3));
+    r.pad(cols[10]).write(rj(s.addralign.toString(), 2));
+    r.write('\n');
+    rows.push(r.toString());
   }
-  w.write(flagsLegend(elf.machine));
-  return w.toString();
+  rows.push(flagsLegend(elf.machine));
+  return rows.join('');
 }
 
 /** A bigint as a JSON number when it is a safe integer, else as a decimal string. */
