@@ -427,7 +427,8 @@ export function registerSectionExplorer(context: vscode.ExtensionContext, client
     // Test hook (not in the palette): the tree as rendered, after a fresh read when asked.
     vscode.commands.registerCommand('_kbuildDiagnostics.sectionsSnapshot', async (opts?: { refresh?: boolean }) => {
       if (opts?.refresh) await provider.refresh();
-      return provider.snapshot();
+      const rows = await provider.snapshot();
+      return { rows, badge: view.badge?.value ?? 0, message: view.message ?? '' };
     }),
   );
   void provider.refresh();
