@@ -23,6 +23,7 @@ if [ "$mode" != --rebuild ] && [ ! -f "$tree/.prepared" ]; then
   makefile=$tree/arch/arm64/kvm/hyp/nvhe/Makefile
   sed -i '/-fprofile-sample-use=% -fprofile-use=%/d; /Starting from 13.0.0 llvm emits SHT_REL/d; /when profile optimization is applied. gen-hyprel/d; /causes a build failure. Remove profile optimization flags/d' "$makefile"
   if grep -q 'profile' "$makefile"; then echo "build-nvhe.sh: could not undo the fix in $makefile" >&2; exit 1; fi
+  cp "$makefile" "$makefile.prefix"
   # A text sample profile naming real nvhe functions, each with counts on the lines that hold calls.
   : > "$tree/nvhe.prof"
   for fn in handle_trap handle_host_hcall handle_host_smc __kvm_vcpu_run kvm_host_psci_handler \
@@ -34,6 +35,13 @@ if [ "$mode" != --rebuild ] && [ ! -f "$tree/.prepared" ]; then
   touch "$tree/.prepared"
 fi
 [ -f "$tree/.prepared" ] || { echo "build-nvhe.sh: $tree is not prepared" >&2; exit 1; }
+# Without --rebuild the tree starts from the pre-fix Makefile, whatever a previous run left there;
+# Its nvhe outputs are removed too: an object patched in place (form B) would otherwise hide the failure.
+if [ "$mode" != --rebuild ]; then
+  nvhe=$tree/arch/arm64/kvm/hyp/nvhe
+  cp "$nvhe/Makefile.prefix" "$nvhe/Makefile"
+  rm -f "$nvhe"/*.o "$nvhe"/.*.o.cmd "$nvhe/hyp-reloc.S" "$nvhe/.hyp-reloc.S.cmd"
+fi
 # The build is expected to fail before the fix: its status is written down, not fatal.
 set +e
 make -C "$tree" "${make_args[@]}" KCFLAGS="-fprofile-sample-use=$tree/nvhe.prof" arch/arm64/kvm/hyp/nvhe/ >> "$tree/.nvhe-build.log" 2>&1
