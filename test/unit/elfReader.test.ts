@@ -225,3 +225,31 @@ test('no section header table, and no section name table, match live llvm-readel
     assert.equal(formatSectionTable(await elfOf(p), p), runReadelf(['-S', p]), n);
   }
 });
+
+test('files over 2 GiB: the section header table at offset 3 GiB (sparse file) is read by range', async () => {
+  const { openSync, writeSync, closeSync, rmSync } = await import('node:fs');
+  const b = Buffer.from(readFileSync(fixture('aarch64-clean.o')));
+  const shoff = Number(b.readBigUInt64LE(40));
+  const table = Buffer.from(b.subarray(shoff, shoff + 64 * b.readUInt16LE(60)));
+  const at = 3 * 1024 ** 3 + 8;
+  b.writeBigUInt64LE(BigInt(at), 40);
+  const p = join(tmp, 'huge-3g.o');
+  const fd = openSync(p, 'w');
+  writeSync(fd, b, 0, b.length, 0);
+  writeSync(fd, table, 0, table.length, at);
+  closeSync(fd);
+  try {
+    const src = await openFileSource(p);
+    const obj = await readObject(src);
+    await src.close();
+    assert.equal(obj.kind, 'elf');
+    if (obj.kind !== 'elf') return;
+    assert.ok(src.bytesRead < 4096, `read ${src.bytesRead} bytes of a 3 GiB file`);
+    const text = formatSectionTable(obj.elf, p);
+    assert.match(text, /starting at offset 0xc0000008:/);
+    assert.equal(text.replace(/starting at offset 0x[0-9a-f]+/, ''), expected('aarch64-clean.o.readelf-S.txt').replace(/starting at offset 0x[0-9a-f]+/, ''));
+    if (readelf) assert.equal(text, runReadelf(['-S', p]));
+  } finally {
+    rmSync(p, { force: true });
+  }
+});
