@@ -98,6 +98,7 @@ async function runSession(install, session, tmpRoot) {
   mkdirSync(uiDir, { recursive: true });
   writeUserSettings(serverData);
   const env = { KBD_E2E_RESULTS: resultsFile };
+  if (process.env.KBD_E2E_FILTER) env.KBD_E2E_FILTER = process.env.KBD_E2E_FILTER;
   if (session.ui) env.KBD_E2E_UI_DIR = uiDir;
 
   const ts = Date.now();
@@ -113,7 +114,7 @@ async function runSession(install, session, tmpRoot) {
     const consoleLines = [];
     page.on('console', (m) => {
       const text = m.text();
-      if (text.includes('[e2e:')) process.stdout.write(`  ${text.replace(/%c/g, '').replace(/^\[Extension Host\]\s*/, '').replace(/color:[^ ]* */g, '').trim()}\n`);
+      if (text.includes('[e2e:')) process.stdout.write(`  ${text.slice(text.indexOf('[e2e:'))}\n`);
       else if (m.type() === 'error') consoleLines.push(text);
     });
     let exitResolve;

@@ -34,8 +34,11 @@ export class Suite {
     const results: Result[] = [];
     const log = (s: string) => console.log(`[e2e:${this.name}] ${s}`);
     log(`VS Code ${vscode.version}, workspace ${vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '(none)'}`);
+    // KBD_E2E_FILTER=regex runs only matching tests (for working on one test; never set on CI).
+    const filter = process.env.KBD_E2E_FILTER ? new RegExp(process.env.KBD_E2E_FILTER, 'i') : undefined;
     for (const c of this.cases) {
       const t0 = Date.now();
+      if (filter && !filter.test(c.name)) continue;
       if (c.skip !== undefined) {
         const onCi = process.env.CI === 'true';
         results.push({ name: c.name, status: onCi ? 'failed' : 'skipped', ms: 0, error: onCi ? `skipped on CI: ${c.skip}` : c.skip });
