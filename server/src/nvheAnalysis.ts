@@ -20,6 +20,49 @@ export interface AnalysisOptions {
   searchRoots?: string[];
   /** Set to false to judge the Makefile alone (no build directory). */
   useBuild?: boolean;
+  /**
+   * Remembers what does not change between edits (kernel root, build directories, evidence). The
+   * server passes one and clears it when its file watcher reports build changes; without one,
+   * everything is looked up again.
+   */
+  cache?: AnalysisCache;
+}
+
+/** Lookups that stay valid until the build directory or the settings change. */
+export class AnalysisCache {
+  private roots = new Map<string, Promise<string | undefined>>();
+  private buildDirs = new Map<string, Promise<string | undefined>>();
+  private evidence = new Map<string, Promise<BuildEvidence>>();
+
+  kernelRoot(file: string): Promise<string | undefined> {
+    const dir = path.dirname(file);
+    let hit = this.roots.get(dir);
+    if (!hit) this.roots.set(dir, (hit = kernelRootOf(file)));
+    return hit;
+  }
+
+  buildDir(key: string, find: () => Promise<string | undefined>): Promise<string | undefined> {
+    let hit = this.buildDirs.get(key);
+    if (!hit) this.buildDirs.set(key, (hit = find()));
+    return hit;
+  }
+
+  buildEvidence(key: string, collect: () => Promise<BuildEvidence>): Promise<BuildEvidence> {
+    let hit = this.evidence.get(key);
+    if (!hit) this.evidence.set(key, (hit = collect()));
+    return hit;
+  }
+
+  /** The build changed: forget build directories and evidence (kernel roots stay). */
+  buildChanged(): void {
+    this.buildDirs.clear();
+    this.evidence.clear();
+  }
+
+  clear(): void {
+    this.roots.clear();
+    this.buildChanged();
+  }
 }
 
 export interface MakefileAnalysis {
@@ -87,17 +130,23 @@ function hasOutput(buildDir: string, objDir: string): boolean {
 }
 
 export async function analyzeMakefile(file: string, text: string, opts: AnalysisOptions): Promise<MakefileAnalysis> {
-  const kernelRoot = await kernelRootOf(file);
+  const kernelRoot = opts.cache ? await opts.cache.kernelRoot(file) : await kernelRootOf(file);
   const input = ruleInputFor(file, text, kernelRoot);
   const lines = splitLines(text);
   const verdict = analyzeNvhe(input, (l) => lines[l]?.length ?? 0);
   const result: MakefileAnalysis = { file, makefile: input.makefile, input, verdict, kernelRoot };
   if (!verdict) return result;
   if (opts.useBuild !== false && kernelRoot) {
-    const dirs = await findBuildDirectories(kernelRoot, { configured: opts.buildDirectory, searchRoots: opts.searchRoots });
     const objDir = input.objDir ?? '.';
-    result.buildDir = dirs.find((d) => hasOutput(d, objDir));
-    if (result.buildDir && (verdict.leaks || verdict.aliasLeak)) result.evidence = await collectEvidence(verdict, result.buildDir, objDir, opts.reader);
+    const find = async () => (await findBuildDirectories(kernelRoot, { configured: opts.buildDirectory, searchRoots: opts.searchRoots })).find((d) => hasOutput(d, objDir));
+    const buildDir = opts.cache ? await opts.cache.buildDir(`${kernelRoot}\0${objDir}`, find) : await find();
+    result.buildDir = buildDir;
+    if (buildDir && (verdict.leaks || verdict.aliasLeak)) {
+      const producer = verdict.pipeline.rules.find((r) => r.targets.includes(verdict.pipeline.genHyprelInput));
+      const key = [buildDir, objDir, verdict.pipeline.genHyprelInput, ...(producer?.prerequisites ?? [])].join('\0');
+      const collect = () => collectEvidence(verdict, buildDir, objDir, opts.reader);
+      result.evidence = opts.cache ? await opts.cache.buildEvidence(key, collect) : await collect();
+    }
   }
   result.diagnostic = nvheDiagnostic(
     verdict,

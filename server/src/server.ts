@@ -12,6 +12,7 @@ import { registerMakefileInfo } from './features/makefileInfo';
 import { sendNotification } from './features/requests';
 import { registerSectionExplorer } from './features/sectionExplorer';
 import { findNvheMakefiles } from './findMakefiles';
+import { AnalysisCache } from './nvheAnalysis';
 import { pathToUri, uriToPath, Workspace, type Settings } from './workspace';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -40,6 +41,8 @@ connection.onInitialize((params) => {
     if (root) ws.roots.push(root);
   }
   watchDynamically = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
+  // With a file watcher the build's changes are reported to us, so build lookups can be cached.
+  if (watchDynamically) ws.cache = new AnalysisCache();
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -78,6 +81,7 @@ connection.onDidChangeWatchedFiles((params) => {
     const file = uriToPath(change.uri);
     if (!file) continue;
     ws.reader.invalidate(file);
+    ws.cache?.buildChanged();
     changedBuildDirs.add(path.dirname(file));
     if (/(^|\/)(Makefile|Kbuild)$/.test(file) && !documents.get(change.uri)) diagnostics.schedule(file);
   }
@@ -95,6 +99,7 @@ connection.onDidChangeConfiguration((params) => {
   const raw = (params.settings as Record<string, unknown> | undefined)?.kbuildDiagnostics;
   Object.assign(ws.settings, readSettings(raw));
   ws.reader.clear();
+  ws.cache?.clear();
   explorer.invalidate();
   diagnostics.refreshAll();
 });

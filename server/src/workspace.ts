@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Connection, TextDocuments } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { BuildReader } from './build/buildModel';
-import { analyzeMakefile, type MakefileAnalysis } from './nvheAnalysis';
+import { AnalysisCache, analyzeMakefile, type MakefileAnalysis } from './nvheAnalysis';
 
 export interface Settings {
   /** The build directory (O=), absolute or relative to the kernel tree; empty = discover. */
@@ -37,6 +37,8 @@ export class Workspace {
   /** Makefiles known to hold the nvhe pipeline, by path. */
   readonly nvheMakefiles = new Set<string>();
   readonly analyses = new Map<string, MakefileAnalysis>();
+  /** Set when the client watches build files for us: then build lookups are cached between edits. */
+  cache: AnalysisCache | undefined;
 
   constructor(
     readonly connection: Connection,
@@ -61,6 +63,7 @@ export class Workspace {
       reader: this.reader,
       buildDirectory: this.settings.buildDirectory || undefined,
       searchRoots: this.roots,
+      cache: this.cache,
     });
     if (analysis.verdict) this.nvheMakefiles.add(file);
     else this.nvheMakefiles.delete(file);

@@ -79,8 +79,8 @@ test('an open nvhe Makefile gets an error with evidence, a link and related line
 
 test('quick-fixes: form A preferred, form B; each applied to the text clears the diagnostic', async () => {
   const uri = pathToFileURL(makefile).toString();
-  const pub = await lsp.diagnostics(uri, (p) => p.diagnostics.some((d) => d.code === RULE), 30_000).catch(() => undefined);
-  const d = pub?.diagnostics.find((x) => x.code === RULE) ?? (lsp.notifications.filter((n) => n.method === 'textDocument/publishDiagnostics').map((n) => n.params as { uri: string; diagnostics: LspDiagnostic[] }).reverse().find((p) => p.uri === uri)?.diagnostics.find((x) => x.code === RULE));
+  const pub = await lsp.waitFor<{ uri: string; diagnostics: LspDiagnostic[] }>('textDocument/publishDiagnostics', (p) => p.uri === uri && p.diagnostics.some((x) => x.code === RULE), 30_000, true);
+  const d: LspDiagnostic | undefined = pub.diagnostics.find((x) => x.code === RULE);
   assert.ok(d);
   const ask = () => lsp.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d], only: ['quickfix'] } });
   const actions = await ask();
@@ -99,7 +99,7 @@ test('quick-fixes: form A preferred, form B; each applied to the text clears the
     const cleared = await lsp.diagnostics(uri, (p) => p.version === version);
     assert.deepEqual(cleared.diagnostics.filter((x) => x.code === RULE), [], `${a.title} clears it`);
     // Offered only when needed: nothing for the fixed text.
-    const again = await lsp.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [], only: ['quickfix', 'source.fixAll'] } });
+    const again: CodeAction[] = await lsp.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [], only: ['quickfix', 'source.fixAll'] } });
     assert.deepEqual(again, []);
     version++;
     lsp.change(uri, version, text);

@@ -78,7 +78,7 @@ export async function findBuildDirectories(sourceRoot: string, opts: { configure
   }
   for (const base of [sourceRoot, ...(opts.searchRoots ?? [])]) {
     if (await isOutputDirOf(base, sourceRoot)) add(base);
-    let entries: string[] = [];
+    let entries: string[];
     try {
       entries = (await fs.readdir(base, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
     } catch {
@@ -233,7 +233,7 @@ function spanOfWord(text: string, within: Span, word: string): Span {
 
 /** Object and .cmd files of one directory of a build directory. */
 export async function listBuildFiles(dir: string): Promise<{ objects: string[]; cmdFiles: string[] }> {
-  let names: string[] = [];
+  let names: string[];
   try {
     names = await fs.readdir(dir);
   } catch {

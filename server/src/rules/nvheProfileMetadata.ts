@@ -24,7 +24,7 @@ import {
   type Command,
   type Pipeline,
 } from './nvhePipeline';
-import { CALL_GRAPH_SECTION, effectiveProfileUse, enablingSpellings, isCanonicalSpelling, isProfileUseOption } from './profileFlags';
+import { CALL_GRAPH_SECTION, effectiveProfileUse, enablingSpellings, isCanonicalSpelling, isProfileUseOption, survivingSpellings } from './profileFlags';
 import { objcopyEffect, removesCallGraphRelocations } from './shellCommands';
 
 export const RULE_CODE = 'nvhe-profile-metadata';
@@ -133,14 +133,17 @@ export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => numb
   if (!pipeline) return undefined;
 
   // 1. Which profile spellings survive into a hyp compile, under either reading of unknown tests.
+  // All spellings go in at once, as separate words in KCFLAGS order; each is judged on its own.
   const leaking = new Set<string>();
+  const spellings = enablingSpellings();
   const modes: ('false' | 'true')[] = base.unknownConditionals.length > 0 ? ['false', 'true'] : ['false'];
-  for (const spelling of enablingSpellings()) {
-    for (const mode of modes) {
-      const ev = evaluateMakefile(input.makefile, kbuildContext(objDir, spelling, mode));
-      for (const stem of objectStems(ev)) {
-        for (const eff of effectiveProfileUse(compileFlags(ev, stem))) leaking.add(eff.flag);
-      }
+  for (const mode of modes) {
+    const ev = evaluateMakefile(input.makefile, kbuildContext(objDir, spellings.join(' '), mode));
+    for (const stem of objectStems(ev)) {
+      const words = compileFlags(ev, stem);
+      for (const flag of survivingSpellings(words, spellings)) leaking.add(flag);
+      // Profile flags the Makefile adds by itself (e.g. CFLAGS_x.o += -fprofile-sample-use=...).
+      for (const eff of effectiveProfileUse(words.filter((w) => !spellings.includes(w)))) leaking.add(eff.flag);
     }
   }
 

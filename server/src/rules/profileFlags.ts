@@ -66,6 +66,25 @@ export function effectiveProfileUse(words: readonly string[]): { family: Profile
 }
 
 /**
+ * Which of `candidates` (enabling spellings put into the flags on purpose) still turn a profile on in
+ * a command line: the word is there and no negation of its family comes after it.
+ */
+export function survivingSpellings(words: readonly string[], candidates: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const c of candidates) {
+    const at = words.lastIndexOf(c);
+    const s = classify(c);
+    if (at < 0 || !s) continue;
+    const negatedLater = words.slice(at + 1).some((w) => {
+      const n = classify(w);
+      return n !== undefined && n.negates && n.family === s.family;
+    });
+    if (!negatedLater) out.push(c);
+  }
+  return out;
+}
+
+/**
  * Representative values of every enabling spelling, used to test whether a Makefile lets each one
  * through. PATH is a placeholder file name.
  */
