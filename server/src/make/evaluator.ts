@@ -14,7 +14,7 @@
 import type { AssignOp, AssignmentStmt, ConditionTest, DefineStmt, Expr, Makefile, Modifier, ParseDiagnostic, Span, Statement } from './ast';
 import { absPath, basenameOf, dirOf, filterWords, joinWords, notdirOf, patsubst, sortWords, subst, substRef, suffixOf } from './functions';
 import { MAKE_FUNCTIONS, parseExprText, parseMakefile, walkStatements } from './parser';
-import { displayValue, isUnknownWord, knownPrefix, knownSuffix, splitWords, unknownValue, UNKNOWN_OPEN } from './values';
+import { displayValue, isUnknownWord, knownPrefix, knownSuffix, splitWords, unknownValue, UNKNOWN_OPEN, withoutUnknowns } from './values';
 
 export interface AssignmentRecord {
   stmt: AssignmentStmt | DefineStmt;
@@ -742,6 +742,7 @@ class Evaluator {
       if (!last) continue;
       variables.set(name, { name, flavor: last.flavor, value: last.value, origin: last.origin, history: this.records.get(name) ?? [] });
     }
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the returned object literal's methods close over the evaluator
     const self = this;
     return {
       variables,
@@ -778,7 +779,7 @@ class Evaluator {
 function truth(v: string): boolean | 'unknown' {
   if (v === '') return false;
   if (!v.includes(UNKNOWN_OPEN)) return true;
-  return /[^\s]/.test(v.replace(/\u0001[^\u0002]*\u0002/g, '')) ? true : 'unknown';
+  return /[^\s]/.test(withoutUnknowns(v)) ? true : 'unknown';
 }
 
 /** Evaluates a parsed makefile. Never throws, never runs anything, never touches the disk. */

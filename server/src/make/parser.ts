@@ -52,7 +52,17 @@ interface Seg {
 /** Maps offsets of a (possibly joined) text back to physical positions. */
 export class PosMap {
   constructor(readonly segs: Seg[]) {}
+  private lastOff = -1;
+  private lastPos: Pos | null = null;
+  /** Position of an offset. Consecutive calls with the same offset share one (read-only) Pos object. */
   pos(off: number): Pos {
+    if (off === this.lastOff && this.lastPos) return this.lastPos;
+    const p = this.compute(off);
+    this.lastOff = off;
+    this.lastPos = p;
+    return p;
+  }
+  private compute(off: number): Pos {
     const s = this.segs;
     let lo = 0;
     let hi = s.length - 1;
@@ -532,7 +542,7 @@ class Parser {
     const fullSpan = this.lineSpan(lg.first, lg.map.pos(s).line === lg.first ? startCol : 0, lg.last);
 
     // Comments: the first `#` outside references, unless escaped by an odd run of backslashes.
-    const skip = new Set<number>();
+    let skip: Set<number> | null = null;
     let hash = -1;
     for (let i = s; i < t.length; i++) {
       const c = t[i];
@@ -545,13 +555,14 @@ class Parser {
         while (k > s && t[k - 1] === '\\') k--;
         const nb = i - k;
         // Half of the backslashes before `#` are removed; an odd run escapes it.
-        for (let q = 0; q < Math.ceil(nb / 2); q++) skip.add(k + q);
+        if (nb > 0) skip ??= new Set<number>();
+        for (let q = 0; q < Math.ceil(nb / 2); q++) skip?.add(k + q);
         if (nb % 2 === 1) continue;
         hash = i;
         break;
       }
     }
-    let e = hash < 0 ? t.length : hash;
+    const e = hash < 0 ? t.length : hash;
     if (s >= e) {
       // Whole line is a comment.
       const cs: Statement = { kind: 'comment', text: t.slice(s), span: fullSpan };
@@ -562,7 +573,7 @@ class Parser {
       }
       return next;
     }
-    const b = new ExprBuilder(t, lg.map, skip.size ? skip : null, this.diags);
+    const b = new ExprBuilder(t, lg.map, skip, this.diags);
 
     // 1. Assignments (possibly with modifiers) and define/undefine.
     const mods: Modifier[] = [];
@@ -620,8 +631,8 @@ class Parser {
       }
       const prev = f.stmt.branches[f.stmt.branches.length - 1];
       if (prev.test === null) this.diag('error', "Only one 'else' per conditional", fullSpan);
-      prev.span.end = { line: lg.first - 1 >= prev.span.start.line ? lg.first - 1 : prev.span.start.line, character: 0 };
-      prev.span.end.character = this.lines[prev.span.end.line].length;
+      const endLine = lg.first - 1 >= prev.span.start.line ? lg.first - 1 : prev.span.start.line;
+      prev.span = { start: prev.span.start, end: { line: endLine, character: this.lines[endLine].length } };
       const br: ConditionalBranch = { test, body: [], span: { ...fullSpan } };
       f.stmt.branches.push(br);
       return next;

@@ -7,7 +7,8 @@
 export const UNKNOWN_OPEN = '\u0001';
 export const UNKNOWN_CLOSE = '\u0002';
 
-const LABEL_STRIP = /[\s$()\u0001\u0002{}]/g;
+const LABEL_STRIP = new RegExp(`[\\s$(){}${UNKNOWN_OPEN}${UNKNOWN_CLOSE}]`, 'g');
+const UNKNOWN_PART = new RegExp(`${UNKNOWN_OPEN}([^${UNKNOWN_CLOSE}]*)${UNKNOWN_CLOSE}`, 'g');
 
 /** An unknown value named `label` (e.g. the external variable it stands for). */
 export function unknownValue(label: string): string {
@@ -49,10 +50,15 @@ export function unknownLabels(s: string): string[] {
   return out;
 }
 
+/** The value with its unknown parts removed (what is certainly there). */
+export function withoutUnknowns(s: string): string {
+  return s.includes(UNKNOWN_OPEN) ? s.replace(UNKNOWN_PART, '') : s;
+}
+
 /** Human rendering: unknown parts become ⟨LABEL⟩. */
 export function displayValue(s: string): string {
   if (!s.includes(UNKNOWN_OPEN)) return s;
-  return s.replace(/\u0001([^\u0002]*)\u0002/g, '⟨$1⟩');
+  return s.replace(UNKNOWN_PART, '⟨$1⟩');
 }
 
 /** The literal text before the first unknown part (the whole string when fully known). */

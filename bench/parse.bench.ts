@@ -1,0 +1,75 @@
+// Parses and evaluates every make file of linux-source-6.12, then a generated 50 MB Makefile.
+// Prints a Markdown table and writes it to BENCHMARKS-parse.md.   node out/bench/parse.bench.js
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseMakefile } from '../server/src/make/parser';
+import { evaluateMakefile } from '../server/src/make/evaluator';
+import { kernelTree, root } from '../test/helpers/kernelTree';
+
+function listMakeFiles(dir: string): string[] {
+  const out: string[] = [];
+  const stack = [dir];
+  while (stack.length) {
+    const d = stack.pop() as string;
+    for (const n of readdirSync(d)) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) stack.push(p);
+      else if (n === 'Makefile' || n === 'Kbuild' || n.endsWith('.mk') || n.startsWith('Makefile.')) out.push(p);
+    }
+  }
+  return out.sort();
+}
+
+const ms = (a: bigint, b: bigint) => Number(b - a) / 1e6;
+const rows: string[][] = [];
+const tree = kernelTree('6.12');
+if (!('path' in tree)) {
+  console.error(`parse.bench: ${tree.missing}`);
+  process.exit(2);
+}
+const files = listMakeFiles(tree.path);
+const texts = files.map((f) => readFileSync(f, 'utf8'));
+const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
+const mb = bytes / 1024 / 1024;
+// Warm-up run (JIT), then the measured run.
+for (const t of texts.slice(0, 200)) evaluateMakefile(parseMakefile(t));
+const t0 = process.hrtime.bigint();
+const parsed = texts.map((t) => parseMakefile(t));
+const t1 = process.hrtime.bigint();
+for (const mf of parsed) evaluateMakefile(mf);
+const t2 = process.hrtime.bigint();
+const parseMs = ms(t0, t1);
+const evalMs = ms(t1, t2);
+rows.push(['6.12 corpus: parse', `${files.length}`, mb.toFixed(2), parseMs.toFixed(0), (files.length / (parseMs / 1000)).toFixed(0), (mb / (parseMs / 1000)).toFixed(1)]);
+rows.push(['6.12 corpus: evaluate', `${files.length}`, mb.toFixed(2), evalMs.toFixed(0), (files.length / (evalMs / 1000)).toFixed(0), (mb / (evalMs / 1000)).toFixed(1)]);
+const corpusRss = process.resourceUsage().maxRSS / 1024;
+
+const chunk = ['obj-$(CONFIG_FOO) += foo.o bar.o \\', '\tbaz.o', 'ifeq ($(CONFIG_X),y)', 'ccflags-y += -DX=1 # comment', 'endif', '$(obj)/%.o: $(src)/%.c FORCE', '\t$(call if_changed_rule,cc_o_c)', 'define cmd_x', '\techo $@', 'endef', ''].join('\n');
+const big = chunk.repeat(Math.ceil((50 * 1024 * 1024) / chunk.length));
+const bigMb = big.length / 1024 / 1024;
+const b0 = process.hrtime.bigint();
+const bigMf = parseMakefile(big);
+const b1 = process.hrtime.bigint();
+evaluateMakefile(bigMf, { undefinedIsEmpty: true });
+const b2 = process.hrtime.bigint();
+rows.push(['generated 50 MB: parse', '1', bigMb.toFixed(2), ms(b0, b1).toFixed(0), '-', (bigMb / (ms(b0, b1) / 1000)).toFixed(1)]);
+rows.push(['generated 50 MB: evaluate', '1', bigMb.toFixed(2), ms(b1, b2).toFixed(0), '-', (bigMb / (ms(b1, b2) / 1000)).toFixed(1)]);
+const peakRss = process.resourceUsage().maxRSS / 1024;
+
+const table = [
+  '| run | files | MB | ms | files/s | MB/s |',
+  '|---|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+].join('\n');
+const md = [
+  '## Make parser benchmark',
+  '',
+  `Measured by \`node out/bench/parse.bench.js\` (Node ${process.version}, ${new Date().toISOString().slice(0, 10)}) on every \`Makefile\`, \`Kbuild\`, \`*.mk\` and \`Makefile.*\` of Debian's linux-source-6.12, then on a generated 50 MB Makefile.`,
+  '',
+  table,
+  '',
+  `Peak RSS: ${corpusRss.toFixed(0)} MB after the corpus, ${peakRss.toFixed(0)} MB after the 50 MB file (process.resourceUsage().maxRSS).`,
+  '',
+].join('\n');
+console.log(md);
+writeFileSync(join(root, 'BENCHMARKS-parse.md'), md);
