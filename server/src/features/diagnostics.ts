@@ -6,7 +6,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ParseDiagnostic } from '../make/ast';
 import { DIAGNOSTIC_SOURCE } from '../rules/nvheDiagnostic';
 import { pathToUri, uriToPath, type Workspace } from '../workspace';
-import { documentModel } from './documentModel';
+import { documentModel, MAX_ANALYZED_CHARS } from './documentModel';
 
 function toLsp(d: ParseDiagnostic, code: string): Diagnostic {
   return {
@@ -42,6 +42,22 @@ export function registerDiagnostics(ws: Workspace): DiagnosticsFeature {
       return;
     }
     const diagnostics: Diagnostic[] = [];
+    if (source.text.length > MAX_ANALYZED_CHARS) {
+      ws.connection.sendDiagnostics({
+        uri,
+        version: source.version ?? undefined,
+        diagnostics: [
+          {
+            range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+            severity: DiagnosticSeverity.Information,
+            source: DIAGNOSTIC_SOURCE,
+            code: 'file-too-large',
+            message: `Not analyzed: ${(source.text.length / 1048576).toFixed(1)} MB is more than the ${MAX_ANALYZED_CHARS / 1048576} MB Kbuild Diagnostics reads in the editor (use the command line: kbuild-diagnostics check).`,
+          },
+        ],
+      });
+      return;
+    }
     try {
       const analysis = await ws.analyze(file, source.text);
       if (doc) {

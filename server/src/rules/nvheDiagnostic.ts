@@ -69,7 +69,7 @@ export function nvheDiagnostic(v: NvheVerdict, ctx: DiagnosticContext, evidence?
     const parts: string[] = [];
     if (seen) {
       const rel = seen.offending.find((s) => s.section.typeName === 'REL') ?? seen.offending[0];
-      parts.push(`${baseName(seen.path)} in ${evidence?.buildDir ?? 'the build'} holds ${rel.section.name} (${rel.section.typeName})`);
+      parts.push(`the build's ${baseName(seen.path)} holds ${rel.section.name} (${rel.section.typeName})`);
     }
     if (seenFlag) parts.push(`${baseName(seenFlag.target)} was compiled with ${seenFlag.flag}`);
     message =
