@@ -31,17 +31,22 @@ const files = listMakeFiles(tree.path);
 const texts = files.map((f) => readFileSync(f, 'utf8'));
 const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
 const mb = bytes / 1024 / 1024;
-// Warm-up run (JIT), then the measured run.
-for (const t of texts.slice(0, 200)) evaluateMakefile(parseMakefile(t));
-const t0 = process.hrtime.bigint();
-const parsed = texts.map((t) => parseMakefile(t));
-const t1 = process.hrtime.bigint();
-for (const mf of parsed) evaluateMakefile(mf);
-const t2 = process.hrtime.bigint();
-const parseMs = ms(t0, t1);
-const evalMs = ms(t1, t2);
-rows.push(['6.12 corpus: parse', `${files.length}`, mb.toFixed(2), parseMs.toFixed(0), (files.length / (parseMs / 1000)).toFixed(0), (mb / (parseMs / 1000)).toFixed(1)]);
-rows.push(['6.12 corpus: evaluate', `${files.length}`, mb.toFixed(2), evalMs.toFixed(0), (files.length / (evalMs / 1000)).toFixed(0), (mb / (evalMs / 1000)).toFixed(1)]);
+// Run 1 is cold (JIT warming up); runs 2-4 are warm: report the cold run and the best warm run.
+const runs: { parseMs: number; evalMs: number }[] = [];
+for (let r = 0; r < 4; r++) {
+  const t0 = process.hrtime.bigint();
+  const parsed = texts.map((t) => parseMakefile(t));
+  const t1 = process.hrtime.bigint();
+  for (const mf of parsed) evaluateMakefile(mf);
+  const t2 = process.hrtime.bigint();
+  runs.push({ parseMs: ms(t0, t1), evalMs: ms(t1, t2) });
+}
+const warm = runs.slice(1);
+const row = (label: string, m: number) => [label, `${files.length}`, mb.toFixed(2), m.toFixed(0), (files.length / (m / 1000)).toFixed(0), (mb / (m / 1000)).toFixed(1)];
+rows.push(row('6.12 corpus: parse (cold)', runs[0].parseMs));
+rows.push(row('6.12 corpus: evaluate (cold)', runs[0].evalMs));
+rows.push(row('6.12 corpus: parse (warm, best of 3)', Math.min(...warm.map((r) => r.parseMs))));
+rows.push(row('6.12 corpus: evaluate (warm, best of 3)', Math.min(...warm.map((r) => r.evalMs))));
 const corpusRss = process.resourceUsage().maxRSS / 1024;
 
 const chunk = ['obj-$(CONFIG_FOO) += foo.o bar.o \\', '\tbaz.o', 'ifeq ($(CONFIG_X),y)', 'ccflags-y += -DX=1 # comment', 'endif', '$(obj)/%.o: $(src)/%.c FORCE', '\t$(call if_changed_rule,cc_o_c)', 'define cmd_x', '\techo $@', 'endef', ''].join('\n');
