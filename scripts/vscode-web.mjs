@@ -129,6 +129,8 @@ export function writeUserSettings(serverDataDir, extra = {}) {
     'telemetry.telemetryLevel': 'off',
     'security.workspace.trust.enabled': false,
     'git.enabled': false,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'chat.commandCenter.enabled': false,
     ...extra,
   };
   writeFileSync(join(userDir, 'settings.json'), JSON.stringify(settings, null, 2));

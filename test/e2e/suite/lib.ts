@@ -167,6 +167,22 @@ export function findLine(text: string, re: RegExp): number {
   return text.split('\n').findIndex((l) => re.test(l));
 }
 
+/** make's logical lines: a line ending in a backslash continues on the next (joined with one space). */
+export function logicalLines(lines: string[]): string[] {
+  const out: string[] = [];
+  let cur: string | undefined;
+  for (const l of lines) {
+    const piece = cur === undefined ? l : `${cur} ${l.trim()}`;
+    if (/\\$/.test(l) && !/^\s*#/.test(piece)) cur = piece.replace(/\s*\\$/, '');
+    else {
+      out.push(piece);
+      cur = undefined;
+    }
+  }
+  if (cur !== undefined) out.push(cur);
+  return out;
+}
+
 /** `KBUILD_CFLAGS := $(filter-out ..., $(KBUILD_CFLAGS))`: the words it filters, or undefined. */
 export function filterOutWords(line: string): string[] | undefined {
   const m = /^\s*KBUILD_CFLAGS\s*:=\s*\$\(filter-out\s+([^,]*),\s*\$\(KBUILD_CFLAGS\)\s*\)\s*$/.exec(line);

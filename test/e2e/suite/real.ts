@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import {
-  Suite, assert, NVHE_MAKEFILE, activeExtension, openDoc, wsUri, nvheDiagnostic, quickFixes, applyAction, findLine, filterOutWords,
+  Suite, assert, NVHE_MAKEFILE, activeExtension, openDoc, wsUri, nvheDiagnostic, quickFixes, applyAction, findLine, filterOutWords, logicalLines,
   hoverText, flattenSymbols, workspaceRoot,
 } from './lib';
 
@@ -46,7 +46,7 @@ export async function run(): Promise<void> {
       const at = findLine(before, filterLine);
       const al = doc.getText().split('\n');
       const added = al.length - before.split('\n').length;
-      const inserted = al.slice(at + 1, at + 1 + added);
+      const inserted = logicalLines(al.slice(at + 1, at + 1 + added));
       const words = inserted.map(filterOutWords).find((w) => w);
       assert.ok(words, `no filter-out line inserted after line ${at + 1}: ${JSON.stringify(inserted)}`);
       for (const w of ['-fprofile-sample-use=%', '-fprofile-use=%']) assert.ok(words.includes(w), `${w} not filtered`);

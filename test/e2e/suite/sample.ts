@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   Suite, assert, EXT_ID, NVHE_MAKEFILE, CODE, activeExtension, openDoc, wsUri, nvheDiagnostic, ours, codeValue,
-  waitFor, quickFixes, applyAction, setText, findLine, filterOutWords, hoverText, flattenSymbols, describeDiagnostics, workspaceRoot,
+  waitFor, quickFixes, applyAction, setText, findLine, filterOutWords, logicalLines, hoverText, flattenSymbols, describeDiagnostics, workspaceRoot,
 } from './lib';
 
 const FIX_A = 'Filter profile-use flags out of KBUILD_CFLAGS';
@@ -154,7 +154,7 @@ export async function run(): Promise<void> {
     assert.ok(added >= 1, `form A added ${added} lines`);
     assert.deepEqual(al.slice(0, at + 1), bl.slice(0, at + 1), 'lines up to the existing filter-out line are unchanged');
     assert.deepEqual(al.slice(at + 1 + added), bl.slice(at + 1), 'lines after the insertion are unchanged');
-    const inserted = al.slice(at + 1, at + 1 + added);
+    const inserted = logicalLines(al.slice(at + 1, at + 1 + added));
     const filters = inserted.map(filterOutWords).filter((w): w is string[] => !!w);
     assert.equal(filters.length, 1, `expected one KBUILD_CFLAGS filter-out line among ${JSON.stringify(inserted)}`);
     for (const w of ['-fprofile-sample-use=%', '-fprofile-use=%']) assert.ok(filters[0].includes(w), `the new filter-out does not filter ${w}: ${JSON.stringify(inserted)}`);
