@@ -176,3 +176,20 @@ export class LspClient {
     });
   }
 }
+
+export interface LspTextEdit {
+  range: LspDiagnostic['range'];
+  newText: string;
+}
+
+/** Applies LSP text edits to a text the way an editor does (independent of the server's own code). */
+export function applyLspEdits(text: string, edits: readonly LspTextEdit[]): string {
+  const lineStarts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
+  const offset = (p: { line: number; character: number }) => Math.min(text.length, (lineStarts[p.line] ?? text.length) + p.character);
+  let out = text;
+  for (const e of [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start))) {
+    out = out.slice(0, offset(e.range.start)) + e.newText + out.slice(offset(e.range.end));
+  }
+  return out;
+}

@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LspClient, type LspDiagnostic } from '../helpers/lspClient';
+import { applyLspEdits, LspClient, type LspDiagnostic } from '../helpers/lspClient';
 import { root } from '../helpers/kernelTree';
 
 const RULE = 'nvhe-profile-metadata';
@@ -43,17 +43,6 @@ function build(tree: string | undefined): { tree: string } & Build {
   const out = execFileSync('bash', args, { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 20 * 60_000 }).trim().split('\n');
   const dir = tree ?? out[out.length - 1];
   return { tree: dir, status: Number(readFileSync(join(dir, '.nvhe-build.status'), 'utf8').trim()), log: readFileSync(join(dir, '.nvhe-build.log'), 'utf8') };
-}
-
-function applyLspEdits(text: string, edits: { range: LspDiagnostic['range']; newText: string }[]): string {
-  const lineStarts = [0];
-  for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
-  const offset = (p: { line: number; character: number }) => (lineStarts[p.line] ?? text.length) + p.character;
-  let out = text;
-  for (const e of [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start))) {
-    out = out.slice(0, offset(e.range.start)) + e.newText + out.slice(offset(e.range.end));
-  }
-  return out;
 }
 
 interface CodeAction {

@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LspClient, type LspDiagnostic } from '../helpers/lspClient';
+import { applyLspEdits, LspClient, type LspDiagnostic, type LspTextEdit } from '../helpers/lspClient';
 import { root } from '../helpers/kernelTree';
 
 const RULE = 'nvhe-profile-metadata';
@@ -18,24 +18,11 @@ let lsp: LspClient;
 let makefile: string;
 let text: string;
 
-interface Edit {
-  range: LspDiagnostic['range'];
-  newText: string;
-}
 interface CodeAction {
   title: string;
   kind: string;
   isPreferred?: boolean;
-  edit: { documentChanges: { textDocument: { uri: string; version: number }; edits: Edit[] }[] };
-}
-
-function applyEdits(src: string, edits: Edit[]): string {
-  const starts = [0];
-  for (let i = 0; i < src.length; i++) if (src[i] === '\n') starts.push(i + 1);
-  const off = (p: { line: number; character: number }) => (starts[p.line] ?? src.length) + p.character;
-  let out = src;
-  for (const e of [...edits].sort((a, b) => off(b.range.start) - off(a.range.start))) out = out.slice(0, off(e.range.start)) + e.newText + out.slice(off(e.range.end));
-  return out;
+  edit: { documentChanges: { textDocument: { uri: string; version: number }; edits: LspTextEdit[] }[] };
 }
 
 before(async () => {
@@ -93,7 +80,7 @@ test('quick-fixes: form A preferred, form B; each applied to the text clears the
     const a = (await ask())[index];
     const change = a.edit.documentChanges[0];
     assert.equal(change.textDocument.version, version, 'edit built against the current version');
-    const fixed = applyEdits(text, change.edits);
+    const fixed = applyLspEdits(text, change.edits);
     version++;
     lsp.change(uri, version, fixed);
     const cleared = await lsp.diagnostics(uri, (p) => p.version === version);
@@ -112,7 +99,7 @@ test('source.fixAll applies form A', async () => {
   const actions = await lsp.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [], only: ['source.fixAll'] } });
   assert.equal(actions.length, 1);
   assert.equal(actions[0].kind, 'source.fixAll.kbuild-diagnostics');
-  assert.match(applyEdits(text, actions[0].edit.documentChanges[0].edits), /KBUILD_CFLAGS := \$\(filter-out -fprofile-sample-use=%/);
+  assert.match(applyLspEdits(text, actions[0].edit.documentChanges[0].edits), /KBUILD_CFLAGS := \$\(filter-out -fprofile-sample-use=%/);
 });
 
 test('the patch command writes a patch that git am takes', async () => {
