@@ -230,7 +230,8 @@ process.on('exit', killAllServersNow);
 main().then(
   (code) => process.exit(code),
   (e) => {
-    console.error(`[e2e] ${e.stack ?? e.message}`);
+    console.error(`[e2e] ${process.env.KBD_E2E_DEBUG ? e.stack : e.message}`);
+    killAllServersNow();
     process.exit(1);
   },
 );

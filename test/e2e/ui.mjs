@@ -157,8 +157,8 @@ export async function sampleUiChecks(page, { workspace, artifacts, say }) {
         await page.keyboard.press('Enter');
         await widget.waitFor({ state: 'visible', timeout: 10_000 });
       }
-      let scopes = [];
-      let token = '';
+      let scopes;
+      let token;
       const deadline = Date.now() + 5000;
       do {
         await page.waitForTimeout(200);
