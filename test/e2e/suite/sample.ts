@@ -207,6 +207,7 @@ export async function run(): Promise<void> {
     await setText(doc, original);
     const d = await nvheDiagnostic(makefile);
     assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
+    await vscode.window.showTextDocument(doc, { selection: d.range }); // for the screenshot
     await vscode.commands.executeCommand('workbench.actions.view.problems');
   });
 
