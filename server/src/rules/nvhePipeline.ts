@@ -36,9 +36,25 @@ export interface Pipeline {
 
 /** Every statement, including those inside conditionals, in file order. */
 export function* allStatements(statements: Statement[]): Generator<Statement> {
-  for (const s of statements) {
+  // An explicit stack, not yield* recursion: thousands of nested conditionals overflowed the stack.
+  const stack: Statement[][] = [statements];
+  const at: number[] = [0];
+  while (stack.length > 0) {
+    const top = stack.length - 1;
+    const list = stack[top];
+    if (at[top] >= list.length) {
+      stack.pop();
+      at.pop();
+      continue;
+    }
+    const s = list[at[top]++];
     yield s;
-    if (s.kind === 'conditional') for (const b of s.branches) yield* allStatements(b.body);
+    if (s.kind === 'conditional') {
+      for (let b = s.branches.length - 1; b >= 0; b--) {
+        stack.push(s.branches[b].body);
+        at.push(0);
+      }
+    }
   }
 }
 
