@@ -7,7 +7,7 @@
 //   npm start -- --folder DIR     # open DIR instead of a copy of the sample tree
 //   npm start -- --no-package     # reuse kbuild-diagnostics.vsix as it is
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureInstall, installVsix, repoRoot, startServer, vscodeVersion, workbenchUrl, writeUserSettings } from './vscode-web.mjs';
@@ -37,22 +37,8 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 function packageVsix() {
-  // vsce packages every file not excluded by .vscodeignore. Until the repo has one, use a
-  // temporary ignore file so tests, fixtures (with their `source -> ..` symlink) and sources stay out.
-  const args = ['run', 'package', '--'];
-  // vsce rewrites README's relative links against the repository; it only knows GitHub/GitLab
-  // URLs, so for any other repository URL give it the base explicitly.
-  const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
-  const repoUrl = (typeof manifest.repository === 'string' ? manifest.repository : manifest.repository?.url ?? '').replace(/\.git$/, '');
-  if (repoUrl && !/github\.com|gitlab\.com/.test(repoUrl)) args.push('--baseContentUrl', `${repoUrl}/blob/HEAD`, '--baseImagesUrl', `${repoUrl}/raw/HEAD`);
-  if (!existsSync(join(repoRoot, '.vscodeignore'))) {
-    const ignore = join(tmp, 'vscodeignore');
-    writeFileSync(ignore, [
-      '.ci/**', '.cache/**', '.git/**', '.gitignore', 'bench/**', 'docs/**', 'node_modules/**', 'out/**', 'scripts/**', 'test/**',
-      'client/src/**', 'server/src/**', '**/*.ts', '**/*.map', 'tsconfig.json', 'eslint.config.mjs', '*.vsix', 'package-lock.json',
-    ].join('\n'));
-    args.push('--ignoreFile', ignore);
-  }
+  // .vscodeignore keeps sources, tests and fixtures out; package.json's script keeps README links as they are.
+  const args = ['run', 'package'];
   const t = Date.now();
   const r = spawnSync('npm', args, { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'], timeout: 10 * 60_000 });
   if (r.status !== 0) throw new Error(`npm ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})`);

@@ -34,6 +34,7 @@ const SESSIONS = [
   { name: 'sample', suite: 'sample', timeoutMs: 300_000, ui: sampleUiChecks, workspace: (tmp) => copySample(tmp, true) },
   { name: 'nobuild', suite: 'nobuild', timeoutMs: 120_000, workspace: (tmp) => copySample(tmp, false) },
   { name: 'plain', suite: 'plain', timeoutMs: 120_000, workspace: plainProject },
+  { name: 'explorer', suite: 'sectionExplorer.e2e', timeoutMs: 300_000, workspace: (tmp) => copySample(tmp, true) },
   { name: 'real-nvhe', suite: 'real', timeoutMs: 300_000, workspace: realNvheTree },
 ];
 
