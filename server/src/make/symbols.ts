@@ -3,7 +3,7 @@
 
 import { SymbolKind, type DocumentSymbol } from 'vscode-languageserver-types';
 import type { ConditionTest, Expr, Makefile, Span, Statement } from './ast';
-import { exprToText } from './parser';
+import { exprToText, walkStatements } from './parser';
 
 const MAX_NEST = 64;
 
@@ -57,8 +57,14 @@ function symbolsOf(stmts: Statement[], depth: number, out: DocumentSymbol[]): vo
       case 'conditional': {
         const children: DocumentSymbol[] = [];
         for (const b of s.branches) {
-          if (depth >= MAX_NEST) symbolsOf(b.body, depth + 1, out);
-          else symbolsOf(b.body, depth + 1, children);
+          if (depth < MAX_NEST) symbolsOf(b.body, depth + 1, children);
+          else {
+            // Deeper than MAX_NEST the outline is flat; walked without recursion (thousands of nested
+            // conditionals overflowed the stack here).
+            walkStatements(b.body, (x) => {
+              if (x.kind !== 'conditional') symbolsOf([x], depth + 1, out);
+            });
+          }
         }
         if (depth < MAX_NEST && children.length > 0) {
           const first = s.branches[0].test;
