@@ -10,7 +10,7 @@ import { BuildReader, findBuildDirectories, kernelRootOf } from '../../server/sr
 import { findNvheMakefiles } from '../../server/src/findMakefiles';
 import { root } from '../helpers/kernelTree';
 import type { LspClient } from '../helpers/lspClient';
-import { assertAlive, NVHE, sampleTree, startServer, uri } from './lspHelpers';
+import { assertAlive, diagnosticsOf, NVHE, sampleTree, startServer, uri } from './lspHelpers';
 
 let t: ReturnType<typeof sampleTree>;
 let lsp: LspClient;
@@ -60,7 +60,7 @@ test('100,000 files: hover is answered while the explorer scans, and the scan ca
     for (let f = 0; f < 1000; f++) closeSync(openSync(join(dir, `f${f}.o`), 'w'));
   }
   const docUri = lsp.open(t.makefile, t.text, 'kbuild', 1);
-  await lsp.diagnostics(docUri, (p) => p.version === 1);
+  await diagnosticsOf(lsp, docUri, (p) => p.version === 1);
   const times: number[] = [];
   tc.after(() => rmSync(big, { recursive: true, force: true }));
   const scan = lsp.request<{ objects: ObjectInfo[] }>('kbuild/listObjects', { buildUri: uri(big) }, 50_000);
@@ -160,7 +160,7 @@ test('kvm_nvhe.tmp.o rewritten in a loop while the server lists sections and pub
   stop = true;
   await writer;
   writeFileSync(target, good);
-  const last = await lsp.diagnostics(docUri, (p) => p.version === 142, 20_000);
+  const last = await diagnosticsOf(lsp, docUri, (p) => p.version === 142, 20_000);
   assert.ok(last.diagnostics.length > 0);
   await assertAlive(lsp, docUri);
   assert.ok(writes > 100, `writer ran ${writes} times`);
@@ -189,7 +189,7 @@ test('hyp objects deleted between listing and reading: errors per object, never 
   // Diagnostics still come (from the Makefile and the .cmd files alone).
   lsp.notify('workspace/didChangeWatchedFiles', { changes: moved.map((f) => ({ uri: uri(f), type: 3 })) });
   const docUri = lsp.open(join(t.tree, NVHE, 'Makefile'), t.text, 'kbuild', 7);
-  await lsp.diagnostics(docUri, (p) => p.version === 7, 20_000);
+  await diagnosticsOf(lsp, docUri, (p) => p.version === 7, 20_000);
   for (const f of moved) renameSync(`${f}.gone`, f);
   await assertAlive(lsp, docUri);
   lsp.notify('textDocument/didClose', { textDocument: { uri: docUri } });

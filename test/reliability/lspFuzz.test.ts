@@ -5,11 +5,11 @@
 // keeps answering; a code action's edit names the version the request saw.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LspClient, PublishedDiagnostics } from '../helpers/lspClient';
 import { rng } from './makeFuzzCore';
-import { assertAlive, NVHE, sampleTree, startServer, uri } from './lspHelpers';
+import { assertAlive, diagnosticsOf, NVHE, sampleTree, startServer, uri } from './lspHelpers';
 
 const SEED = Number(process.env.KBD_LSP_FUZZ_SEED ?? 7);
 const STEPS = Number(process.env.KBD_LSP_FUZZ_STEPS ?? 1500);
@@ -18,7 +18,8 @@ let lsp: LspClient;
 
 before(async () => {
   t = sampleTree();
-  lsp = await startServer(t.tree);
+  // The editor's default debounce: a burst of edits is analysed once, as in VS Code.
+  lsp = await startServer(t.tree, { env: { KBUILD_DIAGNOSTICS_DEBOUNCE_MS: process.env.KBD_LSP_FUZZ_DEBOUNCE ?? '150' } });
 });
 after(async () => {
   await lsp.stop();
@@ -34,7 +35,7 @@ function posOf(text: string, off: number): { line: number; character: number } {
   return { line, character: off - (before.lastIndexOf('\n') + 1) };
 }
 
-test(`${STEPS} random edits and requests: no death, every request answered, last version diagnosed`, { timeout: 60_000 }, async () => {
+test(`${STEPS} random edits and requests: no death, every request answered, last version diagnosed`, { timeout: 120_000 }, async (tc) => {
   const r = rng(SEED);
   const docUri = lsp.open(t.makefile, t.text, 'kbuild', 1);
   let text = t.text;
@@ -89,11 +90,17 @@ test(`${STEPS} random edits and requests: no death, every request answered, last
       }
     }
     if (step % 25 === 0) await new Promise((res) => setTimeout(res, 5));
+    // Like an editor: a bounded number of requests in flight, and a file that stays editor-sized.
+    if (inflight.length >= 64) await Promise.all(inflight.splice(0));
+    if (text.length > 200_000) lsp.change(docUri, ++version, (text = t.text));
   }
   await Promise.all(inflight);
-  const last = await lsp.diagnostics(docUri, (p: PublishedDiagnostics) => p.version === version, 20_000);
+  if (process.env.KBD_LSP_FUZZ_DUMP) writeFileSync(process.env.KBD_LSP_FUZZ_DUMP, text);
+  // past = true: with no debounce the last diagnostics may arrive while the last requests finish.
+  const last = await lsp.waitFor<PublishedDiagnostics>('textDocument/publishDiagnostics', (p) => p.uri === docUri && p.version === version, 20_000, true);
   assert.ok(Array.isArray(last.diagnostics));
   await assertAlive(lsp, docUri);
+  tc.diagnostic(`seed ${SEED}: ${STEPS} steps, edits to version ${version}, ${answered} results, ${errors} LSP errors`);
   assert.ok(answered + errors > STEPS / 4, `answered ${answered}, errors ${errors}`);
   lsp.notify('textDocument/didClose', { textDocument: { uri: docUri } });
 });
@@ -111,7 +118,7 @@ test('expansion blow-ups end at the evaluator limit with a make-evaluation diagn
   ].join('\n');
   const u = lsp.open(file, blow, 'kbuild', 1);
   const t0 = Date.now();
-  const pub = await lsp.diagnostics(u, (p) => p.version === 1);
+  const pub = await diagnosticsOf(lsp, u, (p) => p.version === 1);
   const evalDiags = pub.diagnostics.filter((d) => d.code === 'make-evaluation');
   assert.ok(evalDiags.length >= 2, JSON.stringify(pub.diagnostics.map((d) => [d.code, d.message])));
   for (const line of [1, 3]) assert.ok(evalDiags.some((d) => d.range.start.line === line), `a diagnostic on line ${line + 1}: ${JSON.stringify(evalDiags.map((d) => [d.range.start.line, d.message]))}`);
@@ -125,7 +132,7 @@ test('expansion blow-ups end at the evaluator limit with a make-evaluation diagn
 
 test('a code action edit carries the version its request saw; a newer version gets no stale edit', { timeout: 30_000 }, async () => {
   const u = lsp.open(t.makefile, t.text, 'kbuild', 100);
-  const pub = await lsp.diagnostics(u, (p) => p.version === 100 && p.diagnostics.some((d) => d.code === 'nvhe-profile-metadata'));
+  const pub = await diagnosticsOf(lsp, u, (p) => p.version === 100 && p.diagnostics.some((d) => d.code === 'nvhe-profile-metadata'));
   const diag = pub.diagnostics.filter((d) => d.code === 'nvhe-profile-metadata');
   const range = diag[0].range;
   interface Action { edit: { documentChanges: { textDocument: { version: number } }[] } }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { root } from '../helpers/kernelTree';
-import { LspClient } from '../helpers/lspClient';
+import { LspClient, type PublishedDiagnostics } from '../helpers/lspClient';
 
 export const NVHE = 'arch/arm64/kvm/hyp/nvhe';
 export const uri = (p: string): string => pathToFileURL(p).toString();
@@ -45,4 +45,9 @@ export function rssKb(pid: number): number {
   } catch {
     return -1;
   }
+}
+
+/** Diagnostics for `u` that match, including ones that arrived before the call (no lost race). */
+export function diagnosticsOf(lsp: LspClient, u: string, match: (p: PublishedDiagnostics) => boolean, timeoutMs = 30_000): Promise<PublishedDiagnostics> {
+  return lsp.waitFor<PublishedDiagnostics>('textDocument/publishDiagnostics', (p) => p.uri === u && match(p), timeoutMs, true);
 }

@@ -14,7 +14,7 @@ import { computeFix } from '../../server/src/rules/nvheFixes';
 import { analyzeNvhe } from '../../server/src/rules/nvheProfileMetadata';
 import { flagsOfCmdFile } from '../../server/src/build/buildModel';
 import { root } from '../helpers/kernelTree';
-import { NVHE, sampleTree, startServer } from './lspHelpers';
+import { diagnosticsOf, NVHE, sampleTree, startServer } from './lspHelpers';
 
 function hostile(marker: string): string {
   return [
@@ -63,14 +63,14 @@ test('the real server opens, edits, hovers, fixes and diagnoses a hostile Makefi
   const lsp = await startServer(t.tree, { watch: true });
   try {
     const u = lsp.open(t.makefile, text, 'kbuild', 1);
-    await lsp.diagnostics(u, (p) => p.version === 1);
+    await diagnosticsOf(lsp, u, (p) => p.version === 1);
     for (let line = 0; line < 10; line++) await lsp.request('textDocument/hover', { textDocument: { uri: u }, position: { line, character: 8 } });
     await lsp.request('textDocument/codeAction', { textDocument: { uri: u }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [], only: ['source.fixAll'] } });
     await lsp.request('kbuild/fixEdit', { makefileUri: u, form: 'B' });
     await lsp.request('kbuild/makePatch', { makefileUri: u, form: 'A' });
     await lsp.request('kbuild/listBuildDirectories', {});
     lsp.change(u, 2, `${text}\nQ != touch ${marker}-edit\n`);
-    await lsp.diagnostics(u, (p) => p.version === 2);
+    await diagnosticsOf(lsp, u, (p) => p.version === 2);
     for (const s of [...SUFFIXES, 'kbuild', 'kbuild-bang', 'edit']) assert.equal(existsSync(`${marker}-${s}`), false, `${s} ran`);
   } finally {
     await lsp.stop();
