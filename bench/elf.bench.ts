@@ -12,7 +12,7 @@ import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { readObjectFile } from '../server/src/elf/reader';
 import { formatSectionTable } from '../server/src/elf/format';
-import { findLlvmReadelf, findTool } from '../server/src/elf/hostTools';
+import { findLlvmReadelf, findTool } from '../test/helpers/hostTools';
 import { buildElf } from '../server/src/elf/writer';
 
 function repoRoot(): string {

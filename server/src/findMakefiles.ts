@@ -10,9 +10,15 @@ export function isMakeFileName(name: string): boolean {
   return name === 'Makefile' || name === 'Kbuild' || name === 'GNUmakefile' || name === 'makefile' || name.endsWith('.mk');
 }
 
-export async function findNvheMakefiles(roots: string[], token: { cancelled: boolean } = { cancelled: false }, maxEntries = 300_000): Promise<string[]> {
+export async function findNvheMakefiles(
+  roots: string[],
+  token: { cancelled: boolean } = { cancelled: false },
+  maxEntries = 300_000,
+  onProgress?: (directoriesRead: number, found: number) => void,
+): Promise<string[]> {
   const found: string[] = [];
   let seen = 0;
+  let directories = 0;
   const queue = [...roots];
   while (queue.length > 0 && !token.cancelled && seen < maxEntries) {
     const dir = queue.shift() as string;
@@ -36,6 +42,7 @@ export async function findNvheMakefiles(roots: string[], token: { cancelled: boo
         }
       }
     }
+    if (++directories % 200 === 0) onProgress?.(directories, found.length);
     await new Promise((r) => setImmediate(r));
   }
   return found.sort();

@@ -69,9 +69,18 @@ connection.onInitialized(async () => {
       watchers: [{ globPattern: '**/*.o' }, { globPattern: '**/.*.cmd' }, { globPattern: '**/*.lds.S' }, { globPattern: '**/{Makefile,Kbuild}' }],
     });
   }
-  // Publish for nvhe Makefiles in the workspace even when they are not open.
-  const found = await findNvheMakefiles(ws.roots, scan);
-  for (const f of found) diagnostics.schedule(f);
+  // Publish for nvhe Makefiles in the workspace even when they are not open. A kernel tree has tens
+  // of thousands of entries: the walk yields between directories, reports progress and can be cancelled.
+  const progress = await connection.window.createWorkDoneProgress();
+  progress.begin('Kbuild Diagnostics', 0, 'Looking for nvhe Makefiles', true);
+  const onCancel = progress.token.onCancellationRequested(() => (scan.cancelled = true));
+  try {
+    const found = await findNvheMakefiles(ws.roots, scan, undefined, (dirs, hits) => progress.report(`${dirs} folders read, ${hits} nvhe Makefile${hits === 1 ? '' : 's'}`));
+    for (const f of found) diagnostics.schedule(f);
+  } finally {
+    onCancel.dispose();
+    progress.done();
+  }
 });
 
 let buildTimer: NodeJS.Timeout | undefined;

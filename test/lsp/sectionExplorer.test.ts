@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LspClient } from '../helpers/lspClient';
 import { root } from '../helpers/kernelTree';
-import { findLlvmReadelf } from '../../server/src/elf/hostTools';
+import { findLlvmReadelf } from '../helpers/hostTools';
 import type { BuildDirectoryInfo, ObjectInfo, SectionInfo } from '../../server/src/lspExt';
 
 const NVHE = 'build/arch/arm64/kvm/hyp/nvhe';

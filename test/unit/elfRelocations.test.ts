@@ -10,7 +10,7 @@ import { bufferSource, openFileSource } from '../../server/src/elf/source';
 import { ObjectReadError, readObject } from '../../server/src/elf/reader';
 import { readRelocations, Relocation } from '../../server/src/elf/relocations';
 import { formatAllRelocations } from '../../server/src/elf/format';
-import { findLlvmReadelf } from '../../server/src/elf/hostTools';
+import { findLlvmReadelf } from '../helpers/hostTools';
 import { ElfFile } from '../../server/src/elf/types';
 
 const fixtures = join(root, 'test', 'fixtures', 'elf');

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { root } from '../helpers/kernelTree';
-import { findLlvmReadelf } from '../../server/src/elf/hostTools';
+import { findLlvmReadelf } from '../helpers/hostTools';
 
 const cli = join(root, 'server', 'out', 'cli.js');
 const fx = (n: string): string => join(root, 'test', 'fixtures', 'elf', n);

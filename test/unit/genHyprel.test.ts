@@ -11,7 +11,7 @@ import { kernelTree, root } from '../helpers/kernelTree';
 import { bufferSource } from '../../server/src/elf/source';
 import { readObject, ObjectReadError } from '../../server/src/elf/reader';
 import { genHyprelVerdict, GenHyprelVerdict } from '../../server/src/elf/genHyprel';
-import { buildGenHyprel } from '../../server/src/elf/hostTools';
+import { buildGenHyprel } from '../helpers/hostTools';
 import { ObjectKind } from '../../server/src/elf/types';
 
 const fixtures = join(root, 'test', 'fixtures', 'elf');

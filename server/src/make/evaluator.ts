@@ -39,6 +39,7 @@ export interface EvalLimits {
   maxDepth: number;
   maxExpansionLength: number;
   maxSteps: number;
+  maxTotalSteps: number;
 }
 export const DEFAULT_LIMITS: EvalLimits = {
   /** Nested variable expansions, $(call)s and $(eval)s. */
@@ -47,6 +48,11 @@ export const DEFAULT_LIMITS: EvalLimits = {
   maxExpansionLength: 4_000_000,
   /** Expansion steps (parts, function calls, loop iterations) per statement or expand() call. */
   maxSteps: 1_000_000,
+  /**
+   * Expansion steps for the whole evaluation (the file plus later expand() calls): about a second of
+   * work. Without it, many lines each just under maxSteps could hold the server for a minute.
+   */
+  maxTotalSteps: 10_000_000,
 };
 export interface EvalOptions {
   initial?: Record<string, string | { value: string; flavor: 'simple' | 'recursive' }>;
@@ -264,7 +270,10 @@ class Evaluator {
       return this.expandExpr(e, c);
     } catch (err) {
       if (err instanceof LimitError) {
-        if (!quiet) this.diag('warning', err.message);
+        // The file-wide budget is reported once; every later expansion would hit it again.
+        const budget = this.totalSteps > this.limits.maxTotalSteps;
+        if (!quiet && (!budget || !this.budgetReported)) this.diag('warning', err.message);
+        if (budget) this.budgetReported = true;
         return unknownValue('limit');
       }
       if (err instanceof RangeError) {
@@ -275,9 +284,15 @@ class Evaluator {
     }
   }
 
+  /** Steps taken by the whole evaluation so far (see maxTotalSteps). */
+  private totalSteps = 0;
+  private budgetReported = false;
+
   private step(c: Ctx, n = 1): void {
     c.steps += n;
+    this.totalSteps += n;
     if (c.steps > this.limits.maxSteps) throw new LimitError(`Expansion limit hit: more than ${this.limits.maxSteps} steps (maxSteps)`);
+    if (this.totalSteps > this.limits.maxTotalSteps) throw new LimitError(`Evaluation budget spent: more than ${this.limits.maxTotalSteps} expansion steps in this file (maxTotalSteps); later values are unknown`);
   }
   private checkLen(s: string): string {
     if (s.length > this.limits.maxExpansionLength) throw new LimitError(`Expansion limit hit: value longer than ${this.limits.maxExpansionLength} characters (maxExpansionLength)`);
