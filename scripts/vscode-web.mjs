@@ -9,7 +9,6 @@
 // interrupted install is redone, never half-used.
 //
 // Run directly: `node scripts/vscode-web.mjs install` installs (or reports) the cache.
-/* global fetch, AbortSignal */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
