@@ -11,7 +11,13 @@ export interface PatchInput {
   newText: string;
   author: string;
   date: Date;
+  /** The object gen-hyprel reads, relative to the build (default: kvm_nvhe.tmp.o beside the Makefile). */
+  objectPath?: string;
 }
+
+// gen-hyprel's message is quoted without its "error: " prefix: starting with the path keeps the long
+// line grep-able and within checkpatch's rules (it allows over-long "path: message" lines).
+const ERROR_PLACEHOLDER = '@GEN_HYPREL_ERROR@';
 
 const SUBJECTS: Record<FixForm, string> = {
   A: 'KVM: arm64: nvhe: Filter out profile-use flags for hyp code',
@@ -24,8 +30,8 @@ const BODIES: Record<FixForm, string> = {
     'clang 13 and later emit a .llvm.call-graph-profile section with an ' +
     'SHT_REL relocation section into every hyp object. ld -r keeps it in ' +
     'kvm_nvhe.tmp.o, and gen-hyprel, which handles only SHT_RELA, stops the ' +
-    'build:\n\n' +
-    '  error: arch/arm64/kvm/hyp/nvhe/kvm_nvhe.tmp.o: Unexpected SHT_REL section ".rel.llvm.call-graph-profile"\n\n' +
+    'build with an error:\n\n' +
+    `  ${ERROR_PLACEHOLDER}\n\n` +
     'Filter every profile-use spelling clang accepts out of KBUILD_CFLAGS for ' +
     'the nVHE code, as is already done for ftrace, SCS and CFI flags.',
   B:
@@ -33,8 +39,8 @@ const BODIES: Record<FixForm, string> = {
     'clang 13 and later emit a .llvm.call-graph-profile section with an ' +
     'SHT_REL relocation section into every hyp object. ld -r keeps it in ' +
     'kvm_nvhe.tmp.o, and gen-hyprel, which handles only SHT_RELA, stops the ' +
-    'build:\n\n' +
-    '  error: arch/arm64/kvm/hyp/nvhe/kvm_nvhe.tmp.o: Unexpected SHT_REL section ".rel.llvm.call-graph-profile"\n\n' +
+    'build with an error:\n\n' +
+    `  ${ERROR_PLACEHOLDER}\n\n` +
     'Remove the section before gen-hyprel reads the object; objcopy drops its ' +
     'relocation section with it. The profile still guides the compiler.',
 };
@@ -91,6 +97,8 @@ export function makePatch(p: PatchInput): { patch: string; fileName: string } {
   const newText = p.newText.replace(/\r\n/g, '\n');
   const { diff, added, removed } = unifiedDiff(p.relativePath, oldText, newText);
   const subject = SUBJECTS[p.form];
+  const object = p.objectPath ?? `${p.relativePath.slice(0, p.relativePath.lastIndexOf('/') + 1)}kvm_nvhe.tmp.o`;
+  const body = BODIES[p.form].replace(ERROR_PLACEHOLDER, `${object}: Unexpected SHT_REL section ".rel.llvm.call-graph-profile"`);
   const changes = [`${added} insertion${added === 1 ? '' : 's'}(+)`];
   if (removed > 0) changes.push(`${removed} deletion${removed === 1 ? '' : 's'}(-)`);
   const stat = ` ${p.relativePath} | ${added + removed} ${'+'.repeat(added)}${'-'.repeat(removed)}\n 1 file changed, ${changes.join(', ')}\n`;
@@ -99,7 +107,7 @@ export function makePatch(p: PatchInput): { patch: string; fileName: string } {
     `From: ${p.author}\n` +
     `Date: ${p.date.toUTCString().replace('GMT', '+0000')}\n` +
     `Subject: [PATCH] ${subject}\n\n` +
-    `${wrap(BODIES[p.form])}\n\n` +
+    `${wrap(body)}\n\n` +
     `Signed-off-by: ${p.author}\n` +
     `---\n${stat}\n${diff}-- \nkbuild-diagnostics\n`;
   const fileName = `0001-${subject.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}.patch`;

@@ -5,7 +5,7 @@
 // make the real build pass and the diagnostics clear.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +116,15 @@ test('real Linux 6.1 nvhe build: diagnostics, both quick-fixes, real rebuilds', 
         assert.deepEqual(actions.map((a) => a.isPreferred ?? false), [true, false], 'form A preferred, then form B');
         const action = actions[form === 'A' ? 0 : 1];
         assert.match(action.title, form === 'A' ? /^Filter profile-use flags out of KBUILD_CFLAGS/ : /^Remove \.llvm\.call-graph-profile before gen-hyprel/);
+        // The patch for this form passes the kernel's own checkpatch.pl.
+        const patch = await lsp.request<{ patch: string | null }>('kbuild/makePatch', { makefileUri: uri, form });
+        assert.ok(patch.patch);
+        const patchFile = join(tree, `.kbd-form-${form}.patch`);
+        writeFileSync(patchFile, patch.patch);
+        const checkpatch = spawnSync('perl', ['scripts/checkpatch.pl', '--no-tree', '--strict', patchFile], { cwd: tree, encoding: 'utf8' });
+        rmSync(patchFile, { force: true });
+        assert.match(checkpatch.stdout, /total: 0 errors, 0 warnings, 0 checks/, checkpatch.stdout);
+
         const change = action.edit.documentChanges[0];
         assert.equal(change.textDocument.version, 1, 'the edit names the document version');
         const fixed = applyLspEdits(prefix, change.edits);

@@ -44,7 +44,8 @@ export function registerFixRequests(ws: Workspace): void {
     if (!file) return { patch: null, reason: 'Not a file URI.' };
     const f = await fixForFile(ws, file, p.form);
     if (!f) return { patch: null, reason: 'No fix needed for this Makefile.' };
-    const out = writePatch({ form: p.form, relativePath: relativeToKernel(f), oldText: f.oldText, newText: f.fix.newText, author: await gitAuthor(), date: new Date() });
+    const objectPath = ws.analyses.get(file)?.verdict?.pipeline.genHyprelInput;
+    const out = writePatch({ form: p.form, relativePath: relativeToKernel(f), oldText: f.oldText, newText: f.fix.newText, author: await gitAuthor(), date: new Date(), objectPath });
     return { patch: out.patch, fileName: out.fileName };
   });
 

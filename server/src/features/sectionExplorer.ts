@@ -67,18 +67,6 @@ async function statOrUndefined(p: string): Promise<Stats | undefined> {
   }
 }
 
-/** The kernel tree holding `dir`: the nearest directory up with scripts/Kbuild.include, else kernelRootOf's answer. */
-async function kernelRootAbove(dir: string): Promise<string | undefined> {
-  let d = path.resolve(dir);
-  for (let i = 0; i < 32; i++) {
-    if (await statOrUndefined(path.join(d, 'scripts', 'Kbuild.include'))) return d;
-    const parent = path.dirname(d);
-    if (parent === d) break;
-    d = parent;
-  }
-  return kernelRootOf(path.join(dir, '.probe'));
-}
-
 /** Kbuild's names for the pipeline stages (used when no nvhe Makefile analysis is known). */
 export function stageByName(file: string): PipelineStage | undefined {
   const b = path.basename(file);
@@ -195,10 +183,10 @@ export function registerSectionExplorer(ws: Workspace): { invalidate(): void } {
   async function computeBuildDirs(): Promise<BuildDir[]> {
     const roots = new Set<string>();
     for (const r of ws.roots) {
-      const k = await kernelRootAbove(r);
+      const k = await kernelRootOf(path.join(r, '.probe'));
       if (k) roots.add(k);
     }
-    for (const a of ws.analyses.values()) if (a.verdict && a.kernelRoot) roots.add(await kernelRootAbove(a.kernelRoot) ?? a.kernelRoot);
+    for (const a of ws.analyses.values()) if (a.verdict && a.kernelRoot) roots.add(a.kernelRoot);
     const out: BuildDir[] = [];
     const seen = new Set<string>();
     for (const root of roots) {
