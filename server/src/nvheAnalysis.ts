@@ -153,7 +153,6 @@ export async function analyzeMakefile(file: string, text: string, opts: Analysis
     {
       makefileUri: pathToFileURL(file).toString(),
       docUri: pathToFileURL(DOC_FILE).toString(),
-      siblingUri: (name) => pathToFileURL(path.join(path.dirname(file), name)).toString(),
       fileUri: (p) => pathToFileURL(p).toString(),
     },
     result.evidence,

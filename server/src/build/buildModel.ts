@@ -105,6 +105,8 @@ export interface ObjectReport {
   offending: OffendingSection[];
   /** What gen-hyprel would print for this object, when it would reject it. */
   genHyprelMessage?: string;
+  /** The name gen-hyprel's verdict was computed for (absent when it was not asked for). */
+  genHyprelPath?: string;
   error?: string;
   bytesRead: number;
 }
@@ -147,9 +149,8 @@ export class BuildReader {
     const st = await statOrUndefined(file);
     if (!st) return { path: file, offending: [], error: 'file not found', bytesRead: 0 };
     const cached = this.objects.get(file);
-    if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs && (!genHyprelPath || cached.value.genHyprelMessage !== undefined || cached.value.error || cached.value.object?.kind !== 'elf')) {
-      return cached.value;
-    }
+    const verdictKnown = (r: ObjectReport) => !genHyprelPath || r.genHyprelPath === genHyprelPath || r.object?.kind !== 'elf';
+    if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs && verdictKnown(cached.value)) return cached.value;
     const report = await readObjectReport(file, genHyprelPath);
     this.bytesRead += report.bytesRead;
     // A file rewritten while it was read gets a fresh look next time.
@@ -197,7 +198,7 @@ async function readObjectReport(file: string, genHyprelPath?: string): Promise<O
         if (!verdict.accepted) genHyprelMessage = verdict.message;
       }
     }
-    return { path: file, object, offending, genHyprelMessage, bytesRead: src.bytesRead };
+    return { path: file, object, offending, genHyprelMessage, genHyprelPath: object.kind === 'elf' ? genHyprelPath : undefined, bytesRead: src.bytesRead };
   } catch (e) {
     return { path: file, offending: [], error: e instanceof Error ? e.message : String(e), bytesRead: src.bytesRead };
   } finally {

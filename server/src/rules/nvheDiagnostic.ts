@@ -21,8 +21,6 @@ export interface DiagnosticContext {
   makefileUri: string;
   /** file:// URI of docs/nvhe-profile-metadata.md. */
   docUri: string;
-  /** URI of a file beside the Makefile (for linker script locations). */
-  siblingUri: (name: string) => string;
   fileUri: (absPath: string) => string;
 }
 
