@@ -61,6 +61,11 @@ registerMakefileInfo(ws);
 const explorer = registerSectionExplorer(ws);
 
 documents.onDidClose((e) => forgetDocument(e.document.uri));
+// Once the pipeline is known, the explorer lists its stages by what the Makefile does.
+ws.onNvheMakefileFound = (analysis) => {
+  explorer.invalidate();
+  if (analysis.buildDir) sendNotification(connection, buildChanged, { buildUri: pathToUri(analysis.buildDir) });
+};
 
 const scan = { cancelled: false };
 connection.onInitialized(async () => {

@@ -39,6 +39,8 @@ export class Workspace {
   readonly analyses = new Map<string, MakefileAnalysis>();
   /** Set when the client watches build files for us: then build lookups are cached between edits. */
   cache: AnalysisCache | undefined;
+  /** Called when a file is first found to be an nvhe Makefile (the explorer can then list by meaning). */
+  onNvheMakefileFound: ((analysis: MakefileAnalysis) => void) | undefined;
 
   constructor(
     readonly connection: Connection,
@@ -65,9 +67,11 @@ export class Workspace {
       searchRoots: this.roots,
       cache: this.cache,
     });
+    const known = this.nvheMakefiles.has(file);
     if (analysis.verdict) this.nvheMakefiles.add(file);
     else this.nvheMakefiles.delete(file);
     this.analyses.set(file, analysis);
+    if (analysis.verdict && !known) this.onNvheMakefileFound?.(analysis);
     return analysis;
   }
 }
