@@ -143,6 +143,7 @@ test('hover and outline on the Kbuild Makefile', async () => {
   assert.equal(hover.contents.kind, 'markdown');
   assert.match(hover.contents.value, /KBUILD_CFLAGS/);
   assert.match(hover.contents.value, new RegExp(`${line + 1}`), 'says where it is set');
+  assert.match(hover.contents.value, /nVHE:\*\* these profile-use flags reach the hyp compiles: `-fprofile-sample-use=…`/, 'says which profile flags get through');
   const symbols = await lsp.request<{ name: string; children?: { name: string }[] }[]>('textDocument/documentSymbol', { textDocument: { uri } });
   const names = JSON.stringify(symbols);
   for (const n of ['cmd_hyprel', 'cmd_hypcopy', 'KBUILD_CFLAGS']) assert.ok(names.includes(`"${n}"`), n);
