@@ -49,15 +49,52 @@ interface Seg {
   col: number;
 }
 
+/** Offsets below this share one Pos object per (map, offset) through a PosCache. */
+const POS_CACHE_MAX = 1 << 16;
+
+/** Per-parse cache of Pos objects by offset, stamped with the owning PosMap's id (Pos objects are
+ *  never mutated, so spans that meet at an offset can share one). */
+class PosCache {
+  gen = new Int32Array(256);
+  val: (Pos | null)[] = new Array<Pos | null>(256).fill(null);
+  next = 0;
+  grow(off: number): void {
+    let n = this.gen.length;
+    while (n <= off) n *= 2;
+    const g = new Int32Array(n);
+    g.set(this.gen);
+    const v = new Array<Pos | null>(n).fill(null);
+    for (let k = 0; k < this.val.length; k++) v[k] = this.val[k];
+    this.gen = g;
+    this.val = v;
+  }
+}
+
 /** Maps offsets of a (possibly joined) text back to physical positions. */
 export class PosMap {
-  constructor(readonly segs: Seg[]) {}
+  private readonly id: number;
+  constructor(
+    readonly segs: Seg[],
+    private readonly cache: PosCache | null = null,
+  ) {
+    this.id = cache ? ++cache.next : 0;
+  }
   private lastOff = -1;
   private lastPos: Pos | null = null;
-  /** Position of an offset. Consecutive calls with the same offset share one (read-only) Pos object. */
+  /** Position of an offset. Calls with the same offset share one (read-only) Pos object. */
   pos(off: number): Pos {
     if (off === this.lastOff && this.lastPos) return this.lastPos;
-    const p = this.compute(off);
+    let p: Pos;
+    const c = this.cache;
+    if (c !== null && off >= 0 && off < POS_CACHE_MAX) {
+      if (off >= c.gen.length) c.grow(off);
+      if (c.gen[off] === this.id) p = c.val[off] as Pos;
+      else {
+        p = this.compute(off);
+        c.gen[off] = this.id;
+        c.val[off] = p;
+      }
+    } else p = this.compute(off);
     this.lastOff = off;
     this.lastPos = p;
     return p;
@@ -82,18 +119,19 @@ export class PosMap {
 function isBlank(c: string): boolean {
   return c === ' ' || c === '\t';
 }
-function isSpace(c: string): boolean {
-  return c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v';
+/** isSpace on a UTF-16 code unit. */
+function isSpaceCode(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
 }
 
 /** Index of the character closing a reference opened at `i` (t[i] is `(` or `{`), counting only that
  *  bracket type as make does; -1 when unbalanced. */
 export function findClose(t: string, i: number, end: number): number {
-  const open = t[i];
-  const close = open === '(' ? ')' : '}';
+  const open = t.charCodeAt(i);
+  const close = open === 40 ? 41 : 125;
   let depth = 0;
   for (let k = i; k < end; k++) {
-    const c = t[k];
+    const c = t.charCodeAt(k);
     if (c === open) depth++;
     else if (c === close) {
       depth--;
@@ -106,33 +144,58 @@ export function findClose(t: string, i: number, end: number): number {
 /** Offset just past the reference starting at `$` (t[i] === '$'), or `end` when it is unterminated. */
 function skipRef(t: string, i: number, end: number): number {
   if (i + 1 >= end) return end;
-  const c = t[i + 1];
-  if (c === '(' || c === '{') {
+  const c = t.charCodeAt(i + 1);
+  if (c === 40 || c === 123) {
     const k = findClose(t, i + 1, end);
     return k < 0 ? end : k + 1;
   }
   return i + 2;
 }
 
-/** First top-level offset in [from, end) whose character is in `chars`, skipping references. */
-function scanTop(t: string, from: number, end: number, chars: string): number {
+/** First top-level offset in [from, end) whose character is `ch` (a UTF-16 code), skipping references. */
+function scanTop(t: string, from: number, end: number, ch: number): number {
   for (let i = from; i < end; i++) {
-    const c = t[i];
-    if (c === '$') {
+    const c = t.charCodeAt(i);
+    if (c === 36) {
       i = skipRef(t, i, end) - 1;
       continue;
     }
-    if (chars.includes(c)) return i;
+    if (c === ch) return i;
   }
   return -1;
 }
 
+/** A stack of parts shared by one parse: each Expr is built on top of it and copied out with an
+ *  exact length (arrays grown by push keep 17+ slots, which dominated the AST's memory). */
+class Scratch {
+  a: unknown[] = [];
+  top = 0;
+  push(x: unknown): void {
+    const a = this.a;
+    if (this.top < a.length) a[this.top] = x;
+    else a.push(x);
+    this.top++;
+  }
+  take<T>(base: number): T[] {
+    const out = (base === this.top ? [] : this.a.slice(base, this.top)) as T[];
+    this.top = base;
+    return out;
+  }
+}
+
 class ExprBuilder {
+  /** Results of the last parseUntil besides the expression. */
+  private rNext = 0;
+  private rStopped = false;
+  private rColonAt = -1;
+  private rEqAt = -1;
+
   constructor(
     private readonly t: string,
     private readonly map: PosMap,
     private readonly skip: ReadonlySet<number> | null,
     private readonly diags: ParseDiagnostic[],
+    private readonly sc: Scratch = new Scratch(),
   ) {}
 
   /** The text of [a, b) with escape backslashes removed. */
@@ -155,51 +218,48 @@ class ExprBuilder {
 
   /** Parses [a, b) entirely as an expression. */
   parse(a: number, b: number): Expr {
-    return this.parseUntil(a, b, null, false, 0).expr;
+    return this.parseUntil(a, b, 0, false, 0);
+  }
+
+  private pushText(buf: string, bufStart: number, textStart: number, upTo: number): void {
+    if (textStart < upTo) {
+      if (bufStart < 0) bufStart = textStart;
+      buf += this.clean(textStart, upTo);
+    }
+    if (buf !== '' && bufStart >= 0) this.sc.push({ kind: 'text', text: buf, span: this.map.span(bufStart, upTo) });
   }
 
   /**
-   * Parses from `a` until `end`, or (closeCh set) until the unmatched closing bracket, or (comma) a
-   * top-level comma. Returns the offsets of the first top-level ':' and the first '=' after it.
+   * Parses from `a` until `end`, or (closeCh set, a char code) until the unmatched closing bracket, or
+   * (comma) a top-level comma. Sets rNext/rStopped and the offsets of the first top-level ':' and the
+   * first '=' after it (rColonAt, rEqAt).
    */
-  parseUntil(
-    a: number,
-    end: number,
-    closeCh: string | null,
-    comma: boolean,
-    depth: number,
-  ): { expr: Expr; next: number; stopped: boolean; colonAt: number; eqAt: number } {
+  private parseUntil(a: number, end: number, closeCh: number, comma: boolean, depth: number): Expr {
     const t = this.t;
-    const expr: Expr = [];
-    const openCh = closeCh === ')' ? '(' : closeCh === '}' ? '{' : null;
+    const sc = this.sc;
+    const base = sc.top;
+    const openCh = closeCh === 41 ? 40 : closeCh === 125 ? 123 : -1;
     let textStart = a;
     let buf = '';
     let bufStart = -1;
     let plain = 0;
     let colonAt = -1;
     let eqAt = -1;
-    const flush = (upTo: number): void => {
-      if (textStart < upTo) {
-        if (bufStart < 0) bufStart = textStart;
-        buf += this.clean(textStart, upTo);
-      }
-      if (buf !== '' && bufStart >= 0) expr.push({ kind: 'text', text: buf, span: this.map.span(bufStart, upTo) });
-      buf = '';
-      bufStart = -1;
-    };
     let i = a;
     while (i < end) {
-      const c = t[i];
-      if (c === '$') {
+      const c = t.charCodeAt(i);
+      if (c === 36) {
         if (i + 1 >= end) {
           // A lone `$` at the end expands to nothing in make.
-          flush(i);
+          this.pushText(buf, bufStart, textStart, i);
+          buf = '';
+          bufStart = -1;
           i = end;
           textStart = i;
           continue;
         }
-        const d = t[i + 1];
-        if (d === '$') {
+        const d = t.charCodeAt(i + 1);
+        if (d === 36) {
           if (textStart < i) {
             if (bufStart < 0) bufStart = textStart;
             buf += this.clean(textStart, i);
@@ -210,87 +270,116 @@ class ExprBuilder {
           textStart = i;
           continue;
         }
-        flush(i);
-        if (d === '(' || d === '{') {
-          const r = this.parseParen(i, end, depth + 1);
-          expr.push(r.part);
-          i = r.next;
+        this.pushText(buf, bufStart, textStart, i);
+        buf = '';
+        bufStart = -1;
+        if (d === 40 || d === 123) {
+          const part = this.parseParen(i, end, depth + 1);
+          sc.push(part);
+          i = this.rNext;
         } else {
           const nameSpan = this.map.span(i + 1, i + 2);
-          expr.push({ kind: 'ref', name: [{ kind: 'text', text: d, span: nameSpan }], span: this.map.span(i, i + 2) });
+          sc.push({ kind: 'ref', name: [{ kind: 'text', text: t[i + 1], span: nameSpan }], span: this.map.span(i, i + 2) });
           i += 2;
         }
         textStart = i;
         continue;
       }
-      if (closeCh !== null) {
+      if (closeCh !== 0) {
         if (c === openCh) plain++;
         else if (c === closeCh) {
           if (plain === 0) {
-            flush(i);
-            return { expr, next: i, stopped: true, colonAt, eqAt };
+            this.pushText(buf, bufStart, textStart, i);
+            return this.done(base, i, true, colonAt, eqAt);
           }
           plain--;
-        } else if (comma && c === ',' && plain === 0) {
-          flush(i);
-          return { expr, next: i, stopped: true, colonAt, eqAt };
+        } else if (comma && c === 44 && plain === 0) {
+          this.pushText(buf, bufStart, textStart, i);
+          return this.done(base, i, true, colonAt, eqAt);
         } else if (plain === 0) {
-          if (c === ':' && colonAt < 0) colonAt = i;
-          else if (c === '=' && colonAt >= 0 && eqAt < 0) eqAt = i;
+          if (c === 58 && colonAt < 0) colonAt = i;
+          else if (c === 61 && colonAt >= 0 && eqAt < 0) eqAt = i;
         }
       }
       i++;
     }
-    flush(end);
-    return { expr, next: end, stopped: false, colonAt, eqAt };
+    this.pushText(buf, bufStart, textStart, end);
+    return this.done(base, end, false, colonAt, eqAt);
   }
 
-  private parseParen(i: number, end: number, depth: number): { part: ExprPart; next: number } {
+  private done(base: number, next: number, stopped: boolean, colonAt: number, eqAt: number): Expr {
+    this.rNext = next;
+    this.rStopped = stopped;
+    this.rColonAt = colonAt;
+    this.rEqAt = eqAt;
+    return this.sc.take<ExprPart>(base);
+  }
+
+  /** Parses the reference at `i` (`$(` or `${`); sets rNext to the offset after it. */
+  private parseParen(i: number, end: number, depth: number): ExprPart {
     const t = this.t;
-    const open = t[i + 1];
-    const close = open === '(' ? ')' : '}';
+    const close = t.charCodeAt(i + 1) === 40 ? 41 : 125;
+    const closeStr = close === 41 ? ')' : '}';
     const c0 = i + 2;
     if (depth > MAX_NESTING) {
       this.diag(`References nested deeper than ${MAX_NESTING} levels; the rest of the line is kept as text`, i, end);
-      return { part: { kind: 'text', text: this.clean(i, end), span: this.map.span(i, end) }, next: end };
+      this.rNext = end;
+      return { kind: 'text', text: this.clean(i, end), span: this.map.span(i, end) };
     }
     // Function call?
     let k = c0;
-    while (k < end && /[a-z-]/.test(t[k])) k++;
-    const fname = t.slice(c0, k);
-    const maxArgs = MAKE_FUNCTIONS.get(fname);
-    if (maxArgs !== undefined && k < end && isSpace(t[k])) {
+    for (; k < end; k++) {
+      const c = t.charCodeAt(k);
+      if (!((c >= 97 && c <= 122) || c === 45)) break;
+    }
+    const maxArgs = k > c0 && k < end && isSpaceCode(t.charCodeAt(k)) ? MAKE_FUNCTIONS.get(t.slice(c0, k)) : undefined;
+    if (maxArgs !== undefined) {
+      const fname = t.slice(c0, k);
       let p = k;
-      while (p < end && isSpace(t[p])) p++;
-      const args: Expr[] = [];
+      while (p < end && isSpaceCode(t.charCodeAt(p))) p++;
+      const sc = this.sc;
+      const base = sc.top;
+      let nargs = 0;
       for (;;) {
-        const last = maxArgs !== 0 && args.length === maxArgs - 1;
-        const r = this.parseUntil(p, end, close, !last, depth);
-        args.push(r.expr);
-        if (!r.stopped) {
-          this.diag(`Unterminated call to function '${fname}': missing '${close}'`, i, end);
-          return { part: { kind: 'call', fn: fname, args, span: this.map.span(i, end) }, next: end };
+        const last = maxArgs !== 0 && nargs === maxArgs - 1;
+        const arg = this.parseUntil(p, end, close, !last, depth);
+        sc.push(arg);
+        nargs++;
+        const next = this.rNext;
+        if (!this.rStopped) {
+          const args = sc.take<Expr>(base);
+          this.diag(`Unterminated call to function '${fname}': missing '${closeStr}'`, i, end);
+          this.rNext = end;
+          return { kind: 'call', fn: fname, args, span: this.map.span(i, end) };
         }
-        if (t[r.next] === ',') {
-          p = r.next + 1;
+        if (t.charCodeAt(next) === 44) {
+          p = next + 1;
           continue;
         }
-        return { part: { kind: 'call', fn: fname, args, span: this.map.span(i, r.next + 1) }, next: r.next + 1 };
+        const args = sc.take<Expr>(base);
+        this.rNext = next + 1;
+        return { kind: 'call', fn: fname, args, span: this.map.span(i, next + 1) };
       }
     }
-    const r = this.parseUntil(c0, end, close, false, depth);
-    if (!r.stopped) {
-      this.diag(`Unterminated variable reference: missing '${close}'`, i, end);
-      return { part: { kind: 'ref', name: r.expr, span: this.map.span(i, end) }, next: end };
+    const name = this.parseUntil(c0, end, close, false, depth);
+    const next = this.rNext;
+    if (!this.rStopped) {
+      this.diag(`Unterminated variable reference: missing '${closeStr}'`, i, end);
+      this.rNext = end;
+      return { kind: 'ref', name, span: this.map.span(i, end) };
     }
-    const span = this.map.span(i, r.next + 1);
-    if (r.colonAt >= 0 && r.eqAt >= 0) {
-      const name = this.parse(c0, r.colonAt);
-      const from = this.parse(r.colonAt + 1, r.eqAt);
-      const to = this.parse(r.eqAt + 1, r.next);
-      return { part: { kind: 'substRef', name, from, to, span }, next: r.next + 1 };
+    const colonAt = this.rColonAt;
+    const eqAt = this.rEqAt;
+    const span = this.map.span(i, next + 1);
+    if (colonAt >= 0 && eqAt >= 0) {
+      const n = this.parse(c0, colonAt);
+      const from = this.parse(colonAt + 1, eqAt);
+      const to = this.parse(eqAt + 1, next);
+      this.rNext = next + 1;
+      return { kind: 'substRef', name: n, from, to, span };
     }
-    return { part: { kind: 'ref', name: r.expr, span }, next: r.next + 1 };
+    this.rNext = next + 1;
+    return { kind: 'ref', name, span };
   }
 }
 
@@ -338,7 +427,7 @@ interface Frame {
 }
 
 const COND_WORDS = new Set(['ifeq', 'ifneq', 'ifdef', 'ifndef']);
-const MODIFIERS = new Set(['export', 'unexport', 'override', 'private']);
+const MODIFIER_LIST: readonly Modifier[] = ['export', 'unexport', 'override', 'private'];
 
 class Parser {
   private readonly lines: string[];
@@ -349,6 +438,8 @@ class Parser {
   private ruleBody: Statement[] | null = null;
   private pendingComments: Statement[] = [];
   private eol: 'lf' | 'crlf' = 'lf';
+  private readonly posCache = new PosCache();
+  private readonly scratch = new Scratch();
 
   constructor(text: string) {
     const raw = text.split('\n');
@@ -411,6 +502,13 @@ class Parser {
   private add(s: Statement): void {
     this.flushComments();
     this.body().push(s);
+    this.endRule();
+  }
+
+  /** Leaves rule context; the finished recipe list is copied to its exact length (memory). */
+  private endRule(): void {
+    const r = this.rule;
+    if (r && r.recipe.length > 0) r.recipe = r.recipe.slice();
     this.rule = null;
     this.ruleBody = null;
   }
@@ -449,7 +547,7 @@ class Parser {
       while (c < nr.length && isBlank(nr[c])) c++;
       col0 = c;
     }
-    return { text, map: new PosMap(segs), first: i, last: li };
+    return { text, map: new PosMap(segs, this.posCache), first: i, last: li };
   }
 
   /** Joins a recipe line: continuations kept (backslash-newline), one leading tab dropped per line. */
@@ -472,7 +570,7 @@ class Parser {
       li++;
       col0 = lines[li].startsWith('\t') ? 1 : 0;
     }
-    return { text, map: new PosMap(segs), first: i, last: li };
+    return { text, map: new PosMap(segs, this.posCache), first: i, last: li };
   }
 
   run(): Makefile {
@@ -498,6 +596,7 @@ class Parser {
       try {
         next = this.classify(lg);
       } catch (e) {
+        this.scratch.top = 0;
         const msg = `Internal parser error: ${e instanceof Error ? e.message : String(e)}`;
         const span = this.lineSpan(lg.first, 0, lg.last);
         this.add({ kind: 'error', message: msg, span });
@@ -506,6 +605,7 @@ class Parser {
       i = Math.max(next, i + 1);
     }
     this.flushComments();
+    this.endRule();
     while (this.stack.length) {
       const f = this.stack.pop() as Frame;
       f.stmt.terminated = false;
@@ -520,7 +620,7 @@ class Parser {
 
   private addRecipe(lg: Logical): void {
     const rule = this.rule as RuleStmt;
-    const b = new ExprBuilder(lg.text, lg.map, null, this.diags);
+    const b = new ExprBuilder(lg.text, lg.map, null, this.diags, this.scratch);
     const span = lg.map.span(0, lg.text.length);
     span.start = { line: lg.first, character: 0 };
     const rl: RecipeLine = { text: b.parse(0, lg.text.length), raw: lg.text, span };
@@ -537,9 +637,10 @@ class Parser {
     const t = lg.text;
     const next = lg.last + 1;
     let s = 0;
-    while (s < t.length && isSpace(t[s])) s++;
-    const startCol = lg.map.pos(s).character;
-    const fullSpan = this.lineSpan(lg.first, lg.map.pos(s).line === lg.first ? startCol : 0, lg.last);
+    while (s < t.length && isSpaceCode(t.charCodeAt(s))) s++;
+    // The same values as lineSpan(first, start column or 0, last), sharing the map's Pos objects.
+    const ps = lg.map.pos(s);
+    const fullSpan: Span = { start: ps.line === lg.first ? ps : { line: lg.first, character: 0 }, end: lg.map.pos(t.length) };
 
     // Comments: the first `#` outside references, unless escaped by an odd run of backslashes.
     let skip: Set<number> | null = null;
@@ -573,7 +674,7 @@ class Parser {
       }
       return next;
     }
-    const b = new ExprBuilder(t, lg.map, skip, this.diags);
+    const b = new ExprBuilder(t, lg.map, skip, this.diags, this.scratch);
 
     // 1. Assignments (possibly with modifiers) and define/undefine.
     const mods: Modifier[] = [];
@@ -585,21 +686,22 @@ class Parser {
         this.add(this.makeAssignment(b, lg, t, p, op, e, mods, fullSpan, undefined));
         return next;
       }
-      const w = wordAt(t, p, e);
-      if (w === 'define') {
+      const wEnd = wordEnd(t, p, e);
+      if (isWord(t, p, wEnd, 'define')) {
         return this.parseDefine(lg, b, t, p + 6, e, mods, fullSpan);
       }
-      if (w === 'undefine') {
+      if (isWord(t, p, wEnd, 'undefine')) {
         if (mods.includes('override') || mods.length === 0) {
           this.add({ kind: 'directive', directive: 'undefine', args: b.parse(skipWs(t, p + 8, e), trimEnd(t, p + 8, e)), span: fullSpan });
           return next;
         }
         break;
       }
-      if (MODIFIERS.has(w)) {
+      const w = modifierAt(t, p, wEnd);
+      if (w !== null) {
         const q = skipWs(t, p + w.length, e);
         if (q >= e) break;
-        mods.push(w as Modifier);
+        mods.push(w);
         p = q;
         continue;
       }
@@ -608,7 +710,7 @@ class Parser {
 
     // 2. Conditionals.
     const w0 = wordAt(t, s, e);
-    const condWord = COND_WORDS.has(w0) ? w0 : /^(ifeq|ifneq)\(/.test(t.slice(s, s + 6)) ? (t.startsWith('ifeq', s) ? 'ifeq' : 'ifneq') : '';
+    const condWord = COND_WORDS.has(w0) ? w0 : t.startsWith('ifeq(', s) ? 'ifeq' : t.startsWith('ifneq(', s) ? 'ifneq' : '';
     if (condWord) {
       this.flushComments();
       const test = this.parseTest(b, lg, condWord as ConditionalKind, s, e);
@@ -625,11 +727,12 @@ class Parser {
       let test: ConditionTest | null = null;
       if (q < e) {
         const w1 = wordAt(t, q, e);
-        const cw = COND_WORDS.has(w1) ? w1 : /^(ifeq|ifneq)\(/.test(t.slice(q, q + 6)) ? (t.startsWith('ifeq', q) ? 'ifeq' : 'ifneq') : '';
+        const cw = COND_WORDS.has(w1) ? w1 : t.startsWith('ifeq(', q) ? 'ifeq' : t.startsWith('ifneq(', q) ? 'ifneq' : '';
         if (cw) test = this.parseTest(b, lg, cw as ConditionalKind, q, e);
         else this.diag('warning', "Extraneous text after 'else' directive", lg.map.span(q, e));
       }
       const prev = f.stmt.branches[f.stmt.branches.length - 1];
+      if (prev.body.length > 0) prev.body = prev.body.slice();
       if (prev.test === null) this.diag('error', "Only one 'else' per conditional", fullSpan);
       const endLine = lg.first - 1 >= prev.span.start.line ? lg.first - 1 : prev.span.start.line;
       prev.span = { start: prev.span.start, end: { line: endLine, character: this.lines[endLine].length } };
@@ -643,6 +746,8 @@ class Parser {
       this.flushComments();
       if (skipWs(t, s + 5, e) < e) this.diag('warning', "Extraneous text after 'endif' directive", lg.map.span(skipWs(t, s + 5, e), e));
       const last = f.stmt.branches[f.stmt.branches.length - 1];
+      if (last.body.length > 0) last.body = last.body.slice();
+      f.stmt.branches = f.stmt.branches.slice();
       last.span.end = { ...fullSpan.end };
       f.stmt.span.end = { ...fullSpan.end };
       return next;
@@ -662,8 +767,8 @@ class Parser {
     if (w0 === 'endef') return this.error(lg, fullSpan, "'endef' without a matching 'define'");
 
     // 4. Rules (possibly with a target-specific assignment).
-    const colon = scanTop(t, s, e, ':');
-    const semi0 = colon >= 0 ? scanTop(t, s, e, ';') : -1;
+    const colon = scanTop(t, s, e, 58);
+    const semi0 = colon >= 0 ? scanTop(t, s, e, 59) : -1;
     if (colon >= 0 && (semi0 < 0 || colon < semi0)) {
       return this.parseRule(lg, b, t, s, colon, e, hash, fullSpan);
     }
@@ -773,8 +878,7 @@ class Parser {
 
   private parseDefine(lg: Logical, b: ExprBuilder, t: string, after: number, e: number, mods: Modifier[], fullSpan: Span): number {
     this.flushComments();
-    this.rule = null;
-    this.ruleBody = null;
+    this.endRule();
     const a = skipWs(t, after, e);
     let end = trimEnd(t, a, e);
     let op: AssignOp = '=';
@@ -811,8 +915,8 @@ class Parser {
       segs.push({ off: text.length, line: k, col: 0 });
       text += lines[k];
     }
-    const bodyMap = new PosMap(segs.length ? segs : [{ off: 0, line: endLine < 0 ? Math.max(0, lines.length - 1) : endLine, col: 0 }]);
-    const bb = new ExprBuilder(text, bodyMap, null, this.diags);
+    const bodyMap = new PosMap(segs.length ? segs : [{ off: 0, line: endLine < 0 ? Math.max(0, lines.length - 1) : endLine, col: 0 }], this.posCache);
+    const bb = new ExprBuilder(text, bodyMap, null, this.diags, this.scratch);
     const lastLine = endLine < 0 ? lines.length - 1 : endLine;
     const span: Span = { start: fullSpan.start, end: { line: lastLine, character: lines[lastLine].length } };
     const stmt: DefineStmt = {
@@ -859,11 +963,11 @@ class Parser {
         this.add(this.makeAssignment(b, lg, t, p, op, e, mods, fullSpan, targets));
         return lg.last + 1;
       }
-      const w = wordAt(t, p, e);
-      if (MODIFIERS.has(w)) {
+      const w = modifierAt(t, p, wordEnd(t, p, e));
+      if (w !== null) {
         const q = skipWs(t, p + w.length, e);
         if (q >= e) break;
-        mods.push(w as Modifier);
+        mods.push(w);
         p = q;
         continue;
       }
@@ -871,16 +975,16 @@ class Parser {
     }
     // Inline recipe after `;` (a `#` after the `;` belongs to the recipe).
     const lineEnd = t.length;
-    const semi = scanTop(t, after, hash >= 0 ? hash : lineEnd, ';');
+    const semi = scanTop(t, after, hash >= 0 ? hash : lineEnd, 59);
     const prereqEnd = semi >= 0 ? semi : e;
     let pStart = after;
     let targetPattern: Expr | undefined;
-    const colon2 = scanTop(t, after, prereqEnd, ':');
+    const colon2 = scanTop(t, after, prereqEnd, 58);
     if (colon2 >= 0) {
       targetPattern = b.parse(skipWs(t, after, colon2), trimEnd(t, after, colon2));
       pStart = colon2 + 1;
     }
-    const bar = scanTop(t, pStart, prereqEnd, '|');
+    const bar = scanTop(t, pStart, prereqEnd, 124);
     const a1 = skipWs(t, pStart, prereqEnd);
     const prereqs = b.parse(a1, trimEnd(t, a1, bar >= 0 ? bar : prereqEnd));
     const rule: RuleStmt = { kind: 'rule', targets, targetsText, prerequisites: prereqs, doubleColon, recipe: [], span: fullSpan };
@@ -891,7 +995,7 @@ class Parser {
     if (targetPattern) rule.targetPattern = targetPattern;
     if (semi >= 0) {
       const rs = skipWs(t, semi + 1, lineEnd);
-      const rb = new ExprBuilder(t, lg.map, null, this.diags);
+      const rb = new ExprBuilder(t, lg.map, null, this.diags, this.scratch);
       rule.recipe.push({ text: rb.parse(rs, lineEnd), raw: t.slice(rs), span: lg.map.span(rs, lineEnd) });
     }
     if (targets.length === 0) this.diag('warning', 'Rule without targets', fullSpan);
@@ -912,51 +1016,70 @@ interface AssignOpAt {
 /** make's parse_variable_definition: where the assignment operator is, or null when the text at `p`
  *  is not a variable definition (a `:` not followed by `=`, or a blank followed by a non-operator). */
 export function findAssignOp(t: string, p: number, e: number): AssignOpAt | null {
-  const opAt = (i: number): { op: AssignOp; len: number } | null => {
-    const c = t[i];
-    if (c === '=') return { op: '=', len: 1 };
-    if (c === ':') {
-      if (t.startsWith(':=', i)) return { op: ':=', len: 2 };
-      if (t.startsWith('::=', i)) return { op: '::=', len: 3 };
-      if (t.startsWith(':::=', i)) return { op: ':::=', len: 4 };
-      return null;
-    }
-    if ((c === '+' || c === '?' || c === '!') && t[i + 1] === '=') return { op: (c + '=') as AssignOp, len: 2 };
-    return null;
-  };
   for (let i = p; i < e; i++) {
-    const c = t[i];
-    if (c === '$') {
+    const c = t.charCodeAt(i);
+    if (c === 36) {
       i = skipRef(t, i, e) - 1;
       continue;
     }
-    if (isSpace(c)) {
+    if (isSpaceCode(c)) {
       const j = skipWs(t, i, e);
-      const o = j < e ? opAt(j) : null;
-      if (!o || j + o.len > e) return null;
-      return { op: o.op, nameEnd: i, opStart: j, opEnd: j + o.len };
+      const o = j < e ? opAt(t, j) : null;
+      if (o === null || j + o.length > e) return null;
+      return { op: o, nameEnd: i, opStart: j, opEnd: j + o.length };
     }
-    if (c === '=' || c === ':' || c === '+' || c === '?' || c === '!') {
-      const o = opAt(i);
-      if (o && i + o.len <= e) return { op: o.op, nameEnd: i, opStart: i, opEnd: i + o.len };
-      if (c === ':') return null;
+    // = : + ? !
+    if (c === 61 || c === 58 || c === 43 || c === 63 || c === 33) {
+      const o = opAt(t, i);
+      if (o !== null && i + o.length <= e) return { op: o, nameEnd: i, opStart: i, opEnd: i + o.length };
+      if (c === 58) return null;
     }
   }
   return null;
 }
 
+/** The assignment operator starting at `i`, if any. */
+function opAt(t: string, i: number): AssignOp | null {
+  const c = t.charCodeAt(i);
+  if (c === 61) return '=';
+  if (c === 58) {
+    if (t.startsWith(':=', i)) return ':=';
+    if (t.startsWith('::=', i)) return '::=';
+    if (t.startsWith(':::=', i)) return ':::=';
+    return null;
+  }
+  if (t.charCodeAt(i + 1) === 61) {
+    if (c === 43) return '+=';
+    if (c === 63) return '?=';
+    if (c === 33) return '!=';
+  }
+  return null;
+}
+
 function skipWs(t: string, i: number, e: number): number {
-  while (i < e && isSpace(t[i])) i++;
+  while (i < e && isSpaceCode(t.charCodeAt(i))) i++;
   return i;
 }
 function trimEnd(t: string, a: number, e: number): number {
-  while (e > a && isSpace(t[e - 1])) e--;
+  while (e > a && isSpaceCode(t.charCodeAt(e - 1))) e--;
   return e;
 }
-function wordAt(t: string, p: number, e: number): string {
+function wordEnd(t: string, p: number, e: number): number {
   let k = p;
-  while (k < e && !isSpace(t[k])) k++;
-  return t.slice(p, k);
+  while (k < e && !isSpaceCode(t.charCodeAt(k))) k++;
+  return k;
+}
+function wordAt(t: string, p: number, e: number): string {
+  return t.slice(p, wordEnd(t, p, e));
+}
+/** Whether [p, k) is exactly `w`. */
+function isWord(t: string, p: number, k: number, w: string): boolean {
+  return k - p === w.length && t.startsWith(w, p);
+}
+/** The modifier word spanning [p, k), or null. */
+function modifierAt(t: string, p: number, k: number): Modifier | null {
+  for (const m of MODIFIER_LIST) if (isWord(t, p, k, m)) return m;
+  return null;
 }
 
 /** Parses GNU make text. Never throws; problems become diagnostics (and ErrorStmts). */
