@@ -81,7 +81,7 @@ async function bundleSuites() {
 async function runSession(install, session, tmpRoot) {
   const tmp = join(tmpRoot, session.name);
   mkdirSync(tmp, { recursive: true });
-  const ws = await session.workspace(tmpRoot);
+  const ws = await session.workspace(tmp);
   if (ws.skip) {
     const msg = `${session.name}: SKIPPED: ${ws.skip}`;
     say(onCi ? `${msg} (CI=true: counted as a failure)` : msg);
