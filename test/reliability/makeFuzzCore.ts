@@ -3,6 +3,7 @@
 // Cases run in worker threads; each worker publishes the case it is on in shared memory and the main
 // thread kills a worker whose case runs past `caseTimeoutMs` (a hang), records it and goes on.
 // Used by test/reliability/makeFuzz.test.ts (small budget) and scripts/fuzz-make.mjs (big budget).
+import { mulberry32 } from '../helpers/prng';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,17 +49,8 @@ export function newStats(): FuzzStats {
   return { cases: 0, crashes: 0, hangs: 0, checkFailures: 0, boundHits: 0, fixesChecked: 0, cmdFlags: 0, slowestMs: 0, slowestCase: -1, failures: [] };
 }
 
-/** mulberry32: small, fast, seeded. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of every fuzzer (re-exported for the LSP fuzz and the soak script). */
+export const rng = mulberry32;
 
 const caseSeed = (seed: number, i: number): number => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(i + 1, 0xc2b2ae35)) >>> 0;
 

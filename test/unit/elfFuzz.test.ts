@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from '../helpers/kernelTree';
-import { fuzzMutations, fuzzTruncations, newStats } from '../../server/src/elf/fuzz';
+import { fuzzMutations, fuzzTruncations, newStats } from '../helpers/elfFuzz';
 
 const fx = (n: string): [string, Buffer] => [n, readFileSync(join(root, 'test', 'fixtures', 'elf', n))];
 

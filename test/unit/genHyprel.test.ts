@@ -1,5 +1,6 @@
 // The gen-hyprel model against the real gen-hyprel (Linux 6.1 source, built with gcc here): same
 // verdict, same stderr line, same stdout when accepted, on every fixture and on mutated objects.
+import { mulberry32 } from '../helpers/prng';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -120,22 +121,11 @@ test('real gen-hyprel agrees on every fixture (LE and BE kernel builds)', { skip
   assert.ok(all.length >= 19);
 });
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('real gen-hyprel agrees on mutated objects (structured field edits and byte flips)', { skip }, async (t) => {
   if (typeof tools === 'string') return;
   const bases = ['aarch64-hyp.o', 'aarch64-hyp-profile.o', 'aarch64-profile.o', 'aarch64-ldr.o', 'aarch64-hyp-badrela.o'].map((n) => [n, readFileSync(join(fixtures, n))] as const);
-  const rand = rng(0xc0ffee);
+  const rand = mulberry32(0xc0ffee);
   let compared = 0;
   let undefinedCases = 0;
   let n = 0;

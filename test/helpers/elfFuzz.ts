@@ -1,14 +1,15 @@
 // Robustness harness: truncations and seeded mutations of real objects pushed through every entry
 // point (readObject, readRelocations, formatSectionTable, formatAllRelocations, sectionToJson,
 // offendingReason, genHyprelVerdict). Anything thrown that is not an ObjectReadError is a failure.
-// Used by test/unit/elfFuzz.test.ts (smaller count) and scripts/fuzz-elf.mjs (100,000+ cases).
-import { bufferSource } from './source';
-import { readObject } from './reader';
-import { formatAllRelocations, formatSectionTable, sectionToJson } from './format';
-import { isRelocationSection, readRelocations } from './relocations';
-import { genHyprelVerdict } from './genHyprel';
-import { offendingReason } from './offending';
-import { ObjectKind, ObjectReadError } from './types';
+// Test-only (not shipped). Used by test/unit/elfFuzz.test.ts (smaller count) and scripts/fuzz-elf.mjs (100,000+ cases).
+import { mulberry32 } from './prng';
+import { bufferSource } from '../../server/src/elf/source';
+import { readObject } from '../../server/src/elf/reader';
+import { formatAllRelocations, formatSectionTable, sectionToJson } from '../../server/src/elf/format';
+import { isRelocationSection, readRelocations } from '../../server/src/elf/relocations';
+import { genHyprelVerdict } from '../../server/src/elf/genHyprel';
+import { offendingReason } from '../../server/src/elf/offending';
+import { ObjectKind, ObjectReadError } from '../../server/src/elf/types';
 
 export interface FuzzFailure {
   label: string;
@@ -25,17 +26,6 @@ export interface FuzzStats {
   failures: FuzzFailure[];
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Runs one input through everything; returns what happened, throws only on a real bug. */
 export async function exercise(buf: Uint8Array, stats: FuzzStats): Promise<void> {
