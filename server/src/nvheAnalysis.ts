@@ -20,6 +20,8 @@ export interface AnalysisOptions {
   searchRoots?: string[];
   /** Set to false to judge the Makefile alone (no build directory). */
   useBuild?: boolean;
+  /** The text already parsed (the editor's document model), so the edit path parses once. */
+  makefile?: Makefile;
   /**
    * Remembers what does not change between edits (kernel root, build directories, evidence). The
    * server passes one and clears it when its file watcher reports build changes; without one,
@@ -94,10 +96,10 @@ export function siblingReader(dir: string): (name: string) => string | undefined
 
 export const DOC_FILE = path.join(__dirname, '..', '..', 'docs', 'nvhe-profile-metadata.md');
 
-export function ruleInputFor(file: string, text: string, kernelRoot: string | undefined): RuleInput {
+export function ruleInputFor(file: string, text: string, kernelRoot: string | undefined, makefile?: Makefile): RuleInput {
   const dir = path.dirname(file);
   const objDir = kernelRoot ? path.relative(kernelRoot, dir) || '.' : '.';
-  return { makefile: parseMakefile(text), objDir, readSibling: siblingReader(dir) };
+  return { makefile: makefile ?? parseMakefile(text), objDir, readSibling: siblingReader(dir) };
 }
 
 /** The object gen-hyprel reads and the hyp objects linked into it, read from a build directory. */
@@ -106,7 +108,7 @@ export async function collectEvidence(verdict: NvheVerdict, buildDir: string, ob
   const objects: ObjectReport[] = [];
   const tmpPath = path.join(buildDir, input);
   const tmp = await reader.readObject(tmpPath, input);
-  if (!tmp.error || tmp.error !== 'file not found') objects.push(tmp);
+  if (tmp.error !== 'file not found') objects.push(tmp);
   const producer = verdict.pipeline.rules.find((r) => r.targets.includes(input));
   const hypObjects = (producer?.prerequisites ?? []).filter((p) => p.endsWith('.o'));
   for (const o of hypObjects.slice(0, 500)) {
@@ -131,7 +133,7 @@ function hasOutput(buildDir: string, objDir: string): boolean {
 
 export async function analyzeMakefile(file: string, text: string, opts: AnalysisOptions): Promise<MakefileAnalysis> {
   const kernelRoot = opts.cache ? await opts.cache.kernelRoot(file) : await kernelRootOf(file);
-  const input = ruleInputFor(file, text, kernelRoot);
+  const input = ruleInputFor(file, text, kernelRoot, opts.makefile);
   const lines = splitLines(text);
   const verdict = analyzeNvhe(input, (l) => lines[l]?.length ?? 0);
   const result: MakefileAnalysis = { file, makefile: input.makefile, input, verdict, kernelRoot };

@@ -15,34 +15,30 @@ export interface PatchInput {
   objectPath?: string;
 }
 
-// gen-hyprel's message is quoted without its "error: " prefix: starting with the path keeps the long
-// line grep-able and within checkpatch's rules (it allows over-long "path: message" lines).
-const ERROR_PLACEHOLDER = '@GEN_HYPREL_ERROR@';
-
 const SUBJECTS: Record<FixForm, string> = {
   A: 'KVM: arm64: nvhe: Filter out profile-use flags for hyp code',
   B: 'KVM: arm64: nvhe: Remove .llvm.call-graph-profile before gen-hyprel',
 };
 
-const BODIES: Record<FixForm, string> = {
-  A:
+/**
+ * The failure, the same for both forms. gen-hyprel's message is quoted without its "error: " prefix:
+ * starting with the path keeps the long line grep-able and within checkpatch's rules (it allows
+ * over-long "path: message" lines).
+ */
+function failure(object: string): string {
+  return (
     'With a profile (KCFLAGS=-fprofile-sample-use=... or -fprofile-use=...), ' +
     'clang 13 and later emit a .llvm.call-graph-profile section with an ' +
     'SHT_REL relocation section into every hyp object. ld -r keeps it in ' +
-    'kvm_nvhe.tmp.o, and gen-hyprel, which handles only SHT_RELA, stops the ' +
+    `${object.slice(object.lastIndexOf('/') + 1)}, and gen-hyprel, which handles only SHT_RELA, stops the ` +
     'build with an error:\n\n' +
-    `  ${ERROR_PLACEHOLDER}\n\n` +
-    'Filter every profile-use spelling clang accepts out of KBUILD_CFLAGS for ' +
-    'the nVHE code, as is already done for ftrace, SCS and CFI flags.',
-  B:
-    'With a profile (KCFLAGS=-fprofile-sample-use=... or -fprofile-use=...), ' +
-    'clang 13 and later emit a .llvm.call-graph-profile section with an ' +
-    'SHT_REL relocation section into every hyp object. ld -r keeps it in ' +
-    'kvm_nvhe.tmp.o, and gen-hyprel, which handles only SHT_RELA, stops the ' +
-    'build with an error:\n\n' +
-    `  ${ERROR_PLACEHOLDER}\n\n` +
-    'Remove the section before gen-hyprel reads the object; objcopy drops its ' +
-    'relocation section with it. The profile still guides the compiler.',
+    `  ${object}: Unexpected SHT_REL section ".rel.llvm.call-graph-profile"`
+  );
+}
+
+const REMEDIES: Record<FixForm, string> = {
+  A: 'Filter every profile-use spelling clang accepts out of KBUILD_CFLAGS for the nVHE code, as is already done for ftrace, SCS and CFI flags.',
+  B: 'Remove the section before gen-hyprel reads the object; objcopy drops its relocation section with it. The profile still guides the compiler.',
 };
 
 /** Wraps prose at `width` columns; indented lines (quoted output) are kept as they are. */
@@ -98,7 +94,7 @@ export function makePatch(p: PatchInput): { patch: string; fileName: string } {
   const { diff, added, removed } = unifiedDiff(p.relativePath, oldText, newText);
   const subject = SUBJECTS[p.form];
   const object = p.objectPath ?? `${p.relativePath.slice(0, p.relativePath.lastIndexOf('/') + 1)}kvm_nvhe.tmp.o`;
-  const body = BODIES[p.form].replace(ERROR_PLACEHOLDER, `${object}: Unexpected SHT_REL section ".rel.llvm.call-graph-profile"`);
+  const body = `${failure(object)}\n\n${REMEDIES[p.form]}`;
   const changes = [`${added} insertion${added === 1 ? '' : 's'}(+)`];
   if (removed > 0) changes.push(`${removed} deletion${removed === 1 ? '' : 's'}(-)`);
   const stat = ` ${p.relativePath} | ${added + removed} ${'+'.repeat(added)}${'-'.repeat(removed)}\n 1 file changed, ${changes.join(', ')}\n`;

@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Connection, TextDocuments } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { BuildReader } from './build/buildModel';
+import type { Makefile } from './make/ast';
 import { AnalysisCache, analyzeMakefile, type MakefileAnalysis } from './nvheAnalysis';
 
 export interface Settings {
@@ -60,12 +61,14 @@ export class Workspace {
     }
   }
 
-  async analyze(file: string, text: string): Promise<MakefileAnalysis> {
+  /** Runs the nvhe rule; `makefile` is the parse of `text` when the caller already has it. */
+  async analyze(file: string, text: string, makefile?: Makefile): Promise<MakefileAnalysis> {
     const analysis = await analyzeMakefile(file, text, {
       reader: this.reader,
       buildDirectory: this.settings.buildDirectory || undefined,
       searchRoots: this.roots,
       cache: this.cache,
+      makefile,
     });
     const known = this.nvheMakefiles.has(file);
     if (analysis.verdict) this.nvheMakefiles.add(file);

@@ -59,9 +59,10 @@ export function registerDiagnostics(ws: Workspace): DiagnosticsFeature {
       return;
     }
     try {
-      const analysis = await ws.analyze(file, source.text);
-      if (doc) {
-        const model = documentModel(doc);
+      // An open document is parsed once, for the rule, hover and outline alike.
+      const model = doc && doc.version === source.version ? documentModel(doc) : undefined;
+      const analysis = await ws.analyze(file, source.text, model?.makefile);
+      if (model) {
         diagnostics.push(...model.makefile.diagnostics.map((d) => toLsp(d, 'make-syntax')));
         diagnostics.push(...model.evaluation.diagnostics.map((d) => toLsp(d, 'make-evaluation')));
       }

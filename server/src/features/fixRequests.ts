@@ -9,11 +9,19 @@ import { pathToUri, uriToPath, type Workspace } from '../workspace';
 import { fixForFile, relativeToKernel, toVersionedEdit } from './fixes';
 import { onRequest } from './requests';
 
-/** The Makefile a request is about: the one named, else the only nvhe Makefile that leaks (or any). */
-function pickMakefile(ws: Workspace, uri?: string): string | undefined {
+/**
+ * The Makefile a request is about: the one named; else, among nvhe Makefiles whose build directory
+ * holds `inBuild` (an object or build directory the panel points at) when given, one that leaks
+ * (or any).
+ */
+function pickMakefile(ws: Workspace, uri?: string, inBuild?: string): string | undefined {
   if (uri) return uriToPath(uri);
-  const leaking = [...ws.nvheMakefiles].filter((f) => ws.analyses.get(f)?.verdict?.leaks);
-  return leaking[0] ?? [...ws.nvheMakefiles][0];
+  const within = (f: string) => {
+    const dir = ws.analyses.get(f)?.buildDir;
+    return !inBuild || (dir !== undefined && (inBuild === dir || inBuild.startsWith(dir + path.sep)));
+  };
+  const candidates = [...ws.nvheMakefiles].filter(within);
+  return candidates.find((f) => ws.analyses.get(f)?.verdict?.leaks) ?? candidates[0];
 }
 
 /** `Name <email>` from ~/.gitconfig, read as text (no program is run). */
@@ -49,8 +57,9 @@ export function registerFixRequests(ws: Workspace): void {
     return { patch: out.patch, fileName: out.fileName };
   });
 
-  onRequest(ws.connection, fixLocation, async () => {
-    const file = pickMakefile(ws);
+  onRequest(ws.connection, fixLocation, async (p) => {
+    const target = p.objectUri ?? p.buildUri;
+    const file = pickMakefile(ws, undefined, target ? uriToPath(target) : undefined);
     const analysis = file ? ws.analyses.get(file) : undefined;
     if (!file || !analysis?.verdict) return { location: null };
     return { location: { uri: pathToUri(file), range: analysis.verdict.anchor } };

@@ -158,8 +158,8 @@ export interface FixResult {
  * (nothing leaks) or would not make the rule pass.
  */
 export function computeFix(text: string, input: RuleInput, form: FixForm): FixResult | undefined {
-  const lineLength = (l: number) => splitLines(text)[l]?.length ?? 0;
-  const verdict = analyzeNvhe(input, lineLength);
+  const lines = splitLines(text);
+  const verdict = analyzeNvhe(input, (l) => lines[l]?.length ?? 0);
   if (!verdict || (!verdict.leaks && !verdict.aliasLeak)) return undefined;
   const edits = form === 'A' ? formAEdits(text, input.makefile, verdict) : formBEdits(text, verdict);
   if (!edits) return undefined;

@@ -5,7 +5,7 @@
 import type { AssignmentStmt, DefineStmt, Expr, Makefile, RecipeLine, RuleStmt, Span, Statement } from '../make/ast';
 import type { Evaluation } from '../make/evaluator';
 import { splitWords } from '../make/values';
-import { isGenHyprel, isLinker, isObjcopy, splitCommands, type SimpleCommand } from './shellCommands';
+import { isGenHyprel, isObjcopy, splitCommands, type SimpleCommand } from './shellCommands';
 
 /** Kbuild macros that run `cmd_$(2)` (scripts/Kbuild.include). */
 const RUNS_CMD = new Set(['if_changed', 'if_changed_dep', 'cmd', 'if_changed_except']);
@@ -174,4 +174,3 @@ export function linkerScriptOf(c: SimpleCommand): string | undefined {
   return undefined;
 }
 
-export { isLinker, isObjcopy };

@@ -15,8 +15,6 @@ import { findDiscard } from './linkerScript';
 import {
   allStatements,
   findPipeline,
-  isLinker,
-  isObjcopy,
   linkerOutput,
   linkerScriptOf,
   normalizePath,
@@ -25,7 +23,7 @@ import {
   type Pipeline,
 } from './nvhePipeline';
 import { CALL_GRAPH_SECTION, effectiveProfileUse, enablingSpellings, isCanonicalSpelling, isProfileUseOption, survivingSpellings } from './profileFlags';
-import { objcopyEffect, removesCallGraphRelocations } from './shellCommands';
+import { isLinker, isObjcopy, objcopyEffect, removesCallGraphRelocations } from './shellCommands';
 
 export const RULE_CODE = 'nvhe-profile-metadata';
 
