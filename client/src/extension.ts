@@ -1,8 +1,9 @@
-// The thin VS Code client (the hub): starts the language server and wires the client features.
-// All analysis happens in the server; these files only forward requests and show results.
+// The thin VS Code client (the hub): registers the commands and views, then starts the language
+// server. All analysis happens in the server; these files only forward requests and show results.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { DEFAULT_SETTINGS, SETTINGS_SECTION } from '../../server/src/lspExt';
 import { registerCommands } from './commands';
 import { registerKbuildLanguage } from './kbuildLanguage';
 import { restartingErrorHandler } from './serverHealth';
@@ -11,10 +12,10 @@ import { registerSectionExplorer } from './sectionExplorer';
 let client: LanguageClient | undefined;
 
 function serverSettings(): Record<string, unknown> {
-  const config = vscode.workspace.getConfiguration('kbuildDiagnostics');
+  const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
   // Paths from an untrusted workspace's settings are not used (machine-scoped values still are).
-  const buildDirectory = vscode.workspace.isTrusted ? config.get<string>('buildDirectory', '') : config.inspect<string>('buildDirectory')?.globalValue ?? '';
-  return { buildDirectory, debounceMs: config.get<number>('debounceMs', 150) };
+  const buildDirectory = vscode.workspace.isTrusted ? config.get<string>('buildDirectory', DEFAULT_SETTINGS.buildDirectory) : config.inspect<string>('buildDirectory')?.globalValue ?? DEFAULT_SETTINGS.buildDirectory;
+  return { buildDirectory, debounceMs: config.get<number>('debounceMs', DEFAULT_SETTINGS.debounceMs) };
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -33,18 +34,27 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     outputChannel: output,
     errorHandler: restartingErrorHandler(output),
   };
-  client = new LanguageClient('kbuildDiagnostics', 'Kbuild Diagnostics', serverOptions, clientOptions);
+  const lc = new LanguageClient('kbuildDiagnostics', 'Kbuild Diagnostics', serverOptions, clientOptions);
+  client = lc;
+  // Commands and views first: if the server cannot start they still answer, with a clear message.
+  registerCommands(context, () => client);
+  const explorer = registerSectionExplorer(context, lc);
+  registerKbuildLanguage(context);
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('kbuildDiagnostics') && client?.isRunning()) {
-        void client.sendNotification('workspace/didChangeConfiguration', { settings: { kbuildDiagnostics: serverSettings() } });
+      if (e.affectsConfiguration(SETTINGS_SECTION) && lc.isRunning()) {
+        void lc.sendNotification('workspace/didChangeConfiguration', { settings: { [SETTINGS_SECTION]: serverSettings() } });
       }
     }),
   );
-  registerKbuildLanguage(context);
-  await client.start();
-  registerCommands(context, client);
-  registerSectionExplorer(context, client);
+  try {
+    await lc.start();
+  } catch (e) {
+    output.error(`The language server did not start: ${e instanceof Error ? e.message : String(e)}`);
+    void vscode.window.showErrorMessage('Kbuild Diagnostics: the language server did not start; see the "Kbuild Diagnostics" output.');
+    return;
+  }
+  explorer.start();
 }
 
 export async function deactivate(): Promise<void> {

@@ -19,15 +19,6 @@ type Node =
   | { kind: 'section'; info: SectionInfo; object: ObjectInfo }
   | { kind: 'message'; text: string; parentId: string; error?: boolean };
 
-const STAGE_LABEL: Record<PipelineStage, string> = {
-  'hyp-object': 'hyp object',
-  tmp: 'kvm_nvhe.tmp.o stage (gen-hyprel input)',
-  rel: 'kvm_nvhe.rel.o stage',
-  final: 'final kvm_nvhe.o',
-  other: 'object',
-};
-const STAGE_SHORT: Record<PipelineStage, string> = { 'hyp-object': 'hyp', tmp: 'tmp → gen-hyprel', rel: 'rel', final: 'final', other: '' };
-
 function themeColorId(c: vscode.ThemeColor | undefined): string | undefined {
   return c && 'id' in c ? String(c.id) : undefined;
 }
@@ -161,7 +152,7 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
     if (!this.view) return;
     const objs = await this.allObjects().catch(() => [] as ObjectInfo[]);
     const n = objs.reduce((sum, o) => sum + (o.offendingCount ?? (o.status === 'offending' ? 1 : 0)), 0);
-    this.view.badge = n > 0 ? { value: n, tooltip: `${n} section${n === 1 ? '' : 's'} would break the nvhe build (gen-hyprel)` } : undefined;
+    this.view.badge = n > 0 ? { value: n, tooltip: `${n} section${n === 1 ? '' : 's'} would break the build (see the marked sections)` } : undefined;
     const filters = [this.offendingOnly ? 'only offending sections' : '', this.hideDebug ? 'debug sections hidden' : ''].filter(Boolean);
     this.view.message = filters.length ? `Filter: ${filters.join(', ')}` : undefined;
   }
@@ -178,7 +169,7 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
         if (this.offendingOnly) objs = objs.filter((o) => o.status === 'offending' || o.status === 'unknown');
         const out: Node[] = objs.map((info) => ({ kind: 'object', info, buildUri: node.info.uri }));
         if (r.truncated) out.push({ kind: 'message', text: `… ${r.truncated} more objects not listed`, parentId: node.info.uri });
-        if (out.length === 0) out.push({ kind: 'message', text: this.offendingOnly ? 'No offending objects' : 'No nvhe objects built yet', parentId: node.info.uri });
+        if (out.length === 0) out.push({ kind: 'message', text: this.offendingOnly ? 'No offending objects' : 'No pipeline objects built yet', parentId: node.info.uri });
         return out;
       }
       if (node.kind === 'object') {
@@ -221,7 +212,7 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
         item.iconPath = node.info.offending ? errorIcon() : new vscode.ThemeIcon('folder-library');
         const md = new vscode.MarkdownString(`**Build directory** \`${uri.fsPath}\``);
         if (node.info.sourceUri) md.appendMarkdown(`\n\nbuilds the source tree \`${vscode.Uri.parse(node.info.sourceUri).fsPath}\``);
-        md.appendMarkdown(`\n\n${count}${node.info.offending ? ' — **at least one object would make gen-hyprel fail**' : ''}`);
+        md.appendMarkdown(`\n\n${count}${node.info.offending ? ' — **at least one object would break the build**' : ''}`);
         item.tooltip = md;
         item.contextValue = node.info.offending ? 'buildDirectory offending' : 'buildDirectory';
         return item;
@@ -229,13 +220,13 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
       case 'object': {
         const o = node.info;
         const offending = o.status === 'offending';
-        const expand = offending && o.stage === 'tmp' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+        const expand = offending && !!o.objectProblem ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
         const item = new vscode.TreeItem(path.basename(o.relativePath), expand);
         item.id = this.idOf(node);
         item.resourceUri = vscode.Uri.parse(o.uri);
         const bits: string[] = [];
         if (offending) bits.push(`✖ ${o.offendingCount ?? ''} offending`.replace('  ', ' '));
-        if (STAGE_SHORT[o.stage]) bits.push(STAGE_SHORT[o.stage]);
+        if (o.stageShort) bits.push(o.stageShort);
         if (o.status === 'not-elf') bits.push('not ELF');
         if (o.status === 'error') bits.push('unreadable');
         if (o.added) bits.push('added');
@@ -243,12 +234,12 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
         item.description = bits.filter(Boolean).join(' · ');
         item.iconPath = offending || o.status === 'error' ? errorIcon() : new vscode.ThemeIcon('file-binary');
         const md = new vscode.MarkdownString();
-        md.appendMarkdown(`**${mdEscape(path.basename(o.relativePath))}** — ${STAGE_LABEL[o.stage]}\n\n`);
+        md.appendMarkdown(`**${mdEscape(path.basename(o.relativePath))}** — ${mdEscape(o.stageLabel || 'object')}\n\n`);
         md.appendMarkdown(`\`${vscode.Uri.parse(o.uri).fsPath}\`\n\n`);
         const facts = [o.size !== undefined ? `${o.size} bytes` : '', o.sectionCount !== undefined ? `${o.sectionCount} sections` : '', o.status === 'unknown' ? 'not read yet (expand to read)' : ''];
         md.appendMarkdown(`${facts.filter(Boolean).join(', ')}\n\n`);
         if (o.problem) md.appendMarkdown(`${offending ? '$(error) ' : ''}${mdEscape(o.problem)}\n\n`);
-        if (o.genHyprelMessage) md.appendMarkdown('gen-hyprel would print:\n\n').appendCodeblock(o.genHyprelMessage, 'text');
+        if (o.objectProblem) md.appendMarkdown('The build tool would print:\n\n').appendCodeblock(o.objectProblem, 'text');
         md.supportThemeIcons = true;
         item.tooltip = md;
         item.contextValue = offending ? 'object offending' : 'object';
@@ -260,13 +251,13 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
         const item = new vscode.TreeItem(`${s.name}  ${s.typeName}  ${hexSize(s.size)}`, vscode.TreeItemCollapsibleState.None);
         item.id = this.idOf(node);
         const flags = s.flagLetters.trim() ? `flags ${s.flagLetters.trim()}` : 'no flags';
-        item.description = s.offending ? `${flags} · breaks gen-hyprel` : s.debug ? `${flags} · debug` : flags;
+        item.description = s.offending ? `${flags} · breaks the build` : s.debug ? `${flags} · debug` : flags;
         item.iconPath = s.offending ? errorIcon() : new vscode.ThemeIcon('symbol-field');
         const md = new vscode.MarkdownString();
         md.appendMarkdown(`**[${s.index}] ${mdEscape(s.name)}** in \`${mdEscape(path.basename(node.object.relativePath))}\`\n\n`);
         md.appendMarkdown('| Type | Address | Off | Size | ES | Flg | Lk | Inf | Al |\n|---|---|---|---|---|---|---|---|---|\n');
         md.appendMarkdown(`| ${mdEscape(s.typeName)} (0x${s.type.toString(16)}) | ${s.address} | ${s.offset} | ${s.size} | ${s.entsize} | ${mdEscape(s.flagLetters.trim()) || '—'} | ${s.link} | ${s.info} | ${s.alignment} |\n\n`);
-        if (s.offending) md.appendMarkdown(`$(error) **Breaks the nvhe build:** ${mdEscape(s.offending)}\n`);
+        if (s.offending) md.appendMarkdown(`$(error) **Breaks the build:** ${mdEscape(s.offending)}\n`);
         md.supportThemeIcons = true;
         item.tooltip = md;
         item.contextValue = s.offending ? 'section offending' : 'section';
@@ -345,15 +336,14 @@ async function pickObject(provider: SectionsProvider, title: string, exclude?: s
   }
   objs.sort((a, b) => Number(b.stage === preferStage) - Number(a.stage === preferStage));
   const picked = await vscode.window.showQuickPick(
-    objs.map((o) => ({ label: `$(${o.status === 'offending' ? 'error' : 'file-binary'}) ${path.basename(o.relativePath)}`, description: STAGE_SHORT[o.stage], detail: o.relativePath, uri: o.uri })),
+    objs.map((o) => ({ label: `$(${o.status === 'offending' ? 'error' : 'file-binary'}) ${path.basename(o.relativePath)}`, description: o.stageShort, detail: o.relativePath, uri: o.uri })),
     { title, matchOnDetail: true },
   );
   return picked?.uri;
 }
 
-const NEXT_STAGE: Partial<Record<PipelineStage, PipelineStage>> = { 'hyp-object': 'tmp', tmp: 'rel', rel: 'final' };
-
-export function registerSectionExplorer(context: vscode.ExtensionContext, client: LanguageClient): void {
+/** Registers the view and its commands (before the server starts); call `start()` once it runs. */
+export function registerSectionExplorer(context: vscode.ExtensionContext, client: LanguageClient): { start(): void } {
   const provider = new SectionsProvider(client);
   const docs = new TableDocuments(client);
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: provider, showCollapseAll: true });
@@ -393,7 +383,7 @@ export function registerSectionExplorer(context: vscode.ExtensionContext, client
       const left = objectUriOf(arg) ?? (await pickObject(provider, 'Compare the sections of'));
       if (!left) return undefined;
       const leftInfo = (await provider.allObjects()).find((o) => o.uri === left);
-      const right = objectUriOf(second) ?? (await pickObject(provider, `Compare ${path.posix.basename(vscode.Uri.parse(left).path)} with`, left, leftInfo ? NEXT_STAGE[leftInfo.stage] : undefined));
+      const right = objectUriOf(second) ?? (await pickObject(provider, `Compare ${path.posix.basename(vscode.Uri.parse(left).path)} with`, left, leftInfo?.nextStage));
       if (!right) return undefined;
       const doc = await vscode.workspace.openTextDocument(compareUri(left, right));
       await vscode.window.showTextDocument(doc, { preview: true });
@@ -414,16 +404,22 @@ export function registerSectionExplorer(context: vscode.ExtensionContext, client
       await provider.refresh();
       return true;
     }),
-    vscode.commands.registerCommand('kbuildDiagnostics.toggleOffendingOnly', () => {
-      provider.offendingOnly = !provider.offendingOnly;
-      void vscode.commands.executeCommand('setContext', 'kbuildDiagnostics.offendingOnly', provider.offendingOnly);
-      provider.rerender();
-    }),
-    vscode.commands.registerCommand('kbuildDiagnostics.toggleDebugSections', () => {
-      provider.hideDebug = !provider.hideDebug;
-      void vscode.commands.executeCommand('setContext', 'kbuildDiagnostics.hideDebugSections', provider.hideDebug);
-      provider.rerender();
-    }),
+    // Each toggle has a second command id whose icon shows the "on" state; package.json's `when`
+    // clauses show one or the other by the context key.
+    ...['toggleOffendingOnly', 'toggleOffendingOnly.on'].map((id) =>
+      vscode.commands.registerCommand(`kbuildDiagnostics.${id}`, () => {
+        provider.offendingOnly = !provider.offendingOnly;
+        void vscode.commands.executeCommand('setContext', 'kbuildDiagnostics.offendingOnly', provider.offendingOnly);
+        provider.rerender();
+      }),
+    ),
+    ...['toggleDebugSections', 'toggleDebugSections.on'].map((id) =>
+      vscode.commands.registerCommand(`kbuildDiagnostics.${id}`, () => {
+        provider.hideDebug = !provider.hideDebug;
+        void vscode.commands.executeCommand('setContext', 'kbuildDiagnostics.hideDebugSections', provider.hideDebug);
+        provider.rerender();
+      }),
+    ),
     // Test hook (not in the palette): the tree as rendered, after a fresh read when asked.
     vscode.commands.registerCommand('_kbuildDiagnostics.sectionsSnapshot', async (opts?: { refresh?: boolean }) => {
       if (opts?.refresh) await provider.refresh();
@@ -431,5 +427,5 @@ export function registerSectionExplorer(context: vscode.ExtensionContext, client
       return { rows, badge: view.badge?.value ?? 0, message: view.message ?? '' };
     }),
   );
-  void provider.refresh();
+  return { start: () => void provider.refresh() };
 }

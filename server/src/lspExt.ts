@@ -1,6 +1,33 @@
-// Custom LSP requests and notifications, declared once for both sides (like rust-analyzer's lsp_ext.ts).
+// What the client and the server share, declared once (like rust-analyzer's lsp_ext.ts): custom LSP
+// requests and notifications, setting names and defaults, limits and the version.
 // Only plain data types here: the client and the server each wrap these with their own library.
 // No imports from `vscode` or `vscode-languageserver`, so both bundles can include this file.
+import manifest from '../../package.json';
+
+/** The extension's version, from package.json. */
+export const VERSION: string = manifest.version;
+export const SERVER_NAME = 'kbuild-diagnostics';
+/** The settings section (`kbuildDiagnostics.*`). */
+export const SETTINGS_SECTION = 'kbuildDiagnostics';
+export interface Settings {
+  /** The build directory (O=), absolute or relative to the kernel tree; empty = discover. */
+  buildDirectory: string;
+  /** Delay between an edit and re-analysis, in ms. */
+  debounceMs: number;
+}
+/** Setting defaults: package.json declares the same values (a test checks they agree). */
+export const DEFAULT_SETTINGS: Settings = {
+  buildDirectory: '',
+  // 150 ms: below the ~200 ms at which a reaction stops feeling immediate, above a typing burst's key gap.
+  debounceMs: 150,
+};
+/**
+ * Make files beyond this size are not analyzed in the editor (real Kbuild files are under 100 KB;
+ * parsing 50 MB would hold the server for seconds): they get one informational diagnostic instead.
+ */
+export const MAX_ANALYZED_CHARS = 4 * 1024 * 1024;
+/** The command prefix of fix commands: `<prefix><fix id>` applies that fix (keybinding aliases). */
+export const APPLY_FIX_COMMAND = 'kbuildDiagnostics.applyFix';
 
 /** A typed request: `method` on the wire, P the params, R the result. */
 export interface RequestDef<P, R> {
@@ -20,7 +47,8 @@ function notification<P>(method: string): NotificationDef<P> {
   return { method };
 }
 
-export type PipelineStage = 'hyp-object' | 'tmp' | 'rel' | 'final' | 'other';
+/** A pipeline stage id from a rule ('other': an object no rule places in a pipeline). */
+export type PipelineStage = string;
 /** 'unknown': not read yet (large listings read only the first objects; listSections reads one). */
 export type ObjectStatus = 'ok' | 'offending' | 'not-elf' | 'error' | 'unknown';
 
@@ -29,9 +57,9 @@ export interface BuildDirectoryInfo {
   uri: string;
   /** file:// URI of the source tree it builds ('' for a folder that only holds objects the user added). */
   sourceUri: string;
-  /** Number of objects of interest found (nvhe pipeline objects plus user-added ones); absent while still scanning. */
+  /** Number of objects of interest found (pipeline objects plus user-added ones); absent while still scanning. */
   objectCount?: number;
-  /** True when at least one object breaks the nvhe pipeline; absent while still scanning. */
+  /** True when at least one object breaks a pipeline a rule follows; absent while still scanning. */
   offending?: boolean;
 }
 
@@ -40,6 +68,12 @@ export interface ObjectInfo {
   /** Path relative to the build directory. */
   relativePath: string;
   stage: PipelineStage;
+  /** What the stage is, from the rule that lists it ('' for other objects). */
+  stageLabel: string;
+  /** A short stage name to show beside the object ('' for other objects). */
+  stageShort: string;
+  /** The stage made from this one, for "compare with next". */
+  nextStage?: PipelineStage;
   status: ObjectStatus;
   /** True for an object the user added (addObject). */
   added?: boolean;
@@ -47,8 +81,8 @@ export interface ObjectInfo {
   size?: number;
   /** One line: why the object is offending / not ELF / unreadable. */
   problem?: string;
-  /** What gen-hyprel would print for this object, when it would reject it. */
-  genHyprelMessage?: string;
+  /** What the tool a rule models would print for this object, when it would reject it. */
+  objectProblem?: string;
   /** Number of offending sections (when status is known). */
   offendingCount?: number;
   /** Number of sections (when status is known and the object is ELF). */
@@ -71,7 +105,7 @@ export interface SectionInfo {
   link: number;
   info: number;
   alignment: string;
-  /** Set when this section breaks the nvhe pipeline: the reason, in one sentence. */
+  /** Set when this section breaks a pipeline a rule follows: the reason, in one sentence. */
   offending?: string;
   /** True for .debug_* and similar sections (the panel can hide them). */
   debug: boolean;
@@ -88,19 +122,33 @@ export const compareObjects = request<{ leftUri: string; rightUri: string }, { o
 /** Adds an object the user picked to the explorer of its build directory. */
 export const addObject = request<{ objectUri: string }, { ok: boolean; error?: string; buildUri?: string }>('kbuild/addObject');
 
-export type FixForm = 'A' | 'B';
+/** A fix on the wire: the rule and its fix id (the rule may be left out when the fix id is unique). */
+export interface FixRef {
+  rule?: string;
+  fix: string;
+}
 export interface LspPosition { line: number; character: number }
 export interface LspRange { start: LspPosition; end: LspPosition }
 export interface LspLocation { uri: string; range: LspRange }
 export interface LspTextEdit { range: LspRange; newText: string }
 export interface VersionedEdit { uri: string; version: number | null; edits: LspTextEdit[] }
+export interface AvailableFix {
+  rule: string;
+  fix: string;
+  title: string;
+  /** The file the fix edits. */
+  uri: string;
+  preferred: boolean;
+}
 
-/** Where the Makefile lets the metadata through (the line that should hold the fix). */
+/** Where the Makefile lets the problem through (the line that should hold the fix). */
 export const fixLocation = request<{ objectUri?: string; buildUri?: string }, { location: LspLocation | null }>('kbuild/fixLocation');
-/** The edit for form A or B of the fix on an nvhe Makefile, or why none is needed/possible. */
-export const fixEdit = request<{ makefileUri?: string; form: FixForm }, { edit: VersionedEdit | null; reason?: string }>('kbuild/fixEdit');
+/** The fixes that clear a problem in the Makefile named (or the workspace's), for a picker. */
+export const availableFixes = request<{ makefileUri?: string }, { fixes: AvailableFix[] }>('kbuild/availableFixes');
+/** The edit of one fix, or why none is needed/possible. */
+export const fixEdit = request<{ makefileUri?: string } & FixRef, { edit: VersionedEdit | null; reason?: string }>('kbuild/fixEdit');
 /** The chosen fix as a patch ready for `git am`. */
-export const makePatch = request<{ makefileUri: string; form: FixForm }, { patch: string | null; fileName?: string; reason?: string }>('kbuild/makePatch');
+export const makePatch = request<{ makefileUri: string } & FixRef, { patch: string | null; fileName?: string; reason?: string }>('kbuild/makePatch');
 
 /** Server -> client: objects in a build directory changed; the explorer should refresh. */
 export const buildChanged = notification<{ buildUri: string }>('kbuild/buildChanged');

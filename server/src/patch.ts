@@ -1,45 +1,19 @@
-// Writes a fix as a patch ready for `git am`: mbox header, kernel-style subject, a body that explains
-// the failure (lines of at most 75 columns, as checkpatch asks), diffstat and a unified diff.
-import type { FixForm } from './rules/nvheFixes';
-import { splitLines } from './rules/nvheFixes';
+// Writes a fix as a patch ready for `git am`: mbox header, the rule's subject and body (wrapped to
+// at most 75 columns, as checkpatch asks), diffstat and a unified diff.
+import { splitLines } from './make/edits';
 
 export interface PatchInput {
-  form: FixForm;
+  /** Kernel-style subject line, e.g. `subsystem: component: What the patch does`. */
+  subject: string;
+  /** The commit message body (prose; wrapped here). */
+  body: string;
   /** Path of the Makefile relative to the kernel tree, e.g. arch/arm64/kvm/hyp/nvhe/Makefile. */
   relativePath: string;
   oldText: string;
   newText: string;
   author: string;
   date: Date;
-  /** The object gen-hyprel reads, relative to the build (default: kvm_nvhe.tmp.o beside the Makefile). */
-  objectPath?: string;
 }
-
-const SUBJECTS: Record<FixForm, string> = {
-  A: 'KVM: arm64: nvhe: Filter out profile-use flags for hyp code',
-  B: 'KVM: arm64: nvhe: Remove .llvm.call-graph-profile before gen-hyprel',
-};
-
-/**
- * The failure, the same for both forms. gen-hyprel's message is quoted without its "error: " prefix:
- * starting with the path keeps the long line grep-able and within checkpatch's rules (it allows
- * over-long "path: message" lines).
- */
-function failure(object: string): string {
-  return (
-    'With a profile (KCFLAGS=-fprofile-sample-use=... or -fprofile-use=...), ' +
-    'clang 13 and later emit a .llvm.call-graph-profile section with an ' +
-    'SHT_REL relocation section into every hyp object. ld -r keeps it in ' +
-    `${object.slice(object.lastIndexOf('/') + 1)}, and gen-hyprel, which handles only SHT_RELA, stops the ` +
-    'build with an error:\n\n' +
-    `  ${object}: Unexpected SHT_REL section ".rel.llvm.call-graph-profile"`
-  );
-}
-
-const REMEDIES: Record<FixForm, string> = {
-  A: 'Filter every profile-use spelling clang accepts out of KBUILD_CFLAGS for the nVHE code, as is already done for ftrace, SCS and CFI flags.',
-  B: 'Remove the section before gen-hyprel reads the object; objcopy drops its relocation section with it. The profile still guides the compiler.',
-};
 
 /** Wraps prose at `width` columns; indented lines (quoted output) are kept as they are. */
 export function wrap(text: string, width = 72): string {
@@ -92,9 +66,7 @@ export function makePatch(p: PatchInput): { patch: string; fileName: string } {
   const oldText = p.oldText.replace(/\r\n/g, '\n');
   const newText = p.newText.replace(/\r\n/g, '\n');
   const { diff, added, removed } = unifiedDiff(p.relativePath, oldText, newText);
-  const subject = SUBJECTS[p.form];
-  const object = p.objectPath ?? `${p.relativePath.slice(0, p.relativePath.lastIndexOf('/') + 1)}kvm_nvhe.tmp.o`;
-  const body = `${failure(object)}\n\n${REMEDIES[p.form]}`;
+  const { subject, body } = p;
   const changes = [`${added} insertion${added === 1 ? '' : 's'}(+)`];
   if (removed > 0) changes.push(`${removed} deletion${removed === 1 ? '' : 's'}(-)`);
   const stat = ` ${p.relativePath} | ${added + removed} ${'+'.repeat(added)}${'-'.repeat(removed)}\n 1 file changed, ${changes.join(', ')}\n`;

@@ -1,22 +1,16 @@
-// The server's state: settings, open documents, the nvhe Makefiles found in the workspace, their
-// latest analyses, and the build reader cache. Features read it; only the hub and this file write it.
+// The server's state: settings, open documents, the rules, the make files they apply to in the
+// workspace, their latest analyses, and the build reader cache. Features read it; only the hub and
+// this file write it. Knows no rule by name.
 import { promises as fs } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Connection, TextDocuments } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { BuildReader } from './build/buildModel';
+import { BuildReader } from './kbuild/buildModel';
+import { DEFAULT_SETTINGS, type Settings } from './lspExt';
 import type { Makefile } from './make/ast';
-import { AnalysisCache, analyzeMakefile, type MakefileAnalysis } from './nvheAnalysis';
+import { AnalysisCache, analyzeFile, makefileContext, type FileAnalysis } from './analysis';
+import type { MakefileContext, Rule } from './rules/rule';
 
-export interface Settings {
-  /** The build directory (O=), absolute or relative to the kernel tree; empty = discover. */
-  buildDirectory: string;
-  /** Delay between an edit and re-analysis, in ms. */
-  debounceMs: number;
-}
-
-/** 150 ms: below the ~200 ms at which a reaction stops feeling immediate, above a typing burst's key gap. */
-export const DEFAULT_DEBOUNCE_MS = 150;
 const MAX_MAKEFILE_BYTES = 16 * 1024 * 1024;
 
 export function uriToPath(uri: string): string | undefined {
@@ -33,19 +27,22 @@ export function pathToUri(p: string): string {
 
 export class Workspace {
   readonly reader = new BuildReader();
-  settings: Settings = { buildDirectory: '', debounceMs: DEFAULT_DEBOUNCE_MS };
+  settings: Settings = { ...DEFAULT_SETTINGS };
   roots: string[] = [];
-  /** Makefiles known to hold the nvhe pipeline, by path. */
-  readonly nvheMakefiles = new Set<string>();
-  readonly analyses = new Map<string, MakefileAnalysis>();
+  /** Make files some rule applies to, by path (their diagnostics stay published while closed). */
+  readonly ruleFiles = new Set<string>();
+  readonly analyses = new Map<string, FileAnalysis>();
   /** Set when the client watches build files for us: then build lookups are cached between edits. */
   cache: AnalysisCache | undefined;
-  /** Called when a file is first found to be an nvhe Makefile (the explorer can then list by meaning). */
-  onNvheMakefileFound: ((analysis: MakefileAnalysis) => void) | undefined;
+  /** Called when a rule first applies to a file (the explorer can then list its pipeline by meaning). */
+  onRuleFileFound: ((analysis: FileAnalysis) => void) | undefined;
 
   constructor(
     readonly connection: Connection,
     readonly documents: TextDocuments<TextDocument>,
+    readonly rules: readonly Rule[],
+    /** Folder of the rules' explanation pages. */
+    readonly docsDir: string,
   ) {}
 
   /** The open document's text and version, else the file on disk (bounded in size). */
@@ -61,20 +58,58 @@ export class Workspace {
     }
   }
 
-  /** Runs the nvhe rule; `makefile` is the parse of `text` when the caller already has it. */
-  async analyze(file: string, text: string, makefile?: Makefile): Promise<MakefileAnalysis> {
-    const analysis = await analyzeMakefile(file, text, {
+  /** The rules' context for a file's text (what fixes and patches are computed from). */
+  async contextOf(file: string, text: string): Promise<MakefileContext> {
+    const kernelRoot = this.analyses.get(file)?.kernelRoot ?? (await (this.cache ?? new AnalysisCache()).kernelRoot(file));
+    return makefileContext(file, text, kernelRoot);
+  }
+
+  rule(id: string): Rule | undefined {
+    return this.rules.find((r) => r.id === id);
+  }
+
+  /**
+   * Runs the rules; `makefile` is the parse of `text` when the caller already has it, `version` the
+   * document version the text is from (null: the file on disk).
+   */
+  async analyze(file: string, text: string, makefile?: Makefile, version: number | null = null): Promise<FileAnalysis> {
+    const analysis = await analyzeFile(file, text, {
+      rules: this.rules,
+      docsDir: this.docsDir,
       reader: this.reader,
       buildDirectory: this.settings.buildDirectory || undefined,
       searchRoots: this.roots,
       cache: this.cache,
       makefile,
     });
-    const known = this.nvheMakefiles.has(file);
-    if (analysis.verdict) this.nvheMakefiles.add(file);
-    else this.nvheMakefiles.delete(file);
-    this.analyses.set(file, analysis);
-    if (analysis.verdict && !known) this.onNvheMakefileFound?.(analysis);
+    analysis.version = version;
+    const known = this.ruleFiles.has(file);
+    const applies = analysis.findings.size > 0;
+    if (applies) this.ruleFiles.add(file);
+    else this.ruleFiles.delete(file);
+    if (applies || this.documents.get(pathToUri(file))) this.analyses.set(file, analysis);
+    else this.analyses.delete(file);
+    if (applies && !known) this.onRuleFileFound?.(analysis);
     return analysis;
+  }
+
+  /**
+   * The file was closed: keep only what the workspace diagnostics and the explorer need (a file no
+   * rule applies to is forgotten; hover notes, which hold parts of the syntax tree, are dropped).
+   */
+  closed(file: string): void {
+    const a = this.analyses.get(file);
+    if (!a) return;
+    if (!this.ruleFiles.has(file)) {
+      this.analyses.delete(file);
+      return;
+    }
+    for (const [id, f] of a.findings) a.findings.set(id, { ...f, hoverNote: undefined });
+  }
+
+  /** The file is gone from disk. */
+  removed(file: string): void {
+    this.analyses.delete(file);
+    this.ruleFiles.delete(file);
   }
 }

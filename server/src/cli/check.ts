@@ -1,17 +1,18 @@
-// `kbuild-diagnostics check [PATH...] [--build-dir DIR] [--format text|json]`: the nvhe rule over
-// files and trees, printed like a compiler (`file:line:col: severity: message [code]`) or as JSON.
+// `kbuild-diagnostics check [PATH...] [--build-dir DIR] [--format text|json]`: the rules over files
+// and trees, printed like a compiler (`file:line:col: severity: message [code]`) or as JSON.
 // Exit 0 when nothing is found, 1 when something is, 2 on a usage error.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BuildReader } from '../build/buildModel';
-import { findNvheMakefiles } from '../findMakefiles';
-import { analyzeMakefile } from '../nvheAnalysis';
+import { analyzeFile, mayApply } from '../analysis';
+import { BuildReader } from '../kbuild/buildModel';
+import { findMakeFiles } from '../kbuild/findMakefiles';
+import type { Rule } from '../rules/rule';
 import type { CliIo } from './io';
 
 const SEVERITY = ['', 'error', 'warning', 'note', 'note'];
 
-export async function checkCommand(args: string[], io: CliIo): Promise<number> {
+export async function checkCommand(args: string[], io: CliIo, rules: readonly Rule[], docsDir: string): Promise<number> {
   const paths: string[] = [];
   let buildDir: string | undefined;
   let format: 'text' | 'json' = 'text';
@@ -45,7 +46,7 @@ export async function checkCommand(args: string[], io: CliIo): Promise<number> {
       io.err(`kbuild-diagnostics check: ${p}: no such file or directory\n`);
       return 2;
     }
-    if (st.isDirectory()) files.push(...(await findNvheMakefiles([path.resolve(p)])));
+    if (st.isDirectory()) files.push(...(await findMakeFiles([path.resolve(p)], (text) => mayApply(rules, text))));
     else files.push(path.resolve(p));
   }
 
@@ -60,13 +61,19 @@ export async function checkCommand(args: string[], io: CliIo): Promise<number> {
       io.err(`kbuild-diagnostics check: ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
       continue;
     }
-    const a = await analyzeMakefile(file, text, { reader, buildDirectory: buildDir ? path.resolve(buildDir) : undefined, searchRoots: [process.cwd()] });
-    if (!a.verdict) continue;
-    const d = a.diagnostic;
-    // Errors and warnings count; a hint is printed as a note but does not fail the check.
-    if (d && (d.severity ?? 2) <= 2) found++;
-    results.push({ file, nvhe: true, buildDirectory: a.buildDir ?? null, leaks: a.verdict.leaks, diagnostic: d ?? null });
-    if (format === 'text' && d) {
+    const a = await analyzeFile(file, text, { rules, docsDir, reader, buildDirectory: buildDir ? path.resolve(buildDir) : undefined, searchRoots: [process.cwd()] });
+    if (a.findings.size === 0) continue;
+    // Errors and warnings count; hints and information are printed as notes but do not fail the check.
+    found += a.diagnostics.filter((d) => (d.severity ?? 2) <= 2).length > 0 ? 1 : 0;
+    results.push({
+      file,
+      rules: [...a.findings.keys()],
+      buildDirectory: a.buildDir ?? null,
+      problem: [...a.findings.values()].some((f) => f.problem),
+      diagnostics: a.diagnostics,
+    });
+    if (format !== 'text') continue;
+    for (const d of a.diagnostics) {
       const rel = path.relative(process.cwd(), file) || file;
       io.out(`${rel}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${SEVERITY[d.severity ?? 2]}: ${d.message} [${String(d.code)}]\n`);
       for (const r of d.relatedInformation ?? []) {
@@ -76,6 +83,6 @@ export async function checkCommand(args: string[], io: CliIo): Promise<number> {
     }
   }
   if (format === 'json') io.out(JSON.stringify({ checked: files.length, found, results }, null, 2) + '\n');
-  else if (files.length === 0) io.err('kbuild-diagnostics check: no nvhe Makefile (one that runs gen-hyprel) found\n');
+  else if (results.length === 0) io.err(`kbuild-diagnostics check: no make file that a rule (${rules.map((r) => r.id).join(', ')}) applies to was found\n`);
   return found > 0 ? 1 : 0;
 }

@@ -2,7 +2,6 @@
 // prints them (and `-r` with --relocs), or JSON. Exit 0 on success, 1 when a file is unreadable or not
 // an ELF object (the other files are still printed), 2 on a usage error.
 import { formatAllRelocations, SymbolResolver, formatSectionTable, SectionJson, sectionToJson } from '../elf/format';
-import { offendingReason } from '../elf/offending';
 import { ObjectReadError, readObject } from '../elf/reader';
 import { isRelocationSection, readRelocations } from '../elf/relocations';
 import { openFileSource, ByteSource } from '../elf/source';
@@ -56,7 +55,10 @@ async function relocJson(src: ByteSource, elf: ElfFile): Promise<RelocJson[]> {
   return out;
 }
 
-export async function sectionsCommand(args: string[], io: CliIo): Promise<number> {
+/** Why each section of an ELF object breaks a build (section index -> reason), from the rules. */
+export type SectionMarker = (elf: ElfFile) => Map<number, string>;
+
+export async function sectionsCommand(args: string[], io: CliIo, markSections: SectionMarker = () => new Map()): Promise<number> {
   let json = false;
   let relocs = false;
   const files: string[] = [];
@@ -93,10 +95,11 @@ export async function sectionsCommand(args: string[], io: CliIo): Promise<number
       }
       const elf = obj.elf;
       if (json) {
+        const marks = markSections(elf);
         results.push({
           file, class: elf.class, endian: elf.endian, type: elf.typeName, machine: elf.machineName,
           sections: elf.sections.map((s) => {
-            const why = offendingReason(s, elf);
+            const why = marks.get(s.index);
             return { ...sectionToJson(s), ...(why ? { offending: why } : {}) };
           }),
           ...(relocs ? { relocations: await relocJson(src, elf) } : {}),

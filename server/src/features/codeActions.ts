@@ -1,16 +1,17 @@
-// Quick-fixes for the nvhe rule (form A preferred, form B) and source.fixAll (form A).
-// Each edit names the document version it was computed for, so a stale edit is refused by the client.
-import { CodeActionKind, type CodeAction, type Diagnostic, type TextDocumentEdit } from 'vscode-languageserver';
-import { RULE_CODE } from '../rules/nvheProfileMetadata';
-import { ALIAS_CODE } from '../rules/nvheDiagnostic';
-import { FIX_TITLES, type FixForm } from '../rules/nvheFixes';
+// Quick-fixes and source.fixAll, for every rule's fixes. Computed from the document's current text
+// (not from whatever diagnostics the client last saw), so they are there even while the debounced
+// analysis is still pending. Each edit names the document version it was computed for, so a stale
+// edit is refused by the client.
+import { CodeActionKind, type CodeAction, type Diagnostic, type Range, type TextDocumentEdit } from 'vscode-languageserver';
+import { SERVER_NAME } from '../lspExt';
 import { uriToPath, type Workspace } from '../workspace';
-import { fixForFile } from './fixes';
+import { fixesForFile } from './fixes';
 
-export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.kbuild-diagnostics`;
+export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SERVER_NAME}`;
 
-function isRuleDiagnostic(d: Diagnostic): boolean {
-  return d.code === RULE_CODE || d.code === ALIAS_CODE;
+function overlaps(a: Range, b: Range): boolean {
+  const before = (x: Range['start'], y: Range['start']) => x.line < y.line || (x.line === y.line && x.character < y.character);
+  return !before(a.end, b.start) && !before(b.end, a.start);
 }
 
 export function registerCodeActions(ws: Workspace): void {
@@ -21,31 +22,31 @@ export function registerCodeActions(ws: Workspace): void {
     const only = params.context.only;
     const wantsQuickFix = !only || only.some((k) => CodeActionKind.QuickFix.startsWith(k));
     const wantsFixAll = only?.some((k) => FIX_ALL_KIND.startsWith(k) || k === CodeActionKind.SourceFixAll) ?? false;
-    const diagnostics = params.context.diagnostics.filter(isRuleDiagnostic);
-    const actions: CodeAction[] = [];
-    const make = async (form: FixForm, kind: string, preferred: boolean): Promise<CodeAction | undefined> => {
-      const f = await fixForFile(ws, file, form);
-      // The document moved on while the fix was computed: offer nothing rather than a stale edit.
-      if (!f || f.version !== doc.version) return undefined;
-      const change: TextDocumentEdit = { textDocument: { uri: doc.uri, version: doc.version }, edits: f.fix.edits };
-      return {
-        title: kind === FIX_ALL_KIND ? `${FIX_TITLES[form]} (fix all)` : FIX_TITLES[form],
-        kind,
-        diagnostics: kind === FIX_ALL_KIND ? undefined : diagnostics,
-        isPreferred: preferred,
-        edit: { documentChanges: [change] },
-      };
-    };
-    if (wantsQuickFix && diagnostics.length > 0) {
-      for (const form of ['A', 'B'] as const) {
-        const a = await make(form, CodeActionKind.QuickFix, form === 'A');
-        if (a) actions.push(a);
+    if (!wantsQuickFix && !wantsFixAll) return [];
+    // The document may change while fixes are computed (each is checked by re-analysis): try again then.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const version = doc.version;
+      const known = ws.analyses.get(file);
+      const analysis = known && known.version === version ? known : await ws.analyze(file, doc.getText(), undefined, version);
+      const fixes = await fixesForFile(ws, file);
+      const current = ws.documents.get(params.textDocument.uri);
+      if (!current || current.version !== version) continue;
+      const actions: CodeAction[] = [];
+      for (const f of fixes) {
+        const ruleDiagnostics: Diagnostic[] = (analysis.findings.get(f.rule.id)?.diagnostics ?? []).filter((d) => f.rule.codes.includes(String(d.code)));
+        const change: TextDocumentEdit = { textDocument: { uri: doc.uri, version }, edits: f.fix.edits };
+        // Quick-fixes go with the rule's diagnostics the request's range touches.
+        const seen = params.context.diagnostics.some((d) => f.rule.codes.includes(String(d.code)));
+        const here = ruleDiagnostics.filter((d) => seen || overlaps(d.range, params.range));
+        if (wantsQuickFix && here.length > 0) {
+          actions.push({ title: f.def.title, kind: CodeActionKind.QuickFix, diagnostics: here, isPreferred: !!f.def.preferred, edit: { documentChanges: [change] } });
+        }
+        if (wantsFixAll && f.def.fixAll && ruleDiagnostics.length > 0) {
+          actions.push({ title: `${f.def.title} (fix all)`, kind: FIX_ALL_KIND, isPreferred: false, edit: { documentChanges: [change] } });
+        }
       }
+      return actions;
     }
-    if (wantsFixAll) {
-      const a = await make('A', FIX_ALL_KIND, false);
-      if (a) actions.push(a);
-    }
-    return actions;
+    return [];
   });
 }

@@ -1,12 +1,12 @@
-// Publishes diagnostics: the nvhe rule on nvhe Makefiles (open or found in the workspace), and
-// syntax/evaluation problems on open make files. Re-analysis is debounced per file after edits and
-// runs again for every nvhe Makefile when the build directory changes.
+// Publishes diagnostics: the rules' on the make files they apply to (open or found in the workspace),
+// and syntax/evaluation problems on open make files. Re-analysis is debounced per file after edits
+// and runs again for every such file when the build directory changes.
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ParseDiagnostic } from '../make/ast';
-import { DIAGNOSTIC_SOURCE } from '../rules/nvheDiagnostic';
+import { MAX_ANALYZED_CHARS, SERVER_NAME as DIAGNOSTIC_SOURCE } from '../lspExt';
 import { pathToUri, uriToPath, type Workspace } from '../workspace';
-import { documentModel, MAX_ANALYZED_CHARS } from './documentModel';
+import { documentModel } from './documentModel';
 
 function toLsp(d: ParseDiagnostic, code: string): Diagnostic {
   return {
@@ -21,7 +21,7 @@ function toLsp(d: ParseDiagnostic, code: string): Diagnostic {
 export interface DiagnosticsFeature {
   /** Re-analyze one file after the debounce delay (0 = at once). */
   schedule(file: string): void;
-  /** Re-analyze every known nvhe Makefile (after a build directory change). */
+  /** Re-analyze every file a rule applies to (after a build directory change). */
   refreshAll(): void;
   /** Analyze and publish now; resolves when the diagnostics are sent. */
   run(file: string): Promise<void>;
@@ -61,12 +61,12 @@ export function registerDiagnostics(ws: Workspace): DiagnosticsFeature {
     try {
       // An open document is parsed once, for the rule, hover and outline alike.
       const model = doc && doc.version === source.version ? documentModel(doc) : undefined;
-      const analysis = await ws.analyze(file, source.text, model?.makefile);
+      const analysis = await ws.analyze(file, source.text, model?.makefile, source.version);
       if (model) {
         diagnostics.push(...model.makefile.diagnostics.map((d) => toLsp(d, 'make-syntax')));
         diagnostics.push(...model.evaluation.diagnostics.map((d) => toLsp(d, 'make-evaluation')));
       }
-      if (analysis.diagnostic) diagnostics.push(analysis.diagnostic);
+      diagnostics.push(...analysis.diagnostics);
     } catch (e) {
       // The server keeps serving: an analysis failure is reported on the file, not thrown.
       diagnostics.push({
@@ -104,16 +104,20 @@ export function registerDiagnostics(ws: Workspace): DiagnosticsFeature {
   ws.documents.onDidClose((e) => {
     const file = uriToPath(e.document.uri);
     if (!file) return;
-    // Workspace nvhe Makefiles keep their diagnostics from the file on disk; others are cleared.
-    if (ws.nvheMakefiles.has(file)) schedule(file);
+    clearTimeout(timers.get(file));
+    timers.delete(file);
+    generation.delete(file);
+    // Files a rule applies to keep their diagnostics from the file on disk; others are cleared.
+    if (ws.ruleFiles.has(file)) schedule(file);
     else ws.connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+    ws.closed(file);
   });
 
   return {
     schedule,
     run,
     refreshAll: () => {
-      for (const f of ws.nvheMakefiles) schedule(f);
+      for (const f of ws.ruleFiles) schedule(f);
     },
   };
 }

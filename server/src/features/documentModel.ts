@@ -1,5 +1,6 @@
 // The parsed and evaluated form of an open make document, cached per document version.
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { MAX_ANALYZED_CHARS } from '../lspExt';
 import type { Makefile } from '../make/ast';
 import { evaluateMakefile, type Evaluation } from '../make/evaluator';
 import { parseMakefile } from '../make/parser';
@@ -11,12 +12,6 @@ export interface DocumentModel {
 }
 
 const cache = new Map<string, DocumentModel>();
-
-/**
- * Make files beyond this size are not analyzed in the editor (real Kbuild files are under 100 KB;
- * parsing 50 MB would hold the server for seconds): they get one informational diagnostic instead.
- */
-export const MAX_ANALYZED_CHARS = 4 * 1024 * 1024;
 
 export function isTooLarge(doc: TextDocument): boolean {
   return doc.getText().length > MAX_ANALYZED_CHARS;

@@ -1,27 +1,29 @@
-// Custom requests around fixes: the edit of a form (for the panel), the patch for `git am`, and
-// the Makefile line that lets the metadata through (for "reveal").
+// Custom requests around fixes: the fixes available for a file (for a picker), the edit of one fix
+// (for commands and the panel), the patch for `git am`, and the line that lets a problem through
+// (for "reveal"). Generic over the rules.
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fixEdit, fixLocation, makePatch } from '../lspExt';
+import { availableFixes, fixEdit, fixLocation, makePatch } from '../lspExt';
 import { makePatch as writePatch } from '../patch';
 import { pathToUri, uriToPath, type Workspace } from '../workspace';
-import { fixForFile, relativeToKernel, toVersionedEdit } from './fixes';
+import { fixesForFile, fixForFile, relativeToKernel, toVersionedEdit } from './fixes';
 import { onRequest } from './requests';
 
 /**
- * The Makefile a request is about: the one named; else, among nvhe Makefiles whose build directory
- * holds `inBuild` (an object or build directory the panel points at) when given, one that leaks
- * (or any).
+ * The file a request is about: the one named; else, among files a rule applies to whose build
+ * directory holds `inBuild` (an object or build directory the panel points at) when given, one with
+ * a problem (or any).
  */
-function pickMakefile(ws: Workspace, uri?: string, inBuild?: string): string | undefined {
+function pickFile(ws: Workspace, uri?: string, inBuild?: string): string | undefined {
   if (uri) return uriToPath(uri);
   const within = (f: string) => {
     const dir = ws.analyses.get(f)?.buildDir;
     return !inBuild || (dir !== undefined && (inBuild === dir || inBuild.startsWith(dir + path.sep)));
   };
-  const candidates = [...ws.nvheMakefiles].filter(within);
-  return candidates.find((f) => ws.analyses.get(f)?.verdict?.leaks) ?? candidates[0];
+  const candidates = [...ws.ruleFiles].filter(within);
+  const hasProblem = (f: string) => [...(ws.analyses.get(f)?.findings.values() ?? [])].some((x) => x.problem);
+  return candidates.find(hasProblem) ?? candidates[0];
 }
 
 /** `Name <email>` from ~/.gitconfig, read as text (no program is run). */
@@ -39,29 +41,37 @@ async function gitAuthor(): Promise<string> {
 }
 
 export function registerFixRequests(ws: Workspace): void {
+  onRequest(ws.connection, availableFixes, async (p) => {
+    const file = pickFile(ws, p.makefileUri);
+    if (!file) return { fixes: [] };
+    const fixes = await fixesForFile(ws, file);
+    return { fixes: fixes.map((f) => ({ rule: f.rule.id, fix: f.def.id, title: f.def.title, uri: pathToUri(f.file), preferred: !!f.def.preferred })) };
+  });
+
   onRequest(ws.connection, fixEdit, async (p) => {
-    const file = pickMakefile(ws, p.makefileUri);
-    if (!file) return { edit: null, reason: 'No nvhe Makefile (one that runs gen-hyprel) was found in the workspace.' };
-    const f = await fixForFile(ws, file, p.form);
-    if (!f) return { edit: null, reason: `No fix needed: ${path.basename(file)} does not let profile metadata reach gen-hyprel (or form ${p.form} cannot be applied to it).` };
+    const file = pickFile(ws, p.makefileUri);
+    if (!file) return { edit: null, reason: 'No make file in the workspace has a problem these rules fix.' };
+    const f = await fixForFile(ws, file, p);
+    if (!f) return { edit: null, reason: `No fix needed: ${path.basename(file)} has no problem fix ${p.fix} clears (or the fix cannot be applied to it).` };
     return { edit: toVersionedEdit(f) };
   });
 
   onRequest(ws.connection, makePatch, async (p) => {
     const file = uriToPath(p.makefileUri);
     if (!file) return { patch: null, reason: 'Not a file URI.' };
-    const f = await fixForFile(ws, file, p.form);
-    if (!f) return { patch: null, reason: 'No fix needed for this Makefile.' };
-    const objectPath = ws.analyses.get(file)?.verdict?.pipeline.genHyprelInput;
-    const out = writePatch({ form: p.form, relativePath: relativeToKernel(f), oldText: f.oldText, newText: f.fix.newText, author: await gitAuthor(), date: new Date(), objectPath });
+    const f = await fixForFile(ws, file, p);
+    if (!f) return { patch: null, reason: 'No fix needed for this file.' };
+    const text = f.rule.patchText(f.ctx, f.def.id);
+    const out = writePatch({ ...text, relativePath: relativeToKernel(f), oldText: f.oldText, newText: f.fix.newText, author: await gitAuthor(), date: new Date() });
     return { patch: out.patch, fileName: out.fileName };
   });
 
   onRequest(ws.connection, fixLocation, async (p) => {
     const target = p.objectUri ?? p.buildUri;
-    const file = pickMakefile(ws, undefined, target ? uriToPath(target) : undefined);
-    const analysis = file ? ws.analyses.get(file) : undefined;
-    if (!file || !analysis?.verdict) return { location: null };
-    return { location: { uri: pathToUri(file), range: analysis.verdict.anchor } };
+    const file = pickFile(ws, undefined, target ? uriToPath(target) : undefined);
+    const findings = file ? [...(ws.analyses.get(file)?.findings.values() ?? [])] : [];
+    const finding = findings.find((x) => x.problem) ?? findings[0];
+    if (!file || !finding) return { location: null };
+    return { location: { uri: pathToUri(file), range: finding.anchor } };
   });
 }

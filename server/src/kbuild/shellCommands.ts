@@ -117,8 +117,9 @@ export function isLinker(program: string): boolean {
   return /(^|-)ld(\.lld|\.bfd|\.gold)?(-\d+)?$/.test(baseName(program));
 }
 
-export function isGenHyprel(program: string): boolean {
-  return baseName(program) === 'gen-hyprel';
+/** The program's file name (the last path component of the program word). */
+export function programName(program: string): string {
+  return baseName(program);
 }
 
 /** Glob match as objcopy and linker scripts do for section names: `*`, `?`, `[...]`, `\` escapes. */
@@ -180,8 +181,8 @@ export function objcopyEffect(args: readonly string[]): ObjcopyEffect {
   return { removes, removesRelocationsOf, input: operands[0], output: operands[1] ?? operands[0] };
 }
 
-/** True when an objcopy with this effect leaves gen-hyprel no SHT_REL call-graph section. */
-export function removesCallGraphRelocations(effect: ObjcopyEffect, section: string): boolean {
+/** True when an objcopy with this effect removes `section` together with its relocation section. */
+export function removesSectionAndRelocations(effect: ObjcopyEffect, section: string): boolean {
   return effect.removes.some((p) => globMatch(p, section) || globMatch(p, '.rel' + section)) ||
     effect.removesRelocationsOf.some((p) => globMatch(p, section));
 }

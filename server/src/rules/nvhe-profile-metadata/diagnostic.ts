@@ -1,36 +1,77 @@
-// Turns the nvhe rule's verdict and the build evidence into one LSP diagnostic: the message a kernel
+// Turns the nvhe rule's verdict and the build evidence into LSP diagnostics: the message a kernel
 // developer reads at a glance, severity (error once the build shows the metadata, else warning),
 // a stable code with a link to the explanation, and related locations for every line involved.
 import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation } from 'vscode-languageserver';
-import type { FlagEvidence, ObjectReport } from '../build/buildModel';
-import { CALL_GRAPH_SECTION } from './profileFlags';
-import { flagShape, RULE_CODE, type NvheVerdict } from './nvheProfileMetadata';
+import type { Span } from '../../make/ast';
+import type { ObjectReport } from '../../kbuild/buildModel';
+import { flagShape } from '../../kbuild/compileFlags';
+import type { ElfSection } from '../../elf/types';
+import type { Links } from '../rule';
+import { ALIAS_CODE, RULE_CODE, type NvheVerdict } from './analysis';
+import { CALL_GRAPH_SECTION } from './sections';
 
-export const DIAGNOSTIC_SOURCE = 'kbuild-diagnostics';
-/** Only aliases of the profile flags get through (a hint, not a warning). */
-export const ALIAS_CODE = 'nvhe-profile-alias';
+import { SERVER_NAME as DIAGNOSTIC_SOURCE } from '../../lspExt';
+/** Evidence from objects built before the Makefile changed (information only). */
+export const STALE_CODE = 'nvhe-stale-build';
+
+export interface ObjectEvidence extends ObjectReport {
+  offending: { section: ElfSection; reason: string }[];
+  /** What gen-hyprel would print for this object, when it would reject it. */
+  genHyprelMessage?: string;
+}
+
+export interface FlagEvidence {
+  cmdFile: string;
+  target: string;
+  flag: string;
+  span: Span;
+}
 
 export interface BuildEvidence {
   buildDir: string;
   /** The object gen-hyprel reads, and the hyp objects linked into it. */
-  objects: ObjectReport[];
+  objects: ObjectEvidence[];
   flags: FlagEvidence[];
 }
-
-export interface DiagnosticContext {
-  makefileUri: string;
-  /** file:// URI of docs/nvhe-profile-metadata.md. */
-  docUri: string;
-  fileUri: (absPath: string) => string;
-}
-
 
 function baseName(p: string): string {
   return p.slice(p.lastIndexOf('/') + 1);
 }
 
-export function nvheDiagnostic(v: NvheVerdict, ctx: DiagnosticContext, evidence?: BuildEvidence): Diagnostic | undefined {
-  if (!v.leaks && !v.aliasLeak) return undefined;
+/**
+ * Evidence is stale when every profile flag the build's .cmd files show is one the current Makefile
+ * no longer lets through: the objects were built before the Makefile changed.
+ */
+export function isStale(v: NvheVerdict, evidence: BuildEvidence): boolean {
+  const through = new Set(v.leakingFlags.map(flagShape));
+  return evidence.flags.length > 0 && evidence.flags.every((f) => !through.has(flagShape(f.flag)));
+}
+
+/** The rule's diagnostics: the verdict, with the build's evidence when it is current. */
+export function nvheDiagnostics(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): Diagnostic[] {
+  if (!v.leaks && !v.aliasLeak) return [];
+  if (evidence && isStale(v, evidence)) {
+    const main = nvheDiagnostic(v, ctx, undefined);
+    const objects = [...new Set(evidence.flags.map((f) => baseName(f.target)))];
+    const flags = [...new Set(evidence.flags.map((f) => flagShape(f.flag)))];
+    const stale: Diagnostic = {
+      range: v.anchor,
+      severity: DiagnosticSeverity.Information,
+      source: DIAGNOSTIC_SOURCE,
+      code: STALE_CODE,
+      codeDescription: { href: ctx.docUri },
+      message:
+        `The build in ${evidence.buildDir} was made before the Makefile changed: ${objects.slice(0, 5).join(', ')}${objects.length > 5 ? ` and ${objects.length - 5} more` : ''} ` +
+        `were compiled with ${flags.join(', ')}, which this Makefile no longer passes to the hyp compiles. Rebuild to confirm.`,
+      relatedInformation: evidence.flags.slice(0, 3).map((f) => ({ location: { uri: ctx.fileUri(f.cmdFile), range: f.span }, message: `${baseName(f.target)} was compiled with ${f.flag} (stale).` })),
+    };
+    return main ? [main, stale] : [stale];
+  }
+  const d = nvheDiagnostic(v, ctx, evidence);
+  return d ? [d] : [];
+}
+
+function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): Diagnostic | undefined {
   const input = baseName(v.pipeline.genHyprelInput);
   const flags = [...new Set(v.leakingFlags.map(flagShape))];
   const related: DiagnosticRelatedInformation[] = [];

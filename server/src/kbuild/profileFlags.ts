@@ -100,8 +100,8 @@ export function isCanonicalSpelling(flag: string): boolean {
   return flag.startsWith('-fprofile-sample-use=') || flag.startsWith('-fprofile-use=');
 }
 
-/** filter-out patterns that remove every enabling spelling (what form A inserts). */
-export const FORM_A_PATTERNS = [
+/** filter-out patterns that remove every enabling spelling. */
+export const ALL_PROFILE_USE_PATTERNS = [
   '-fprofile-sample-use=%',
   '-fauto-profile=%',
   '-fprofile-use=%',
@@ -109,6 +109,3 @@ export const FORM_A_PATTERNS = [
   '-fprofile-instr-use=%',
   '-fprofile-instr-use',
 ];
-
-/** The section LLVM emits for the call-graph profile, and its relocation section. */
-export const CALL_GRAPH_SECTION = '.llvm.call-graph-profile';

@@ -1,6 +1,6 @@
 // The gen-hyprel model against the real gen-hyprel (Linux 6.1 source, built with gcc here): same
 // verdict, same stderr line, same stdout when accepted, on every fixture and on mutated objects.
-import { mulberry32 } from '../helpers/prng';
+import { mulberry32 } from '../../../../../test/helpers/prng';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -8,12 +8,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { kernelTree, root } from '../helpers/kernelTree';
-import { bufferSource } from '../../server/src/elf/source';
-import { readObject, ObjectReadError } from '../../server/src/elf/reader';
-import { genHyprelVerdict, GenHyprelVerdict } from '../../server/src/elf/genHyprel';
-import { buildGenHyprel } from '../helpers/hostTools';
-import { ObjectKind } from '../../server/src/elf/types';
+import { kernelTree, root } from '../../../../../test/helpers/kernelTree';
+import { bufferSource } from '../../../elf/source';
+import { readObject, ObjectReadError } from '../../../elf/reader';
+import { genHyprelVerdict, GenHyprelVerdict } from '../genHyprel';
+import { buildGenHyprel } from '../../../../../test/helpers/hostTools';
+import { ObjectKind } from '../../../elf/types';
 
 const fixtures = join(root, 'test', 'fixtures', 'elf');
 const tmp = mkdtempSync(join(tmpdir(), 'kbd-genhyprel-'));

@@ -2,50 +2,21 @@
 //  Form A: filter every profile-use spelling out of KBUILD_CFLAGS (the merged fix, bde971a83bbf).
 //  Form B: objcopy -R .llvm.call-graph-profile on gen-hyprel's input before gen-hyprel (the v2 patch).
 // An edit is only returned when applying it makes the rule pass: it is checked by re-analysis.
-import type { AssignmentStmt, Makefile, Pos, Span, Statement } from '../make/ast';
-import { parseMakefile } from '../make/parser';
-import { allStatements } from './nvhePipeline';
-import { analyzeNvhe, type NvheVerdict, type RuleInput } from './nvheProfileMetadata';
-import { CALL_GRAPH_SECTION, FORM_A_PATTERNS } from './profileFlags';
+import type { AssignmentStmt, Makefile, Statement } from '../../make/ast';
+import { applyEdits, splitLines, type FixResult, type PlainEdit } from '../../make/edits';
+import { parseMakefile } from '../../make/parser';
+import { ALL_PROFILE_USE_PATTERNS as FORM_A_PATTERNS } from '../../kbuild/profileFlags';
+import { allStatements } from '../../kbuild/recipes';
+import type { FixDef } from '../rule';
+import { analyzeNvhe, type NvheVerdict, type RuleInput } from './analysis';
+import { CALL_GRAPH_SECTION } from './sections';
 
 export type FixForm = 'A' | 'B';
 
-export interface PlainEdit {
-  range: Span;
-  newText: string;
-}
-
-export const FIX_TITLES: Record<FixForm, string> = {
-  A: 'Filter profile-use flags out of KBUILD_CFLAGS (form A, the upstream fix)',
-  B: 'Remove .llvm.call-graph-profile before gen-hyprel (form B)',
-};
-
-/** Lines of a text, without their line ends. */
-export function splitLines(text: string): string[] {
-  return text.split(/\r?\n/);
-}
-
-function offsetOf(text: string, pos: Pos): number {
-  let line = 0;
-  let i = 0;
-  while (line < pos.line && i < text.length) {
-    const nl = text.indexOf('\n', i);
-    if (nl < 0) return text.length;
-    i = nl + 1;
-    line++;
-  }
-  return Math.min(i + pos.character, text.length);
-}
-
-/** Applies non-overlapping edits (as an editor would) and returns the new text. */
-export function applyEdits(text: string, edits: readonly PlainEdit[]): string {
-  const sorted = edits
-    .map((e) => ({ start: offsetOf(text, e.range.start), end: offsetOf(text, e.range.end), newText: e.newText }))
-    .sort((a, b) => b.start - a.start);
-  let out = text;
-  for (const e of sorted) out = out.slice(0, e.start) + e.newText + out.slice(e.end);
-  return out;
-}
+export const FIXES: readonly FixDef[] = [
+  { id: 'A', title: 'Filter profile-use flags out of KBUILD_CFLAGS (form A, the upstream fix)', preferred: true, fixAll: true },
+  { id: 'B', title: 'Remove .llvm.call-graph-profile before gen-hyprel (form B)' },
+];
 
 interface Style {
   eol: string;
@@ -73,7 +44,7 @@ function styleOf(text: string, mf: Makefile, anchor?: AssignmentStmt): Style {
 }
 
 /** Position at the start of the line after `line` (or the end of the text, with a line end added). */
-function afterLine(lines: string[], line: number, eol: string): { pos: Pos; prefix: string } {
+function afterLine(lines: string[], line: number, eol: string): { pos: PlainEdit['range']['start']; prefix: string } {
   if (line + 1 < lines.length) return { pos: { line: line + 1, character: 0 }, prefix: '' };
   return { pos: { line, character: lines[line]?.length ?? 0 }, prefix: eol };
 }
@@ -146,11 +117,6 @@ function formBEdits(text: string, v: NvheVerdict): PlainEdit[] | undefined {
     return edits;
   }
   return undefined;
-}
-
-export interface FixResult {
-  edits: PlainEdit[];
-  newText: string;
 }
 
 /**

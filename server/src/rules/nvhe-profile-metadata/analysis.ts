@@ -1,6 +1,6 @@
 // Rule nvhe-profile-metadata: does an nVHE Makefile let clang's profile metadata
 // (.llvm.call-graph-profile and its SHT_REL section) reach gen-hyprel / HYPCOPY?
-// Explanation: docs/nvhe-profile-metadata.md. Pure: the caller passes the parsed Makefile and a
+// Explanation: explanation.md beside this file. Pure: the caller passes the parsed Makefile and a
 // reader for files beside it (the linker script source).
 //
 // The Makefile lets the metadata through when BOTH
@@ -8,24 +8,20 @@
 //     into the hyp compile command (Kbuild's c_flags formula, clang's last-flag-wins rule), and
 //  2. nothing removes the section from the object gen-hyprel reads before gen-hyprel runs
 //     (objcopy -R in the hyprel command or after the ld -r, or /DISCARD/ in the ld -r script).
-import type { AssignmentStmt, DefineStmt, Makefile, Span, Statement } from '../make/ast';
-import { evaluateMakefile, type EvalOptions, type Evaluation } from '../make/evaluator';
-import { isUnknownWord, splitWords, unknownValue } from '../make/values';
-import { findDiscard } from './linkerScript';
-import {
-  allStatements,
-  findPipeline,
-  linkerOutput,
-  linkerScriptOf,
-  normalizePath,
-  producerOf,
-  type Command,
-  type Pipeline,
-} from './nvhePipeline';
-import { CALL_GRAPH_SECTION, effectiveProfileUse, enablingSpellings, isCanonicalSpelling, isProfileUseOption, survivingSpellings } from './profileFlags';
-import { isLinker, isObjcopy, objcopyEffect, removesCallGraphRelocations } from './shellCommands';
+import type { AssignmentStmt, DefineStmt, Makefile, Span, Statement } from '../../make/ast';
+import { evaluateMakefile, type Evaluation } from '../../make/evaluator';
+import { isUnknownWord, splitWords } from '../../make/values';
+import { compileFlags, evaluateInKbuild, flagShape, kbuildEvalOptions, objectStems } from '../../kbuild/compileFlags';
+import { findDiscard } from '../../kbuild/linkerScript';
+import { effectiveProfileUse, enablingSpellings, isCanonicalSpelling, isProfileUseOption, survivingSpellings } from '../../kbuild/profileFlags';
+import { allStatements, linkerOutput, linkerScriptOf, normalizePath, type Command } from '../../kbuild/recipes';
+import { isLinker, isObjcopy, objcopyEffect, removesSectionAndRelocations } from '../../kbuild/shellCommands';
+import { findPipeline, producerOf, type Pipeline } from './pipeline';
+import { CALL_GRAPH_SECTION } from './sections';
 
 export const RULE_CODE = 'nvhe-profile-metadata';
+/** Only aliases of the profile flags get through (a hint, not a warning). */
+export const ALIAS_CODE = 'nvhe-profile-alias';
 
 export interface RuleInput {
   makefile: Makefile;
@@ -67,54 +63,6 @@ export interface NvheVerdict {
   assumedConditions: number;
 }
 
-/** The parts of Kbuild's shared definitions (scripts/Makefile.lib, Kbuild.include) the rule needs. */
-function kbuildContext(objDir: string, flags: string, unknownConditions: 'true' | 'false'): EvalOptions {
-  return {
-    unknownConditions,
-    initial: {
-      // The top Makefile appends the user's KCFLAGS to KBUILD_CFLAGS before descending.
-      KBUILD_CFLAGS: `${unknownValue('KBUILD_CFLAGS')} ${flags}`,
-      obj: objDir,
-      src: objDir,
-      // The product is about clang builds.
-      CONFIG_CC_IS_CLANG: 'y',
-      CONFIG_LD_IS_LLD: 'y',
-      CONFIG_AS_IS_LLVM: 'y',
-      LLVM: '1',
-      // cc-option answers whether the compiler accepts a flag; clang accepts every profile spelling.
-      'cc-option': { value: '$(1)', flavor: 'recursive' },
-      cmd_ld: { value: '$(LD) $(ld_flags) $(real-prereqs) -o $@', flavor: 'recursive' },
-      ld_flags: { value: '$(KBUILD_LDFLAGS) $(ldflags-y) $(LDFLAGS_$(@F))', flavor: 'recursive' },
-      'real-prereqs': { value: '$(filter-out $(PHONY), $^)', flavor: 'recursive' },
-      PHONY: 'FORCE',
-    },
-  };
-}
-
-/** Kbuild's c_flags for one object (scripts/Makefile.lib `_c_flags`), as words. */
-function compileFlags(ev: Evaluation, stem: string): string[] {
-  const text =
-    '$(filter-out $(CFLAGS_REMOVE_$(target-stem).o), $(filter-out $(ccflags-remove-y), ' +
-    '$(KBUILD_CPPFLAGS) $(KBUILD_CFLAGS) $(ccflags-y)) $(CFLAGS_$(target-stem).o))';
-  return splitWords(ev.expand(text, { 'target-stem': stem }));
-}
-
-/** Objects with their own CFLAGS_x.o / CFLAGS_REMOVE_x.o, plus one stem standing for all others. */
-function objectStems(ev: Evaluation): string[] {
-  const stems = new Set<string>(['\u0000any-object']);
-  for (const name of ev.variables.keys()) {
-    const m = /^CFLAGS_(?:REMOVE_)?(.+)\.o$/.exec(name);
-    if (m) stems.add(m[1]);
-  }
-  return [...stems];
-}
-
-/** `-fprofile-sample-use=/tmp/kernel.prof` -> `-fprofile-sample-use=…` (drops the placeholder path). */
-export function flagShape(flag: string): string {
-  const eq = flag.indexOf('=');
-  return eq < 0 ? flag : flag.slice(0, eq + 1) + '…';
-}
-
 function firstLine(span: Span, lineLength: (line: number) => number): Span {
   if (span.end.line === span.start.line) return span;
   return { start: span.start, end: { line: span.start.line, character: lineLength(span.start.line) } };
@@ -126,7 +74,7 @@ function isFilterOutOf(stmt: Statement, variable: string): stmt is AssignmentStm
 
 export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => number = () => 0): NvheVerdict | undefined {
   const objDir = input.objDir ?? '.';
-  const base = evaluateMakefile(input.makefile, kbuildContext(objDir, '', 'false'));
+  const base = evaluateInKbuild(input.makefile, objDir);
   const pipeline = findPipeline(input.makefile, base);
   if (!pipeline) return undefined;
 
@@ -136,7 +84,7 @@ export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => numb
   const spellings = enablingSpellings();
   const modes: ('false' | 'true')[] = base.unknownConditionals.length > 0 ? ['false', 'true'] : ['false'];
   for (const mode of modes) {
-    const ev = evaluateMakefile(input.makefile, kbuildContext(objDir, spellings.join(' '), mode));
+    const ev = evaluateMakefile(input.makefile, kbuildEvalOptions(objDir, spellings.join(' '), mode));
     for (const stem of objectStems(ev)) {
       const words = compileFlags(ev, stem);
       for (const flag of survivingSpellings(words, spellings)) leaking.add(flag);
@@ -177,7 +125,7 @@ interface RemovalCheck {
 }
 
 function removesSection(c: Command): boolean {
-  return isObjcopy(c.program) && removesCallGraphRelocations(objcopyEffect(c.args), CALL_GRAPH_SECTION);
+  return isObjcopy(c.program) && removesSectionAndRelocations(objcopyEffect(c.args), CALL_GRAPH_SECTION);
 }
 
 function checkSectionRemoval(p: Pipeline, input: RuleInput): RemovalCheck {
@@ -228,7 +176,7 @@ function removedWhileProducing(p: Pipeline, file: string, input: RuleInput, seen
     } else if (isObjcopy(c.program)) {
       const eff = objcopyEffect(c.args);
       if (normalizePath(eff.output ?? '') !== file) continue;
-      if (removesCallGraphRelocations(eff, CALL_GRAPH_SECTION)) removal = { span: c.span, how: `objcopy removes ${CALL_GRAPH_SECTION} from ${file} after it is linked` };
+      if (removesSectionAndRelocations(eff, CALL_GRAPH_SECTION)) removal = { span: c.span, how: `objcopy removes ${CALL_GRAPH_SECTION} from ${file} after it is linked` };
       else if (eff.input && normalizePath(eff.input) !== file) removal = removedWhileProducing(p, normalizePath(eff.input), input, seen);
     }
   }

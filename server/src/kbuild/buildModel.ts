@@ -1,17 +1,14 @@
 // The build model: where a kernel tree's build directory is (the tree itself or an O= directory),
-// which objects and Kbuild .cmd files it holds, and what they show. This is the I/O edge of the
-// analysis: everything read here is cached by path, size and mtime and re-read only when it changes.
+// which objects and Kbuild .cmd files it holds, and what they hold (facts: sections, commands; rules
+// judge them). This is the I/O edge of the analysis: everything read here is cached by path, size and
+// mtime and re-read only when it changes.
 import { promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { Span } from '../make/ast';
-import { parseMakefile } from '../make/parser';
 import { readObject } from '../elf/reader';
-import { openFileSource } from '../elf/source';
-import { genHyprelVerdict } from '../elf/genHyprel';
-import { offendingReason } from '../elf/offending';
-import type { ElfSection, ObjectKind } from '../elf/types';
-import { effectiveProfileUse } from '../rules/profileFlags';
-import { splitCommands } from '../rules/shellCommands';
+import { openFileSource, type ByteSource } from '../elf/source';
+import type { ObjectKind } from '../elf/types';
+import { splitCommands, type SimpleCommand } from './shellCommands';
 
 async function exists(p: string): Promise<boolean> {
   try {
@@ -116,28 +113,21 @@ export async function findBuildDirectories(sourceRoot: string, opts: { configure
   return found;
 }
 
-export interface OffendingSection {
-  section: ElfSection;
-  reason: string;
-}
-
 export interface ObjectReport {
   path: string;
   object?: ObjectKind;
-  offending: OffendingSection[];
-  /** What gen-hyprel would print for this object, when it would reject it. */
-  genHyprelMessage?: string;
-  /** The name gen-hyprel's verdict was computed for (absent when it was not asked for). */
-  genHyprelPath?: string;
   error?: string;
   bytesRead: number;
 }
 
-export interface FlagEvidence {
+/** One command a Kbuild .cmd file records (`savedcmd_T := ...` or `cmd_T := ...`). */
+export interface CmdRecord {
   cmdFile: string;
   target: string;
-  flag: string;
-  span: Span;
+  /** The recorded command line split into simple commands (shell quoting removed). */
+  commands: SimpleCommand[];
+  /** Where `word` is written in the .cmd file (the whole value when it is not found). */
+  spanOf(word: string): Span;
 }
 
 interface CacheEntry<T> {
@@ -146,34 +136,36 @@ interface CacheEntry<T> {
   value: T;
 }
 
+/** Largest .cmd file read (real ones are a few MB of dependency lists). */
+const MAX_CMD_FILE_BYTES = 64 * 1024 * 1024;
+
 /** Reads objects and .cmd files, keeping results keyed by path, size and mtime. */
 export class BuildReader {
   private objects = new Map<string, CacheEntry<ObjectReport>>();
-  private cmds = new Map<string, CacheEntry<FlagEvidence[]>>();
+  private derived = new Map<string, CacheEntry<unknown>>();
+  private cmds = new Map<string, CacheEntry<CmdRecord[]>>();
   /** Bytes read from objects since creation (for benchmarks and tests). */
   bytesRead = 0;
 
   invalidate(file: string): void {
     this.objects.delete(file);
     this.cmds.delete(file);
+    for (const k of this.derived.keys()) if (k.startsWith(file + '\0')) this.derived.delete(k);
   }
 
   clear(): void {
     this.objects.clear();
+    this.derived.clear();
     this.cmds.clear();
   }
 
-  /**
-   * Reads an object's sections; `genHyprelPath` asks for gen-hyprel's verdict as if it read the object
-   * under that (build-relative) name.
-   */
-  async readObject(file: string, genHyprelPath?: string): Promise<ObjectReport> {
+  /** Reads an object's kind and, for ELF, its header and sections. */
+  async readObject(file: string): Promise<ObjectReport> {
     const st = await statOrUndefined(file);
-    if (!st) return { path: file, offending: [], error: 'file not found', bytesRead: 0 };
+    if (!st) return { path: file, error: 'file not found', bytesRead: 0 };
     const cached = this.objects.get(file);
-    const verdictKnown = (r: ObjectReport) => !genHyprelPath || r.genHyprelPath === genHyprelPath || r.object?.kind !== 'elf';
-    if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs && verdictKnown(cached.value)) return cached.value;
-    const report = await readObjectReport(file, genHyprelPath);
+    if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return cached.value;
+    const report = await readObjectReport(file);
     this.bytesRead += report.bytesRead;
     // A file rewritten while it was read gets a fresh look next time.
     const after = await statOrUndefined(file);
@@ -181,10 +173,41 @@ export class BuildReader {
     return report;
   }
 
-  /** Profile-use flags that really reached the compiler, from a Kbuild .cmd file. */
-  async readCmdFile(file: string): Promise<FlagEvidence[]> {
+  /**
+   * A fact computed from an object's bytes (a rule's model of a tool reading it), cached with the
+   * object under `key`. Undefined when the object cannot be opened or is not ELF.
+   */
+  async derive<T>(file: string, key: string, compute: (src: ByteSource, object: ObjectKind) => Promise<T>): Promise<T | undefined> {
     const st = await statOrUndefined(file);
-    if (!st || st.size > 64 * 1024 * 1024) return [];
+    if (!st) return undefined;
+    const cacheKey = `${file}\0${key}`;
+    const cached = this.derived.get(cacheKey);
+    if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return cached.value as T;
+    let src: ByteSource;
+    try {
+      src = await openFileSource(file);
+    } catch {
+      return undefined;
+    }
+    let value: T;
+    try {
+      const object = await readObject(src);
+      value = await compute(src, object);
+      this.bytesRead += src.bytesRead;
+    } catch {
+      return undefined;
+    } finally {
+      await src.close();
+    }
+    const after = await statOrUndefined(file);
+    if (after && after.size === st.size && after.mtimeMs === st.mtimeMs) this.derived.set(cacheKey, { size: st.size, mtimeMs: st.mtimeMs, value });
+    return value;
+  }
+
+  /** The commands a Kbuild .cmd file records; [] when it is missing, unreadable or too large. */
+  async readCmdFile(file: string): Promise<CmdRecord[]> {
+    const st = await statOrUndefined(file);
+    if (!st || !st.isFile() || st.size > MAX_CMD_FILE_BYTES) return [];
     const cached = this.cmds.get(file);
     if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return cached.value;
     let text: string;
@@ -193,65 +216,66 @@ export class BuildReader {
     } catch {
       return [];
     }
-    const value = flagsOfCmdFile(file, text);
+    const value = commandsOfCmdFile(file, text);
     this.cmds.set(file, { size: st.size, mtimeMs: st.mtimeMs, value });
     return value;
   }
 }
 
-async function readObjectReport(file: string, genHyprelPath?: string): Promise<ObjectReport> {
+async function readObjectReport(file: string): Promise<ObjectReport> {
   let src;
   try {
     src = await openFileSource(file);
   } catch (e) {
-    return { path: file, offending: [], error: e instanceof Error ? e.message : String(e), bytesRead: 0 };
+    return { path: file, error: e instanceof Error ? e.message : String(e), bytesRead: 0 };
   }
   try {
     const object = await readObject(src);
-    const offending: OffendingSection[] = [];
-    let genHyprelMessage: string | undefined;
-    if (object.kind === 'elf') {
-      for (const s of object.elf.sections) {
-        const reason = offendingReason(s, object.elf);
-        if (reason) offending.push({ section: s, reason });
-      }
-      if (genHyprelPath) {
-        const verdict = await genHyprelVerdict(src, object, genHyprelPath);
-        if (!verdict.accepted) genHyprelMessage = verdict.message;
-      }
-    }
-    return { path: file, object, offending, genHyprelMessage, genHyprelPath: object.kind === 'elf' ? genHyprelPath : undefined, bytesRead: src.bytesRead };
+    return { path: file, object, bytesRead: src.bytesRead };
   } catch (e) {
-    return { path: file, offending: [], error: e instanceof Error ? e.message : String(e), bytesRead: src.bytesRead };
+    return { path: file, error: e instanceof Error ? e.message : String(e), bytesRead: src.bytesRead };
   } finally {
     await src.close();
   }
 }
 
-/** The command a Kbuild .cmd file records (`savedcmd_T := ...` or `cmd_T := ...`) and its profile flags. */
-export function flagsOfCmdFile(file: string, text: string): FlagEvidence[] {
-  const mf = parseMakefile(text);
-  const out: FlagEvidence[] = [];
-  for (const s of mf.statements) {
-    if (s.kind !== 'assignment') continue;
-    const m = /^(?:saved)?cmd_(.+)$/.exec(s.nameText.trim());
-    if (!m) continue;
-    for (const c of splitCommands(s.valueText)) {
-      for (const eff of effectiveProfileUse(c.words)) {
-        out.push({ cmdFile: file, target: m[1], flag: eff.flag, span: spanOfWord(text, s.valueSpan, eff.flag) });
+const CMD_LINE = /^(?:saved)?cmd_(\S+?)\s*:=\s*/;
+
+/**
+ * The commands of a Kbuild .cmd file. Only `cmd_T :=` / `savedcmd_T :=` lines are read (Kbuild
+ * writes each on one line); the dependency lists that make up most of a real file are skipped
+ * without being parsed, so the work is linear in the file's size.
+ */
+export function commandsOfCmdFile(file: string, text: string): CmdRecord[] {
+  const out: CmdRecord[] = [];
+  let line = 0;
+  for (let start = 0; start <= text.length; line++) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const c = text.charCodeAt(start);
+    // Only lines starting with 'c' or 's' can hold a command: cheap test before the regex.
+    if (c === 0x63 || c === 0x73) {
+      const raw = text.slice(start, end).replace(/\r$/, '');
+      const m = CMD_LINE.exec(raw);
+      if (m) {
+        const valueStart = m[0].length;
+        const value = raw.slice(valueStart);
+        const at = line;
+        const whole: Span = { start: { line: at, character: valueStart }, end: { line: at, character: raw.length } };
+        out.push({
+          cmdFile: file,
+          target: m[1],
+          commands: splitCommands(value),
+          spanOf: (word) => {
+            const i = value.indexOf(word);
+            return i < 0 ? whole : { start: { line: at, character: valueStart + i }, end: { line: at, character: valueStart + i + word.length } };
+          },
+        });
       }
     }
+    start = end + 1;
   }
   return out;
-}
-
-function spanOfWord(text: string, within: Span, word: string): Span {
-  const lines = text.split(/\r?\n/);
-  for (let l = within.start.line; l <= within.end.line && l < lines.length; l++) {
-    const at = lines[l].indexOf(word);
-    if (at >= 0) return { start: { line: l, character: at }, end: { line: l, character: at + word.length } };
-  }
-  return within;
 }
 
 /** Object and .cmd files of one directory of a build directory. */

@@ -4,10 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseMakefile } from '../../server/src/make/parser';
-import { analyzeNvhe, type RuleInput } from '../../server/src/rules/nvheProfileMetadata';
-import { computeFix, splitLines } from '../../server/src/rules/nvheFixes';
-import { root } from '../helpers/kernelTree';
+import { parseMakefile } from '../../../make/parser';
+import { analyzeNvhe, type RuleInput } from '../analysis';
+import { computeFix } from '../fixes';
+import { splitLines } from '../../../make/edits';
+import { root } from '../../../../../test/helpers/kernelTree';
 
 const dir = join(root, 'test', 'fixtures', 'nvhe-variants');
 

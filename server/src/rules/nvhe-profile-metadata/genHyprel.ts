@@ -7,8 +7,8 @@
 // The assertion texts are what gcc + glibc produce from the 6.1 source (macros expanded before
 // stringification: `elf16toh(x)` becomes `__uint16_identity (x)` for a little-endian kernel and
 // `__bswap_16 (x)` for a big-endian one); the line numbers are those of the 6.1 file.
-import { ByteSource } from './source';
-import { ElfSection, ObjectKind, ObjectReadError } from './types';
+import { ByteSource } from '../../elf/source';
+import { ElfSection, ObjectKind, ObjectReadError } from '../../elf/types';
 
 export type GenHyprelVerdict =
   | { accepted: true; output?: string }

@@ -1,4 +1,4 @@
-// Walks folders for make files that run gen-hyprel (the candidates for the nvhe rule). Bounded,
+// Walks folders for make files that pass a cheap text prefilter (the rules' candidates). Bounded,
 // cancellable, never follows symlinks, and yields to the event loop between directories.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -7,11 +7,12 @@ const MAX_MAKEFILE_BYTES = 16 * 1024 * 1024;
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.cache', 'Documentation', 'include', 'LICENSES']);
 
 export function isMakeFileName(name: string): boolean {
-  return name === 'Makefile' || name === 'Kbuild' || name === 'GNUmakefile' || name === 'makefile' || name.endsWith('.mk');
+  return name === 'Makefile' || name === 'Kbuild' || name === 'GNUmakefile' || name === 'makefile' || name.endsWith('.mk') || /^(Makefile|Kbuild)\.[\w-]+$/.test(name);
 }
 
-export async function findNvheMakefiles(
+export async function findMakeFiles(
   roots: string[],
+  accept: (text: string) => boolean,
   token: { cancelled: boolean } = { cancelled: false },
   maxEntries = 300_000,
   onProgress?: (directoriesRead: number, found: number) => void,
@@ -35,8 +36,8 @@ export async function findNvheMakefiles(
         const p = path.join(dir, e.name);
         try {
           const st = await fs.stat(p);
-          // A cheap prefilter; the rule then finds the pipeline by what the rules do.
-          if (st.size <= MAX_MAKEFILE_BYTES && (await fs.readFile(p, 'utf8')).includes('gen-hyprel')) found.push(p);
+          // A cheap prefilter; the rules then judge by what the file means.
+          if (st.size <= MAX_MAKEFILE_BYTES && accept(await fs.readFile(p, 'utf8'))) found.push(p);
         } catch {
           continue;
         }

@@ -1,11 +1,10 @@
-// Finds the nVHE hyp pipeline in an evaluated Makefile by what its rules do, not by names or lines:
-// the command that runs gen-hyprel, the file it reads, the rules that produce that file (ld -r with
-// a linker script, objcopy), and the HYPCOPY objcopy. Commands come from recipe lines, with Kbuild's
-// `$(call if_changed,X)` / `$(call cmd,X)` read as running `cmd_X`.
+// Reads the rules of an evaluated make file the way make would run them: targets, prerequisites and
+// the shell commands of each recipe, with Kbuild's `$(call if_changed,X)` / `$(call cmd,X)` read as
+// running `cmd_X`. Plus what linker commands say about their output and script. Knows no rule.
 import type { AssignmentStmt, DefineStmt, Expr, Makefile, RecipeLine, RuleStmt, Span, Statement } from '../make/ast';
 import type { Evaluation } from '../make/evaluator';
 import { splitWords } from '../make/values';
-import { isGenHyprel, isObjcopy, splitCommands, type SimpleCommand } from './shellCommands';
+import { splitCommands, type SimpleCommand } from './shellCommands';
 
 /** Kbuild macros that run `cmd_$(2)` (scripts/Kbuild.include). */
 const RUNS_CMD = new Set(['if_changed', 'if_changed_dep', 'cmd', 'if_changed_except']);
@@ -18,21 +17,13 @@ export interface Command extends SimpleCommand {
   rule: RuleStmt;
 }
 
-export interface PipelineRule {
+export interface MakeRule {
   rule: RuleStmt;
   targets: string[];
   prerequisites: string[];
   commands: Command[];
 }
 
-export interface Pipeline {
-  /** The command that runs gen-hyprel, and the object it reads. */
-  genHyprel: Command;
-  genHyprelInput: string;
-  rules: PipelineRule[];
-  /** The objcopy that prefixes symbols (HYPCOPY), when there is one. */
-  hypcopy?: Command;
-}
 
 /** Every statement, including those inside conditionals, in file order. */
 export function* allStatements(statements: Statement[]): Generator<Statement> {
@@ -115,8 +106,8 @@ function commandsOfRecipeLine(ev: Evaluation, line: RecipeLine, rule: RuleStmt, 
 }
 
 /** The rules of the file that are live (or may be), with targets, prerequisites and commands expanded. */
-export function readRules(mf: Makefile, ev: Evaluation): PipelineRule[] {
-  const rules: PipelineRule[] = [];
+export function readRules(mf: Makefile, ev: Evaluation): MakeRule[] {
+  const rules: MakeRule[] = [];
   for (const s of allStatements(mf.statements)) {
     if (s.kind !== 'rule' || ev.liveness(s) === 'dead') continue;
     const targets = splitWords(ev.expand(s.targets)).map(normalizePath);
@@ -129,27 +120,9 @@ export function readRules(mf: Makefile, ev: Evaluation): PipelineRule[] {
   return rules;
 }
 
-/** The first non-option argument: the file gen-hyprel reads (its argv[1]). */
-function firstOperand(args: readonly string[]): string | undefined {
-  return args.find((a) => !a.startsWith('-'));
-}
-
-export function findPipeline(mf: Makefile, ev: Evaluation): Pipeline | undefined {
-  const rules = readRules(mf, ev);
-  for (const r of rules) {
-    const genHyprel = r.commands.find((c) => isGenHyprel(c.program));
-    if (!genHyprel) continue;
-    const input = firstOperand(genHyprel.args);
-    if (!input) continue;
-    const hypcopy = rules.flatMap((x) => x.commands).find((c) => isObjcopy(c.program) && c.args.some((a) => a.startsWith('--prefix-symbols')));
-    return { genHyprel, genHyprelInput: normalizePath(input), rules, hypcopy };
-  }
-  return undefined;
-}
-
-/** The rule that makes `file`, if the Makefile has one. */
-export function producerOf(p: Pipeline, file: string): PipelineRule | undefined {
-  return p.rules.find((r) => r.targets.includes(file));
+/** The rule that makes `file`, if the rules have one. */
+export function producerOf(rules: readonly MakeRule[], file: string): MakeRule | undefined {
+  return rules.find((r) => r.targets.includes(file));
 }
 
 /** Output file of a linker command (`-o FILE` or `-oFILE`). */

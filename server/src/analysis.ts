@@ -1,0 +1,163 @@
+// Runs the rules on one make file with everything around it: the kernel tree it belongs to, the files
+// beside it, and the build directory that holds its objects. Shared by the language server and the
+// command line, so both give the same verdicts. Knows no rule: it loops over the ones it is given.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Diagnostic } from 'vscode-languageserver';
+import type { Makefile } from './make/ast';
+import { parseMakefile } from './make/parser';
+import { BuildReader, findBuildDirectories, kernelRootOf } from './kbuild/buildModel';
+import type { BuildAccess, Links, MakefileContext, Rule, RuleFinding } from './rules/rule';
+
+export interface AnalysisOptions {
+  rules: readonly Rule[];
+  reader: BuildReader;
+  /** Folder holding the rules' explanation pages (`<rule id>.md`). */
+  docsDir: string;
+  /** The build directory the user chose (setting or --build-dir), absolute or relative to the tree. */
+  buildDirectory?: string;
+  /** Other folders whose children may be O= build directories (the workspace folders). */
+  searchRoots?: string[];
+  /** Set to false to judge the Makefile alone (no build directory). */
+  useBuild?: boolean;
+  /** The text already parsed (the editor's document model), so the edit path parses once. */
+  makefile?: Makefile;
+  /**
+   * Remembers what does not change between edits (kernel root, build directories, evidence). The
+   * server passes one and clears it when its file watcher reports build changes; without one,
+   * everything is looked up again.
+   */
+  cache?: AnalysisCache;
+}
+
+/** Lookups that stay valid until the build directory or the settings change. */
+export class AnalysisCache {
+  private roots = new Map<string, Promise<string | undefined>>();
+  private buildDirs = new Map<string, Promise<string | undefined>>();
+  private memos = new Map<string, Promise<unknown>>();
+
+  kernelRoot(file: string): Promise<string | undefined> {
+    const dir = path.dirname(file);
+    let hit = this.roots.get(dir);
+    if (!hit) this.roots.set(dir, (hit = kernelRootOf(file)));
+    return hit;
+  }
+
+  buildDir(key: string, find: () => Promise<string | undefined>): Promise<string | undefined> {
+    let hit = this.buildDirs.get(key);
+    if (!hit) this.buildDirs.set(key, (hit = find()));
+    return hit;
+  }
+
+  memo<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    let hit = this.memos.get(key) as Promise<T> | undefined;
+    if (!hit) this.memos.set(key, (hit = compute()));
+    return hit;
+  }
+
+  /** The build changed: forget build directories and evidence (kernel roots stay). */
+  buildChanged(): void {
+    this.buildDirs.clear();
+    this.memos.clear();
+  }
+
+  clear(): void {
+    this.roots.clear();
+    this.buildChanged();
+  }
+}
+
+export interface FileAnalysis {
+  file: string;
+  kernelRoot?: string;
+  /** The file's directory relative to the kernel tree. */
+  objDir: string;
+  /** The build directory that holds this directory's output, when a rule applies and one was found. */
+  buildDir?: string;
+  /** Rule id -> what it found, for the rules that apply to this file. */
+  findings: Map<string, RuleFinding>;
+  /** Every rule's diagnostics, in registry order. */
+  diagnostics: Diagnostic[];
+  /** The document version analyzed (set by the server; null: the file on disk). */
+  version?: number | null;
+}
+
+const MAX_SIBLING_BYTES = 4 * 1024 * 1024;
+
+/** Reads a file beside the Makefile, bounded in size; undefined when absent or unreadable. */
+export function siblingReader(dir: string): (name: string) => string | undefined {
+  return (name) => {
+    if (name.includes('/') || name.includes('\0')) return undefined;
+    const p = path.join(dir, name);
+    try {
+      const st = statSync(p);
+      if (!st.isFile() || st.size > MAX_SIBLING_BYTES) return undefined;
+      return readFileSync(p, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+export function makefileContext(file: string, text: string, kernelRoot: string | undefined, makefile?: Makefile): MakefileContext {
+  const dir = path.dirname(file);
+  const objDir = kernelRoot ? path.relative(kernelRoot, dir) || '.' : '.';
+  return { file, text, makefile: makefile ?? parseMakefile(text), kernelRoot, objDir, readSibling: siblingReader(dir) };
+}
+
+/** True when the directory of `objDir` in `buildDir` holds build output (objects or .cmd files). */
+function hasOutput(buildDir: string, objDir: string): boolean {
+  try {
+    return readdirSync(path.join(buildDir, objDir)).some((n) => n.endsWith('.o') || (n.startsWith('.') && n.endsWith('.cmd')));
+  } catch {
+    return false;
+  }
+}
+
+export function explanationUri(docsDir: string, ruleId: string): string {
+  return pathToFileURL(path.join(docsDir, `${ruleId}.md`)).toString();
+}
+
+export async function analyzeFile(file: string, text: string, opts: AnalysisOptions): Promise<FileAnalysis> {
+  const kernelRoot = opts.cache ? await opts.cache.kernelRoot(file) : await kernelRootOf(file);
+  const ctx = makefileContext(file, text, kernelRoot, opts.makefile);
+  const result: FileAnalysis = { file, kernelRoot, objDir: ctx.objDir, findings: new Map(), diagnostics: [] };
+
+  const findBuildDir = async (): Promise<string | undefined> => {
+    if (opts.useBuild === false || !kernelRoot) return undefined;
+    const find = async () => (await findBuildDirectories(kernelRoot, { configured: opts.buildDirectory, searchRoots: opts.searchRoots })).find((d) => hasOutput(d, ctx.objDir));
+    return opts.cache ? opts.cache.buildDir(`${kernelRoot}\0${ctx.objDir}`, find) : find();
+  };
+  const memos = new Map<string, Promise<unknown>>();
+  const build = async (): Promise<BuildAccess | undefined> => {
+    const buildDir = await findBuildDir();
+    if (!buildDir) return undefined;
+    const memo = <T>(key: string, compute: () => Promise<T>): Promise<T> => {
+      if (opts.cache) return opts.cache.memo(key, compute);
+      let hit = memos.get(key) as Promise<T> | undefined;
+      if (!hit) memos.set(key, (hit = compute()));
+      return hit;
+    };
+    return { buildDir, reader: opts.reader, memo };
+  };
+
+  for (const rule of opts.rules) {
+    const links: Links = {
+      makefileUri: pathToFileURL(file).toString(),
+      docUri: explanationUri(opts.docsDir, rule.id),
+      fileUri: (p) => pathToFileURL(p).toString(),
+    };
+    const finding = await rule.analyze(ctx, build, links);
+    if (!finding) continue;
+    result.findings.set(rule.id, finding);
+    result.diagnostics.push(...finding.diagnostics);
+  }
+  if (result.findings.size > 0) result.buildDir = await findBuildDir();
+  return result;
+}
+
+/** True when some rule's prefilter matches the text (the scan reads only such files). */
+export function mayApply(rules: readonly Rule[], text: string): boolean {
+  return rules.some((r) => r.prefilter.some((s) => text.includes(s)));
+}

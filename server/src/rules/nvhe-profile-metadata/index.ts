@@ -1,0 +1,119 @@
+// Rule nvhe-profile-metadata as a unit: what the generic layers call. Analysis: analysis.ts;
+// diagnostics: diagnostic.ts; fixes: fixes.ts; patch text: patchText.ts; sections and stages:
+// sections.ts; explanation: explanation.md.
+import * as path from 'node:path';
+import { splitLines } from '../../make/edits';
+import { flagShape, COMPILE_FLAG_VARIABLE } from '../../kbuild/compileFlags';
+import { effectiveProfileUse } from '../../kbuild/profileFlags';
+import { listBuildFiles } from '../../kbuild/buildModel';
+import type { BuildAccess, MakefileContext, Rule, RuleFinding } from '../rule';
+import { ALIAS_CODE, analyzeNvhe, RULE_CODE, type NvheVerdict } from './analysis';
+import { nvheDiagnostics, STALE_CODE, type BuildEvidence, type FlagEvidence, type ObjectEvidence } from './diagnostic';
+import { computeFix, FIXES, type FixForm } from './fixes';
+import { patchText } from './patchText';
+import { explorer, genHyprelMessage, offendingSections } from './sections';
+import { producerOf } from './pipeline';
+
+/** Most hyp objects read for evidence. */
+const MAX_EVIDENCE_OBJECTS = 500;
+
+function verdictOf(ctx: MakefileContext): NvheVerdict | undefined {
+  const lines = splitLines(ctx.text);
+  return analyzeNvhe(ctx, (l) => lines[l]?.length ?? 0);
+}
+
+/** The object gen-hyprel reads and the hyp objects linked into it, read from a build directory. */
+async function collectEvidence(v: NvheVerdict, build: BuildAccess, objDir: string): Promise<BuildEvidence> {
+  const input = v.pipeline.genHyprelInput;
+  const objects: ObjectEvidence[] = [];
+  const withMarks = async (file: string, buildPath?: string): Promise<ObjectEvidence | undefined> => {
+    const report = await build.reader.readObject(file);
+    if (report.error === 'file not found') return undefined;
+    const message = buildPath && report.object?.kind === 'elf' ? await genHyprelMessage(build.reader, file, buildPath) : undefined;
+    return { ...report, offending: offendingSections(report), genHyprelMessage: message };
+  };
+  const tmp = await withMarks(path.join(build.buildDir, input), input);
+  if (tmp) objects.push(tmp);
+  const hypObjects = (producerOf(v.pipeline, input)?.prerequisites ?? []).filter((p) => p.endsWith('.o'));
+  for (const o of hypObjects.slice(0, MAX_EVIDENCE_OBJECTS)) {
+    const e = await withMarks(path.join(build.buildDir, o));
+    if (e) objects.push(e);
+  }
+  const { cmdFiles } = await listBuildFiles(path.join(build.buildDir, objDir));
+  const wanted = new Set(hypObjects.map((o) => `.${path.basename(o)}.cmd`));
+  const flags: FlagEvidence[] = [];
+  for (const c of cmdFiles) {
+    if (!wanted.has(path.basename(c))) continue;
+    for (const record of await build.reader.readCmdFile(c)) {
+      for (const command of record.commands) {
+        for (const eff of effectiveProfileUse(command.words)) flags.push({ cmdFile: c, target: record.target, flag: eff.flag, span: record.spanOf(eff.flag) });
+      }
+    }
+  }
+  return { buildDir: build.buildDir, objects, flags };
+}
+
+function hoverNote(v: NvheVerdict): (variable: string) => string | undefined {
+  return (variable) => {
+    if (!COMPILE_FLAG_VARIABLE.test(variable)) return undefined;
+    const through = [...new Set(v.leakingFlags.map(flagShape))];
+    if (v.sectionRemoval) return `**nVHE:** ${v.sectionRemoval.how}, so profile flags${through.length ? ` (${through.join(', ')} get through)` : ''} do no harm.`;
+    if (through.length === 0) return '**nVHE:** no profile-use flag from KBUILD_CFLAGS/KCFLAGS reaches the hyp compiles.';
+    return `**nVHE:** these profile-use flags reach the hyp compiles: ${through.map((f) => `\`${f}\``).join(', ')} (see the \`${RULE_CODE}\` diagnostic).`;
+  };
+}
+
+function pipelineObjects(v: NvheVerdict): RuleFinding['objects'] {
+  const p = v.pipeline;
+  const out: RuleFinding['objects'] = [];
+  const push = (rel: string, stage: string) => {
+    if (!out.some((o) => o.path === rel)) out.push({ path: rel, stage });
+  };
+  for (const o of producerOf(p, p.genHyprelInput)?.prerequisites ?? []) if (o.endsWith('.o')) push(o, 'hyp-object');
+  push(p.genHyprelInput, 'tmp');
+  const hypcopy = p.hypcopy;
+  const copyRule = hypcopy ? p.rules.find((r) => r.commands.includes(hypcopy)) : undefined;
+  for (const o of copyRule?.prerequisites ?? []) if (o.endsWith('.o')) push(o, 'rel');
+  for (const t of copyRule?.targets ?? []) if (t.endsWith('.o')) push(t, 'final');
+  return out;
+}
+
+export const nvheProfileMetadata: Rule = {
+  id: RULE_CODE,
+  codes: [RULE_CODE, ALIAS_CODE, STALE_CODE],
+  prefilter: ['gen-hyprel'],
+  fixes: FIXES,
+  explorer,
+
+  async analyze(ctx, build, links) {
+    const v = verdictOf(ctx);
+    if (!v) return undefined;
+    let evidence: BuildEvidence | undefined;
+    if (v.leaks || v.aliasLeak) {
+      const access = await build();
+      if (access) {
+        const producer = producerOf(v.pipeline, v.pipeline.genHyprelInput);
+        const key = [RULE_CODE, access.buildDir, ctx.objDir, v.pipeline.genHyprelInput, ...(producer?.prerequisites ?? [])].join('\0');
+        evidence = await access.memo(key, () => collectEvidence(v, access, ctx.objDir));
+      }
+    }
+    const diagnostics = nvheDiagnostics(v, links, evidence);
+    return {
+      diagnostics,
+      problem: v.leaks || v.aliasLeak,
+      anchor: v.anchor,
+      objects: pipelineObjects(v),
+      hoverNote: hoverNote(v),
+    };
+  },
+
+  fix(ctx, fixId) {
+    if (fixId !== 'A' && fixId !== 'B') return undefined;
+    return computeFix(ctx.text, ctx, fixId as FixForm);
+  },
+
+  patchText(ctx, fixId) {
+    const input = verdictOf(ctx)?.pipeline.genHyprelInput ?? path.posix.join(ctx.objDir, 'kvm_nvhe.tmp.o');
+    return patchText(fixId, input);
+  },
+};

@@ -1,0 +1,114 @@
+// What a rule is: one unit (a folder under rules/) with its analysis, diagnostics, fixes, patch text,
+// explanation and, when it follows objects through a build, its pipeline stages and section marks.
+// The generic layers (workspace, features, CLI, explorer) see rules only through this interface and
+// the registry list; they never name a rule.
+import type { Diagnostic } from 'vscode-languageserver';
+import type { Makefile, Span } from '../make/ast';
+import type { FixResult } from '../make/edits';
+import type { BuildReader, ObjectReport } from '../kbuild/buildModel';
+import type { ElfFile, ElfSection } from '../elf/types';
+
+/** A make file and what surrounds it in its kernel tree. */
+export interface MakefileContext {
+  /** Absolute path. */
+  file: string;
+  text: string;
+  makefile: Makefile;
+  /** The kernel tree that holds the file (the directory with scripts/Kbuild.include). */
+  kernelRoot?: string;
+  /** The file's directory relative to the kernel tree: Kbuild's `$(obj)` ('.' when unknown). */
+  objDir: string;
+  /** Reads a file beside the Makefile by name (bounded); undefined when absent or unreadable. */
+  readSibling(name: string): string | undefined;
+}
+
+/** A build directory the rule may read evidence from, with lookups remembered until it changes. */
+export interface BuildAccess {
+  buildDir: string;
+  reader: BuildReader;
+  memo<T>(key: string, compute: () => Promise<T>): Promise<T>;
+}
+
+/** URIs the rule needs to write diagnostics (related locations, the explanation link). */
+export interface Links {
+  makefileUri: string;
+  docUri: string;
+  fileUri(absolutePath: string): string;
+}
+
+/** An object of the pipeline a rule follows, relative to the build directory. */
+export interface PipelineObject {
+  path: string;
+  stage: string;
+}
+
+/** What a rule found on a make file it applies to. */
+export interface RuleFinding {
+  diagnostics: Diagnostic[];
+  /** True when the Makefile has the problem the rule is about (a diagnostic above information). */
+  problem: boolean;
+  /** The line that lets the problem through: where "reveal" goes. */
+  anchor: Span;
+  /** The pipeline objects, for the explorer (stage ids from the rule's `explorer.stages`). */
+  objects: PipelineObject[];
+  /** A note for the hover of a variable, when the rule has one. */
+  hoverNote?(variable: string): string | undefined;
+}
+
+export interface FixDef {
+  /** Unique within the rule; `fix` commands and keybinding aliases use it. */
+  id: string;
+  title: string;
+  /** The quick-fix offered first (isPreferred). */
+  preferred?: boolean;
+  /** Used by source.fixAll. */
+  fixAll?: boolean;
+}
+
+export interface StageDef {
+  id: string;
+  /** Shown in tooltips: what this object is in the pipeline. */
+  label: string;
+  /** Shown beside the object's name. */
+  short: string;
+  /** The stage made from this one (the panel's "compare with next"). */
+  next?: string;
+}
+
+export interface SectionMarks {
+  /** Section index -> why it breaks the build. */
+  sections: Map<number, string>;
+  /** What the tool the rule models would print for the whole object, when it would reject it. */
+  objectProblem?: string;
+}
+
+export interface ExplorerSupport {
+  stages: readonly StageDef[];
+  /** Directories (relative to a build directory) where Kbuild puts this pipeline's objects. */
+  conventionalDirs: readonly string[];
+  /** The stage of an object by Kbuild's names, before any Makefile is analyzed. */
+  stageByName(file: string): string | undefined;
+  /**
+   * Marks the sections of an object that break the build this rule is about. `stage` is the
+   * object's stage when it is known to be in the pipeline; `buildPath` its path relative to the build.
+   */
+  classify(report: ObjectReport, reader: BuildReader, stage: string | undefined, buildPath: string | undefined): Promise<SectionMarks>;
+  /** Why one section of an object of unknown place breaks the build (what `sections --json` marks). */
+  sectionReason(section: ElfSection, elf: ElfFile): string | undefined;
+}
+
+export interface Rule {
+  /** Also the name of the rule's folder; its explanation.md is shipped as rules/<id>.md. */
+  id: string;
+  /** Diagnostic codes the rule publishes (its own id first). */
+  codes: readonly string[];
+  /** The scan reads only make files that contain one of these strings. */
+  prefilter: readonly string[];
+  analyze(ctx: MakefileContext, build: () => Promise<BuildAccess | undefined>, links: Links): Promise<RuleFinding | undefined>;
+  fixes: readonly FixDef[];
+  /** The edits of a fix, only when applying them clears the rule (the rule checks by re-analysis). */
+  fix(ctx: MakefileContext, fixId: string): FixResult | undefined;
+  /** Subject and body of the patch for `git am`. */
+  patchText(ctx: MakefileContext, fixId: string): { subject: string; body: string };
+  explorer?: ExplorerSupport;
+}
