@@ -1,5 +1,7 @@
-// ESLint flat config: typescript-eslint recommended, plus the project's one hard boundary:
-// nothing under server/ may import `vscode` (the server is editor-neutral).
+// ESLint flat config: typescript-eslint recommended, plus the project's boundaries:
+// nothing under server/ may import `vscode` (the server is editor-neutral); server folders import
+// downward only (make/elf <- kbuild <- rules <- features/cli); only the registry names a rule; the
+// client imports nothing of the server but the shared protocol (lspExt.ts).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -13,10 +15,34 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  ...layers(),
   {
-    files: ['server/**/*.ts'],
+    files: ['client/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'server/ is editor-neutral: use LSP, not the vscode API.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/server/src/**', '!**/server/src/lspExt'], message: 'The client imports only the shared protocol (server/src/lspExt.ts).' }] }],
     },
   },
 );
+
+/** Import rules per server folder: each may import only the folders below it. */
+function layers() {
+  const vscode = { name: 'vscode', message: 'server/ is editor-neutral: use LSP, not the vscode API.' };
+  // The hub's own modules at server/src/, as a file one or two folders below them imports them.
+  const hub = ['workspace', 'analysis', 'createServer', 'server', 'patch'].flatMap((m) => [`../${m}`, `../../${m}`]);
+  const above = {
+    // The generic hub and features: anything but a rule's own folder (rules/rule and rules/registry are fine).
+    generic: [{ group: ['**/rules/*/**', './rules/*/**'], message: 'Generic layers know no rule: use rules/registry and rules/rule.' }],
+    rules: ['**/features/**', '**/cli/**', ...hub],
+    kbuild: ['**/rules/**', '**/features/**', '**/cli/**', ...hub],
+    base: ['**/kbuild/**', '**/rules/**', '**/features/**', '**/cli/**', ...hub],
+  };
+  const rule = (patterns) => ({ 'no-restricted-imports': ['error', { paths: [vscode], patterns }] });
+  const downward = (group) => [{ group, message: 'Folders import downward only: make/elf <- kbuild <- rules <- features/cli.' }];
+  return [
+    { files: ['server/**/*.ts'], rules: rule(above.generic) },
+    { files: ['server/src/rules/**/*.ts'], ignores: ['server/src/rules/*/test/**'], rules: rule(downward(above.rules)) },
+    { files: ['server/src/rules/*/test/**'], rules: rule([]) },
+    { files: ['server/src/kbuild/**/*.ts'], rules: rule(downward(above.kbuild)) },
+    { files: ['server/src/make/**/*.ts', 'server/src/elf/**/*.ts'], rules: rule(downward(above.base)) },
+  ];
+}

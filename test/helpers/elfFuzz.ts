@@ -7,8 +7,8 @@ import { bufferSource } from '../../server/src/elf/source';
 import { readObject } from '../../server/src/elf/reader';
 import { formatAllRelocations, formatSectionTable, sectionToJson } from '../../server/src/elf/format';
 import { isRelocationSection, readRelocations } from '../../server/src/elf/relocations';
-import { genHyprelVerdict } from '../../server/src/elf/genHyprel';
-import { offendingReason } from '../../server/src/elf/offending';
+import { genHyprelVerdict } from '../../server/src/rules/nvhe-profile-metadata/genHyprel';
+import { offendingReason } from '../../server/src/rules/nvhe-profile-metadata/sections';
 import { ObjectKind, ObjectReadError } from '../../server/src/elf/types';
 
 export interface FuzzFailure {

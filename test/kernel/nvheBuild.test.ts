@@ -82,7 +82,7 @@ test('real Linux 6.1 nvhe build: diagnostics, both quick-fixes, real rebuilds', 
         assert.equal(d.severity, 2, 'warning');
         assert.match(prefix.split('\n')[d.range.start.line], /^KBUILD_CFLAGS := \$\(filter-out \$\(CC_FLAGS_FTRACE\)/);
         assert.match(d.message, /-fprofile-sample-use=/);
-        assert.ok(d.codeDescription?.href.endsWith('docs/nvhe-profile-metadata.md'));
+        assert.ok(d.codeDescription?.href.endsWith('server/out/rules/nvhe-profile-metadata.md'));
       } finally {
         await lsp.stop();
       }
@@ -117,7 +117,7 @@ test('real Linux 6.1 nvhe build: diagnostics, both quick-fixes, real rebuilds', 
         const action = actions[form === 'A' ? 0 : 1];
         assert.match(action.title, form === 'A' ? /^Filter profile-use flags out of KBUILD_CFLAGS/ : /^Remove \.llvm\.call-graph-profile before gen-hyprel/);
         // The patch for this form passes the kernel's own checkpatch.pl.
-        const patch = await lsp.request<{ patch: string | null }>('kbuild/makePatch', { makefileUri: uri, form });
+        const patch = await lsp.request<{ patch: string | null }>('kbuild/makePatch', { makefileUri: uri, fix: form });
         assert.ok(patch.patch);
         const patchFile = join(tree, `.kbd-form-${form}.patch`);
         writeFileSync(patchFile, patch.patch);

@@ -57,7 +57,7 @@ test('an open nvhe Makefile gets an error with evidence, a link and related line
   assert.match(d.message, /\.rel\.llvm\.call-graph-profile \(REL\)/);
   assert.match(d.message, /-fprofile-sample-use=/);
   assert.match(d.message, /Unexpected SHT_REL section "\.rel\.llvm\.call-graph-profile"/);
-  assert.ok(d.codeDescription?.href.startsWith('file://') && d.codeDescription.href.endsWith('docs/nvhe-profile-metadata.md'));
+  assert.ok(d.codeDescription?.href.startsWith('file://') && d.codeDescription.href.endsWith('server/out/rules/nvhe-profile-metadata.md'));
   const related = d.relatedInformation ?? [];
   assert.ok(related.some((r) => /gen-hyprel reads/.test(r.message)), 'points at the gen-hyprel command');
   assert.ok(related.some((r) => r.location.uri.endsWith('kvm_nvhe.tmp.o')), 'points at the object');
@@ -105,7 +105,7 @@ test('source.fixAll applies form A', async () => {
 test('the patch command writes a patch that git am takes', async () => {
   const uri = pathToFileURL(makefile).toString();
   for (const form of ['A', 'B']) {
-    const r = await lsp.request<{ patch: string | null; fileName?: string }>('kbuild/makePatch', { makefileUri: uri, form });
+    const r = await lsp.request<{ patch: string | null; fileName?: string }>('kbuild/makePatch', { makefileUri: uri, fix: form });
     assert.ok(r.patch && r.fileName);
     assert.match(r.patch, /^Subject: \[PATCH\] KVM: arm64: nvhe: /m);
     const [header, diff] = r.patch.split('\n---\n');
@@ -161,9 +161,9 @@ test('an ordinary Makefile gets no nvhe diagnostic; a broken one gets a syntax d
 
 test('a failing request returns an LSP error and the server keeps serving', async () => {
   await assert.rejects(lsp.request('kbuild/noSuchRequest', {}));
-  const bad = await lsp.request<{ patch: unknown; reason?: string }>('kbuild/makePatch', { makefileUri: 42, form: 'A' });
+  const bad = await lsp.request<{ patch: unknown; reason?: string }>('kbuild/makePatch', { makefileUri: 42, fix: 'A' });
   assert.equal(bad.patch, null);
-  const r = await lsp.request<{ edit: unknown; reason?: string }>('kbuild/fixEdit', { makefileUri: pathToFileURL(join(tree, 'plain.mk')).toString(), form: 'A' });
+  const r = await lsp.request<{ edit: unknown; reason?: string }>('kbuild/fixEdit', { makefileUri: pathToFileURL(join(tree, 'plain.mk')).toString(), fix: 'A' });
   assert.equal(r.edit, null);
   assert.ok(r.reason);
 });

@@ -50,7 +50,7 @@ test('listObjects: hyp objects and kvm_nvhe.tmp.o (stage tmp, offending, gen-hyp
   assert.equal(tmpObj.stage, 'tmp');
   assert.equal(tmpObj.status, 'offending');
   assert.equal(tmpObj.offendingCount, 2);
-  assert.equal(tmpObj.genHyprelMessage, 'error: arch/arm64/kvm/hyp/nvhe/kvm_nvhe.tmp.o: Unexpected SHT_REL section ".rel.llvm.call-graph-profile"');
+  assert.equal(tmpObj.objectProblem, 'error: arch/arm64/kvm/hyp/nvhe/kvm_nvhe.tmp.o: Unexpected SHT_REL section ".rel.llvm.call-graph-profile"');
   // Pipeline order: hyp objects first, then tmp; stages not built (rel, final) are not listed.
   assert.ok(r.objects.findIndex((o) => o.stage === 'tmp') > r.objects.findIndex((o) => o.stage === 'hyp-object'));
   assert.ok(!r.objects.some((o) => o.stage === 'rel' || o.stage === 'final'));

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixCommand } from '../../server/src/cli/fix';
 import type { CliIo } from '../../server/src/cli/io';
+import { RULES } from '../../server/src/rules/registry';
 import { root } from '../helpers/kernelTree';
 import { NVHE } from './lspHelpers';
 
@@ -34,7 +35,7 @@ test('form A and B keep mode 0640 and every original line; temp file gone', asyn
     writeFileSync(makefile, original);
     chmodSync(makefile, 0o640);
     const r = io();
-    assert.equal(await fixCommand(['--form', form, makefile], r), 0, r.e);
+    assert.equal(await fixCommand(['--form', form, makefile], r, RULES), 0, r.e);
     assert.equal(statSync(makefile).mode & 0o7777, 0o640);
     const after = readFileSync(makefile, 'utf8');
     assert.ok(after.length > original.length);
@@ -51,7 +52,7 @@ test('CRLF files stay CRLF', async () => {
   for (const form of ['A', 'B']) {
     writeFileSync(makefile, crlf);
     const r = io();
-    assert.equal(await fixCommand(['--form', form, makefile], r), 0, r.e);
+    assert.equal(await fixCommand(['--form', form, makefile], r, RULES), 0, r.e);
     const after = readFileSync(makefile, 'utf8');
     assert.doesNotMatch(after, /(^|[^\r])\n/, `form ${form} wrote a bare LF`);
     assert.ok(after.startsWith(crlf.slice(0, 100)));
@@ -69,7 +70,7 @@ test('a failing write (rename or chmod throws, as on a read-only directory) leav
     };
     (fsp as unknown as Record<string, unknown>)[fn] = failing;
     try {
-      await assert.rejects(fixCommand(['--form', 'A', makefile], io()), /EROFS/);
+      await assert.rejects(fixCommand(['--form', 'A', makefile], io(), RULES), /EROFS/);
     } finally {
       (fsp as unknown as Record<string, unknown>)[fn] = saved;
     }
@@ -82,7 +83,7 @@ test('a real read-only directory (when not root) fails cleanly', { skip: process
   writeFileSync(makefile, original);
   chmodSync(join(tree, NVHE), 0o555);
   try {
-    await assert.rejects(fixCommand(['--form', 'A', makefile], io()));
+    await assert.rejects(fixCommand(['--form', 'A', makefile], io(), RULES));
   } finally {
     chmodSync(join(tree, NVHE), 0o755);
   }
@@ -103,7 +104,7 @@ test('the file edited while the fix is computed: fix refuses and writes nothing'
   };
   const r = io();
   try {
-    assert.equal(await fixCommand(['--form', 'A', makefile], r), 1);
+    assert.equal(await fixCommand(['--form', 'A', makefile], r, RULES), 1);
   } finally {
     (fsp as unknown as Record<string, unknown>).readFile = saved;
   }

@@ -78,8 +78,8 @@ test(`${STEPS} random edits and requests: no death, every request answered, last
         case 0: ask('textDocument/hover', { textDocument: { uri: docUri }, position: pos }); break;
         case 1: ask('textDocument/documentSymbol', { textDocument: { uri: docUri } }); break;
         case 2: ask('textDocument/codeAction', { textDocument: { uri: docUri }, range: { start: pos, end: pos }, context: { diagnostics: [{ range: { start: pos, end: pos }, message: 'x', code: 'nvhe-profile-metadata' }], only: r() < 0.3 ? ['source.fixAll'] : undefined } }); break;
-        case 3: ask('kbuild/fixEdit', garbage ? { form: 'Z', makefileUri: 'http://x' } : { makefileUri: docUri, form: r() < 0.5 ? 'A' : 'B' }); break;
-        case 4: ask('kbuild/makePatch', garbage ? { makefileUri: 42 } : { makefileUri: docUri, form: 'A' }); break;
+        case 3: ask('kbuild/fixEdit', garbage ? { fix: 'Z', makefileUri: 'http://x' } : { makefileUri: docUri, fix: r() < 0.5 ? 'A' : 'B' }); break;
+        case 4: ask('kbuild/makePatch', garbage ? { makefileUri: 42 } : { makefileUri: docUri, fix: 'A' }); break;
         case 5: ask('kbuild/fixLocation', {}); break;
         case 6: ask('kbuild/listBuildDirectories', {}); break;
         case 7: ask('kbuild/listObjects', garbage ? { buildUri: null } : { buildUri: uri(join(t.tree, 'build')) }); break;
@@ -148,7 +148,7 @@ test('a code action edit carries the version its request saw; a newer version ge
     for (const a of acts) assert.equal(a.edit.documentChanges[0].textDocument.version, v, 'an edit for an older version');
   }
   assert.ok(seen.length > 0);
-  const fe = await lsp.request<{ edit: { version: number | null } | null }>('kbuild/fixEdit', { makefileUri: u, form: 'A' });
+  const fe = await lsp.request<{ edit: { version: number | null } | null }>('kbuild/fixEdit', { makefileUri: u, fix: 'A' });
   assert.equal(fe.edit?.version, 140);
   lsp.notify('textDocument/didClose', { textDocument: { uri: u } });
 });

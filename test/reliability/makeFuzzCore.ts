@@ -7,13 +7,14 @@ import { mulberry32 } from '../helpers/prng';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { flagsOfCmdFile } from '../../server/src/build/buildModel';
+import { flagsOfCmdFile } from '../../server/src/kbuild/profileFlags';
 import { evaluateMakefile } from '../../server/src/make/evaluator';
 import { hoverAt } from '../../server/src/make/hover';
 import { parseMakefile } from '../../server/src/make/parser';
 import { documentSymbols } from '../../server/src/make/symbols';
-import { applyEdits, computeFix } from '../../server/src/rules/nvheFixes';
-import { analyzeNvhe, type RuleInput } from '../../server/src/rules/nvheProfileMetadata';
+import { applyEdits } from '../../server/src/make/edits';
+import { computeFix } from '../../server/src/rules/nvhe-profile-metadata/fixes';
+import { analyzeNvhe, type RuleInput } from '../../server/src/rules/nvhe-profile-metadata/analysis';
 
 export interface CorpusFile {
   name: string;

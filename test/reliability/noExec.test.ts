@@ -10,9 +10,9 @@ import { createRequire } from 'node:module';
 import type * as Esbuild from 'esbuild';
 import { evaluateMakefile } from '../../server/src/make/evaluator';
 import { parseMakefile } from '../../server/src/make/parser';
-import { computeFix } from '../../server/src/rules/nvheFixes';
-import { analyzeNvhe } from '../../server/src/rules/nvheProfileMetadata';
-import { flagsOfCmdFile } from '../../server/src/build/buildModel';
+import { computeFix } from '../../server/src/rules/nvhe-profile-metadata/fixes';
+import { analyzeNvhe } from '../../server/src/rules/nvhe-profile-metadata/analysis';
+import { flagsOfCmdFile } from '../../server/src/kbuild/profileFlags';
 import { root } from '../helpers/kernelTree';
 import { diagnosticsOf, NVHE, sampleTree, startServer } from './lspHelpers';
 
@@ -66,8 +66,8 @@ test('the real server opens, edits, hovers, fixes and diagnoses a hostile Makefi
     await diagnosticsOf(lsp, u, (p) => p.version === 1);
     for (let line = 0; line < 10; line++) await lsp.request('textDocument/hover', { textDocument: { uri: u }, position: { line, character: 8 } });
     await lsp.request('textDocument/codeAction', { textDocument: { uri: u }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [], only: ['source.fixAll'] } });
-    await lsp.request('kbuild/fixEdit', { makefileUri: u, form: 'B' });
-    await lsp.request('kbuild/makePatch', { makefileUri: u, form: 'A' });
+    await lsp.request('kbuild/fixEdit', { makefileUri: u, fix: 'B' });
+    await lsp.request('kbuild/makePatch', { makefileUri: u, fix: 'A' });
     await lsp.request('kbuild/listBuildDirectories', {});
     lsp.change(u, 2, `${text}\nQ != touch ${marker}-edit\n`);
     await diagnosticsOf(lsp, u, (p) => p.version === 2);

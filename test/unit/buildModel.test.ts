@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBuildDirectories, flagsOfCmdFile, isOutputDirOf, kernelRootOf } from '../../server/src/build/buildModel';
+import { findBuildDirectories, isOutputDirOf, kernelRootOf } from '../../server/src/kbuild/buildModel';
+import { flagsOfCmdFile } from '../../server/src/kbuild/profileFlags';
 
 function kernelTree(): string {
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'kbd-bm-')));

@@ -11,7 +11,7 @@ import { root } from '../helpers/kernelTree';
 import { bufferSource, openFileSource } from '../../server/src/elf/source';
 import { ObjectReadError, readObject, readObjectFile } from '../../server/src/elf/reader';
 import { formatSectionTable, sectionToJson } from '../../server/src/elf/format';
-import { offendingReason } from '../../server/src/elf/offending';
+import { offendingReason } from '../../server/src/rules/nvhe-profile-metadata/sections';
 import { buildElf, SectionSpec } from '../../server/src/elf/writer';
 import { ElfFile } from '../../server/src/elf/types';
 

@@ -2,7 +2,7 @@
 // developer reads at a glance, severity (error once the build shows the metadata, else warning),
 // a stable code with a link to the explanation, and related locations for every line involved.
 import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation } from 'vscode-languageserver';
-import type { Span } from '../../make/ast';
+import type { ProfileFlagEvidence } from '../../kbuild/profileFlags';
 import type { ObjectReport } from '../../kbuild/buildModel';
 import { flagShape } from '../../kbuild/compileFlags';
 import type { ElfSection } from '../../elf/types';
@@ -20,12 +20,7 @@ export interface ObjectEvidence extends ObjectReport {
   genHyprelMessage?: string;
 }
 
-export interface FlagEvidence {
-  cmdFile: string;
-  target: string;
-  flag: string;
-  span: Span;
-}
+export type FlagEvidence = ProfileFlagEvidence;
 
 export interface BuildEvidence {
   buildDir: string;

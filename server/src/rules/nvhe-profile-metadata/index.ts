@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { splitLines } from '../../make/edits';
 import { flagShape, COMPILE_FLAG_VARIABLE } from '../../kbuild/compileFlags';
-import { effectiveProfileUse } from '../../kbuild/profileFlags';
+import { profileFlagsOf } from '../../kbuild/profileFlags';
 import { listBuildFiles } from '../../kbuild/buildModel';
 import type { BuildAccess, MakefileContext, Rule, RuleFinding } from '../rule';
 import { ALIAS_CODE, analyzeNvhe, RULE_CODE, type NvheVerdict } from './analysis';
@@ -44,11 +44,7 @@ async function collectEvidence(v: NvheVerdict, build: BuildAccess, objDir: strin
   const flags: FlagEvidence[] = [];
   for (const c of cmdFiles) {
     if (!wanted.has(path.basename(c))) continue;
-    for (const record of await build.reader.readCmdFile(c)) {
-      for (const command of record.commands) {
-        for (const eff of effectiveProfileUse(command.words)) flags.push({ cmdFile: c, target: record.target, flag: eff.flag, span: record.spanOf(eff.flag) });
-      }
-    }
+    for (const record of await build.reader.readCmdFile(c)) flags.push(...profileFlagsOf(record));
   }
   return { buildDir: build.buildDir, objects, flags };
 }
