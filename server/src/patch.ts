@@ -7,7 +7,7 @@ export interface PatchInput {
   subject: string;
   /** The commit message body (prose; wrapped here). */
   body: string;
-  /** Path of the Makefile relative to the kernel tree, e.g. arch/arm64/kvm/hyp/nvhe/Makefile. */
+  /** Path of the Makefile relative to the kernel tree, e.g. drivers/foo/Makefile. */
   relativePath: string;
   oldText: string;
   newText: string;
