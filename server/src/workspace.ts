@@ -6,12 +6,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Connection, TextDocuments } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { BuildReader } from './kbuild/buildModel';
-import { DEFAULT_SETTINGS, type Settings } from './lspExt';
+import { DEFAULT_SETTINGS, MAX_MAKEFILE_BYTES, type Settings } from './lspExt';
 import type { Makefile } from './make/ast';
 import { AnalysisCache, analyzeFile, makefileContext, type FileAnalysis } from './analysis';
 import type { MakefileContext, Rule } from './rules/rule';
 
-const MAX_MAKEFILE_BYTES = 16 * 1024 * 1024;
 
 export function uriToPath(uri: string): string | undefined {
   try {

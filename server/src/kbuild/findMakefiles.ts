@@ -2,8 +2,8 @@
 // cancellable, never follows symlinks, and yields to the event loop between directories.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { MAX_MAKEFILE_BYTES } from '../lspExt';
 
-const MAX_MAKEFILE_BYTES = 16 * 1024 * 1024;
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.cache', 'Documentation', 'include', 'LICENSES']);
 
 export function isMakeFileName(name: string): boolean {
