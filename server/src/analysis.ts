@@ -8,6 +8,7 @@ import type { Diagnostic } from 'vscode-languageserver';
 import type { Makefile } from './make/ast';
 import { parseMakefile } from './make/parser';
 import { BuildReader, findBuildDirectories, kernelRootOf } from './kbuild/buildModel';
+import { loadKbuildTree } from './kbuild/kbuildTree';
 import type { BuildAccess, Links, MakefileContext, Rule, RuleFinding } from './rules/rule';
 
 export interface AnalysisOptions {
@@ -100,10 +101,12 @@ export function siblingReader(dir: string): (name: string) => string | undefined
   };
 }
 
-export function makefileContext(file: string, text: string, kernelRoot: string | undefined, makefile?: Makefile): MakefileContext {
+/** The rules' view of a make file: parsed, placed in its tree, with the tree's Kbuild when it has one. */
+export function makefileContext(file: string, text: string, kernelRoot: string | undefined, makefile?: Makefile, buildDir?: string): MakefileContext {
   const dir = path.dirname(file);
   const objDir = kernelRoot ? path.relative(kernelRoot, dir) || '.' : '.';
-  return { file, text, makefile: makefile ?? parseMakefile(text), kernelRoot, objDir, readSibling: siblingReader(dir) };
+  const tree = kernelRoot ? loadKbuildTree(kernelRoot, buildDir) : undefined;
+  return { file, text, makefile: makefile ?? parseMakefile(text), kernelRoot, objDir, readSibling: siblingReader(dir), tree };
 }
 
 /** True when the directory of `objDir` in `buildDir` holds build output (objects or .cmd files). */
@@ -121,14 +124,16 @@ export function explanationUri(docsDir: string, ruleId: string): string {
 
 export async function analyzeFile(file: string, text: string, opts: AnalysisOptions): Promise<FileAnalysis> {
   const kernelRoot = opts.cache ? await opts.cache.kernelRoot(file) : await kernelRootOf(file);
-  const ctx = makefileContext(file, text, kernelRoot, opts.makefile);
-  const result: FileAnalysis = { file, kernelRoot, objDir: ctx.objDir, findings: new Map(), diagnostics: [] };
-
+  const objDir = kernelRoot ? path.relative(kernelRoot, path.dirname(file)) || '.' : '.';
   const findBuildDir = async (): Promise<string | undefined> => {
     if (opts.useBuild === false || !kernelRoot) return undefined;
-    const find = async () => (await findBuildDirectories(kernelRoot, { configured: opts.buildDirectory, searchRoots: opts.searchRoots })).find((d) => hasOutput(d, ctx.objDir));
-    return opts.cache ? opts.cache.buildDir(`${kernelRoot}\0${ctx.objDir}`, find) : find();
+    const find = async () => (await findBuildDirectories(kernelRoot, { configured: opts.buildDirectory, searchRoots: opts.searchRoots })).find((d) => hasOutput(d, objDir));
+    return opts.cache ? opts.cache.buildDir(`${kernelRoot}\0${objDir}`, find) : find();
   };
+  // The build's configuration decides which of the tree's Kbuild lines apply.
+  const ctx = makefileContext(file, text, kernelRoot, opts.makefile, await findBuildDir());
+  const result: FileAnalysis = { file, kernelRoot, objDir, findings: new Map(), diagnostics: [] };
+
   const memos = new Map<string, Promise<unknown>>();
   const build = async (): Promise<BuildAccess | undefined> => {
     const buildDir = await findBuildDir();

@@ -59,8 +59,9 @@ export class Workspace {
 
   /** The rules' context for a file's text (what fixes and patches are computed from). */
   async contextOf(file: string, text: string): Promise<MakefileContext> {
-    const kernelRoot = this.analyses.get(file)?.kernelRoot ?? (await (this.cache ?? new AnalysisCache()).kernelRoot(file));
-    return makefileContext(file, text, kernelRoot);
+    const known = this.analyses.get(file);
+    const kernelRoot = known?.kernelRoot ?? (await (this.cache ?? new AnalysisCache()).kernelRoot(file));
+    return makefileContext(file, text, kernelRoot, undefined, known?.buildDir);
   }
 
   rule(id: string): Rule | undefined {

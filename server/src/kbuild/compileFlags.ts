@@ -1,9 +1,11 @@
-// Which flags reach an object's compile in a Kbuild directory: the parts of Kbuild's shared
-// definitions (scripts/Makefile.lib's `_c_flags`, Kbuild.include's cmd/if_changed) that a directory
-// Makefile is evaluated against, and the per-object flag formula. Knows no rule.
+// Which flags reach an object's compile in a Kbuild directory. With the tree's own Kbuild (its
+// scripts/Makefile.lib and the scripts the top Makefile includes, under its configuration: see
+// kbuildTree.ts) the flags are what its `c_flags` gives for the object; a tree without
+// scripts/Makefile.lib gets the built-in `_c_flags` formula below. Knows no rule.
 import type { Makefile } from '../make/ast';
 import { evaluateMakefile, type EvalOptions, type Evaluation } from '../make/evaluator';
 import { splitWords, unknownValue } from '../make/values';
+import { kbuildStatements, type KbuildTree } from './kbuildTree';
 
 /** The stem standing for every object without per-object flags of its own. */
 export const ANY_OBJECT = '\u0000any-object';
@@ -35,25 +37,51 @@ export function kbuildEvalOptions(objDir: string, extraCflags: string, unknownCo
   };
 }
 
-/** Evaluates a directory Makefile in the Kbuild context. */
-export function evaluateInKbuild(mf: Makefile, objDir: string, extraCflags = '', unknownConditions: 'true' | 'false' = 'false'): Evaluation {
-  return evaluateMakefile(mf, kbuildEvalOptions(objDir, extraCflags, unknownConditions));
+/**
+ * Evaluates a directory Makefile the way Kbuild reads it: with the tree's Kbuild around it when
+ * `tree` is given (its configuration as variables; CONFIG_ options it does not set are empty).
+ */
+export function evaluateInKbuild(mf: Makefile, objDir: string, extraCflags = '', unknownConditions: 'true' | 'false' = 'false', tree?: KbuildTree): Evaluation {
+  const opts = kbuildEvalOptions(objDir, extraCflags, unknownConditions);
+  if (!tree) return evaluateMakefile(mf, opts);
+  const initial: NonNullable<EvalOptions['initial']> = {};
+  // Command-line inputs stay unknown; every other variable nobody sets is empty (plain make).
+  for (const name of tree.inputs) initial[name] = unknownValue(name);
+  Object.assign(initial, opts.initial, { srctree: tree.root, objtree: tree.root });
+  if (tree.configSource) {
+    for (const name of tree.unsetConfig) initial[name] = '';
+    for (const [name, value] of Object.entries(tree.config)) initial[name] = value;
+  }
+  return evaluateMakefile({ ...mf, statements: kbuildStatements(tree, mf) }, { ...opts, initial, undefinedIsEmpty: true });
 }
 
-/** Kbuild's c_flags for one object stem (scripts/Makefile.lib `_c_flags`), as words in order. */
-export function compileFlags(ev: Evaluation, stem: string): string[] {
-  const text =
-    '$(filter-out $(CFLAGS_REMOVE_$(target-stem).o), $(filter-out $(ccflags-remove-y), ' +
-    '$(KBUILD_CPPFLAGS) $(KBUILD_CFLAGS) $(ccflags-y)) $(CFLAGS_$(target-stem).o))';
-  return splitWords(ev.expand(text, { 'target-stem': stem }));
+/** The built-in formula: scripts/Makefile.lib's `_c_flags` of Linux 5.x/6.x, for trees without one. */
+const BUILTIN_C_FLAGS =
+  '$(filter-out $(CFLAGS_REMOVE_$(target-stem).o), $(filter-out $(ccflags-remove-y), ' +
+  '$(KBUILD_CPPFLAGS) $(KBUILD_CFLAGS) $(ccflags-y)) $(CFLAGS_$(target-stem).o))';
+
+/**
+ * The flags of one object's compile, as words in order: the tree's `c_flags` (or `_c_flags`) when
+ * the evaluation has it, else the built-in formula. `stem` is the object's path relative to the
+ * directory, without `.o` (Kbuild's target-stem).
+ */
+export function compileFlags(ev: Evaluation, stem: string, objDir = '.'): string[] {
+  if (ev.variables.has('c_flags') || ev.variables.has('_c_flags')) {
+    const target = objDir === '.' ? `${stem}.o` : `${objDir}/${stem}.o`;
+    return splitWords(ev.expand(ev.variables.has('c_flags') ? '$(c_flags)' : '$(_c_flags)', { '@': target, 'target-stem': stem }));
+  }
+  return splitWords(ev.expand(BUILTIN_C_FLAGS, { 'target-stem': stem }));
 }
 
-/** Objects with their own CFLAGS_x.o / CFLAGS_REMOVE_x.o, plus ANY_OBJECT standing for all others. */
-export function objectStems(ev: Evaluation): string[] {
-  const stems = new Set<string>([ANY_OBJECT]);
+/**
+ * Object stems to judge: objects with per-object variables (CFLAGS_x.o, CFLAGS_REMOVE_x.o, and
+ * any other `<NAME>_x.o` the tree's Kbuild reads), the objects given, and ANY_OBJECT for all others.
+ */
+export function objectStems(ev: Evaluation, objects: readonly string[] = []): string[] {
+  const stems = new Set<string>([ANY_OBJECT, ...objects]);
   for (const name of ev.variables.keys()) {
-    const m = /^CFLAGS_(?:REMOVE_)?(.+)\.o$/.exec(name);
-    if (m) stems.add(m[1]);
+    const m = /^[A-Za-z]+(?:_[A-Z]+)*_(.+)\.o$/.exec(name);
+    if (m && !m[1].includes('$')) stems.add(m[1]);
   }
   return [...stems];
 }

@@ -7,6 +7,7 @@ import type { Makefile, Span } from '../make/ast';
 import type { FixResult } from '../make/edits';
 import type { BuildReader, ObjectReport } from '../kbuild/buildModel';
 import type { ElfFile, ElfSection } from '../elf/types';
+import type { KbuildTree } from '../kbuild/kbuildTree';
 
 /** A make file and what surrounds it in its kernel tree. */
 export interface MakefileContext {
@@ -20,6 +21,8 @@ export interface MakefileContext {
   objDir: string;
   /** Reads a file beside the Makefile by name (bounded); undefined when absent or unreadable. */
   readSibling(name: string): string | undefined;
+  /** The tree's own Kbuild (scripts/Makefile.lib, configuration); absent when the tree has none. */
+  tree?: KbuildTree;
 }
 
 /** A build directory the rule may read evidence from, with lookups remembered until it changes. */

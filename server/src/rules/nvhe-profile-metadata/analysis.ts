@@ -9,13 +9,14 @@
 //  2. nothing removes the section from the object gen-hyprel reads before gen-hyprel runs
 //     (objcopy -R in the hyprel command or after the ld -r, or /DISCARD/ in the ld -r script).
 import type { AssignmentStmt, DefineStmt, Makefile, Span, Statement } from '../../make/ast';
-import { evaluateMakefile, type Evaluation } from '../../make/evaluator';
+import type { Evaluation } from '../../make/evaluator';
 import { isUnknownWord, splitWords } from '../../make/values';
-import { compileFlags, evaluateInKbuild, flagShape, kbuildEvalOptions, objectStems } from '../../kbuild/compileFlags';
+import { compileFlags, evaluateInKbuild, flagShape, objectStems } from '../../kbuild/compileFlags';
 import { findDiscard } from '../../kbuild/linkerScript';
 import { effectiveProfileUse, enablingSpellings, isCanonicalSpelling, isProfileUseOption, survivingSpellings } from '../../kbuild/profileFlags';
 import { allStatements, linkerOutput, linkerScriptOf, normalizePath, type Command } from '../../kbuild/recipes';
 import { isLinker, isObjcopy, objcopyEffect, removesSectionAndRelocations } from '../../kbuild/shellCommands';
+import type { KbuildTree } from '../../kbuild/kbuildTree';
 import { findPipeline, producerOf, type Pipeline } from './pipeline';
 import { CALL_GRAPH_SECTION } from './sections';
 
@@ -29,6 +30,8 @@ export interface RuleInput {
   objDir?: string;
   /** Reads a file beside the Makefile by name (the linker script source); undefined when absent. */
   readSibling?: (name: string) => string | undefined;
+  /** The tree's own Kbuild (scripts/Makefile.lib and friends); absent: the built-in flags formula. */
+  tree?: KbuildTree;
 }
 
 export interface Located {
@@ -47,6 +50,10 @@ export interface NvheVerdict {
   pipeline: Pipeline;
   /** Enabling profile-use spellings that survive into a hyp compile. */
   leakingFlags: string[];
+  /** Of those, the ones the tree's Kbuild or the Makefile adds by itself (not from KCFLAGS). */
+  addedFlags: string[];
+  /** True when the flags were computed with the tree's own scripts/Makefile.lib (else the built-in formula). */
+  flagsFromTree: boolean;
   /** The removal that keeps the section from gen-hyprel, if any. */
   sectionRemoval?: SectionRemoval;
   /** Lines that try to stop the metadata and do not, with why. */
@@ -74,22 +81,37 @@ function isFilterOutOf(stmt: Statement, variable: string): stmt is AssignmentStm
 
 export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => number = () => 0): NvheVerdict | undefined {
   const objDir = input.objDir ?? '.';
-  const base = evaluateInKbuild(input.makefile, objDir);
+  const base = evaluateInKbuild(input.makefile, objDir, '', 'false', input.tree);
   const pipeline = findPipeline(input.makefile, base);
   if (!pipeline) return undefined;
+  // The hyp objects linked into gen-hyprel's input, as Kbuild target stems.
+  const hypStems = (producerOf(pipeline, pipeline.genHyprelInput)?.prerequisites ?? [])
+    .filter((p) => p.endsWith('.o') && !isUnknownWord(p))
+    .map((p) => (objDir !== '.' && p.startsWith(objDir + '/') ? p.slice(objDir.length + 1) : p).replace(/\.o$/, ''))
+    .slice(0, 256);
 
   // 1. Which profile spellings survive into a hyp compile, under either reading of unknown tests.
   // All spellings go in at once, as separate words in KCFLAGS order; each is judged on its own.
   const leaking = new Set<string>();
+  /** Profile flags the tree's Kbuild or the Makefile adds by itself (not from KCFLAGS). */
+  const added = new Set<string>();
   const spellings = enablingSpellings();
   const modes: ('false' | 'true')[] = base.unknownConditionals.length > 0 ? ['false', 'true'] : ['false'];
   for (const mode of modes) {
-    const ev = evaluateMakefile(input.makefile, kbuildEvalOptions(objDir, spellings.join(' '), mode));
-    for (const stem of objectStems(ev)) {
-      const words = compileFlags(ev, stem);
+    const ev = evaluateInKbuild(input.makefile, objDir, spellings.join(' '), mode, input.tree);
+    const seen = new Set<string>();
+    for (const stem of objectStems(ev, hypStems)) {
+      const words = compileFlags(ev, stem, objDir);
+      // Objects with the same flags need no second look.
+      const key = words.join(' ');
+      if (seen.has(key)) continue;
+      seen.add(key);
       for (const flag of survivingSpellings(words, spellings)) leaking.add(flag);
-      // Profile flags the Makefile adds by itself (e.g. CFLAGS_x.o += -fprofile-sample-use=...).
-      for (const eff of effectiveProfileUse(words.filter((w) => !spellings.includes(w)))) leaking.add(eff.flag);
+      // Profile flags added without KCFLAGS (CFLAGS_x.o += -fprofile-sample-use=..., Kbuild's AutoFDO).
+      for (const eff of effectiveProfileUse(words.filter((w) => !spellings.includes(w)))) {
+        leaking.add(eff.flag);
+        added.add(eff.flag);
+      }
     }
   }
 
@@ -109,6 +131,8 @@ export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => numb
   return {
     pipeline,
     leakingFlags: [...leaking],
+    addedFlags: [...added],
+    flagsFromTree: !!input.tree,
     sectionRemoval: removalCheck.removal,
     ineffective,
     leaks,

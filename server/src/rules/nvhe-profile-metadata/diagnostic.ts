@@ -122,10 +122,19 @@ function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): D
     };
   } else {
     severity = DiagnosticSeverity.Warning;
+    const added = new Set(v.addedFlags.map(flagShape));
+    const fromKcflags = flags.filter((f) => !added.has(f));
+    const ways: string[] = [];
+    if (fromKcflags.length > 0) ways.push(`${fromKcflags.join(', ')} in KBUILD_CFLAGS (e.g. from KCFLAGS) survive${fromKcflags.length === 1 ? 's' : ''} into the nVHE hyp compiles`);
+    if (added.size > 0) ways.push(`${v.flagsFromTree ? "Kbuild's own c_flags (scripts/Makefile.lib, with this configuration, when a profile is given)" : 'the Makefile'} add${added.size === 1 ? 's' : ''} ${[...added].join(', ')} to the hyp compiles`);
     message =
-      `Profile metadata can reach gen-hyprel: ${flags.join(', ')} in KBUILD_CFLAGS (e.g. from KCFLAGS) survive${flags.length === 1 ? 's' : ''} into the nVHE hyp compiles, ` +
+      `Profile metadata can reach gen-hyprel: ${ways.join('; ')}, ` +
       `and nothing removes ${CALL_GRAPH_SECTION} before gen-hyprel reads ${input}. With a profile, clang emits it with an SHT_REL section and gen-hyprel fails. ` +
-      `Filter the flags (form A) or remove the section (form B).`;
+      (added.size === 0
+        ? 'Filter the flags (form A) or remove the section (form B).'
+        : fromKcflags.length === 0
+          ? "Remove the section (form B) or turn Kbuild's profile off for this directory (form C); filtering KBUILD_CFLAGS does not reach c_flags."
+          : "Remove the section (form B), or turn Kbuild's profile off for this directory (form C) and filter the flags (form A).");
   }
   return {
     range: v.anchor,

@@ -11,11 +11,12 @@ import type { FixDef } from '../rule';
 import { analyzeNvhe, type NvheVerdict, type RuleInput } from './analysis';
 import { CALL_GRAPH_SECTION } from './sections';
 
-export type FixForm = 'A' | 'B';
+export type FixForm = 'A' | 'B' | 'C';
 
 export const FIXES: readonly FixDef[] = [
   { id: 'A', title: 'Filter profile-use flags out of KBUILD_CFLAGS (form A, the upstream fix)', preferred: true, fixAll: true },
   { id: 'B', title: 'Remove .llvm.call-graph-profile before gen-hyprel (form B)' },
+  { id: 'C', title: "Turn off Kbuild's profile for the hyp objects (form C, e.g. AUTOFDO_PROFILE := n)", fixAll: true },
 ];
 
 interface Style {
@@ -127,10 +128,73 @@ export function computeFix(text: string, input: RuleInput, form: FixForm): FixRe
   const lines = splitLines(text);
   const verdict = analyzeNvhe(input, (l) => lines[l]?.length ?? 0);
   if (!verdict || (!verdict.leaks && !verdict.aliasLeak)) return undefined;
-  const edits = form === 'A' ? formAEdits(text, input.makefile, verdict) : formBEdits(text, verdict);
+  const edits = form === 'A' ? formAEdits(text, input.makefile, verdict) : form === 'B' ? formBEdits(text, verdict) : formCEdits(text, input, verdict);
   if (!edits) return undefined;
   const newText = applyEdits(text, edits);
   const after = analyzeNvhe({ ...input, makefile: parseMakefile(newText) });
-  if (!after || after.leaks || after.aliasLeak) return undefined;
+  // Form C takes away only what Kbuild adds by itself; aliases from KCFLAGS keep their own hint.
+  const cleared = form === 'C' ? after && !after.leaks && after.addedFlags.length === 0 : after && !after.leaks && !after.aliasLeak;
+  if (!cleared) return undefined;
   return { edits, newText };
+}
+
+/**
+ * The per-directory switches the tree's Kbuild reads when it adds its own flags to `_c_flags`/`c_flags`
+ * (scripts/Makefile.lib, e.g. `$(AUTOFDO_PROFILE)`): plain upper-case names that no Kbuild script sets.
+ */
+function directorySwitches(input: RuleInput): string[] {
+  const lib = input.tree?.makefileLib;
+  if (!lib) return [];
+  const assigned = new Set<string>();
+  const scripts = [lib, ...(input.tree?.prelude.map((p) => p.makefile) ?? [])];
+  for (const mf of scripts) for (const s of allStatements(mf.statements)) if (s.kind === 'assignment' || s.kind === 'define') assigned.add(s.nameText.trim());
+  const out = new Set<string>();
+  for (const s of allStatements(lib.statements)) {
+    if (s.kind !== 'assignment' || !/^_?c_flags$/.test(s.nameText.trim()) || s.op !== '+=') continue;
+    for (const m of s.valueText.matchAll(/\$\(([A-Z][A-Z0-9_]*)\)/g)) {
+      if (!m[1].startsWith('CONFIG_') && !m[1].startsWith('KBUILD_') && !assigned.has(m[1])) out.add(m[1]);
+    }
+  }
+  return [...out].sort();
+}
+
+/** Where directory settings (`KASAN_SANITIZE := n`, ...) are: after the last one at the top level. */
+function settingsAnchor(mf: Makefile): AssignmentStmt | undefined {
+  let last: AssignmentStmt | undefined;
+  for (const s of mf.statements) if (s.kind === 'assignment' && /^[A-Z][A-Z0-9_]*$/.test(s.nameText.trim()) && /^[ny]$/.test(s.valueText.trim())) last = s;
+  return last;
+}
+
+/** Form C: set the directory switches that keep Kbuild's own profile flags off the hyp objects. */
+function formCEdits(text: string, input: RuleInput, v: NvheVerdict): PlainEdit[] | undefined {
+  if (v.addedFlags.length === 0) return undefined;
+  const lines = splitLines(text);
+  const anchor = settingsAnchor(input.makefile) ?? lastAssignmentTo(input.makefile, ['KBUILD_CFLAGS']);
+  const eol = input.makefile.eol === 'crlf' ? '\r\n' : '\n';
+  // The file's own spacing between a setting's name and `:=`.
+  const gap = anchor ? (/^[A-Z][A-Z0-9_]*(\s*):?=/.exec(lines[anchor.span.start.line] ?? '')?.[1] ?? ' ') : ' ';
+  const edit = (names: string[]): PlainEdit[] => {
+    const block = [
+      '',
+      `# Kbuild's profile for these objects makes clang emit ${CALL_GRAPH_SECTION}`,
+      `# with an SHT_REL section, which gen-hyprel cannot consume.`,
+      ...names.map((n) => `${n}${gap}:= n`),
+    ].join(eol);
+    if (anchor) {
+      const { pos, prefix } = afterLine(lines, anchor.span.end.line, eol);
+      return [{ range: { start: pos, end: pos }, newText: prefix + block + (prefix ? '' : eol) }];
+    }
+    const last = lines.length - 1;
+    const pos = { line: last, character: lines[last].length };
+    return [{ range: { start: pos, end: pos }, newText: (lines[last] === '' ? '' : eol) + eol + block + eol }];
+  };
+  const addedAfter = (names: string[]): number => {
+    const t = applyEdits(text, edit(names));
+    return analyzeNvhe({ ...input, makefile: parseMakefile(t) })?.addedFlags.length ?? 0;
+  };
+  // The switches that take some of Kbuild's profile flags away; one alone when it is enough.
+  const useful = directorySwitches(input).filter((n) => addedAfter([n]) < v.addedFlags.length);
+  if (useful.length === 0) return undefined;
+  const alone = useful.find((n) => addedAfter([n]) === 0);
+  return edit(alone ? [alone] : useful);
 }

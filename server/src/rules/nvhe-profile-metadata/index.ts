@@ -104,7 +104,7 @@ export const nvheProfileMetadata: Rule = {
   },
 
   fix(ctx, fixId) {
-    if (fixId !== 'A' && fixId !== 'B') return undefined;
+    if (!FIXES.some((f) => f.id === fixId)) return undefined;
     return computeFix(ctx.text, ctx, fixId as FixForm);
   },
 

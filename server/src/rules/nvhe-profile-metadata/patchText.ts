@@ -3,6 +3,7 @@
 const SUBJECTS: Record<string, string> = {
   A: 'KVM: arm64: nvhe: Filter out profile-use flags for hyp code',
   B: 'KVM: arm64: nvhe: Remove .llvm.call-graph-profile before gen-hyprel',
+  C: "KVM: arm64: nvhe: Turn off Kbuild's profile for hyp code",
 };
 
 /**
@@ -24,6 +25,7 @@ function failure(object: string): string {
 const REMEDIES: Record<string, string> = {
   A: 'Filter every profile-use spelling clang accepts out of KBUILD_CFLAGS for the nVHE code, as is already done for ftrace, SCS and CFI flags.',
   B: 'Remove the section before gen-hyprel reads the object; objcopy drops its relocation section with it. The profile still guides the compiler.',
+  C: "Kbuild adds the profile to every object's c_flags itself (scripts/Makefile.lib), after this directory's KBUILD_CFLAGS filter. Turn it off for the nVHE objects with the directory switch Kbuild reads.",
 };
 
 /** Subject and body of the patch for fix `form`; `object` is the file gen-hyprel reads, build-relative. */

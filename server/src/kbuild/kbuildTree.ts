@@ -1,0 +1,167 @@
+// The tree's own Kbuild, as far as it decides a directory's compile flags: the configuration
+// (include/config/auto.conf of the build directory, else .config), the scripts/Makefile.* files the
+// top Makefile includes under that configuration (evaluated, never run), and scripts/Makefile.lib,
+// whose `c_flags` is what reaches each object's compile. A directory Makefile is evaluated between
+// them, as make does: top-level scripts, then the directory's Makefile, then Makefile.lib.
+import { readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Makefile, Statement } from '../make/ast';
+import { evaluateMakefile } from '../make/evaluator';
+import { parseMakefile } from '../make/parser';
+import { splitWords } from '../make/values';
+import { allStatements } from './recipes';
+
+/** Largest Kbuild script read (the top Makefile is about 70 KB). */
+const MAX_SCRIPT_BYTES = 2 * 1024 * 1024;
+
+export interface KbuildTree {
+  root: string;
+  /** CONFIG_* values, and where they were read ('' when no configuration was found). */
+  config: Record<string, string>;
+  configSource: string;
+  /** The top Makefile's included scripts (scripts/Makefile.*), in include order. */
+  prelude: { file: string; makefile: Makefile }[];
+  /** scripts/Makefile.lib, when the tree has one. */
+  makefileLib?: Makefile;
+  /** CONFIG_* names the scripts read but the configuration does not set (empty in Kbuild). */
+  unsetConfig: string[];
+  /**
+   * What stays unknown: the make-command-line and environment inputs (variables the top Makefile
+   * and its scripts read but never set: KCFLAGS, LLVM, a profile path...) and what the top Makefile
+   * sets (it is not evaluated: tools, global flags). Any other variable nobody sets is empty, as in
+   * make (per-directory and per-object switches such as AUTOFDO_PROFILE).
+   */
+  inputs: string[];
+}
+
+function readSmall(file: string): string | undefined {
+  try {
+    const st = statSync(file);
+    if (!st.isFile() || st.size > MAX_SCRIPT_BYTES) return undefined;
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** `CONFIG_X=value` lines (auto.conf and .config); `# CONFIG_X is not set` leaves X unset. */
+export function parseConfig(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(CONFIG_[A-Za-z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
+  }
+  return out;
+}
+
+/** The configuration of a build: its include/config/auto.conf, else its .config. */
+export function readConfig(buildDir: string | undefined, root: string): { config: Record<string, string>; source: string } {
+  for (const dir of buildDir && buildDir !== root ? [buildDir, root] : [root]) {
+    for (const rel of ['include/config/auto.conf', '.config']) {
+      const text = readSmall(path.join(dir, rel));
+      if (text !== undefined) return { config: parseConfig(text), source: path.join(dir, rel) };
+    }
+  }
+  return { config: {}, source: '' };
+}
+
+/** Variables a make text reads (`$(NAME)`, `${NAME}`, `ifdef NAME`). */
+function referencedNames(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/\$[({]([A-Za-z0-9_.-]+)[)}]/g)) out.add(m[1]);
+  for (const m of text.matchAll(/^\s*ifn?def\s+([A-Za-z0-9_.-]+)/gm)) out.add(m[1]);
+  return out;
+}
+
+/** Variables a parsed make file assigns (plain names only). */
+function assignedNames(mf: Makefile): Set<string> {
+  const out = new Set<string>();
+  for (const s of allStatements(mf.statements)) if ((s.kind === 'assignment' || s.kind === 'define') && /^[A-Za-z0-9_.-]+$/.test(s.nameText.trim())) out.add(s.nameText.trim());
+  return out;
+}
+
+/** The scripts/Makefile.* files the top Makefile includes with this configuration, by evaluating it. */
+function topLevelScripts(root: string, config: Record<string, string>, text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const mf = parseMakefile(text);
+  const ev = evaluateMakefile(mf, { initial: { ...config, srctree: root, objtree: root }, unknownConditions: 'false' });
+  const out: string[] = [];
+  for (const s of allStatements(mf.statements)) {
+    if (s.kind !== 'include' || ev.liveness(s) === 'dead') continue;
+    for (const word of splitWords(ev.expand(s.files))) {
+      const file = path.resolve(root, word);
+      const rel = path.relative(root, file);
+      // Only the tree's own Kbuild scripts: the flags they set are what every directory gets.
+      if (/^scripts\/Makefile\.[\w-]+$/.test(rel) && rel !== 'scripts/Makefile.lib' && !out.includes(file)) out.push(file);
+    }
+  }
+  return out;
+}
+
+const cache = new Map<string, { stamp: string; tree: KbuildTree | undefined }>();
+
+function stampOf(files: string[]): string {
+  return files
+    .map((f) => {
+      try {
+        const st = statSync(f);
+        return `${f}:${st.size}:${st.mtimeMs}`;
+      } catch {
+        return `${f}:-`;
+      }
+    })
+    .join('|');
+}
+
+/**
+ * The tree's Kbuild for a kernel root and build directory, cached until one of its files changes;
+ * undefined when the tree has no scripts/Makefile.lib (the caller then uses the built-in formula).
+ */
+export function loadKbuildTree(root: string, buildDir?: string): KbuildTree | undefined {
+  const configFiles = [buildDir, root].filter((d): d is string => !!d).flatMap((d) => [path.join(d, 'include/config/auto.conf'), path.join(d, '.config')]);
+  const key = `${root}\0${buildDir ?? ''}`;
+  const baseStamp = stampOf([path.join(root, 'Makefile'), path.join(root, 'scripts/Makefile.lib'), ...configFiles]);
+  const hit = cache.get(key);
+  if (hit && hit.stamp.startsWith(baseStamp)) {
+    if (!hit.tree || stampOf(hit.tree.prelude.map((p) => p.file)) === hit.stamp.slice(baseStamp.length + 1)) return hit.tree;
+  }
+  const tree = buildTree(root, buildDir);
+  cache.set(key, { stamp: `${baseStamp}\n${stampOf(tree?.prelude.map((p) => p.file) ?? [])}`, tree });
+  return tree;
+}
+
+function buildTree(root: string, buildDir?: string): KbuildTree | undefined {
+  const libText = readSmall(path.join(root, 'scripts', 'Makefile.lib'));
+  if (libText === undefined) return undefined;
+  const { config, source } = readConfig(buildDir, root);
+  const topText = readSmall(path.join(root, 'Makefile'));
+  const prelude: KbuildTree['prelude'] = [];
+  // The top Makefile is not evaluated: what it reads (the command line) and what it sets (tools,
+  // flags) stay unknown.
+  const read = new Set(referencedNames(topText ?? ''));
+  if (topText !== undefined) for (const n of assignedNames(parseMakefile(topText))) read.add(n);
+  const assigned = new Set<string>();
+  for (const file of topLevelScripts(root, config, topText)) {
+    const text = readSmall(file);
+    if (text === undefined) continue;
+    const makefile = parseMakefile(text);
+    prelude.push({ file, makefile });
+    for (const n of referencedNames(text)) read.add(n);
+    for (const n of assignedNames(makefile)) assigned.add(n);
+  }
+  const inputs = [...read].filter((n) => !assigned.has(n) && !n.startsWith('CONFIG_'));
+  const makefileLib = parseMakefile(libText);
+  // With a configuration, a CONFIG_ option it does not set is empty (Kbuild's auto.conf semantics).
+  const unsetConfig = new Set<string>();
+  if (source) {
+    for (const t of [libText, ...prelude.map((p) => readSmall(p.file) ?? '')]) {
+      for (const m of t.matchAll(/CONFIG_[A-Za-z0-9_]+/g)) if (!(m[0] in config)) unsetConfig.add(m[0]);
+    }
+  }
+  return { root, config, configSource: source, prelude, makefileLib, unsetConfig: [...unsetConfig], inputs };
+}
+
+/** The statements make reads for a directory: the top-level scripts, the directory's Makefile, Makefile.lib. */
+export function kbuildStatements(tree: KbuildTree, directory: Makefile): Statement[] {
+  return [...tree.prelude.flatMap((p) => p.makefile.statements), ...directory.statements, ...(tree.makefileLib?.statements ?? [])];
+}
