@@ -8,6 +8,7 @@ import type { Diagnostic } from 'vscode-languageserver';
 import type { Makefile } from './make/ast';
 import { parseMakefile } from './make/parser';
 import { BuildReader, findBuildDirectories, kernelRootOf } from './kbuild/buildModel';
+import { includersOf } from './kbuild/includes';
 import { loadKbuildTree } from './kbuild/kbuildTree';
 import type { BuildAccess, Links, MakefileContext, Rule, RuleFinding } from './rules/rule';
 
@@ -101,12 +102,22 @@ export function siblingReader(dir: string): (name: string) => string | undefined
   };
 }
 
-/** The rules' view of a make file: parsed, placed in its tree, with the tree's Kbuild when it has one. */
-export function makefileContext(file: string, text: string, kernelRoot: string | undefined, makefile?: Makefile, buildDir?: string): MakefileContext {
+/**
+ * The rules' views of a make file: parsed, placed in its tree, with the tree's Kbuild when it has
+ * one; one view per make file beside it that includes it (read where it is included), else one.
+ */
+export function makefileContexts(file: string, text: string, kernelRoot: string | undefined, makefile?: Makefile, buildDir?: string): MakefileContext[] {
   const dir = path.dirname(file);
   const objDir = kernelRoot ? path.relative(kernelRoot, dir) || '.' : '.';
   const tree = kernelRoot ? loadKbuildTree(kernelRoot, buildDir) : undefined;
-  return { file, text, makefile: makefile ?? parseMakefile(text), kernelRoot, objDir, readSibling: siblingReader(dir), tree };
+  const base: MakefileContext = { file, text, makefile: makefile ?? parseMakefile(text), kernelRoot, objDir, readSibling: siblingReader(dir), tree };
+  const includers = kernelRoot ? includersOf(file, kernelRoot) : [];
+  return includers.length > 0 ? includers.map((surroundings) => ({ ...base, surroundings })) : [base];
+}
+
+/** The first of makefileContexts(): what fixes and patches are computed in. */
+export function makefileContext(file: string, text: string, kernelRoot: string | undefined, makefile?: Makefile, buildDir?: string): MakefileContext {
+  return makefileContexts(file, text, kernelRoot, makefile, buildDir)[0];
 }
 
 /** True when the directory of `objDir` in `buildDir` holds build output (objects or .cmd files). */
@@ -131,7 +142,7 @@ export async function analyzeFile(file: string, text: string, opts: AnalysisOpti
     return opts.cache ? opts.cache.buildDir(`${kernelRoot}\0${objDir}`, find) : find();
   };
   // The build's configuration decides which of the tree's Kbuild lines apply.
-  const ctx = makefileContext(file, text, kernelRoot, opts.makefile, await findBuildDir());
+  const contexts = makefileContexts(file, text, kernelRoot, opts.makefile, await findBuildDir());
   const result: FileAnalysis = { file, kernelRoot, objDir, findings: new Map(), diagnostics: [] };
 
   const memos = new Map<string, Promise<unknown>>();
@@ -153,7 +164,12 @@ export async function analyzeFile(file: string, text: string, opts: AnalysisOpti
       docUri: explanationUri(opts.docsDir, rule.id),
       fileUri: (p) => pathToFileURL(p).toString(),
     };
-    const finding = await rule.analyze(ctx, build, links);
+    // In each includer's context; the first that finds a problem speaks for the file.
+    let finding: RuleFinding | undefined;
+    for (const ctx of contexts) {
+      const f = await rule.analyze(ctx, build, links);
+      if (f && (!finding || (f.problem && !finding.problem))) finding = f;
+    }
     if (!finding) continue;
     result.findings.set(rule.id, finding);
     result.diagnostics.push(...finding.diagnostics);

@@ -5,6 +5,7 @@
 import type { Makefile } from '../make/ast';
 import { evaluateMakefile, type EvalOptions, type Evaluation } from '../make/evaluator';
 import { splitWords, unknownValue } from '../make/values';
+import type { Surroundings } from './includes';
 import { kbuildStatements, type KbuildTree } from './kbuildTree';
 
 /** The stem standing for every object without per-object flags of its own. */
@@ -41,9 +42,18 @@ export function kbuildEvalOptions(objDir: string, extraCflags: string, unknownCo
  * Evaluates a directory Makefile the way Kbuild reads it: with the tree's Kbuild around it when
  * `tree` is given (its configuration as variables; CONFIG_ options it does not set are empty).
  */
-export function evaluateInKbuild(mf: Makefile, objDir: string, extraCflags = '', unknownConditions: 'true' | 'false' = 'false', tree?: KbuildTree): Evaluation {
+export function evaluateInKbuild(
+  mf: Makefile,
+  objDir: string,
+  extraCflags = '',
+  unknownConditions: 'true' | 'false' = 'false',
+  tree?: KbuildTree,
+  surroundings?: Surroundings,
+): Evaluation {
   const opts = kbuildEvalOptions(objDir, extraCflags, unknownConditions);
-  if (!tree) return evaluateMakefile(mf, opts);
+  // An included file is read where its includer includes it.
+  const directory = surroundings ? { ...mf, statements: [...surroundings.before, ...mf.statements, ...surroundings.after] } : mf;
+  if (!tree) return evaluateMakefile(directory, opts);
   const initial: NonNullable<EvalOptions['initial']> = {};
   // Command-line inputs stay unknown; every other variable nobody sets is empty (plain make).
   for (const name of tree.inputs) initial[name] = unknownValue(name);
@@ -52,7 +62,7 @@ export function evaluateInKbuild(mf: Makefile, objDir: string, extraCflags = '',
     for (const name of tree.unsetConfig) initial[name] = '';
     for (const [name, value] of Object.entries(tree.config)) initial[name] = value;
   }
-  return evaluateMakefile({ ...mf, statements: kbuildStatements(tree, mf) }, { ...opts, initial, undefinedIsEmpty: true });
+  return evaluateMakefile({ ...directory, statements: kbuildStatements(tree, directory) }, { ...opts, initial, undefinedIsEmpty: true });
 }
 
 /** The built-in formula: scripts/Makefile.lib's `_c_flags` of Linux 5.x/6.x, for trees without one. */

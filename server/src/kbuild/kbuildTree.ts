@@ -161,7 +161,86 @@ function buildTree(root: string, buildDir?: string): KbuildTree | undefined {
   return { root, config, configSource: source, prelude, makefileLib, unsetConfig: [...unsetConfig], inputs };
 }
 
-/** The statements make reads for a directory: the top-level scripts, the directory's Makefile, Makefile.lib. */
+/** Variables a text reads: `$(NAME)`, `${NAME}`, `$(call NAME,...)`, and names inside computed ones. */
+function readsOf(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/\$[({](?:call\s+)?([A-Za-z0-9_.-]+)/g)) out.push(m[1]);
+  for (const m of text.matchAll(/^\s*ifn?def\s+([A-Za-z0-9_.-]+)/gm)) out.push(m[1]);
+  return out;
+}
+
+const slices = new WeakMap<Statement[], { assigns: Map<Statement, { name: string; reads: string[] }> }>();
+
+function assignmentsOf(statements: Statement[]): Map<Statement, { name: string; reads: string[] }> {
+  let hit = slices.get(statements);
+  if (!hit) {
+    const assigns = new Map<Statement, { name: string; reads: string[] }>();
+    for (const s of allStatements(statements)) {
+      if (s.kind === 'assignment') assigns.set(s, { name: s.nameText.trim(), reads: readsOf(s.valueText) });
+      else if (s.kind === 'define') assigns.set(s, { name: s.nameText.trim(), reads: readsOf(s.bodyText) });
+    }
+    hit = { assigns };
+    slices.set(statements, hit);
+  }
+  return hit.assigns;
+}
+
+/**
+ * The part of the tree's scripts that decides what `roots` expand to: assignments to the variables
+ * they read, transitively, inside the conditionals that hold them. Everything else in the scripts
+ * (rules, object lists nobody reads here) is left out, so a directory is evaluated in milliseconds.
+ */
+function slice(statements: Statement[], needed: Set<string>): Statement[] {
+  const keep = (list: Statement[]): Statement[] => {
+    const out: Statement[] = [];
+    for (const s of list) {
+      if (s.kind === 'conditional') {
+        const branches = s.branches.map((b) => ({ ...b, body: keep(b.body) }));
+        if (branches.some((b) => b.body.length > 0)) out.push({ ...s, branches });
+      } else if ((s.kind === 'assignment' || s.kind === 'define') && needed.has(s.nameText.trim())) out.push(s);
+    }
+    return out;
+  };
+  return keep(statements);
+}
+
+/** Name -> what its assignments read, over the tree's scripts (built once per tree). */
+const readIndexes = new WeakMap<KbuildTree, Map<string, string[]>>();
+
+function readIndex(tree: KbuildTree): Map<string, string[]> {
+  let index = readIndexes.get(tree);
+  if (!index) {
+    index = new Map();
+    for (const statements of [...tree.prelude.map((p) => p.makefile.statements), tree.makefileLib?.statements ?? []]) {
+      for (const { name, reads } of assignmentsOf(statements).values()) index.set(name, [...(index.get(name) ?? []), ...reads]);
+    }
+    readIndexes.set(tree, index);
+  }
+  return index;
+}
+
+/** The statements make reads for a directory: the top-level scripts, the directory's Makefile, Makefile.lib (sliced to what matters). */
 export function kbuildStatements(tree: KbuildTree, directory: Makefile): Statement[] {
-  return [...tree.prelude.flatMap((p) => p.makefile.statements), ...directory.statements, ...(tree.makefileLib?.statements ?? [])];
+  // What the flags formula and the directory read, and what those read in turn.
+  const index = readIndex(tree);
+  const needed = new Set<string>();
+  const queue = ['c_flags', '_c_flags', ...readsOf(textOfReads(directory))];
+  while (queue.length > 0) {
+    const name = queue.pop() as string;
+    if (needed.has(name)) continue;
+    needed.add(name);
+    for (const r of index.get(name) ?? []) if (!needed.has(r)) queue.push(r);
+  }
+  return [...tree.prelude.flatMap((p) => slice(p.makefile.statements, needed)), ...directory.statements, ...slice(tree.makefileLib?.statements ?? [], needed)];
+}
+
+/** The texts of a directory Makefile's statements that can read variables (for the slice's roots). */
+function textOfReads(mf: Makefile): string {
+  const parts: string[] = [];
+  for (const s of allStatements(mf.statements)) {
+    if (s.kind === 'assignment') parts.push(s.valueText, s.nameText);
+    else if (s.kind === 'define') parts.push(s.bodyText);
+    else if (s.kind === 'rule') parts.push(...s.recipe.map((r) => r.text.map((p) => ('text' in p ? p.text : '')).join('')));
+  }
+  return parts.join('\n');
 }

@@ -7,6 +7,7 @@ import type { Makefile, Span } from '../make/ast';
 import type { FixResult } from '../make/edits';
 import type { BuildReader, ObjectReport } from '../kbuild/buildModel';
 import type { ElfFile, ElfSection } from '../elf/types';
+import type { Surroundings } from '../kbuild/includes';
 import type { KbuildTree } from '../kbuild/kbuildTree';
 
 /** A make file and what surrounds it in its kernel tree. */
@@ -23,6 +24,8 @@ export interface MakefileContext {
   readSibling(name: string): string | undefined;
   /** The tree's own Kbuild (scripts/Makefile.lib, configuration); absent when the tree has none. */
   tree?: KbuildTree;
+  /** When another make file includes this one: what make reads around it there. */
+  surroundings?: Surroundings;
 }
 
 /** A build directory the rule may read evidence from, with lookups remembered until it changes. */

@@ -16,6 +16,7 @@ import { findDiscard } from '../../kbuild/linkerScript';
 import { effectiveProfileUse, enablingSpellings, isCanonicalSpelling, isProfileUseOption, survivingSpellings } from '../../kbuild/profileFlags';
 import { allStatements, linkerOutput, linkerScriptOf, normalizePath, type Command } from '../../kbuild/recipes';
 import { isLinker, isObjcopy, objcopyEffect, removesSectionAndRelocations } from '../../kbuild/shellCommands';
+import type { Surroundings } from '../../kbuild/includes';
 import type { KbuildTree } from '../../kbuild/kbuildTree';
 import { findPipeline, producerOf, type Pipeline } from './pipeline';
 import { CALL_GRAPH_SECTION } from './sections';
@@ -32,6 +33,8 @@ export interface RuleInput {
   readSibling?: (name: string) => string | undefined;
   /** The tree's own Kbuild (scripts/Makefile.lib and friends); absent: the built-in flags formula. */
   tree?: KbuildTree;
+  /** What make reads around this file when another make file includes it. */
+  surroundings?: Surroundings;
 }
 
 export interface Located {
@@ -81,24 +84,27 @@ function isFilterOutOf(stmt: Statement, variable: string): stmt is AssignmentStm
 
 export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => number = () => 0): NvheVerdict | undefined {
   const objDir = input.objDir ?? '.';
-  const base = evaluateInKbuild(input.makefile, objDir, '', 'false', input.tree);
+  // Every spelling goes in at once, as separate words in KCFLAGS order; each is judged on its own.
+  // The evaluation with them also finds the pipeline (KCFLAGS changes no command or condition there).
+  const spellings = enablingSpellings();
+  const base = evaluateInKbuild(input.makefile, objDir, spellings.join(' '), 'false', input.tree, input.surroundings);
   const pipeline = findPipeline(input.makefile, base);
   if (!pipeline) return undefined;
-  // The hyp objects linked into gen-hyprel's input, as Kbuild target stems.
+  // One hyp object linked into gen-hyprel's input, as a Kbuild target stem: the hyp objects are all
+  // in the same lists (none is in obj-y), so one stands for the others; objects with variables of
+  // their own (CFLAGS_x.o, ...) are judged one by one below.
   const hypStems = (producerOf(pipeline, pipeline.genHyprelInput)?.prerequisites ?? [])
     .filter((p) => p.endsWith('.o') && !isUnknownWord(p))
     .map((p) => (objDir !== '.' && p.startsWith(objDir + '/') ? p.slice(objDir.length + 1) : p).replace(/\.o$/, ''))
-    .slice(0, 256);
+    .slice(0, 1);
 
   // 1. Which profile spellings survive into a hyp compile, under either reading of unknown tests.
-  // All spellings go in at once, as separate words in KCFLAGS order; each is judged on its own.
   const leaking = new Set<string>();
   /** Profile flags the tree's Kbuild or the Makefile adds by itself (not from KCFLAGS). */
   const added = new Set<string>();
-  const spellings = enablingSpellings();
   const modes: ('false' | 'true')[] = base.unknownConditionals.length > 0 ? ['false', 'true'] : ['false'];
   for (const mode of modes) {
-    const ev = evaluateInKbuild(input.makefile, objDir, spellings.join(' '), mode, input.tree);
+    const ev = mode === 'false' ? base : evaluateInKbuild(input.makefile, objDir, spellings.join(' '), mode, input.tree, input.surroundings);
     const seen = new Set<string>();
     for (const stem of objectStems(ev, hypStems)) {
       const words = compileFlags(ev, stem, objDir);
