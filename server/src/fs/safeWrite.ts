@@ -11,8 +11,9 @@
 //  - the file is compared with the bytes the edit was computed on (size, mtime, ctime, inode and a
 //    SHA-256 of the content) right before the rename; a change refuses the write, nothing is lost;
 //  - after the rename, the old inode is looked at again: a writer that appended to it in the last
-//    moment (it had the file open before the rename) gets its appended bytes copied to the new file.
-//    A non-append change in that window is saved next to the file and reported.
+//    moment (it had the file open before the rename) gets its appended bytes copied to the new file;
+//    while another process still holds the old inode open (Linux /proc, bounded wait of 2 s) we wait
+//    for it to close first. A non-append change in that window is saved next to the file and reported.
 // Nothing here throws for file-system reasons; results are typed, with a message for people.
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -67,8 +68,14 @@ export interface SafeWriteOptions {
     /** Called between the last check and the rename. */
     beforeRename?: () => void | Promise<void>;
   };
-  /** How long to keep watching the old inode for late appends after the rename (ms, default 20). */
+  /** Extra time to watch the old inode for late appends after the rename (ms, default 0). */
   lateAppendWindowMs?: number;
+  /**
+   * After the rename, wait at most this long (ms, default 2000) while another process still has the
+   * old file open (Linux /proc), then copy what it appended. Without this, a writer that opened the
+   * file just before the rename and writes after it would write into the unlinked old inode.
+   */
+  holderWaitMs?: number;
 }
 
 interface Identity {
@@ -252,7 +259,7 @@ export async function replaceFileContent(file: string, expected: Uint8Array, new
     await fsyncDir(dir);
 
     // ---- late appends to the old inode (a writer that opened it before the rename) ----
-    const merged = await mergeLateAppends(file, target, fh, id, expected, maxBytes, opts.lateAppendWindowMs ?? 20);
+    const merged = await mergeLateAppends(file, target, fh, id, expected, maxBytes, opts.lateAppendWindowMs ?? 0, opts.holderWaitMs ?? 2000);
     if (typeof merged !== 'number') return merged;
     return { ok: true, path: file, target, via: 'rename', bytesWritten: newBytes.length, appendedBytesMerged: merged };
   } catch (e) {
@@ -263,7 +270,7 @@ export async function replaceFileContent(file: string, expected: Uint8Array, new
   }
 }
 
-async function mergeLateAppends(file: string, target: string, oldFh: fsp.FileHandle, id: Identity, expected: Uint8Array, maxBytes: number, windowMs: number): Promise<number | WriteFailure> {
+async function mergeLateAppends(file: string, target: string, oldFh: fsp.FileHandle, id: Identity, expected: Uint8Array, maxBytes: number, windowMs: number, holderWaitMs: number): Promise<number | WriteFailure> {
   let copied = 0n;
   let seenMtime = id.mtimeNs;
   const check = async (): Promise<number | WriteFailure> => {
@@ -289,13 +296,52 @@ async function mergeLateAppends(file: string, target: string, oldFh: fsp.FileHan
     return tail.length;
   };
   let total = 0;
-  for (const wait of [0, windowMs]) {
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const r = await check();
-    if (typeof r !== 'number') return r;
-    total += r;
+  const first = await check();
+  if (typeof first !== 'number') return first;
+  total += first;
+  // Wait (bounded) while another process still holds the old inode open: its writes would be lost.
+  const deadline = Date.now() + holderWaitMs;
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  if (windowMs > 0) await sleep(windowMs);
+  while (Date.now() < deadline && othersHoldOpen(id, oldFh.fd, target)) await sleep(5);
+  const last = await check();
+  if (typeof last !== 'number') return last;
+  return total + last;
+}
+
+/**
+ * Linux: true when a process other than us (our `selfFd` excluded) has the old inode open. Looks only
+ * at descriptors whose link reads "TARGET (deleted)", so it stats a handful of entries. Best effort:
+ * processes of other users are invisible unless we are root; no /proc means false.
+ */
+export function othersHoldOpen(id: { dev: bigint; ino: bigint }, selfFd: number, target: string): boolean {
+  const want = `${target} (deleted)`;
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc');
+  } catch {
+    return false;
   }
-  return total;
+  for (const pid of pids) {
+    if (!/^[0-9]+$/.test(pid)) continue;
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      if (Number(pid) === process.pid && Number(fd) === selfFd) continue;
+      try {
+        if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) !== want) continue;
+        const st = fs.statSync(`/proc/${pid}/fd/${fd}`, { bigint: true });
+        if (st.ino === id.ino && st.dev === id.dev) return true;
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+  }
+  return false;
 }
 
 async function saveCopy(target: string, bytes: Uint8Array): Promise<string> {
