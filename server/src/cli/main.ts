@@ -8,7 +8,7 @@ const usage = `usage: kbuild-diagnostics <command> [options]
 commands:
   sections FILE...   print section tables like llvm-readelf -S (--json, --relocs)
   check [PATH...]    run the nvhe rule over a tree (--build-dir DIR, --format text|json)
-  fix --form A|B FILE  apply a fix to an nvhe Makefile`;
+  fix --form A|B [--force] [--in-place] FILE  apply a fix to an nvhe Makefile`;
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
