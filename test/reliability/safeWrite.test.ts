@@ -211,6 +211,36 @@ test('an append to the old inode in the rename window is carried over to the new
   assert.equal(readFileSync(f, 'utf8'), 'KBUILD_CFLAGS := $(KBUILD_CFLAGS)\nobj-y := b.o\nlate line\n');
 });
 
+test('another process holding the old file open: a writer is waited for and its late line kept; a reader (tail -f) is not waited for', { timeout: 60_000 }, async () => {
+  // A writer: opened (>>) before the fix, writes 600 ms later, after the rename.
+  const { f } = fresh();
+  const wfd = openSync(f, 'a');
+  const writer = spawn('sh', ['-c', 'sleep 0.6; echo "# late writer"'], { stdio: ['ignore', wfd, 'ignore'] });
+  closeSync(wfd); // only the child holds it now
+  const exited = new Promise<void>((res) => writer.on('exit', () => res()));
+  await new Promise((r) => setTimeout(r, 100));
+  const t0w = Date.now();
+  const r = await safeEditFile(f, () => editLine1);
+  const waited = Date.now() - t0w;
+  await exited;
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.ok(waited < 1_900, `waited ${waited} ms: longer than the writer lived`);
+  assert.equal(r.appendedBytesMerged, '# late writer\n'.length);
+  assert.equal(readFileSync(f, 'utf8'), 'KBUILD_CFLAGS := $(KBUILD_CFLAGS)\nobj-y := b.o\n# late writer\n');
+  // A reader holding the file open does not delay the fix by the 2 s wait.
+  const { f: g } = fresh();
+  const rfd = openSync(g, 'r');
+  const reader = spawn('sh', ['-c', 'sleep 3'], { stdio: [rfd, 'ignore', 'ignore'] });
+  closeSync(rfd);
+  await new Promise((res) => setTimeout(res, 100));
+  const t0 = Date.now();
+  const r2 = await safeEditFile(g, () => editLine1);
+  const ms = Date.now() - t0;
+  reader.kill();
+  assert.ok(r2.ok);
+  assert.ok(ms < 1_900, `a reader delayed the fix by ${ms} ms`);
+});
+
 test('a FIFO, a directory and /dev/null as the target: refused, not opened for reading forever', { timeout: 30_000 }, async () => {
   const d = join(dir, 'special');
   mkdirSync(d);

@@ -310,7 +310,7 @@ async function mergeLateAppends(file: string, target: string, oldFh: fsp.FileHan
 }
 
 /**
- * Linux: true when a process other than us (our `selfFd` excluded) has the old inode open. Looks only
+ * Linux: true when a process other than us (our `selfFd` excluded) has the old inode open for writing. Looks only
  * at descriptors whose link reads "TARGET (deleted)", so it stats a handful of entries. Best effort:
  * processes of other users are invisible unless we are root; no /proc means false.
  */
@@ -335,7 +335,10 @@ export function othersHoldOpen(id: { dev: bigint; ino: bigint }, selfFd: number,
       try {
         if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) !== want) continue;
         const st = fs.statSync(`/proc/${pid}/fd/${fd}`, { bigint: true });
-        if (st.ino === id.ino && st.dev === id.dev) return true;
+        if (st.ino !== id.ino || st.dev !== id.dev) continue;
+        // Only writers matter (a `tail -f` reading the old file must not make us wait).
+        const flags = /^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))?.[1];
+        if (flags === undefined || (parseInt(flags, 8) & 3) !== 0) return true;
       } catch {
         /* gone meanwhile */
       }
