@@ -1,12 +1,13 @@
 // Runs the rules on one make file with everything around it: the kernel tree it belongs to, the files
 // beside it, and the build directory that holds its objects. Shared by the language server and the
 // command line, so both give the same verdicts. Knows no rule: it loops over the ones it is given.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Diagnostic } from 'vscode-languageserver';
 import type { Makefile } from './make/ast';
 import { parseMakefile } from './make/parser';
+import { readRegularTextSync } from './fs/safeRead';
 import { BuildReader, findBuildDirectories, kernelRootOf } from './kbuild/buildModel';
 import { includersOf } from './kbuild/includes';
 import { loadKbuildTree } from './kbuild/kbuildTree';
@@ -81,6 +82,8 @@ export interface FileAnalysis {
   findings: Map<string, RuleFinding>;
   /** Every rule's diagnostics, in registry order. */
   diagnostics: Diagnostic[];
+  /** What could not be read or evaluated in full, by any rule: the result is not "clean". */
+  incomplete: string[];
   /** The document version analyzed (set by the server; null: the file on disk). */
   version?: number | null;
 }
@@ -91,14 +94,9 @@ const MAX_SIBLING_BYTES = 4 * 1024 * 1024;
 export function siblingReader(dir: string): (name: string) => string | undefined {
   return (name) => {
     if (name.includes('/') || name.includes('\0')) return undefined;
-    const p = path.join(dir, name);
-    try {
-      const st = statSync(p);
-      if (!st.isFile() || st.size > MAX_SIBLING_BYTES) return undefined;
-      return readFileSync(p, 'utf8');
-    } catch {
-      return undefined;
-    }
+    // Regular files only: a link to /dev/zero or a FIFO named like the linker script is not read.
+    const r = readRegularTextSync(path.join(dir, name), { maxBytes: MAX_SIBLING_BYTES });
+    return r.ok ? r.text : undefined;
   };
 }
 
@@ -143,7 +141,7 @@ export async function analyzeFile(file: string, text: string, opts: AnalysisOpti
   };
   // The build's configuration decides which of the tree's Kbuild lines apply.
   const contexts = makefileContexts(file, text, kernelRoot, opts.makefile, await findBuildDir());
-  const result: FileAnalysis = { file, kernelRoot, objDir, findings: new Map(), diagnostics: [] };
+  const result: FileAnalysis = { file, kernelRoot, objDir, findings: new Map(), diagnostics: [], incomplete: [] };
 
   const memos = new Map<string, Promise<unknown>>();
   const build = async (): Promise<BuildAccess | undefined> => {
@@ -173,6 +171,7 @@ export async function analyzeFile(file: string, text: string, opts: AnalysisOpti
     if (!finding) continue;
     result.findings.set(rule.id, finding);
     result.diagnostics.push(...finding.diagnostics);
+    for (const why of finding.incomplete ?? []) if (!result.incomplete.includes(why)) result.incomplete.push(why);
   }
   if (result.findings.size > 0) result.buildDir = await findBuildDir();
   return result;

@@ -91,7 +91,8 @@ export function createServer(connection: Connection, options: ServerOptions = {}
     const onCancel = progress.token.onCancellationRequested(() => (scan.cancelled = true));
     try {
       const found = await findMakeFiles(ws.roots, (text) => mayApply(rules, text), scan, undefined, (dirs, hits) => progress.report(`${dirs} folders read, ${hits} candidate${hits === 1 ? '' : 's'}`));
-      for (const f of found) diagnostics.schedule(f);
+      for (const f of found.files) diagnostics.schedule(f);
+      if (found.incomplete.length > 0) connection.console.warn(`Workspace scan incomplete: ${found.incomplete.slice(0, 5).join('; ')}${found.incomplete.length > 5 ? ` and ${found.incomplete.length - 5} more` : ''}`);
     } finally {
       onCancel.dispose();
       progress.done();

@@ -26,6 +26,8 @@ export const DEFAULT_SETTINGS: Settings = {
  * parsing 50 MB would hold the server for seconds): they get one informational diagnostic instead.
  */
 export const MAX_ANALYZED_CHARS = 4 * 1024 * 1024;
+/** Diagnostic code of "this analysis could not read or evaluate everything it depends on". */
+export const INCOMPLETE_CODE = 'analysis-incomplete';
 /** Largest make file read from disk at all (the workspace scan, closed files). */
 export const MAX_MAKEFILE_BYTES = 16 * 1024 * 1024;
 /** The command prefix of fix commands: `<prefix><fix id>` applies that fix (keybinding aliases). */

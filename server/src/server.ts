@@ -1,7 +1,8 @@
 // The language server process: the hub (createServer.ts) over the connection the client started us with.
-import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+// Over stdio the connection bounds what it buffers (transport.ts); over IPC the client is VS Code.
 import { createServer } from './createServer';
+import { createBoundedConnection } from './transport';
 
-const connection = createConnection(ProposedFeatures.all);
+const connection = createBoundedConnection();
 createServer(connection);
 connection.listen();

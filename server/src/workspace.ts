@@ -1,10 +1,10 @@
 // The server's state: settings, open documents, the rules, the make files they apply to in the
 // workspace, their latest analyses, and the build reader cache. Features read it; only the hub and
 // this file write it. Knows no rule by name.
-import { promises as fs } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Connection, TextDocuments } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { readRegularText } from './fs/safeRead';
 import { BuildReader } from './kbuild/buildModel';
 import { DEFAULT_SETTINGS, MAX_MAKEFILE_BYTES, type Settings } from './lspExt';
 import type { Makefile } from './make/ast';
@@ -44,17 +44,12 @@ export class Workspace {
     readonly docsDir: string,
   ) {}
 
-  /** The open document's text and version, else the file on disk (bounded in size). */
-  async textOf(file: string): Promise<{ text: string; version: number | null } | undefined> {
+  /** The open document's text and version, else the file on disk (a regular file, bounded in size). */
+  async textOf(file: string): Promise<{ text: string; version: number | null } | { failure: string; missing: boolean }> {
     const doc = this.documents.get(pathToUri(file));
     if (doc) return { text: doc.getText(), version: doc.version };
-    try {
-      const st = await fs.stat(file);
-      if (!st.isFile() || st.size > MAX_MAKEFILE_BYTES) return undefined;
-      return { text: await fs.readFile(file, 'utf8'), version: null };
-    } catch {
-      return undefined;
-    }
+    const r = await readRegularText(file, { maxBytes: MAX_MAKEFILE_BYTES });
+    return r.ok ? { text: r.text, version: null } : { failure: r.message, missing: r.reason === 'missing' };
   }
 
   /** The rules' context for a file's text (what fixes and patches are computed from). */

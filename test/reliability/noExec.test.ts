@@ -12,7 +12,8 @@ import { evaluateMakefile } from '../../server/src/make/evaluator';
 import { parseMakefile } from '../../server/src/make/parser';
 import { computeFix } from '../../server/src/rules/nvhe-profile-metadata/fixes';
 import { analyzeNvhe } from '../../server/src/rules/nvhe-profile-metadata/analysis';
-import { flagsOfCmdFile } from '../../server/src/kbuild/profileFlags';
+import { profileFlagsOfCmdFile } from '../../server/src/kbuild/cmdFile';
+const flagsOfCmdFile = (file: string, text: string) => profileFlagsOfCmdFile(file, text).flags;
 import { root } from '../helpers/kernelTree';
 import { diagnosticsOf, NVHE, sampleTree, startServer } from './lspHelpers';
 

@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBuildDirectories, isOutputDirOf, kernelRootOf } from '../../server/src/kbuild/buildModel';
-import { flagsOfCmdFile } from '../../server/src/kbuild/profileFlags';
+import { profileFlagsOfCmdFile } from '../../server/src/kbuild/cmdFile';
+const flagsOfCmdFile = (file: string, text: string) => profileFlagsOfCmdFile(file, text).flags;
 
 function kernelTree(): string {
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'kbd-bm-')));

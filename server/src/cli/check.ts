@@ -1,10 +1,13 @@
 // `kbuild-diagnostics check [PATH...] [--build-dir DIR] [--format text|json]`: the rules over files
 // and trees, printed like a compiler (`file:line:col: severity: message [code]`) or as JSON.
-// Exit 0 when nothing is found, 1 when something is, 2 on a usage error.
-import { promises as fs } from 'node:fs';
+// Exit 0 when nothing is found and everything was read and evaluated, 1 when something is found,
+// 2 on a usage error, 3 when nothing is found but something could not be read or evaluated in full
+// (an unreadable file or folder, a device or FIFO, a path too long, an evaluation cut by its bounds).
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeFile, mayApply } from '../analysis';
+import { readRegularText, statSafe } from '../fs/safeRead';
+import { MAX_MAKEFILE_BYTES } from '../lspExt';
 import { BuildReader } from '../kbuild/buildModel';
 import { findMakeFiles } from '../kbuild/findMakefiles';
 import type { Rule } from '../rules/rule';
@@ -35,33 +38,42 @@ export async function checkCommand(args: string[], io: CliIo, rules: readonly Ru
     io.err('kbuild-diagnostics check: --build-dir needs a directory\n');
     return 2;
   }
+  if (buildDir !== undefined) {
+    const st = await statSafe(buildDir);
+    if (!st.ok || !st.stat.isDirectory()) {
+      io.err(`kbuild-diagnostics check: --build-dir ${buildDir}: ${st.ok ? 'not a directory' : st.message}\n`);
+      return 2;
+    }
+  }
   if (paths.length === 0) paths.push('.');
 
   const files: string[] = [];
+  const incomplete: string[] = [];
   for (const p of paths) {
-    let st;
-    try {
-      st = await fs.stat(p);
-    } catch {
+    const st = await statSafe(p);
+    if (!st.ok && st.reason === 'missing') {
       io.err(`kbuild-diagnostics check: ${p}: no such file or directory\n`);
       return 2;
     }
-    if (st.isDirectory()) files.push(...(await findMakeFiles([path.resolve(p)], (text) => mayApply(rules, text))));
-    else files.push(path.resolve(p));
+    if (st.ok && st.stat.isDirectory()) {
+      const found = await findMakeFiles([path.resolve(p)], (text) => mayApply(rules, text));
+      files.push(...found.files);
+      incomplete.push(...found.incomplete);
+    } else files.push(path.resolve(p));
   }
 
   const reader = new BuildReader();
   const results = [];
   let found = 0;
   for (const file of files) {
-    let text: string;
-    try {
-      text = await fs.readFile(file, 'utf8');
-    } catch (e) {
-      io.err(`kbuild-diagnostics check: ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
+    const read = await readRegularText(file, { maxBytes: MAX_MAKEFILE_BYTES });
+    if (!read.ok) {
+      incomplete.push(read.message);
       continue;
     }
+    const text = read.text;
     const a = await analyzeFile(file, text, { rules, docsDir, reader, buildDirectory: buildDir ? path.resolve(buildDir) : undefined, searchRoots: [process.cwd()] });
+    incomplete.push(...a.incomplete);
     if (a.findings.size === 0) continue;
     // Errors and warnings count; hints and information are printed as notes but do not fail the check.
     found += a.diagnostics.filter((d) => (d.severity ?? 2) <= 2).length > 0 ? 1 : 0;
@@ -82,7 +94,10 @@ export async function checkCommand(args: string[], io: CliIo, rules: readonly Ru
       }
     }
   }
-  if (format === 'json') io.out(JSON.stringify({ checked: files.length, found, results }, null, 2) + '\n');
-  else if (results.length === 0) io.err(`kbuild-diagnostics check: no make file that a rule (${rules.map((r) => r.id).join(', ')}) applies to was found\n`);
-  return found > 0 ? 1 : 0;
+  if (format === 'json') io.out(JSON.stringify({ checked: files.length, found, incomplete, results }, null, 2) + '\n');
+  else {
+    for (const why of incomplete) io.err(`kbuild-diagnostics check: incomplete: ${why}\n`);
+    if (results.length === 0 && incomplete.length === 0) io.err(`kbuild-diagnostics check: no make file that a rule (${rules.map((r) => r.id).join(', ')}) applies to was found\n`);
+  }
+  return found > 0 ? 1 : incomplete.length > 0 ? 3 : 0;
 }

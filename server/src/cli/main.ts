@@ -11,7 +11,8 @@ const usage = `usage: kbuild-diagnostics <command> [options]
 commands:
   sections FILE...   print section tables like llvm-readelf -S (--json, --relocs)
   check [PATH...]    run the rules over files and trees (--build-dir DIR, --format text|json)
-  fix --fix ID FILE  apply a rule's fix to a make file (--rule ID when fix ids collide; --form is --fix)`;
+  fix --fix ID FILE  apply a rule's fix to a make file (--rule ID when fix ids collide; --form is --fix;
+                     --force writes a read-only file, --in-place keeps hard links)`;
 
 export interface CliOptions {
   rules?: readonly Rule[];

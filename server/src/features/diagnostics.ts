@@ -4,7 +4,7 @@
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ParseDiagnostic } from '../make/ast';
-import { MAX_ANALYZED_CHARS, SERVER_NAME as DIAGNOSTIC_SOURCE } from '../lspExt';
+import { INCOMPLETE_CODE, MAX_ANALYZED_CHARS, SERVER_NAME as DIAGNOSTIC_SOURCE } from '../lspExt';
 import { pathToUri, uriToPath, type Workspace } from '../workspace';
 import { documentModel } from './documentModel';
 
@@ -15,6 +15,17 @@ function toLsp(d: ParseDiagnostic, code: string): Diagnostic {
     source: DIAGNOSTIC_SOURCE,
     code,
     message: d.message,
+  };
+}
+
+/** One information diagnostic: the analysis could not read or evaluate everything it depends on. */
+function incompleteDiagnostic(reasons: string[]): Diagnostic {
+  return {
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    severity: DiagnosticSeverity.Information,
+    source: DIAGNOSTIC_SOURCE,
+    code: INCOMPLETE_CODE,
+    message: `Analysis incomplete (no verdict is claimed for what was not read): ${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? ` and ${reasons.length - 3} more` : ''}`,
   };
 }
 
@@ -37,8 +48,10 @@ export function registerDiagnostics(ws: Workspace): DiagnosticsFeature {
     const uri = pathToUri(file);
     const doc = ws.documents.get(uri);
     const source = await ws.textOf(file);
-    if (!source) {
-      ws.connection.sendDiagnostics({ uri, diagnostics: [] });
+    if ('failure' in source) {
+      // Gone: nothing to say. Unreadable or not a regular file: say so; it is not "clean".
+      const gone = source.missing;
+      ws.connection.sendDiagnostics({ uri, diagnostics: gone ? [] : [incompleteDiagnostic([source.failure])] });
       return;
     }
     const diagnostics: Diagnostic[] = [];
@@ -67,6 +80,7 @@ export function registerDiagnostics(ws: Workspace): DiagnosticsFeature {
         diagnostics.push(...model.evaluation.diagnostics.map((d) => toLsp(d, 'make-evaluation')));
       }
       diagnostics.push(...analysis.diagnostics);
+      if (analysis.incomplete.length > 0) diagnostics.push(incompleteDiagnostic(analysis.incomplete));
     } catch (e) {
       // The server keeps serving: an analysis failure is reported on the file, not thrown.
       diagnostics.push({

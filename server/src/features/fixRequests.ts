@@ -1,7 +1,7 @@
 // Custom requests around fixes: the fixes available for a file (for a picker), the edit of one fix
 // (for commands and the panel), the patch for `git am`, and the line that lets a problem through
 // (for "reveal"). Generic over the rules.
-import { promises as fs } from 'node:fs';
+import { readRegularText } from '../fs/safeRead';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { availableFixes, fixEdit, fixLocation, makePatch } from '../lspExt';
@@ -28,14 +28,13 @@ function pickFile(ws: Workspace, uri?: string, inBuild?: string): string | undef
 
 /** `Name <email>` from ~/.gitconfig, read as text (no program is run). */
 async function gitAuthor(): Promise<string> {
-  try {
-    const text = await fs.readFile(path.join(os.homedir(), '.gitconfig'), 'utf8');
+  const read = await readRegularText(path.join(os.homedir(), '.gitconfig'), { maxBytes: 1024 * 1024 });
+  if (read.ok) {
+    const text = read.text;
     const user = /\[user\]([^[]*)/.exec(text)?.[1] ?? '';
     const name = /^\s*name\s*=\s*(.+)$/m.exec(user)?.[1]?.trim();
     const email = /^\s*email\s*=\s*(.+)$/m.exec(user)?.[1]?.trim();
     if (name && email) return `${name} <${email}>`;
-  } catch {
-    // no git configuration: fall through
   }
   return 'Kbuild Diagnostics <kbuild-diagnostics@localhost>';
 }

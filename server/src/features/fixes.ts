@@ -31,7 +31,7 @@ export function resolveFix(ws: Workspace, ref: FixRef): { rule: Rule; def: FixDe
 export async function fixForFile(ws: Workspace, file: string, ref: FixRef): Promise<FixForFile | undefined> {
   const source = await ws.textOf(file);
   // Files too large to analyze get no fix either: computing one would hold the server for seconds.
-  if (!source || source.text.length > MAX_ANALYZED_CHARS) return undefined;
+  if ('failure' in source || source.text.length > MAX_ANALYZED_CHARS) return undefined;
   const ctx = await ws.contextOf(file, source.text);
   for (const { rule, def } of resolveFix(ws, ref)) {
     const fix = rule.fix(ctx, def.id);
@@ -43,7 +43,7 @@ export async function fixForFile(ws: Workspace, file: string, ref: FixRef): Prom
 /** Every fix that clears a problem in the file now. */
 export async function fixesForFile(ws: Workspace, file: string): Promise<FixForFile[]> {
   const source = await ws.textOf(file);
-  if (!source || source.text.length > MAX_ANALYZED_CHARS) return [];
+  if ('failure' in source || source.text.length > MAX_ANALYZED_CHARS) return [];
   const ctx = await ws.contextOf(file, source.text);
   const out: FixForFile[] = [];
   for (const rule of ws.rules) {

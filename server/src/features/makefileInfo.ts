@@ -24,8 +24,7 @@ export function registerMakefileInfo(ws: Workspace): void {
     const model = documentModel(doc);
     const h = hoverAt(model.makefile, model.evaluation, params.position);
     if (!h) return null;
-    const variable = /^\*\*`([^`]+)`\*\*/.exec(h.markdown)?.[1] ?? '';
-    const notes = ruleNotes(ws, doc.uri, variable);
+    const notes = ruleNotes(ws, doc.uri, h.variable);
     return { contents: { kind: MarkupKind.Markdown, value: [h.markdown, ...notes].join('\n\n') }, range: h.range };
   });
   ws.connection.onDocumentSymbol((params) => {

@@ -2,7 +2,8 @@
 // nvhe/Makefile and Makefile.module include Makefile.nvhe), and what make reads around the included
 // file in each includer. A file that others include is judged in the context of each includer, as
 // make reads it: the includer's statements before the `include` line, the file, the statements after.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readRegularTextSync } from '../fs/safeRead';
 import * as path from 'node:path';
 import type { Makefile, Statement } from '../make/ast';
 import { evaluateMakefile } from '../make/evaluator';
@@ -49,14 +50,9 @@ export function includersOf(file: string, kernelRoot: string): Surroundings[] {
   const out: Surroundings[] = [];
   for (const name of names.slice(0, 64)) {
     const p = path.join(dir, name);
-    let text: string;
-    try {
-      const st = statSync(p);
-      if (!st.isFile() || st.size > MAX_INCLUDER_BYTES) continue;
-      text = readFileSync(p, 'utf8');
-    } catch {
-      continue;
-    }
+    const r = readRegularTextSync(p, { maxBytes: MAX_INCLUDER_BYTES });
+    if (!r.ok) continue;
+    const text = r.text;
     // Cheap test first: the includer names the file.
     if (!text.includes(path.basename(file))) continue;
     const around = splitAround(parseMakefile(text), p, path.resolve(file), kernelRoot, objDir);

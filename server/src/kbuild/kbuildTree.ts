@@ -3,7 +3,8 @@
 // top Makefile includes under that configuration (evaluated, never run), and scripts/Makefile.lib,
 // whose `c_flags` is what reaches each object's compile. A directory Makefile is evaluated between
 // them, as make does: top-level scripts, then the directory's Makefile, then Makefile.lib.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readRegularTextSync } from '../fs/safeRead';
 import * as path from 'node:path';
 import type { Makefile, Statement } from '../make/ast';
 import { evaluateMakefile } from '../make/evaluator';
@@ -35,13 +36,8 @@ export interface KbuildTree {
 }
 
 function readSmall(file: string): string | undefined {
-  try {
-    const st = statSync(file);
-    if (!st.isFile() || st.size > MAX_SCRIPT_BYTES) return undefined;
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
+  const r = readRegularTextSync(file, { maxBytes: MAX_SCRIPT_BYTES });
+  return r.ok ? r.text : undefined;
 }
 
 /** `CONFIG_X=value` lines (auto.conf and .config); `# CONFIG_X is not set` leaves X unset. */

@@ -5,8 +5,6 @@
 // is an alias of -fprofile-instr-use[=]; bare -fprofile-sample-use names no file and enables nothing
 // by itself (llvm-project issue 112391), bare -fprofile-use reads default.profdata.
 
-import type { Span } from '../make/ast';
-import { commandsOfCmdFile, type CmdRecord } from './buildModel';
 
 export type ProfileFamily = 'sample' | 'instr';
 
@@ -113,24 +111,3 @@ export const ALL_PROFILE_USE_PATTERNS = [
   '-fprofile-instr-use',
 ];
 
-/** A profile-use flag that really reached a compiler, as a Kbuild .cmd file records it. */
-export interface ProfileFlagEvidence {
-  cmdFile: string;
-  target: string;
-  flag: string;
-  span: Span;
-}
-
-/** The profile-use options in effect in each command a .cmd record holds. */
-export function profileFlagsOf(record: CmdRecord): ProfileFlagEvidence[] {
-  const out: ProfileFlagEvidence[] = [];
-  for (const command of record.commands) {
-    for (const eff of effectiveProfileUse(command.words)) out.push({ cmdFile: record.cmdFile, target: record.target, flag: eff.flag, span: record.spanOf(eff.flag) });
-  }
-  return out;
-}
-
-/** The profile-use flags of a Kbuild .cmd file's text. */
-export function flagsOfCmdFile(file: string, text: string): ProfileFlagEvidence[] {
-  return commandsOfCmdFile(file, text).flatMap(profileFlagsOf);
-}

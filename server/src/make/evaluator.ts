@@ -8,7 +8,10 @@
 //  - `+=` to a variable that is not defined yet keeps an unknown base (⟨NAME⟩ words) for the same reason;
 //  - includes are not followed;
 //  - recursion depth, expansion length and steps are bounded (EvalLimits); hitting a bound gives a
-//    diagnostic and an unknown value. Steps are counted per statement (and per expand() call).
+//    diagnostic and an unknown value. Steps are counted per statement (and per expand() call) and for
+//    the whole evaluation; string work counts too (a function's argument of N characters costs
+//    N / charsPerStep steps, $(filter) patterns × words, $(sort) n log n), so a long value is not
+//    "one step". Any bound hit marks the evaluation `incomplete` (callers must not claim "clean").
 // Unknown-pattern rules for filter/filter-out/patsubst/subst are documented in functions.ts.
 
 import type { AssignOp, AssignmentStmt, ConditionTest, DefineStmt, Expr, Makefile, Modifier, ParseDiagnostic, Span, Statement } from './ast';
@@ -40,6 +43,8 @@ export interface EvalLimits {
   maxExpansionLength: number;
   maxSteps: number;
   maxTotalSteps: number;
+  /** Characters of a function argument that count as one step (string work is bounded too). */
+  charsPerStep: number;
 }
 export const DEFAULT_LIMITS: EvalLimits = {
   /** Nested variable expansions, $(call)s and $(eval)s. */
@@ -53,7 +58,23 @@ export const DEFAULT_LIMITS: EvalLimits = {
    * work. Without it, many lines each just under maxSteps could hold the server for a minute.
    */
   maxTotalSteps: 10_000_000,
+  /**
+   * Splitting, filtering or sorting a value of N characters costs about N / 2 steps' time (1-character
+   * words are the worst case; measured: a recursive $(call) doubling its argument to 4 MB took 600 ms
+   * per line before this was counted, and 1 step is about 0.1 µs).
+   */
+  charsPerStep: 2,
 };
+
+/** Why an evaluation is incomplete (the first bound that was hit). */
+export interface EvalIncomplete {
+  reason: 'maxDepth' | 'maxExpansionLength' | 'maxSteps' | 'maxTotalSteps' | 'stack' | 'error';
+  message: string;
+  /** Where (the statement being evaluated; for later expand() calls, the last statement). */
+  span: Span;
+  /** How many times a bound was hit (the file and later expand() calls). */
+  hits: number;
+}
 export interface EvalOptions {
   initial?: Record<string, string | { value: string; flavor: 'simple' | 'recursive' }>;
   unknownConditions?: 'true' | 'false';
@@ -75,6 +96,12 @@ export interface Evaluation {
   diagnostics: ParseDiagnostic[];
   /** $(info)/$(warning)/$(error) output met while evaluating (addition). */
   messages: EvalMessage[];
+  /**
+   * Set when a bound was hit, while evaluating the file or in a later expand()/valueAt(): some values
+   * are ⟨limit⟩ unknowns, so a result that depends on them is not a clean bill of health.
+   * Undefined when the evaluation was complete (so far).
+   */
+  readonly incomplete: EvalIncomplete | undefined;
 }
 
 type Liveness = 'live' | 'dead' | 'unknown';
@@ -103,7 +130,19 @@ interface Ctx {
   expanding: Set<string>;
 }
 
-class LimitError extends Error {}
+class LimitError extends Error {
+  constructor(
+    message: string,
+    readonly bound: EvalIncomplete['reason'],
+  ) {
+    // No stack trace: it is never shown, and capturing one at depth costs ~60 µs per throw, which
+    // made every statement after a spent budget slow (57,000 lines: 3.4 s).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
+}
 
 const AUTO_BASE = new Set(['@', '<', '^', '+', '*', '?', '|', '%']);
 
@@ -148,6 +187,12 @@ class Evaluator {
   private curSpan: Span = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
   private curLine = 0;
   private evalDepth = 0;
+  incomplete: EvalIncomplete | undefined;
+
+  private noteIncomplete(reason: EvalIncomplete['reason'], message: string): void {
+    if (this.incomplete) this.incomplete.hits++;
+    else this.incomplete = { reason, message, span: this.curSpan, hits: 1 };
+  }
 
   constructor(
     private readonly mf: Makefile,
@@ -265,11 +310,18 @@ class Evaluator {
   // ---- expansion ---------------------------------------------------------------------------
   /** Expands with fresh step counting; a limit hit gives a diagnostic and an unknown value. */
   topExpand(e: Expr, o: { at: number; pure: boolean; extra: Record<string, string> | null }, quiet = false): string {
+    if (e.length === 1 && e[0].kind === 'text') return e[0].text;
+    if (this.budgetReported && e.length > 0) {
+      // The file-wide budget is spent: every expansion would stop at its first step.
+      if (this.incomplete) this.incomplete.hits++;
+      return unknownValue('limit');
+    }
     const c: Ctx = { at: o.at, pure: o.pure, extra: o.extra, frame: null, depth: 0, steps: 0, expanding: new Set() };
     try {
       return this.expandExpr(e, c);
     } catch (err) {
       if (err instanceof LimitError) {
+        this.noteIncomplete(err.bound, err.message);
         // The file-wide budget is reported once; every later expansion would hit it again.
         const budget = this.totalSteps > this.limits.maxTotalSteps;
         if (!quiet && (!budget || !this.budgetReported)) this.diag('warning', err.message);
@@ -277,6 +329,7 @@ class Evaluator {
         return unknownValue('limit');
       }
       if (err instanceof RangeError) {
+        this.noteIncomplete('stack', `Expansion aborted: ${err.message}`);
         if (!quiet) this.diag('warning', `Expansion aborted: ${err.message}`);
         return unknownValue('limit');
       }
@@ -291,11 +344,22 @@ class Evaluator {
   private step(c: Ctx, n = 1): void {
     c.steps += n;
     this.totalSteps += n;
-    if (c.steps > this.limits.maxSteps) throw new LimitError(`Expansion limit hit: more than ${this.limits.maxSteps} steps (maxSteps)`);
-    if (this.totalSteps > this.limits.maxTotalSteps) throw new LimitError(`Evaluation budget spent: more than ${this.limits.maxTotalSteps} expansion steps in this file (maxTotalSteps); later values are unknown`);
+    if (c.steps > this.limits.maxSteps) throw new LimitError(`Expansion limit hit: more than ${this.limits.maxSteps} steps (maxSteps)`, 'maxSteps');
+    if (this.totalSteps > this.limits.maxTotalSteps) throw new LimitError(`Evaluation budget spent: more than ${this.limits.maxTotalSteps} expansion steps in this file (maxTotalSteps); later values are unknown`, 'maxTotalSteps');
+  }
+  /**
+   * Counts string work on a value of `len` characters against the file's budget (maxTotalSteps) only:
+   * a single statement may handle a value up to maxExpansionLength, but a file cannot do it for
+   * ever. Short values are free (they are counted as parts).
+   */
+  private work(c: Ctx, len: number): void {
+    if (len < 256) return;
+    const n = Math.floor(len / this.limits.charsPerStep);
+    this.totalSteps += n;
+    this.step(c, 0);
   }
   private checkLen(s: string): string {
-    if (s.length > this.limits.maxExpansionLength) throw new LimitError(`Expansion limit hit: value longer than ${this.limits.maxExpansionLength} characters (maxExpansionLength)`);
+    if (s.length > this.limits.maxExpansionLength) throw new LimitError(`Expansion limit hit: value longer than ${this.limits.maxExpansionLength} characters (maxExpansionLength)`, 'maxExpansionLength');
     return s;
   }
 
@@ -360,7 +424,7 @@ class Evaluator {
   }
 
   private expandBody(name: string, text: string, c: Ctx, guard: boolean): string {
-    if (c.depth >= this.limits.maxDepth) throw new LimitError(`Expansion limit hit: nesting deeper than ${this.limits.maxDepth} while expanding '${name}' (maxDepth)`);
+    if (c.depth >= this.limits.maxDepth) throw new LimitError(`Expansion limit hit: nesting deeper than ${this.limits.maxDepth} while expanding '${name}' (maxDepth)`, 'maxDepth');
     c.depth++;
     if (guard) c.expanding.add(name);
     try {
@@ -382,7 +446,12 @@ class Evaluator {
   }
 
   private callFunction(fn: string, args: Expr[], c: Ctx): string {
-    const x = (i: number): string => (args[i] ? this.expandExpr(args[i], c) : '');
+    const x = (i: number): string => {
+      if (!args[i]) return '';
+      const v = this.expandExpr(args[i], c);
+      this.work(c, v.length);
+      return v;
+    };
     const strip = (s: string): string => splitWords(s).join(' ');
     const perWord = (s: string, f: (w: string) => string | null): string => {
       const out: string[] = [];
@@ -407,11 +476,14 @@ class Evaluator {
         return '';
       }
       case 'filter':
-        return filterWords(x(0), x(1), false);
       case 'filter-out':
-        return filterWords(x(0), x(1), true);
-      case 'sort':
-        return sortWords(x(0));
+        return filterWords(x(0), x(1), fn === 'filter-out', (pairs) => this.work(c, pairs >> 3));
+      case 'sort': {
+        const v = x(0);
+        // n log n comparisons on top of the split counted by x().
+        if (v.length >= 256) this.work(c, v.length * Math.ceil(Math.log2(v.length)) >> 2);
+        return sortWords(v);
+      }
       case 'word': {
         const n = strip(x(0));
         const ws = splitWords(x(1));
@@ -585,7 +657,7 @@ class Evaluator {
   }
 
   private evalText(text: string, c: Ctx): void {
-    if (this.evalDepth >= this.limits.maxDepth || c.depth >= this.limits.maxDepth) throw new LimitError(`Expansion limit hit: $(eval) nested deeper than ${this.limits.maxDepth} (maxDepth)`);
+    if (this.evalDepth >= this.limits.maxDepth || c.depth >= this.limits.maxDepth) throw new LimitError(`Expansion limit hit: $(eval) nested deeper than ${this.limits.maxDepth} (maxDepth)`, 'maxDepth');
     this.step(c, 1 + (text.length >> 6));
     const mf = parseMakefile(text);
     this.evalDepth++;
@@ -782,6 +854,9 @@ class Evaluator {
       unknownConditionals: this.unknownConditionals,
       diagnostics: this.diagnostics,
       messages: this.messages,
+      get incomplete(): EvalIncomplete | undefined {
+        return self.incomplete;
+      },
     };
   }
 
@@ -803,7 +878,9 @@ export function evaluateMakefile(mf: Makefile, opts: EvalOptions = {}): Evaluati
   try {
     ev.start();
   } catch (e) {
-    ev.diag('error', `Evaluation stopped: ${e instanceof Error ? e.message : String(e)}`);
+    const message = `Evaluation stopped: ${e instanceof Error ? e.message : String(e)}`;
+    ev.diag('error', message);
+    ev.incomplete ??= { reason: e instanceof RangeError ? 'stack' : 'error', message, span: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, hits: 1 };
   }
   return ev.result();
 }

@@ -21,10 +21,13 @@ export function matchPattern(pattern: string, word: string): string | null {
   return word.slice(pre.length, word.length - suf.length);
 }
 
-export function filterWords(patterns: string, text: string, out: boolean): string {
+/** `cost` (optional) is told the pattern × word comparisons before they are made, and may throw. */
+export function filterWords(patterns: string, text: string, out: boolean, cost?: (comparisons: number) => void): string {
   const pats = splitWords(patterns).filter((p) => !isUnknownWord(p));
+  const words = splitWords(text);
+  cost?.(pats.length * words.length);
   const res: string[] = [];
-  for (const w of splitWords(text)) {
+  for (const w of words) {
     let m = false;
     for (const p of pats) {
       if (matchPattern(p, w) !== null) {

@@ -59,6 +59,8 @@ export interface RuleFinding {
   objects: PipelineObject[];
   /** A note for the hover of a variable, when the rule has one. */
   hoverNote?(variable: string): string | undefined;
+  /** What the rule could not read or evaluate in full (its verdict may miss something). */
+  incomplete?: string[];
 }
 
 export interface FixDef {

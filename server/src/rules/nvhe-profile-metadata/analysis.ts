@@ -71,6 +71,8 @@ export interface NvheVerdict {
   anchor: Span;
   /** Conditional tests that depend on values this file does not know. */
   assumedConditions: number;
+  /** Set when the evaluation hit a bound: the verdict may miss something. */
+  incomplete?: string;
 }
 
 function firstLine(span: Span, lineLength: (line: number) => number): Span {
@@ -82,6 +84,14 @@ function isFilterOutOf(stmt: Statement, variable: string): stmt is AssignmentStm
   return stmt.kind === 'assignment' && stmt.nameText.trim() === variable && stmt.value.some((p) => p.kind === 'call' && p.fn === 'filter-out');
 }
 
+/** Why the last search for a pipeline in a Makefile was cut short (its evaluation hit a bound). */
+const searchCut = new WeakMap<Makefile, string>();
+
+/** Why analyzeNvhe could not finish looking for a pipeline in `input`, if it could not. */
+export function pipelineSearchIncomplete(input: RuleInput): string | undefined {
+  return searchCut.get(input.makefile);
+}
+
 export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => number = () => 0): NvheVerdict | undefined {
   const objDir = input.objDir ?? '.';
   // Every spelling goes in at once, as separate words in KCFLAGS order; each is judged on its own.
@@ -89,6 +99,8 @@ export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => numb
   const spellings = enablingSpellings();
   const base = evaluateInKbuild(input.makefile, objDir, spellings.join(' '), 'false', input.tree, input.surroundings);
   const pipeline = findPipeline(input.makefile, base);
+  if (base.incomplete) searchCut.set(input.makefile, base.incomplete.message);
+  else searchCut.delete(input.makefile);
   if (!pipeline) return undefined;
   // One hyp object linked into gen-hyprel's input, as a Kbuild target stem: the hyp objects are all
   // in the same lists (none is in obj-y), so one stands for the others; objects with variables of
@@ -146,6 +158,7 @@ export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => numb
     filterOutLine,
     anchor: firstLine(anchorSpan, lineLength),
     assumedConditions: base.unknownConditionals.length,
+    incomplete: base.incomplete?.message,
   };
 }
 

@@ -2,7 +2,7 @@
 // developer reads at a glance, severity (error once the build shows the metadata, else warning),
 // a stable code with a link to the explanation, and related locations for every line involved.
 import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation } from 'vscode-languageserver';
-import type { ProfileFlagEvidence } from '../../kbuild/profileFlags';
+import type { CmdFlagEvidence } from '../../kbuild/cmdFile';
 import type { ObjectReport } from '../../kbuild/buildModel';
 import { flagShape } from '../../kbuild/compileFlags';
 import type { ElfSection } from '../../elf/types';
@@ -20,13 +20,15 @@ export interface ObjectEvidence extends ObjectReport {
   genHyprelMessage?: string;
 }
 
-export type FlagEvidence = ProfileFlagEvidence;
+export type FlagEvidence = CmdFlagEvidence;
 
 export interface BuildEvidence {
   buildDir: string;
   /** The object gen-hyprel reads, and the hyp objects linked into it. */
   objects: ObjectEvidence[];
   flags: FlagEvidence[];
+  /** Build files that could not be read in full (the evidence may be missing something). */
+  incomplete: string[];
 }
 
 function baseName(p: string): string {
@@ -88,6 +90,9 @@ function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): D
         message: `${baseName(o.path)}: section [${s.section.index}] ${s.section.name} (${s.section.typeName}): ${s.reason}`,
       });
     }
+  }
+  for (const why of (evidence?.incomplete ?? []).slice(0, 3)) {
+    related.push({ location: { uri: ctx.makefileUri, range: v.anchor }, message: `Not read in full: ${why}` });
   }
   for (const f of (evidence?.flags ?? []).slice(0, 3)) {
     related.push({ location: { uri: ctx.fileUri(f.cmdFile), range: f.span }, message: `${baseName(f.target)} was compiled with ${f.flag}.` });

@@ -3,11 +3,12 @@
 // sections.ts; explanation: explanation.md.
 import * as path from 'node:path';
 import { splitLines } from '../../make/edits';
+import { inlineCode } from '../../make/hover';
 import { flagShape, COMPILE_FLAG_VARIABLE } from '../../kbuild/compileFlags';
-import { profileFlagsOf } from '../../kbuild/profileFlags';
+import { profileFlagsOf } from '../../kbuild/cmdFile';
 import { listBuildFiles } from '../../kbuild/buildModel';
 import type { BuildAccess, MakefileContext, Rule, RuleFinding } from '../rule';
-import { ALIAS_CODE, analyzeNvhe, RULE_CODE, type NvheVerdict } from './analysis';
+import { ALIAS_CODE, analyzeNvhe, pipelineSearchIncomplete, RULE_CODE, type NvheVerdict } from './analysis';
 import { nvheDiagnostics, STALE_CODE, type BuildEvidence, type FlagEvidence, type ObjectEvidence } from './diagnostic';
 import { computeFix, FIXES, type FixForm } from './fixes';
 import { patchText } from './patchText';
@@ -42,11 +43,18 @@ async function collectEvidence(v: NvheVerdict, build: BuildAccess, objDir: strin
   const { cmdFiles } = await listBuildFiles(path.join(build.buildDir, objDir));
   const wanted = new Set(hypObjects.map((o) => `.${path.basename(o)}.cmd`));
   const flags: FlagEvidence[] = [];
+  const incomplete = objects.filter((o) => o.error).map((o) => `${o.path}: ${o.error}`);
   for (const c of cmdFiles) {
     if (!wanted.has(path.basename(c))) continue;
-    for (const record of await build.reader.readCmdFile(c)) flags.push(...profileFlagsOf(record));
+    const read = await build.reader.readCmdFile(c);
+    if (!read.ok) {
+      incomplete.push(read.message);
+      continue;
+    }
+    if (read.incomplete) incomplete.push(read.incomplete.message);
+    for (const record of read.records) flags.push(...profileFlagsOf(c, record));
   }
-  return { buildDir: build.buildDir, objects, flags };
+  return { buildDir: build.buildDir, objects, flags, incomplete };
 }
 
 function hoverNote(v: NvheVerdict): (variable: string) => string | undefined {
@@ -54,8 +62,8 @@ function hoverNote(v: NvheVerdict): (variable: string) => string | undefined {
     if (!COMPILE_FLAG_VARIABLE.test(variable)) return undefined;
     const through = [...new Set(v.leakingFlags.map(flagShape))];
     if (v.sectionRemoval) return `**nVHE:** ${v.sectionRemoval.how}, so profile flags${through.length ? ` (${through.join(', ')} get through)` : ''} do no harm.`;
-    if (through.length === 0) return '**nVHE:** no profile-use flag from KBUILD_CFLAGS/KCFLAGS reaches the hyp compiles.';
-    return `**nVHE:** these profile-use flags reach the hyp compiles: ${through.map((f) => `\`${f}\``).join(', ')} (see the \`${RULE_CODE}\` diagnostic).`;
+    if (through.length === 0) return '**nVHE:** no profile-use flag reaches the hyp compiles.';
+    return `**nVHE:** these profile-use flags reach the hyp compiles: ${through.map(inlineCode).join(', ')} (see the \`${RULE_CODE}\` diagnostic).`;
   };
 }
 
@@ -83,7 +91,11 @@ export const nvheProfileMetadata: Rule = {
 
   async analyze(ctx, build, links) {
     const v = verdictOf(ctx);
-    if (!v) return undefined;
+    if (!v) {
+      // No pipeline found; when the evaluation was cut short that is not a verdict.
+      const cut = pipelineSearchIncomplete(ctx);
+      return cut ? { diagnostics: [], problem: false, anchor: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, objects: [], incomplete: [cut] } : undefined;
+    }
     let evidence: BuildEvidence | undefined;
     if (v.leaks || v.aliasLeak) {
       const access = await build();
@@ -94,7 +106,9 @@ export const nvheProfileMetadata: Rule = {
       }
     }
     const diagnostics = nvheDiagnostics(v, links, evidence);
+    const incomplete = [...(v.incomplete ? [v.incomplete] : []), ...(evidence?.incomplete ?? [])];
     return {
+      incomplete,
       diagnostics,
       problem: v.leaks || v.aliasLeak,
       anchor: v.anchor,
