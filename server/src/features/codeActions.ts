@@ -3,7 +3,7 @@
 // analysis is still pending. Each edit names the document version it was computed for, so a stale
 // edit is refused by the client.
 import { CodeActionKind, type CodeAction, type Diagnostic, type Range, type TextDocumentEdit } from 'vscode-languageserver';
-import { SERVER_NAME } from '../lspExt';
+import { MAX_ANALYZED_CHARS, SERVER_NAME } from '../lspExt';
 import { uriToPath, type Workspace } from '../workspace';
 import { fixesForFile } from './fixes';
 
@@ -23,6 +23,8 @@ export function registerCodeActions(ws: Workspace): void {
     const wantsQuickFix = !only || only.some((k) => CodeActionKind.QuickFix.startsWith(k));
     const wantsFixAll = only?.some((k) => FIX_ALL_KIND.startsWith(k) || k === CodeActionKind.SourceFixAll) ?? false;
     if (!wantsQuickFix && !wantsFixAll) return [];
+    // Not analyzed in the editor (see the file-too-large diagnostic), so no fix either.
+    if (doc.getText().length > MAX_ANALYZED_CHARS) return [];
     // The document may change while fixes are computed (each is checked by re-analysis): try again then.
     for (let attempt = 0; attempt < 3; attempt++) {
       const version = doc.version;
