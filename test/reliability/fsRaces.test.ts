@@ -42,7 +42,7 @@ test('symlink loops: build-dir discovery, the Makefile scan and the explorer wal
   assert.ok(dirs.includes(join(t.tree, 'build')));
   assert.ok(!dirs.includes(loops));
   const found = await findMakeFiles([t.tree], (text) => text.includes('gen-hyprel'));
-  assert.deepEqual(found, [t.makefile]);
+  assert.deepEqual(found.files, [t.makefile]);
   assert.equal(await kernelRootOf(join(loops, 'a', 'b', 'up', 'a', 'b', 'Makefile')), t.tree);
   // The explorer walks a folder with no nvhe directory by name: it must not follow the links.
   const r = await lsp.request<{ objects: ObjectInfo[] }>('kbuild/listObjects', { buildUri: uri(loops) }, 20_000);
