@@ -98,7 +98,7 @@ verify() {
     forms=$1; shift
     bash "$kv" prepare prefix > /dev/null
     [ -z "$forms" ] || bash "$kv" edit prefix $forms
-    res=$(bash "$kv" build prefix "$@" | head -1)
+    res=$(bash "$kv" build prefix "$@" | sed -n 1p)
     st=${res#status=}; st=${st%% *}; secs=${res##*seconds=}
     err=$(grep -m1 '^error:' "$tree/.nvhe-build.log" || true)
     sec=absent
@@ -110,9 +110,11 @@ verify() {
       [ -f "$o" ] || continue; nobj=$((nobj + 1))
       llvm-readelf$llvm -S "$o" | grep -c '\.rel\.llvm\.call-graph-profile' > /dev/null && nrel=$((nrel + 1))
     done
-    local mism
-    mism=$(grep -c 'profile-instr-out-of-date\|profile-instr-unprofiled\|hash mismatch\|profile data may be' "$tree/.nvhe-build.log" || true)
-    rows+=("| ${forms:-none} | \`$*\` | $([ "$st" = 0 ] && echo pass || echo "fail ($st)") | $nrel/$nobj | $sec | ${err:-—} | $mism | ${secs}s |")
+    # clang's profile warnings: files it found no record for, and records whose hash did not match.
+    local unprof ood
+    unprof=$(grep -o 'no profile data available for file "[^"]*"' "$tree/.nvhe-build.log" | sed 's/.*file "//; s/"$//' | sort -u | tr '\n' ' ' || true)
+    ood=$(grep -c 'profile-instr-out-of-date' "$tree/.nvhe-build.log" || true)
+    rows+=("| ${forms:-none} | \`$*\` | $([ "$st" = 0 ] && echo pass || echo "fail ($st)") | $nrel/$nobj | $sec | ${err:-—} | ${unprof:-none} | $ood | ${secs}s |")
   }
   local pu="KCFLAGS=-fprofile-use=$prof" piu="KCFLAGS=-fprofile-instr-use=$prof"
   run "" "$pu"
@@ -124,8 +126,8 @@ verify() {
   run A "$piu"
   run A-full "$piu"
   {
-    echo "| form in nvhe/Makefile | make arguments | build | hyp objects with \`.rel.llvm.call-graph-profile\` | section in \`kvm_nvhe.tmp.o\` | gen-hyprel | profile-mismatch warnings | time |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "| form in nvhe/Makefile | make arguments | build | hyp objects with \`.rel.llvm.call-graph-profile\` | section in \`kvm_nvhe.tmp.o\` | gen-hyprel | files clang found no profile for | out-of-date warnings | time |"
+    echo "|---|---|---|---|---|---|---|---|---|"
     printf '%s\n' "${rows[@]}"
   } | sed "s#$tree#<tree>#g" | tee ${md:+"$md"}
 }
