@@ -10,6 +10,11 @@
 #                                                      ARGs (make variables) replace the variant's default
 #                                                      profile arguments; writes .nvhe-build.{log,status,time}
 #                                                      in the tree; prints "status=N seconds=S" then the tree
+#   scripts/kernel-variants.sh build-module VARIANT [ARG...]   android-split only: build the demo pKVM
+#                                                      module samples/pkvm-demo as an external module
+#                                                      (its EL2 part goes through Makefile.module ->
+#                                                      Makefile.nvhe -> gen-hyprel); writes
+#                                                      .module-build.{log,status,time}; prints as build
 #   scripts/kernel-variants.sh path VARIANT            prints the tree's path (prepared or not)
 #   scripts/kernel-variants.sh pipeline VARIANT        prints the path of the file that holds the pipeline
 #
@@ -27,6 +32,9 @@
 #                     arch/arm64/tools/ and built there as a host program during archprepare; the pipeline
 #                     runs it as `cmd_hyprel = $(HYPREL) $< > $@`, HYPREL := arch/arm64/tools/gen-hyprel.
 #                     Form A deleted (from Makefile.nvhe). Default build args: as prefix.
+#                     Also a pKVM-module shape: nvhe/Makefile.module (hyp.lds from nvhe/module.lds.S,
+#                     then include Makefile.nvhe) and a demo module samples/pkvm-demo whose hyp/Makefile
+#                     sets hyp-obj-y and includes Makefile.module (built only by build-module).
 #   autofdo-mainline  Linux 6.13's Kbuild AutoFDO lines backported (scripts/Makefile.autofdo, its include in
 #                     the top Makefile, the _c_flags block and is-kernel-object in scripts/Makefile.lib, a
 #                     Kconfig symbol AUTOFDO_CLANG in arch/Kconfig), enabled in .config; the block's default
@@ -90,7 +98,8 @@ write_profile() {
   local out=$1 fn i
   : > "$out"
   for fn in handle_trap handle_host_hcall handle_host_smc __kvm_vcpu_run kvm_host_psci_handler \
-            __pkvm_init __pkvm_prot_finalize host_stage2_idmap kvm_nvhe_prepare_backtrace; do
+            __pkvm_init __pkvm_prot_finalize host_stage2_idmap kvm_nvhe_prepare_backtrace \
+            demo_hvc_handler; do
     echo "$fn:1000000:10000" >> "$out"
     for i in $(seq 0 199); do echo " $i: 10000" >> "$out"; done
   done
@@ -148,7 +157,104 @@ EOF
     }' "$mk" > /dev/null
   # Makefile.nvhe is a new file; Makefile is replaced (not edited in place) so SRC keeps its copy.
   mv -f "$mk.kv-split" "$mk"
+  add_module_shape "$tree"
 }
+
+# The pKVM hyp module shape: Makefile.module + module.lds.S beside Makefile.nvhe, and a demo module.
+add_module_shape() {
+  local tree=$1 m=$1/samples/pkvm-demo
+  cat > "$tree/$NVHE/Makefile.module" <<'EOF'
+# SPDX-License-Identifier: GPL-2.0
+#
+# Included by the hyp/ Makefile of a pKVM hyp module (which sets hyp-obj-y): its EL2 code goes through
+# the same pipeline as the kernel's nVHE object (Makefile.nvhe), linked with module.lds.S.
+#
+
+$(obj)/hyp.lds: arch/arm64/kvm/hyp/nvhe/module.lds.S FORCE
+	$(call if_changed_dep,cpp_lds_S)
+
+include $(srctree)/arch/arm64/kvm/hyp/nvhe/Makefile.nvhe
+
+ccflags-y += -DMODULE
+EOF
+  cat > "$tree/$NVHE/module.lds.S" <<'EOF'
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Linker script for a pKVM hyp module's EL2 object. No /DISCARD/. */
+#include <asm/hyp_image.h>
+#include <asm/page-def.h>
+
+SECTIONS {
+	.hyp.text : {
+		HYP_SECTION_SYMBOL_NAME(.text) = .;
+		*(.text .text.*)
+	}
+	.hyp.rodata : {
+		HYP_SECTION_SYMBOL_NAME(.rodata) = .;
+		*(.rodata .rodata.*)
+	}
+	.hyp.data : {
+		HYP_SECTION_SYMBOL_NAME(.data) = .;
+		*(.data .data.*)
+	}
+	.hyp.bss : {
+		HYP_SECTION_SYMBOL_NAME(.bss) = .;
+		*(.bss .bss.*)
+	}
+}
+EOF
+  mkdir -p "$m/hyp"
+  cat > "$m/Kbuild" <<'EOF'
+# SPDX-License-Identifier: GPL-2.0
+# A demo pKVM module: EL1 part pkvm-demo.o, EL2 part hyp/kvm_nvhe.o built by hyp/Makefile.
+obj-m += pkvm-demo-module.o
+pkvm-demo-module-y := pkvm-demo.o hyp/kvm_nvhe.o
+
+$(obj)/hyp/kvm_nvhe.o: FORCE
+	$(Q)$(MAKE) $(build)=$(obj)/hyp $(obj)/hyp/kvm_nvhe.o
+
+clean-files := hyp/hyp.lds hyp/hyp-reloc.S
+EOF
+  cat > "$m/pkvm-demo.c" <<'EOF'
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/init.h>
+#include <linux/module.h>
+
+static int __init pkvm_demo_init(void)
+{
+	return 0;
+}
+module_init(pkvm_demo_init);
+MODULE_LICENSE("GPL");
+EOF
+  cat > "$m/hyp/Makefile" <<'EOF'
+# SPDX-License-Identifier: GPL-2.0
+# EL2 part of the demo pKVM module.
+hyp-obj-y := demo-hyp.o
+
+include $(srctree)/arch/arm64/kvm/hyp/nvhe/Makefile.module
+EOF
+  cat > "$m/hyp/demo-hyp.c" <<'EOF'
+// SPDX-License-Identifier: GPL-2.0
+/* EL2 code of the demo pKVM module: a function with calls, named in nvhe.prof. */
+int demo_hvc_step(int x);
+int demo_hvc_handler(int n);
+
+noinline int demo_hvc_step(int x)
+{
+	return x * 3 + 1;
+}
+
+int demo_hvc_handler(int n)
+{
+	int i, s = 0;
+
+	for (i = 0; i < n; i++)
+		s += demo_hvc_step(i);
+	return s;
+}
+EOF
+}
+
 
 # Linux 6.13's Kbuild AutoFDO, backported. $2 is the default of the per-object switch.
 backport_autofdo() {
@@ -336,5 +442,30 @@ case $cmd in
     echo "$secs" > "$tree/.nvhe-build.time"
     echo "status=$status seconds=$secs"
     echo "$tree" ;;
+  build-module)
+    [ "$variant" = android-split ] || die "build-module: only android-split has the demo module"
+    [ -f "$tree/.kv-prepared" ] || die "$variant is not prepared (run: $0 prepare $variant)"
+    [ $# -gt 0 ] || set -- "KCFLAGS=-fprofile-sample-use=$tree/nvhe.prof"
+    if [ ! -f "$tree/.kv-modules-prepared" ]; then
+      # shellcheck disable=SC2046
+      make -C "$tree" $(make_args) modules_prepare > "$tree/.kv-modules-prepare.log" 2>&1
+      touch "$tree/.kv-modules-prepared"
+    fi
+    m=$tree/samples/pkvm-demo
+    rm -f "$m"/*.o "$m"/*.ko "$m"/*.mod* "$m"/.*.cmd "$m"/Module.symvers "$m"/modules.order \
+          "$m"/hyp/*.o "$m"/hyp/.*.cmd "$m"/hyp/hyp.lds "$m"/hyp/hyp-reloc.S
+    start=$(date +%s.%N)
+    set +e
+    # shellcheck disable=SC2046
+    make -C "$tree" $(make_args) "$@" KBUILD_MODPOST_WARN=1 M="$m" modules > "$tree/.module-build.log" 2>&1
+    status=$?
+    set -e
+    end=$(date +%s.%N)
+    secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+    echo "$status" > "$tree/.module-build.status"
+    echo "$secs" > "$tree/.module-build.time"
+    echo "status=$status seconds=$secs"
+    echo "$tree" ;;
   *) usage ;;
 esac
+
