@@ -51,6 +51,7 @@
 #   v1      rejected v1: KBUILD_CFLAGS += $(call cc-option,-fno-profile-sample-use,-fno-profile-use)
 #
 # Needs: clang-19 lld-19 llvm-19 make flex bison bc libssl-dev libelf-dev, and linux-source-6.1 for SRC.
+# One command per variant at a time: prepare resets the tree under a running build of the same variant.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KBD_CACHE:-$HOME/.cache/kbuild-diagnostics}
