@@ -27,7 +27,7 @@ NVHE=arch/arm64/kvm/hyp/nvhe
 die() { echo "make-profdata.sh: $*" >&2; exit 1; }
 
 make_profdata() {
-  local tree=$1 out=$2 work cmdf obj src cmd n=0
+  local tree=$1 out=$2 work cmdf src cmd n=0
   tree=$(cd "$tree" && pwd)
   case $out in /*) ;; *) out=$PWD/$out;; esac
   [ -f "$tree/$NVHE/Makefile" ] || die "$tree is not a kernel tree"
@@ -90,13 +90,14 @@ make_profdata() {
 
 # The build matrix on the `prefix` variant (6.1, form A deleted), one build at a time.
 verify() {
-  local md=${1:-} kv="$here/kernel-variants.sh" tree prof rows=() forms flag res st secs err sec nrel nobj o
+  local md=${1:-} kv="$here/kernel-variants.sh" tree prof rows=() forms res st secs err sec nrel nobj o
   tree=$(bash "$kv" prepare prefix | tail -1)
   prof=$tree/nvhe.profdata
   [ -f "$prof" ] || make_profdata "$tree" "$prof"
   run() { # forms, make args...
     forms=$1; shift
     bash "$kv" prepare prefix > /dev/null
+    # shellcheck disable=SC2086 # forms is a list of words
     [ -z "$forms" ] || bash "$kv" edit prefix $forms
     res=$(bash "$kv" build prefix "$@" | sed -n 1p)
     st=${res#status=}; st=${st%% *}; secs=${res##*seconds=}
