@@ -2,6 +2,7 @@
 // `prefix` (form A deleted), `android-split` (nvhe/Makefile + Makefile.nvhe, gen-hyprel in
 // arch/arm64/tools run as $(HYPREL)), `autofdo-mainline` / `autofdo-y` (Linux 6.13's Kbuild AutoFDO
 // lines backported, default $(is-kernel-object) or y). Each build takes one to three minutes on 2 cores.
+// One call per variant at a time: prepareVariant resets the tree under a running build of the same variant.
 // Results of the builds and what each variant changes: docs/real-builds.md.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -74,4 +75,17 @@ export function buildVariant(variant: Variant, makeArgs: string[] = []): Variant
   const m = /status=(\d+) seconds=([\d.]+)/.exec(out[0] ?? '');
   if (!m) throw new Error(`kernel-variants.sh build printed no status: ${out.join('\n')}`);
   return { tree, status: Number(m[1]), seconds: Number(m[2]), log: readFileSync(join(tree, '.nvhe-build.log'), 'utf8') };
+}
+
+/**
+ * android-split only: builds the demo pKVM module samples/pkvm-demo as an external module; its EL2 part
+ * goes through nvhe/Makefile.module -> Makefile.nvhe -> gen-hyprel. The log is .module-build.log; the
+ * module's pipeline objects are in samples/pkvm-demo/hyp/.
+ */
+export function buildModule(makeArgs: string[] = []): VariantBuild {
+  const out = run(['build-module', 'android-split', ...makeArgs]).split('\n');
+  const tree = out[out.length - 1];
+  const m = /status=(\d+) seconds=([\d.]+)/.exec(out[0] ?? '');
+  if (!m) throw new Error(`kernel-variants.sh build-module printed no status: ${out.join('\n')}`);
+  return { tree, status: Number(m[1]), seconds: Number(m[2]), log: readFileSync(join(tree, '.module-build.log'), 'utf8') };
 }
