@@ -89,41 +89,52 @@ function formAEdits(text: string, mf: Makefile, v: NvheVerdict): PlainEdit[] {
   return [{ range: { start: pos, end: pos }, newText: (endsWithEol ? '' : eol) + eol + block.join(eol) + eol }];
 }
 
+/**
+ * Where the program word of the gen-hyprel command is written, and its first operand: the word
+ * `gen-hyprel` itself, or the reference the command starts with when the tool is named through a
+ * variable (`cmd_hyprel = $(HYPREL) $< > $@`).
+ */
+function genHyprelWord(lines: string[], v: NvheVerdict): { line: number; start: number; end: number } | undefined {
+  const cmd = v.pipeline.genHyprel;
+  for (let line = cmd.span.start.line; line <= cmd.span.end.line && line < lines.length; line++) {
+    const at = lines[line].indexOf('gen-hyprel');
+    if (at < 0) continue;
+    let start = at;
+    while (start > 0 && !/[\s;&|=]/.test(lines[line][start - 1])) start--;
+    return { line, start, end: at + 'gen-hyprel'.length };
+  }
+  // Named through a variable: the command is the first of its definition, which starts with a reference.
+  const def = cmd.definition;
+  const first = def?.kind === 'assignment' ? def.value[0] : undefined;
+  const fromDef = v.pipeline.rules.flatMap((r) => r.commands).filter((c) => c.definition === def);
+  if (!first || first.kind !== 'ref' || fromDef[0] !== cmd || first.span.start.line !== first.span.end.line) return undefined;
+  return { line: first.span.start.line, start: first.span.start.character, end: first.span.end.character };
+}
+
 function formBEdits(text: string, v: NvheVerdict): PlainEdit[] | undefined {
   const lines = splitLines(text);
   const cmd = v.pipeline.genHyprel;
-  // Find the gen-hyprel word in the source lines of its definition or recipe line.
-  for (let line = cmd.span.start.line; line <= cmd.span.end.line && line < lines.length; line++) {
-    const src = lines[line];
-    const at = src.indexOf('gen-hyprel');
-    if (at < 0) continue;
-    let start = at;
-    while (start > 0 && !/[\s;&|=]/.test(src[start - 1])) start--;
-    const rest = src.slice(at + 'gen-hyprel'.length);
-    const operand = /^\s+(\S+)/.exec(rest)?.[1];
-    if (!operand || operand.startsWith('>')) return undefined;
-    const edits: PlainEdit[] = [
-      { range: { start: { line, character: start }, end: { line, character: start } }, newText: `$(OBJCOPY) -R ${CALL_GRAPH_SECTION} ${operand}; ` },
-    ];
-    if (cmd.definition) {
-      // A comment above the command group (quiet_cmd_X sits right above cmd_X in Kbuild style).
-      let commentLine = cmd.definition.span.start.line;
-      if (commentLine > 0 && /^\s*quiet_cmd_/.test(lines[commentLine - 1])) commentLine--;
-      const eol = text.includes('\r\n') ? '\r\n' : '\n';
-      edits.push({
-        range: { start: { line: commentLine, character: 0 }, end: { line: commentLine, character: 0 } },
-        newText: `# gen-hyprel rejects SHT_REL sections: drop clang's ${CALL_GRAPH_SECTION} (and its${eol}# .rel section) from the object first.${eol}`,
-      });
-    }
-    return edits;
+  const word = genHyprelWord(lines, v);
+  if (!word) return undefined;
+  const { line, start } = word;
+  const operand = /^\s+(\S+)/.exec(lines[line].slice(word.end))?.[1];
+  if (!operand || operand.startsWith('>')) return undefined;
+  const edits: PlainEdit[] = [
+    { range: { start: { line, character: start }, end: { line, character: start } }, newText: `$(OBJCOPY) -R ${CALL_GRAPH_SECTION} ${operand}; ` },
+  ];
+  if (cmd.definition) {
+    // A comment above the command group (quiet_cmd_X sits right above cmd_X in Kbuild style).
+    let commentLine = cmd.definition.span.start.line;
+    if (commentLine > 0 && /^\s*quiet_cmd_/.test(lines[commentLine - 1])) commentLine--;
+    const eol = text.includes('\r\n') ? '\r\n' : '\n';
+    edits.push({
+      range: { start: { line: commentLine, character: 0 }, end: { line: commentLine, character: 0 } },
+      newText: `# gen-hyprel rejects SHT_REL sections: drop clang's ${CALL_GRAPH_SECTION} (and its${eol}# .rel section) from the object first.${eol}`,
+    });
   }
-  return undefined;
+  return edits;
 }
 
-/**
- * The edits of one form for a Makefile that leaks, or undefined when that form is not needed
- * (nothing leaks) or would not make the rule pass.
- */
 export function computeFix(text: string, input: RuleInput, form: FixForm): FixResult | undefined {
   const lines = splitLines(text);
   const verdict = analyzeNvhe(input, (l) => lines[l]?.length ?? 0);
