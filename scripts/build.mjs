@@ -1,5 +1,5 @@
 // Bundles the client, the server, the command line and every test file with esbuild.
-// Output: client/out/extension.js, server/out/{server,cli}.js, out/test/**.test.js, out/bench/**.bench.js.
+// Output: client/out/extension.js, server/out/{server,cli,cli-sections,cli-check,cli-fix,cli-io}.js, out/test/**.test.js, out/bench/**.bench.js.
 import { build } from 'esbuild';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -18,10 +18,26 @@ function findFiles(dir, suffix) {
   return out;
 }
 
+// The command line is split per command: server/out/cli.js only dispatches, and requires
+// cli-sections.js, cli-check.js or cli-fix.js when that command runs (cli-io.js is shared), so
+// `sections` starts without parsing the Make parser, the rules or the language server library.
+const cliCommands = ['sections', 'check', 'fix'];
+const cliSplit = {
+  name: 'cli-split',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(io|sections|check|fix)(\.js)?$/ }, (args) => {
+      if (!args.importer.startsWith(join(root, 'server/src/cli') + '/')) return undefined;
+      return { path: `./cli-${args.path.slice(2).replace(/\.js$/, '')}.js`, external: true };
+    });
+  },
+};
+const cliOut = (name) => join(root, 'server/out', `cli-${name}.js`);
+
 await Promise.all([
   build({ ...common, entryPoints: [join(root, 'client/src/extension.ts')], outfile: join(root, 'client/out/extension.js'), external: ['vscode'] }),
   build({ ...common, entryPoints: [join(root, 'server/src/server.ts')], outfile: join(root, 'server/out/server.js') }),
-  build({ ...common, entryPoints: [join(root, 'server/src/cli.ts')], outfile: join(root, 'server/out/cli.js'), banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...common, entryPoints: [join(root, 'server/src/cli.ts')], outfile: join(root, 'server/out/cli.js'), banner: { js: '#!/usr/bin/env node' }, plugins: [cliSplit], supported: { 'dynamic-import': false } }),
+  ...[...cliCommands, 'io'].map((name) => build({ ...common, entryPoints: [join(root, `server/src/cli/${name}.ts`)], outfile: cliOut(name), plugins: [cliSplit] })),
   build({
     ...common,
     entryPoints: [...findFiles(join(root, 'test'), '.test.ts'), ...findFiles(join(root, 'bench'), '.bench.ts')].map((p) => ({ in: p, out: relative(root, p).replace(/\.ts$/, '') })),

@@ -1,8 +1,7 @@
 // Command-line front end: `kbuild-diagnostics <command> ...`; one command, one file.
-import { checkCommand } from './check';
-import { fixCommand } from './fix';
+// Each command is loaded only when it runs (`sections` never loads the Make parser or the rules); the
+// CLI build puts each in its own file (scripts/build.mjs), other bundles inline them.
 import { processIo, type CliIo } from './io';
-import { sectionsCommand } from './sections';
 
 const usage = `usage: kbuild-diagnostics <command> [options]
 commands:
@@ -15,9 +14,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     io.out(usage + '\n');
     return argv.length === 0 ? 2 : 0;
   }
-  if (argv[0] === 'sections') return sectionsCommand(argv.slice(1), io);
-  if (argv[0] === 'check') return checkCommand(argv.slice(1), io);
-  if (argv[0] === 'fix') return fixCommand(argv.slice(1), io);
+  if (argv[0] === 'sections') return (await import('./sections.js')).sectionsCommand(argv.slice(1), io);
+  if (argv[0] === 'check') return (await import('./check.js')).checkCommand(argv.slice(1), io);
+  if (argv[0] === 'fix') return (await import('./fix.js')).fixCommand(argv.slice(1), io);
   io.err(`kbuild-diagnostics: unknown command '${argv[0]}'\n${usage}\n`);
   return 2;
 }

@@ -1,12 +1,13 @@
 // `kbuild-diagnostics sections FILE... [--json] [--relocs]`: section tables exactly as `llvm-readelf -S`
 // prints them (and `-r` with --relocs), or JSON. Exit 0 on success, 1 when a file is unreadable or not
 // an ELF object (the other files are still printed), 2 on a usage error.
-import { formatAllRelocations, SymbolResolver, formatSectionTable, SectionJson, sectionToJson } from '../elf/format';
+import { formatAllRelocations, formatSectionTableBytes, SymbolResolver, sectionToJson } from '../elf/format';
 import { offendingReason } from '../elf/offending';
-import { ObjectReadError, readObject } from '../elf/reader';
-import { isRelocationSection, readRelocations } from '../elf/relocations';
+import { ObjectReadError, readObjectTable, sectionsOf, toOffset } from '../elf/reader';
+import { isRelocationSection, readRelocations, relocEntrySize } from '../elf/relocations';
 import { openFileSource, ByteSource } from '../elf/source';
 import { ElfFile, ObjectKind } from '../elf/types';
+import { processIo } from './io';
 
 /** Where the command writes (structurally the same as cli/io.ts's CliIo). */
 export interface CliIo {
@@ -31,32 +32,130 @@ const describe = (obj: ObjectKind): string => {
   }
 };
 
-interface RelocJson {
-  section: string;
-  index: number;
-  entries: { offset: number | string; type: number; typeName: string; symbol: number; symbolName: string | null; addend?: number | string }[];
+/** Where a command writes; `outBytes`, when given, takes output as bytes (UTF-8) instead of text. */
+export interface ByteCliIo extends CliIo {
+  outBytes?(bytes: Uint8Array): void;
 }
 
 const jsonInt = (v: bigint): number | string => (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString());
 
-async function relocJson(src: ByteSource, elf: ElfFile): Promise<RelocJson[]> {
-  const out: RelocJson[] = [];
-  for (const s of elf.sections.filter(isRelocationSection)) {
-    const symtab = s.link !== 0 ? elf.sections[s.link] : undefined;
-    const res = new SymbolResolver(src, elf, symtab);
-    const entries: RelocJson['entries'] = [];
-    for await (const chunk of readRelocations(src, elf, s)) {
-      for (const r of chunk) {
-        const sym = await res.get(r.symbol);
-        entries.push({ offset: jsonInt(r.offset), type: r.type, typeName: r.typeName, symbol: r.symbol, symbolName: sym ? sym.name : null, ...(r.addend !== undefined ? { addend: jsonInt(r.addend) } : {}) });
-      }
-    }
-    out.push({ section: s.name, index: s.index, entries });
+/** JSON output for one file is held back up to this many characters; past it, it is streamed. */
+export const JSON_HOLD_CHARS = 8 << 20;
+
+/**
+ * Writes the JSON document `JSON.stringify(results, null, 2)` would give, one piece at a time, so that
+ * a file with millions of relocations never sits in memory as one value. A file's text is held back
+ * until JSON_HOLD_CHARS: a file that fails before then is left out (as it always was); one that fails
+ * after its text began to stream is closed with an "error" member.
+ */
+class JsonStream {
+  private files = 0;
+  private held: string[] = [];
+  private heldChars = 0;
+  private streaming = false;
+  constructor(private readonly io: CliIo) {}
+  put(s: string): void {
+    this.held.push(s);
+    this.heldChars += s.length;
+    if (this.heldChars >= JSON_HOLD_CHARS) this.release();
   }
-  return out;
+  private release(): void {
+    if (this.held.length > 0) this.io.out(this.held.join(''));
+    this.held = [];
+    this.heldChars = 0;
+    this.streaming = true;
+  }
+  beginFile(): void {
+    this.held = [];
+    this.heldChars = 0;
+    this.streaming = false;
+    this.put(this.files === 0 ? '[\n  {' : ',\n  {');
+  }
+  /** Ends the file's object and lets it out. */
+  endFile(): void {
+    this.put('\n  }');
+    this.release();
+    this.files++;
+  }
+  /** Drops the file when nothing of it went out yet; answers whether it did. */
+  abandon(): boolean {
+    if (!this.streaming) {
+      this.held = [];
+      this.heldChars = 0;
+      return false;
+    }
+    return true;
+  }
+  end(): void {
+    this.io.out(this.files === 0 ? '[]\n' : '\n]\n');
+  }
 }
 
-export async function sectionsCommand(args: string[], io: CliIo): Promise<number> {
+const indentJson = (v: unknown, indent: string): string => indent + JSON.stringify(v, null, 2).replace(/\n/g, '\n' + indent);
+
+const I4 = '\n    ';
+const I6 = '\n      ';
+const I8 = '\n        ';
+const I12 = '\n            ';
+
+/** Streams one file's relocations as the "relocations" member (same layout as JSON.stringify(..., null, 2)). */
+async function relocJson(src: ByteSource, elf: ElfFile, js: JsonStream, state: { inEntries: number; inSection: boolean }): Promise<void> {
+  const secs = elf.sections.filter(isRelocationSection);
+  // Check every relocation section's shape before any of it is written.
+  for (const s of secs) {
+    const { entsize } = relocEntrySize(elf, s);
+    const where = `relocation section [${s.index}] "${s.name}"`;
+    const off = toOffset(s.offset, `${where} sh_offset`);
+    const size = toOffset(s.size, `${where} sh_size`);
+    if (off + size > src.size) throw new ObjectReadError('truncated', `${where} at offset 0x${off.toString(16)} size 0x${size.toString(16)} goes past the end of the file (size 0x${src.size.toString(16)})`);
+    if (size % entsize !== 0) throw new ObjectReadError('malformed', `${where}: sh_size 0x${size.toString(16)} is not a multiple of the entry size ${entsize}`);
+  }
+  js.put(',\n    "relocations": [');
+  if (secs.length === 0) {
+    js.put(']');
+    return;
+  }
+  let firstSection = true;
+  const typeJson = new Map<number, string>();
+  for (const s of secs) {
+    js.put(`${firstSection ? '' : ','}${I6}{${I8}"section": ${JSON.stringify(s.name)},${I8}"index": ${s.index},${I8}"entries": [`);
+    firstSection = false;
+    state.inSection = true;
+    state.inEntries = 0;
+    const symtab = s.link !== 0 ? elf.sections[s.link] : undefined;
+    const res = new SymbolResolver(src, elf, symtab);
+    const nameJson = new Map<number, string>();
+    for await (const chunk of readRelocations(src, elf, s)) {
+      const parts: string[] = [];
+      for (const r of chunk) {
+        let nj = nameJson.get(r.symbol);
+        if (nj === undefined) {
+          const known = res.peek(r.symbol);
+          const sym = known !== undefined ? known : await res.get(r.symbol);
+          nj = sym ? JSON.stringify(sym.name) : 'null';
+          if (nameJson.size >= SymbolResolver.MAX_CACHED) nameJson.clear();
+          nameJson.set(r.symbol, nj);
+        }
+        let tj = typeJson.get(r.type);
+        if (tj === undefined) {
+          tj = JSON.stringify(r.typeName);
+          typeJson.set(r.type, tj);
+        }
+        let e = `${state.inEntries === 0 ? '' : ','}\n          {${I12}"offset": ${jsonInt(r.offset)},${I12}"type": ${r.type},${I12}"typeName": ${tj},${I12}"symbol": ${r.symbol},${I12}"symbolName": ${nj}`;
+        if (r.addend !== undefined) e += `,${I12}"addend": ${JSON.stringify(jsonInt(r.addend))}`;
+        parts.push(e + '\n          }');
+        state.inEntries++;
+      }
+      js.put(parts.join(''));
+    }
+    js.put(state.inEntries === 0 ? ']' : '\n        ]');
+    js.put('\n      }');
+    state.inSection = false;
+  }
+  js.put('\n    ]');
+}
+
+export async function sectionsCommand(args: string[], io: ByteCliIo): Promise<number> {
   let json = false;
   let relocs = false;
   const files: string[] = [];
@@ -77,42 +176,69 @@ export async function sectionsCommand(args: string[], io: CliIo): Promise<number
     io.err(`kbuild-diagnostics sections: no input files\n${sectionsUsage}\n`);
     return 2;
   }
+  const outBytes = io.outBytes
+    ? io.outBytes.bind(io)
+    : io === processIo
+      ? (b: Uint8Array): void => void process.stdout.write(b)
+      : (b: Uint8Array): void => io.out(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
   let status = 0;
-  const results: {
-    file: string; class: number; endian: string; type: string; machine: string; sections: (SectionJson & { offending?: string })[]; relocations?: RelocJson[];
-  }[] = [];
+  const js = json ? new JsonStream(io) : undefined;
   for (const file of files) {
     let src: ByteSource | undefined;
+    const state = { inEntries: 0, inSection: false };
+    let begun = false;
     try {
       src = await openFileSource(file);
-      const obj = await readObject(src);
-      if (obj.kind !== 'elf') {
+      const obj = await readObjectTable(src);
+      if (obj.kind !== 'elf-table') {
         io.err(`kbuild-diagnostics: error: '${file}' ${describe(obj)}\n`);
         status = 1;
         continue;
       }
-      const elf = obj.elf;
-      if (json) {
-        results.push({
-          file, class: elf.class, endian: elf.endian, type: elf.typeName, machine: elf.machineName,
-          sections: elf.sections.map((s) => {
-            const why = offendingReason(s, elf);
-            return { ...sectionToJson(s), ...(why ? { offending: why } : {}) };
-          }),
-          ...(relocs ? { relocations: await relocJson(src, elf) } : {}),
-        });
-      } else {
-        io.out(formatSectionTable(elf, file, { fileHeader: files.length > 1 }));
-        if (relocs) await formatAllRelocations(src, elf, (t) => io.out(t));
+      if (!js) {
+        formatSectionTableBytes(obj.table, file, { fileHeader: files.length > 1 }, outBytes);
+        if (relocs) {
+          const elf = obj.table.elf;
+          elf.sections = sectionsOf(obj.table);
+          await formatAllRelocations(src, elf, (t) => io.out(t));
+        }
+        continue;
       }
+      const elf = obj.table.elf;
+      elf.sections = sectionsOf(obj.table);
+      js.beginFile();
+      begun = true;
+      js.put(`${I4}"file": ${JSON.stringify(file)},${I4}"class": ${elf.class},${I4}"endian": ${JSON.stringify(elf.endian)},${I4}"type": ${JSON.stringify(elf.typeName)},${I4}"machine": ${JSON.stringify(elf.machineName)},${I4}"sections": `);
+      if (elf.sections.length === 0) js.put('[]');
+      else {
+        js.put('[');
+        let parts: string[] = [];
+        elf.sections.forEach((s, i) => {
+          const why = offendingReason(s, elf);
+          parts.push((i === 0 ? '\n' : ',\n') + indentJson({ ...sectionToJson(s), ...(why ? { offending: why } : {}) }, '      '));
+          if (parts.length >= 4096) {
+            js.put(parts.join(''));
+            parts = [];
+          }
+        });
+        js.put(parts.join('') + '\n    ]');
+      }
+      if (relocs) await relocJson(src, elf, js, state);
+      js.endFile();
     } catch (e) {
       if (!(e instanceof ObjectReadError)) throw e;
       io.err(`kbuild-diagnostics: error: '${file}': ${e.message}\n`);
       status = 1;
+      if (js && begun && js.abandon()) {
+        // Part of this file's object is already out: close what is open and say what went wrong.
+        if (state.inSection) js.put((state.inEntries === 0 ? ']' : '\n        ]') + '\n      }\n    ]');
+        js.put(`,${I4}"error": ${JSON.stringify(e.message)}`);
+        js.endFile();
+      }
     } finally {
       await src?.close();
     }
   }
-  if (json) io.out(JSON.stringify(results, null, 2) + '\n');
+  js?.end();
   return status;
 }

@@ -1,6 +1,6 @@
 // Text and JSON renderings that match llvm-readelf-19 (GNU output style) byte for byte.
 import { flagsLegend } from './names';
-import { Fields, toOffset } from './reader';
+import { entryAt, ElfTable, Fields, SectionNameCache, toOffset } from './reader';
 import { isRelocationSection, Relocation, relocEntrySize, readRelocations } from './relocations';
 import { ByteSource } from './source';
 import { ElfFile, ElfSection, ObjectReadError } from './types';
@@ -12,6 +12,10 @@ const SPECIAL = /[^ -~]/;
 export class ColumnWriter {
   private out: string[] = [];
   private col = 0;
+  /** The column after what was written so far. */
+  get column(): number {
+    return this.col;
+  }
   write(s: string): this {
     this.out.push(s);
     if (!SPECIAL.test(s)) {
@@ -54,24 +58,36 @@ export function hasNoStrings(elf: ElfFile): boolean {
   return st === undefined || st.size === 0n;
 }
 
-/** Exactly what `llvm-readelf-19 -S FILE` prints for one file (fileName is used only for the `File:` line when asked). */
-export function formatSectionTable(elf: ElfFile, fileName: string, opts: { fileHeader?: boolean } = {}): string {
+const sectionColumns = (is64: boolean): number[] => {
+  const bias = is64 ? 0 : 8;
+  return [2, 7, 25, 41, 58 - bias, 65 - bias, 72 - bias, 75 - bias, 79 - bias, 82 - bias, 86 - bias];
+};
+
+/** Everything `llvm-readelf -S` prints before the first section row. */
+function sectionTablePreamble(count: number, shoff: bigint | undefined, is64: boolean, fileName: string, fileHeader: boolean | undefined): string {
   const w = new ColumnWriter();
-  if (opts.fileHeader) w.write(`\nFile: ${fileName}\n`);
-  if (elf.sections.length === 0) {
+  if (fileHeader) w.write(`\nFile: ${fileName}\n`);
+  if (count === 0) {
     w.write('\nThere are no sections in this file.\n');
     return w.toString();
   }
-  const bias = elf.class === 64 ? 0 : 8;
-  w.write(`There are ${elf.sections.length} section headers, starting at offset 0x${(elf.shoff ?? 0n).toString(16)}:\n\n`);
+  w.write(`There are ${count} section headers, starting at offset 0x${(shoff ?? 0n).toString(16)}:\n\n`);
   w.write('Section Headers:\n');
-  const cols = [2, 7, 25, 41, 58 - bias, 65 - bias, 72 - bias, 75 - bias, 79 - bias, 82 - bias, 86 - bias];
+  const cols = sectionColumns(is64);
   const heads = ['[Nr]', 'Name', 'Type', 'Address', 'Off', 'Size', 'ES', 'Flg', 'Lk', 'Inf', 'Al'];
   heads.forEach((h, i) => w.field(cols[i], h));
   w.write('\n');
+  return w.toString();
+}
+
+/** Exactly what `llvm-readelf-19 -S FILE` prints for one file (fileName is used only for the `File:` line when asked). */
+export function formatSectionTable(elf: ElfFile, fileName: string, opts: { fileHeader?: boolean } = {}): string {
+  const pre = sectionTablePreamble(elf.sections.length, elf.shoff, elf.class === 64, fileName, opts.fileHeader);
+  if (elf.sections.length === 0) return pre;
+  const cols = sectionColumns(elf.class === 64);
   const noStrings = hasNoStrings(elf);
   // One small writer per row (the column restarts at every newline): keeps 65k-section tables cheap.
-  const rows: string[] = [w.toString()];
+  const rows: string[] = [pre];
   for (const s of elf.sections) {
     const r = new ColumnWriter();
     r.pad(cols[0]).write(`[${rj(String(s.index), 2)}]`);
@@ -90,6 +106,402 @@ export function formatSectionTable(elf: ElfFile, fileName: string, opts: { fileH
   }
   rows.push(flagsLegend(elf.machine));
   return rows.join('');
+}
+
+/** Output bytes per chunk handed to `emit` by formatSectionTableBytes. */
+const CHUNK_BYTES = 1 << 18;
+const SPACE = 0x20;
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+/** Writes bytes into fresh chunk buffers; a chunk always ends at a row boundary (never inside a UTF-8 sequence). */
+class ByteOut {
+  buf: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  pos = 0;
+  /** Byte position where column 0 of the current line is (moved back when a name's columns differ from its bytes). */
+  lineStart = 0;
+  constructor(private readonly emit: (chunk: Buffer) => void) {}
+  /** Room for `n` more bytes in the current chunk (flushes first when needed). */
+  room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    this.flush();
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
+  }
+  flush(): void {
+    if (this.pos > 0) this.emit(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.pos = 0;
+    this.lineStart = 0;
+  }
+  ascii(s: string): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+  /** Pads to `column` with at least one space (LLVM's PadToColumn). */
+  pad(column: number): void {
+    let n = column - (this.pos - this.lineStart);
+    if (n < 1) n = 1;
+    const b = this.buf;
+    let p = this.pos;
+    while (n-- > 0) b[p++] = SPACE;
+    this.pos = p;
+  }
+  /** Right-justified in `width` (ASCII only). */
+  rj(s: string, width: number): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (let n = width - s.length; n > 0; n--) b[p++] = SPACE;
+    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+  /** An unsigned 32-bit value in hex, zero-padded to at least `width` digits. */
+  hex32(v: number, width: number): void {
+    let digits = 1;
+    for (let t = v >>> 4; t !== 0; t >>>= 4) digits++;
+    const b = this.buf;
+    let p = this.pos;
+    for (let n = width - digits; n > 0; n--) b[p++] = 0x30;
+    for (let i = digits - 1; i >= 0; i--) b[p + i] = HEX_DIGITS[(v >>> ((digits - 1 - i) * 4)) & 0xf];
+    this.pos = p + digits;
+  }
+  /** A 64-bit value given as two 32-bit halves, in hex, zero-padded to at least `width` digits. */
+  hex64(hi: number, lo: number, width: number): void {
+    if (hi === 0) {
+      this.hex32(lo, width);
+      return;
+    }
+    this.hex32(hi, width > 8 ? width - 8 : 0);
+    this.hex32(lo, 8);
+  }
+  /** An unsigned 32-bit value in decimal, right-justified in `width`. */
+  dec(v: number, width: number): void {
+    this.rj(String(v), width);
+  }
+  /**
+   * A name from `names` (NUL-terminated at `off`). Printable ASCII is copied byte by byte; anything else
+   * goes through ColumnWriter's rules (tabs, line breaks, one column per code point) on the decoded text.
+   */
+  name(names: Buffer, off: number): void {
+    let end = names.indexOf(0, off);
+    if (end < 0) end = names.length;
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = off; i < end; i++) {
+      const c = names[i];
+      if (c < 0x20 || c > 0x7e) {
+        this.special(names.toString('utf8', off, end));
+        return;
+      }
+      b[p++] = c;
+    }
+    this.pos = p;
+  }
+  /** Text outside printable ASCII: bytes as UTF-8, columns as ColumnWriter counts them. */
+  special(s: string): void {
+    let col = this.pos - this.lineStart;
+    for (const ch of s) {
+      if (ch === '\n' || ch === '\r') col = 0;
+      else if (ch === '\t') col += 8 - (col % 8);
+      else col += 1;
+    }
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+    this.lineStart = this.pos - col;
+  }
+  newline(): void {
+    this.buf[this.pos++] = 0x0a;
+    this.lineStart = this.pos;
+  }
+}
+
+/**
+ * The same bytes as formatSectionTable, formatted straight from the undecoded table (no ElfSection
+ * objects, no bigints on the common path) and handed to `emit` in chunks of about 256 KiB that always
+ * end at a row boundary. One flat loop over 32-bit words: this runs once per CLI call, mostly before
+ * the JIT has optimized anything, so it avoids per-field calls.
+ */
+export function formatSectionTableBytes(t: ElfTable, fileName: string, opts: { fileHeader?: boolean }, emit: (chunk: Buffer) => void): void {
+  const { elf, is64, little, shdrSize } = t;
+  const names = t.names ?? Buffer.alloc(0);
+  const out = new ByteOut(emit);
+  const pre = sectionTablePreamble(t.count, elf.shoff, is64, fileName, opts.fileHeader);
+  out.room(Buffer.byteLength(pre, 'utf8'));
+  out.special(pre);
+  if (t.count === 0) {
+    out.flush();
+    return;
+  }
+  const [, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10] = sectionColumns(is64);
+  let noStrings = elf.shstrndx === 0;
+  if (!noStrings) {
+    const [b, o] = entryAt(t, elf.shstrndx);
+    noStrings = is64 ? b.readUInt32LE(o + 32) === 0 && b.readUInt32LE(o + 36) === 0 : b.readUInt32LE(o + 20) === 0;
+  }
+  const haveNames = !noStrings && names.length > 0;
+  const cache = new SectionNameCache(elf.osabi, elf.machine);
+  // Field positions in 32-bit words; a 64-bit field is (lo, hi) words.
+  const lo = little ? 0 : 1;
+  const hi = little ? 1 : 0;
+  const F = is64
+    ? { type: 1, flags: 2, addr: 4, off: 6, size: 8, link: 10, info: 11, align: 12, es: 14, wide: true }
+    : { type: 1, flags: 2, addr: 3, off: 4, size: 5, link: 6, info: 7, align: 8, es: 9, wide: false };
+  const addrWidth = is64 ? 16 : 8;
+  const words = shdrSize >>> 2;
+  const hexDigits = HEX_DIGITS;
+  let index = 0;
+  for (const blk of t.blocks) {
+    // A 32-bit view of the block (copied when unaligned or big-endian): each field is one load.
+    let w: Uint32Array;
+    if (little && blk.byteOffset % 4 === 0) w = new Uint32Array(blk.buffer, blk.byteOffset, blk.length >>> 2);
+    else {
+      w = new Uint32Array(blk.length >>> 2);
+      for (let i = 0; i < w.length; i++) w[i] = little ? blk.readUInt32LE(i * 4) : blk.readUInt32BE(i * 4);
+    }
+    for (let o = 0; o < w.length; o += words, index++) {
+      let nameOff = 0;
+      let nameEnd = 0;
+      if (haveNames) {
+        nameOff = w[o];
+        nameEnd = names.indexOf(0, nameOff);
+        if (nameEnd < 0) nameEnd = names.length;
+      }
+      out.room((nameEnd - nameOff) * 3 + 512);
+      const buf = out.buf;
+      let p = out.pos;
+      const ls = p;
+      // "  [NN]"
+      buf[p++] = SPACE;
+      buf[p++] = SPACE;
+      buf[p++] = 0x5b;
+      if (index < 10) buf[p++] = SPACE;
+      p += buf.write(String(index), p, 'latin1');
+      buf[p++] = 0x5d;
+      // Name at c1.
+      let pad = c1 - (p - ls);
+      if (pad < 1) pad = 1;
+      while (pad-- > 0) buf[p++] = SPACE;
+      let lineStart = ls;
+      if (noStrings) p += buf.write('<no-strings>', p, 'latin1');
+      else {
+        const nameStart = p;
+        let plain = true;
+        for (let i = nameOff; i < nameEnd; i++) {
+          const c = names[i];
+          if (c < 0x20 || c > 0x7e) {
+            plain = false;
+            break;
+          }
+          buf[p++] = c;
+        }
+        if (!plain) {
+          // Rare: line breaks, tabs, UTF-8 in a name. Same rules as ColumnWriter.
+          out.pos = nameStart;
+          out.lineStart = ls;
+          out.special(names.toString('utf8', nameOff, nameEnd));
+          p = out.pos;
+          lineStart = out.lineStart;
+        }
+      }
+      // Type at c2.
+      pad = c2 - (p - lineStart);
+      if (pad < 1) pad = 1;
+      while (pad-- > 0) buf[p++] = SPACE;
+      p += buf.write(cache.typeName(w[o + F.type]), p, 'latin1');
+      // Address, offset, size, entsize: hex at c3..c6.
+      for (let k = 0; k < 4; k++) {
+        const col = k === 0 ? c3 : k === 1 ? c4 : k === 2 ? c5 : c6;
+        const at = o + (k === 0 ? F.addr : k === 1 ? F.off : k === 2 ? F.size : F.es);
+        const width = k === 0 ? addrWidth : k === 3 ? 2 : 6;
+        pad = col - (p - lineStart);
+        if (pad < 1) pad = 1;
+        while (pad-- > 0) buf[p++] = SPACE;
+        const vlo = F.wide ? w[at + lo] : w[at];
+        const vhi = F.wide ? w[at + hi] : 0;
+        // Digits of the value (hi:lo), zero-padded to width.
+        let digits = 1;
+        if (vhi !== 0) {
+          digits = 9;
+          for (let x = vhi >>> 4; x !== 0; x >>>= 4) digits++;
+        } else for (let x = vlo >>> 4; x !== 0; x >>>= 4) digits++;
+        for (let z = width - digits; z > 0; z--) buf[p++] = 0x30;
+        let q = p + digits - 1;
+        let x = vlo;
+        for (let d = 0; d < 8 && q >= p; d++, q--) {
+          buf[q] = hexDigits[x & 0xf];
+          x >>>= 4;
+        }
+        x = vhi;
+        for (; q >= p; q--) {
+          buf[q] = hexDigits[x & 0xf];
+          x >>>= 4;
+        }
+        p += digits;
+      }
+      // Flags (right-justified in 3) at c7.
+      pad = c7 - (p - lineStart);
+      if (pad < 1) pad = 1;
+      while (pad-- > 0) buf[p++] = SPACE;
+      const fl = F.wide ? cache.flagLetters(w[o + F.flags + hi], w[o + F.flags + lo]) : cache.flagLetters(0, w[o + F.flags]);
+      for (let z = 3 - fl.length; z > 0; z--) buf[p++] = SPACE;
+      p += buf.write(fl, p, 'latin1');
+      // Link (2), info (3), alignment (2): decimal, right-justified, at c8..c10.
+      for (let k = 0; k < 3; k++) {
+        const col = k === 0 ? c8 : k === 1 ? c9 : c10;
+        pad = col - (p - lineStart);
+        if (pad < 1) pad = 1;
+        while (pad-- > 0) buf[p++] = SPACE;
+        let v: string;
+        if (k === 0) v = '' + w[o + F.link];
+        else if (k === 1) v = '' + w[o + F.info];
+        else if (!F.wide) v = '' + w[o + F.align];
+        else {
+          const ahi = w[o + F.align + hi];
+          v = ahi === 0 ? '' + w[o + F.align + lo] : ((BigInt(ahi) << 32n) | BigInt(w[o + F.align + lo])).toString();
+        }
+        for (let z = (k === 1 ? 3 : 2) - v.length; z > 0; z--) buf[p++] = SPACE;
+        p += buf.write(v, p, 'latin1');
+      }
+      buf[p++] = 0x0a;
+      out.pos = p;
+      out.lineStart = p;
+    }
+  }
+  const legend = flagsLegend(elf.machine);
+  out.room(legend.length);
+  out.ascii(legend);
+  out.flush();
+}
+
+const SPACES: string[] = [];
+for (let i = 0, s = ''; i <= 64; i++, s += ' ') SPACES.push(s);
+/** At least one space, enough to reach `column` from `col` (LLVM's PadToColumn). */
+const padTo = (col: number, column: number): string => (column - col <= 1 ? ' ' : column - col <= 64 ? SPACES[column - col] : ' '.repeat(column - col));
+const ZEROS = '0000000000000000';
+/** Hex of a 64-bit value given as two unsigned 32-bit halves, zero-padded to `width` digits. */
+function hexHalves(hi: number, lo: number, width: number): string {
+  let h: string;
+  if (hi === 0) h = lo.toString(16);
+  else {
+    const l = lo.toString(16);
+    h = hi.toString(16) + (l.length < 8 ? ZEROS.slice(l.length + 8) + l : l);
+  }
+  return h.length < width ? ZEROS.slice(16 - width + h.length) + h : h;
+}
+const decRj = (s: string, width: number): string => (s.length < width ? SPACES[width - s.length] + s : s);
+
+/**
+ * The same text as formatSectionTable, formatted straight from the undecoded table (no ElfSection
+ * objects, no bigints on the common path), handed to `emit` a few thousand rows at a time.
+ */
+export function formatSectionTableText(t: ElfTable, fileName: string, opts: { fileHeader?: boolean }, emit: (text: string) => void): void {
+  const { elf, is64, little, names, shdrSize } = t;
+  const pre = sectionTablePreamble(t.count, elf.shoff, is64, fileName, opts.fileHeader);
+  if (t.count === 0) {
+    emit(pre);
+    return;
+  }
+  const [, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10] = sectionColumns(is64);
+  let noStrings = elf.shstrndx === 0;
+  if (!noStrings) {
+    const [b, o] = entryAt(t, elf.shstrndx);
+    noStrings = is64 ? b.readUInt32LE(o + 32) === 0 && b.readUInt32LE(o + 36) === 0 : b.readUInt32LE(o + 20) === 0;
+  }
+  const haveNames = !noStrings && names !== undefined && names.length > 0;
+  const cache = new SectionNameCache(elf.osabi, elf.machine);
+  const hiOff = little ? 4 : 0;
+  const loOff = little ? 0 : 4;
+  let rows: string[] = [pre];
+  let index = 0;
+  for (const b of t.blocks) {
+    // A 32-bit view of the block (copied when unaligned or big-endian) makes each field one load.
+    let w: Uint32Array;
+    if (little && b.byteOffset % 4 === 0) w = new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2);
+    else {
+      w = new Uint32Array(b.length >>> 2);
+      for (let i = 0; i < w.length; i++) w[i] = little ? b.readUInt32LE(i * 4) : b.readUInt32BE(i * 4);
+    }
+    const words = shdrSize >>> 2;
+    for (let o = 0; o < w.length; o += words, index++) {
+      let r = index < 10 ? '  [ ' + index + ']' : '  [' + index + ']';
+      let name: string;
+      if (noStrings) name = '<no-strings>';
+      else if (haveNames) {
+        const off = w[o];
+        let end = names.indexOf(0, off);
+        if (end < 0) end = names.length;
+        name = names.toString('latin1', off, end);
+        if (SPECIAL.test(name)) name = names.toString('utf8', off, end);
+      } else name = '';
+      r += padTo(r.length, c1);
+      let col: number;
+      if (SPECIAL.test(name)) {
+        const cw = new ColumnWriter();
+        cw.pad(r.length);
+        cw.write(name);
+        col = cw.column;
+      } else col = r.length + name.length;
+      r += name;
+      const tn = cache.typeName(w[o + 1]);
+      r += padTo(col, c2) + tn;
+      col = Math.max(col + 1, c2) + tn.length;
+      if (is64) {
+        const a = hexHalves(w[o + 4 + (hiOff >> 2)], w[o + 4 + (loOff >> 2)], 16);
+        r += padTo(col, c3) + a;
+        col = Math.max(col + 1, c3) + a.length;
+        const off = hexHalves(w[o + 6 + (hiOff >> 2)], w[o + 6 + (loOff >> 2)], 6);
+        r += padTo(col, c4) + off;
+        col = Math.max(col + 1, c4) + off.length;
+        const size = hexHalves(w[o + 8 + (hiOff >> 2)], w[o + 8 + (loOff >> 2)], 6);
+        r += padTo(col, c5) + size;
+        col = Math.max(col + 1, c5) + size.length;
+        const es = hexHalves(w[o + 14 + (hiOff >> 2)], w[o + 14 + (loOff >> 2)], 2);
+        r += padTo(col, c6) + es;
+        col = Math.max(col + 1, c6) + es.length;
+        const fl = decRj(cache.flagLetters(w[o + 2 + (hiOff >> 2)], w[o + 2 + (loOff >> 2)]), 3);
+        r += padTo(col, c7) + fl;
+        col = Math.max(col + 1, c7) + fl.length;
+        const lk = decRj('' + w[o + 10], 2);
+        r += padTo(col, c8) + lk;
+        col = Math.max(col + 1, c8) + lk.length;
+        const inf = decRj('' + w[o + 11], 3);
+        r += padTo(col, c9) + inf;
+        col = Math.max(col + 1, c9) + inf.length;
+        const ahi = w[o + 12 + (hiOff >> 2)];
+        const alo = w[o + 12 + (loOff >> 2)];
+        r += padTo(col, c10) + decRj(ahi === 0 ? '' + alo : ((BigInt(ahi) << 32n) | BigInt(alo)).toString(), 2) + '\n';
+      } else {
+        const a = hexHalves(0, w[o + 3], 8);
+        r += padTo(col, c3) + a;
+        col = Math.max(col + 1, c3) + a.length;
+        const off = hexHalves(0, w[o + 4], 6);
+        r += padTo(col, c4) + off;
+        col = Math.max(col + 1, c4) + off.length;
+        const size = hexHalves(0, w[o + 5], 6);
+        r += padTo(col, c5) + size;
+        col = Math.max(col + 1, c5) + size.length;
+        const es = hexHalves(0, w[o + 9], 2);
+        r += padTo(col, c6) + es;
+        col = Math.max(col + 1, c6) + es.length;
+        const fl = decRj(cache.flagLetters(0, w[o + 2]), 3);
+        r += padTo(col, c7) + fl;
+        col = Math.max(col + 1, c7) + fl.length;
+        const lk = decRj('' + w[o + 6], 2);
+        r += padTo(col, c8) + lk;
+        col = Math.max(col + 1, c8) + lk.length;
+        const inf = decRj('' + w[o + 7], 3);
+        r += padTo(col, c9) + inf;
+        col = Math.max(col + 1, c9) + inf.length;
+        r += padTo(col, c10) + decRj('' + w[o + 8], 2) + '\n';
+      }
+      rows.push(r);
+      if (rows.length >= 4096) {
+        emit(rows.join(''));
+        rows = [];
+      }
+    }
+  }
+  rows.push(flagsLegend(elf.machine));
+  emit(rows.join(''));
 }
 
 /** A bigint as a JSON number when it is a safe integer, else as a decimal string. */
@@ -126,6 +538,7 @@ export function sectionToJson(s: ElfSection): SectionJson {
 
 /** Resolves symbol values and names for relocation listings, reading symbols on demand (cached). */
 export class SymbolResolver {
+  static readonly MAX_CACHED = 1 << 18;
   private cache = new Map<number, { value: bigint; name: string } | null>();
   private shndx: ElfSection | undefined;
   constructor(private readonly src: ByteSource, private readonly elf: ElfFile, private readonly symtab: ElfSection | undefined) {
@@ -147,11 +560,17 @@ export class SymbolResolver {
     }
     return Buffer.concat(parts).toString('utf8');
   }
+  /** What get(index) would answer, when that is known without reading (undefined otherwise). */
+  peek(index: number): { value: bigint; name: string } | null | undefined {
+    return index === 0 ? null : this.cache.get(index);
+  }
   /** null for symbol 0 (no symbol). */
   async get(index: number): Promise<{ value: bigint; name: string } | null> {
     if (index === 0) return null;
     const hit = this.cache.get(index);
     if (hit !== undefined) return hit;
+    // Bounded memory: a table with more distinct symbols than this starts over instead of growing.
+    if (this.cache.size >= SymbolResolver.MAX_CACHED) this.cache.clear();
     const st = this.symtab;
     if (!st) throw new ObjectReadError('malformed', `relocation refers to symbol ${index} but there is no symbol table`);
     const is64 = this.elf.class === 64;
@@ -227,7 +646,10 @@ export async function formatRelocations(src: ByteSource, elf: ElfFile, section: 
   const resolver = new SymbolResolver(src, elf, symtab && section.link !== 0 ? symtab : undefined);
   for await (const chunk of readRelocations(src, elf, section)) {
     const lines: string[] = [];
-    for (const r of chunk) lines.push(formatRelocationLine(elf, r, await resolver.get(r.symbol)));
+    for (const r of chunk) {
+      const known = resolver.peek(r.symbol);
+      lines.push(formatRelocationLine(elf, r, known !== undefined ? known : await resolver.get(r.symbol)));
+    }
     emit(lines.join(''));
   }
   return parts.join('');
