@@ -43,6 +43,28 @@ const jsonInt = (v: bigint): number | string => (v <= BigInt(Number.MAX_SAFE_INT
 export const JSON_HOLD_CHARS = 8 << 20;
 
 /**
+ * Where output goes, with back-pressure: for the process's stdout, a write that fills the pipe is
+ * awaited ('drain') before more is produced, so memory stays bounded whatever the output's size.
+ */
+interface Sink {
+  text(s: string): void | Promise<void>;
+  bytes(b: Uint8Array): void | Promise<void>;
+}
+
+function sinkFor(io: ByteCliIo): Sink {
+  if (io === processIo) {
+    const write = (x: string | Uint8Array): void | Promise<void> => {
+      if (!process.stdout.write(x)) return new Promise((resolve) => process.stdout.once('drain', resolve));
+    };
+    return { text: write, bytes: write };
+  }
+  return {
+    text: (s) => io.out(s),
+    bytes: io.outBytes ? (b) => io.outBytes?.(b) : (b) => io.out(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')),
+  };
+}
+
+/**
  * Writes the JSON document `JSON.stringify(results, null, 2)` would give, one piece at a time, so that
  * a file with millions of relocations never sits in memory as one value. A file's text is held back
  * until JSON_HOLD_CHARS: a file that fails before then is left out (as it always was); one that fails
@@ -53,17 +75,21 @@ class JsonStream {
   private held: string[] = [];
   private heldChars = 0;
   private streaming = false;
-  constructor(private readonly io: CliIo) {}
+  constructor(private readonly sink: Sink) {}
   put(s: string): void {
     this.held.push(s);
     this.heldChars += s.length;
-    if (this.heldChars >= JSON_HOLD_CHARS) this.release();
   }
-  private release(): void {
-    if (this.held.length > 0) this.io.out(this.held.join(''));
+  /** Lets held text out once there is enough of it (then the file streams). */
+  async pump(): Promise<void> {
+    if (this.heldChars >= JSON_HOLD_CHARS) await this.release();
+  }
+  private async release(): Promise<void> {
+    const text = this.held.join('');
     this.held = [];
     this.heldChars = 0;
     this.streaming = true;
+    if (text !== '') await this.sink.text(text);
   }
   beginFile(): void {
     this.held = [];
@@ -72,12 +98,12 @@ class JsonStream {
     this.put(this.files === 0 ? '[\n  {' : ',\n  {');
   }
   /** Ends the file's object and lets it out. */
-  endFile(): void {
+  async endFile(): Promise<void> {
     this.put('\n  }');
-    this.release();
+    await this.release();
     this.files++;
   }
-  /** Drops the file when nothing of it went out yet; answers whether it did. */
+  /** Drops the file when nothing of it went out yet; answers whether some of it did. */
   abandon(): boolean {
     if (!this.streaming) {
       this.held = [];
@@ -86,8 +112,8 @@ class JsonStream {
     }
     return true;
   }
-  end(): void {
-    this.io.out(this.files === 0 ? '[]\n' : '\n]\n');
+  async end(): Promise<void> {
+    await this.sink.text(this.files === 0 ? '[]\n' : '\n]\n');
   }
 }
 
@@ -147,6 +173,7 @@ async function relocJson(src: ByteSource, elf: ElfFile, js: JsonStream, state: {
         state.inEntries++;
       }
       js.put(parts.join(''));
+      await js.pump();
     }
     js.put(state.inEntries === 0 ? ']' : '\n        ]');
     js.put('\n      }');
@@ -176,13 +203,9 @@ export async function sectionsCommand(args: string[], io: ByteCliIo): Promise<nu
     io.err(`kbuild-diagnostics sections: no input files\n${sectionsUsage}\n`);
     return 2;
   }
-  const outBytes = io.outBytes
-    ? io.outBytes.bind(io)
-    : io === processIo
-      ? (b: Uint8Array): void => void process.stdout.write(b)
-      : (b: Uint8Array): void => io.out(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
+  const sink = sinkFor(io);
   let status = 0;
-  const js = json ? new JsonStream(io) : undefined;
+  const js = json ? new JsonStream(sink) : undefined;
   for (const file of files) {
     let src: ByteSource | undefined;
     const state = { inEntries: 0, inSection: false };
@@ -196,11 +219,13 @@ export async function sectionsCommand(args: string[], io: ByteCliIo): Promise<nu
         continue;
       }
       if (!js) {
-        formatSectionTableBytes(obj.table, file, { fileHeader: files.length > 1 }, outBytes);
+        const chunks: Buffer[] = [];
+        formatSectionTableBytes(obj.table, file, { fileHeader: files.length > 1 }, (b) => chunks.push(b));
+        for (const b of chunks) await sink.bytes(b);
         if (relocs) {
           const elf = obj.table.elf;
           elf.sections = sectionsOf(obj.table);
-          await formatAllRelocations(src, elf, (t) => io.out(t));
+          await formatAllRelocations(src, elf, (t) => sink.text(t));
         }
         continue;
       }
@@ -221,10 +246,11 @@ export async function sectionsCommand(args: string[], io: ByteCliIo): Promise<nu
             parts = [];
           }
         });
+        await js.pump();
         js.put(parts.join('') + '\n    ]');
       }
       if (relocs) await relocJson(src, elf, js, state);
-      js.endFile();
+      await js.endFile();
     } catch (e) {
       if (!(e instanceof ObjectReadError)) throw e;
       io.err(`kbuild-diagnostics: error: '${file}': ${e.message}\n`);
@@ -233,12 +259,12 @@ export async function sectionsCommand(args: string[], io: ByteCliIo): Promise<nu
         // Part of this file's object is already out: close what is open and say what went wrong.
         if (state.inSection) js.put((state.inEntries === 0 ? ']' : '\n        ]') + '\n      }\n    ]');
         js.put(`,${I4}"error": ${JSON.stringify(e.message)}`);
-        js.endFile();
+        await js.endFile();
       }
     } finally {
       await src?.close();
     }
   }
-  js?.end();
+  await js?.end();
   return status;
 }

@@ -377,132 +377,6 @@ for (let i = 0, s = ''; i <= 64; i++, s += ' ') SPACES.push(s);
 /** At least one space, enough to reach `column` from `col` (LLVM's PadToColumn). */
 const padTo = (col: number, column: number): string => (column - col <= 1 ? ' ' : column - col <= 64 ? SPACES[column - col] : ' '.repeat(column - col));
 const ZEROS = '0000000000000000';
-/** Hex of a 64-bit value given as two unsigned 32-bit halves, zero-padded to `width` digits. */
-function hexHalves(hi: number, lo: number, width: number): string {
-  let h: string;
-  if (hi === 0) h = lo.toString(16);
-  else {
-    const l = lo.toString(16);
-    h = hi.toString(16) + (l.length < 8 ? ZEROS.slice(l.length + 8) + l : l);
-  }
-  return h.length < width ? ZEROS.slice(16 - width + h.length) + h : h;
-}
-const decRj = (s: string, width: number): string => (s.length < width ? SPACES[width - s.length] + s : s);
-
-/**
- * The same text as formatSectionTable, formatted straight from the undecoded table (no ElfSection
- * objects, no bigints on the common path), handed to `emit` a few thousand rows at a time.
- */
-export function formatSectionTableText(t: ElfTable, fileName: string, opts: { fileHeader?: boolean }, emit: (text: string) => void): void {
-  const { elf, is64, little, names, shdrSize } = t;
-  const pre = sectionTablePreamble(t.count, elf.shoff, is64, fileName, opts.fileHeader);
-  if (t.count === 0) {
-    emit(pre);
-    return;
-  }
-  const [, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10] = sectionColumns(is64);
-  let noStrings = elf.shstrndx === 0;
-  if (!noStrings) {
-    const [b, o] = entryAt(t, elf.shstrndx);
-    noStrings = is64 ? b.readUInt32LE(o + 32) === 0 && b.readUInt32LE(o + 36) === 0 : b.readUInt32LE(o + 20) === 0;
-  }
-  const haveNames = !noStrings && names !== undefined && names.length > 0;
-  const cache = new SectionNameCache(elf.osabi, elf.machine);
-  const hiOff = little ? 4 : 0;
-  const loOff = little ? 0 : 4;
-  let rows: string[] = [pre];
-  let index = 0;
-  for (const b of t.blocks) {
-    // A 32-bit view of the block (copied when unaligned or big-endian) makes each field one load.
-    let w: Uint32Array;
-    if (little && b.byteOffset % 4 === 0) w = new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2);
-    else {
-      w = new Uint32Array(b.length >>> 2);
-      for (let i = 0; i < w.length; i++) w[i] = little ? b.readUInt32LE(i * 4) : b.readUInt32BE(i * 4);
-    }
-    const words = shdrSize >>> 2;
-    for (let o = 0; o < w.length; o += words, index++) {
-      let r = index < 10 ? '  [ ' + index + ']' : '  [' + index + ']';
-      let name: string;
-      if (noStrings) name = '<no-strings>';
-      else if (haveNames) {
-        const off = w[o];
-        let end = names.indexOf(0, off);
-        if (end < 0) end = names.length;
-        name = names.toString('latin1', off, end);
-        if (SPECIAL.test(name)) name = names.toString('utf8', off, end);
-      } else name = '';
-      r += padTo(r.length, c1);
-      let col: number;
-      if (SPECIAL.test(name)) {
-        const cw = new ColumnWriter();
-        cw.pad(r.length);
-        cw.write(name);
-        col = cw.column;
-      } else col = r.length + name.length;
-      r += name;
-      const tn = cache.typeName(w[o + 1]);
-      r += padTo(col, c2) + tn;
-      col = Math.max(col + 1, c2) + tn.length;
-      if (is64) {
-        const a = hexHalves(w[o + 4 + (hiOff >> 2)], w[o + 4 + (loOff >> 2)], 16);
-        r += padTo(col, c3) + a;
-        col = Math.max(col + 1, c3) + a.length;
-        const off = hexHalves(w[o + 6 + (hiOff >> 2)], w[o + 6 + (loOff >> 2)], 6);
-        r += padTo(col, c4) + off;
-        col = Math.max(col + 1, c4) + off.length;
-        const size = hexHalves(w[o + 8 + (hiOff >> 2)], w[o + 8 + (loOff >> 2)], 6);
-        r += padTo(col, c5) + size;
-        col = Math.max(col + 1, c5) + size.length;
-        const es = hexHalves(w[o + 14 + (hiOff >> 2)], w[o + 14 + (loOff >> 2)], 2);
-        r += padTo(col, c6) + es;
-        col = Math.max(col + 1, c6) + es.length;
-        const fl = decRj(cache.flagLetters(w[o + 2 + (hiOff >> 2)], w[o + 2 + (loOff >> 2)]), 3);
-        r += padTo(col, c7) + fl;
-        col = Math.max(col + 1, c7) + fl.length;
-        const lk = decRj('' + w[o + 10], 2);
-        r += padTo(col, c8) + lk;
-        col = Math.max(col + 1, c8) + lk.length;
-        const inf = decRj('' + w[o + 11], 3);
-        r += padTo(col, c9) + inf;
-        col = Math.max(col + 1, c9) + inf.length;
-        const ahi = w[o + 12 + (hiOff >> 2)];
-        const alo = w[o + 12 + (loOff >> 2)];
-        r += padTo(col, c10) + decRj(ahi === 0 ? '' + alo : ((BigInt(ahi) << 32n) | BigInt(alo)).toString(), 2) + '\n';
-      } else {
-        const a = hexHalves(0, w[o + 3], 8);
-        r += padTo(col, c3) + a;
-        col = Math.max(col + 1, c3) + a.length;
-        const off = hexHalves(0, w[o + 4], 6);
-        r += padTo(col, c4) + off;
-        col = Math.max(col + 1, c4) + off.length;
-        const size = hexHalves(0, w[o + 5], 6);
-        r += padTo(col, c5) + size;
-        col = Math.max(col + 1, c5) + size.length;
-        const es = hexHalves(0, w[o + 9], 2);
-        r += padTo(col, c6) + es;
-        col = Math.max(col + 1, c6) + es.length;
-        const fl = decRj(cache.flagLetters(0, w[o + 2]), 3);
-        r += padTo(col, c7) + fl;
-        col = Math.max(col + 1, c7) + fl.length;
-        const lk = decRj('' + w[o + 6], 2);
-        r += padTo(col, c8) + lk;
-        col = Math.max(col + 1, c8) + lk.length;
-        const inf = decRj('' + w[o + 7], 3);
-        r += padTo(col, c9) + inf;
-        col = Math.max(col + 1, c9) + inf.length;
-        r += padTo(col, c10) + decRj('' + w[o + 8], 2) + '\n';
-      }
-      rows.push(r);
-      if (rows.length >= 4096) {
-        emit(rows.join(''));
-        rows = [];
-      }
-    }
-  }
-  rows.push(flagsLegend(elf.machine));
-  emit(rows.join(''));
-}
 
 /** A bigint as a JSON number when it is a safe integer, else as a decimal string. */
 export type JsonInt = number | string;
@@ -549,16 +423,33 @@ export class SymbolResolver {
     const end = toOffset(sec.offset + sec.size, 'string table');
     if (at >= Number(sec.size) || end > this.src.size) throw new ObjectReadError('malformed', `string table [${sec.index}]: offset 0x${at.toString(16)} is outside the table`);
     const parts: Buffer[] = [];
-    for (let p = start; p < end; p += 256) {
-      const b = await this.src.read(p, Math.min(256, end - p));
+    for (let p = start; p < end;) {
+      // Through the block cache: a table's names are read once per block, not once per symbol.
+      const blockStart = p - ((p - start + at) % SymbolResolver.BLOCK);
+      const blk = await this.block(blockStart, Math.min(SymbolResolver.BLOCK, end - blockStart));
+      const b = blk.subarray(p - blockStart);
       const z = b.indexOf(0);
       if (z >= 0) {
         parts.push(b.subarray(0, z));
         break;
       }
       parts.push(b);
+      p = blockStart + blk.length;
     }
-    return Buffer.concat(parts).toString('utf8');
+    return (parts.length === 1 ? parts[0] : Buffer.concat(parts)).toString('utf8');
+  }
+  /** Bytes of a symbol or string table are read in blocks of this size, a bounded number kept. */
+  static readonly BLOCK = 49152;
+  private static readonly MAX_BLOCKS = 64;
+  private blocks = new Map<number, Buffer>();
+  private async block(offset: number, length: number): Promise<Buffer> {
+    let b = this.blocks.get(offset);
+    if (b === undefined || b.length < length) {
+      if (this.blocks.size >= SymbolResolver.MAX_BLOCKS) this.blocks.clear();
+      b = await this.src.read(offset, length);
+      this.blocks.set(offset, b);
+    }
+    return b;
   }
   /** What get(index) would answer, when that is known without reading (undefined otherwise). */
   peek(index: number): { value: bigint; name: string } | null | undefined {
@@ -576,21 +467,40 @@ export class SymbolResolver {
     const is64 = this.elf.class === 64;
     const es = is64 ? 24 : 16;
     if (BigInt(index + 1) * BigInt(es) > st.size) throw new ObjectReadError('malformed', `symbol index ${index} is past the end of symbol table [${st.index}]`);
-    const b = new Fields(await this.src.read(toOffset(st.offset, 'symbol table') + index * es, es), this.elf.endian === 'little');
-    const nameOff = b.u32(0);
-    const value = is64 ? b.u64(8) : BigInt(b.u32(4));
-    const info = is64 ? b.u8(4) : b.u8(12);
-    let shndx = is64 ? b.u16(6) : b.u16(14);
-    let name: string;
-    if ((info & 0xf) === 3) {
+    const stOff = toOffset(st.offset, 'symbol table');
+    const stSize = toOffset(st.size, 'symbol table');
+    const rel = index * es;
+    const blockRel = rel - (rel % SymbolResolver.BLOCK);
+    let entry: Buffer;
+    if (stOff + stSize <= this.src.size && rel + es <= stSize) {
+      const blk = await this.block(stOff + blockRel, Math.min(SymbolResolver.BLOCK, stSize - blockRel));
+      entry = blk.subarray(rel - blockRel, rel - blockRel + es);
+    } else entry = await this.src.read(stOff + rel, es); // reports the bad range as before
+    const b = new Fields(entry, this.elf.endian === 'little');
+    const o = 0;
+    const nameOff = b.u32(o);
+    const value = is64 ? b.u64(o + 8) : BigInt(b.u32(o + 4));
+    const info = is64 ? b.u8(o + 4) : b.u8(o + 12);
+    let shndx = is64 ? b.u16(o + 6) : b.u16(o + 14);
+    let name = '';
+    const strtab = this.elf.sections[st.link];
+    // llvm-readelf prints a section symbol's own name when it has one, else its section's name.
+    if ((info & 0xf) === 3 && nameOff !== 0 && strtab) {
+      try {
+        name = await this.cString(strtab, nameOff);
+      } catch (e) {
+        if (!(e instanceof ObjectReadError)) throw e;
+        name = ''; // an unreadable name: fall back to the section's, as before
+      }
+    }
+    if ((info & 0xf) === 3 && name === '') {
       if (shndx === 0xffff && this.shndx) {
         shndx = new Fields(await this.src.read(toOffset(this.shndx.offset, 'SHT_SYMTAB_SHNDX') + index * 4, 4), this.elf.endian === 'little').u32(0);
       }
       const sec = this.elf.sections[shndx];
       if (!sec) throw new ObjectReadError('malformed', `section symbol ${index} refers to section ${shndx}, which does not exist`);
       name = sec.name;
-    } else {
-      const strtab = this.elf.sections[st.link];
+    } else if ((info & 0xf) !== 3) {
       if (!strtab) throw new ObjectReadError('malformed', `symbol table [${st.index}] links to string table ${st.link}, which does not exist`);
       name = nameOff === 0 ? '' : await this.cString(strtab, nameOff);
     }
@@ -600,16 +510,47 @@ export class SymbolResolver {
   }
 }
 
+const hex64 = (v: bigint, width: number): string => {
+  const h = (v >= 0n ? v : BigInt.asUintN(64, v)).toString(16);
+  return h.length < width ? ZEROS.slice(16 - width + h.length) + h : h;
+};
+
 /** One relocation line exactly as llvm-readelf -r prints it. */
 export function formatRelocationLine(elf: ElfFile, r: Relocation, sym: { value: bigint; name: string } | null): string {
   const bias = elf.class === 64 ? 8 : 0;
   const width = elf.class === 64 ? 16 : 8;
+  const name = sym ? (sym.name === '' ? '<null>' : sym.name) : '';
+  if (!SPECIAL.test(name) && !SPECIAL.test(r.typeName)) {
+    // Printable ASCII throughout: columns are string lengths (the common case, no ColumnWriter).
+    let line = hex64(r.offset, width);
+    let col = line.length;
+    const info = hex64(r.info, width);
+    line += padTo(col, 10 + bias) + info;
+    col = Math.max(col + 1, 10 + bias) + info.length;
+    line += padTo(col, 19 + 2 * bias) + r.typeName;
+    col = Math.max(col + 1, 19 + 2 * bias) + r.typeName.length;
+    const value = sym ? hex64(sym.value, width) : '';
+    line += padTo(col, 42 + 2 * bias) + value;
+    col = Math.max(col + 1, 42 + 2 * bias) + value.length;
+    line += padTo(col, 53 + 2 * bias) + name;
+    if (r.addend !== undefined) {
+      let a = r.addend;
+      let sign = '';
+      if (name !== '') {
+        if (a < 0n) {
+          sign = ' - ';
+          a = -a;
+        } else sign = ' + ';
+      }
+      line += sign + BigInt.asUintN(64, a).toString(16);
+    }
+    return line + '\n';
+  }
   const w = new ColumnWriter();
   w.field(0, hexNoPrefix(r.offset, width));
   w.field(10 + bias, hexNoPrefix(r.info, width));
   w.field(19 + 2 * bias, r.typeName);
   w.field(42 + 2 * bias, sym ? hexNoPrefix(sym.value, width) : '');
-  const name = sym ? (sym.name === '' ? '<null>' : sym.name) : '';
   w.field(53 + 2 * bias, name);
   if (r.addend !== undefined) {
     let a = r.addend;
@@ -630,18 +571,18 @@ export function formatRelocationLine(elf: ElfFile, r: Relocation, sym: { value: 
  * column header, one line per entry. Streams the entries; `onChunk` receives text as it is produced
  * (when given, the returned string is empty).
  */
-export async function formatRelocations(src: ByteSource, elf: ElfFile, section: ElfSection, onChunk?: (text: string) => void): Promise<string> {
+export async function formatRelocations(src: ByteSource, elf: ElfFile, section: ElfSection, onChunk?: (text: string) => void | Promise<void>): Promise<string> {
   const { entsize, rela } = relocEntrySize(elf, section);
   const parts: string[] = [];
-  const emit = (t: string): void => {
-    if (onChunk) onChunk(t);
+  const emit = async (t: string): Promise<void> => {
+    if (onChunk) await onChunk(t);
     else parts.push(t);
   };
   const count = section.size / BigInt(entsize);
   let head = `\nRelocation section '${section.name}' at offset 0x${section.offset.toString(16)} contains ${count} entries:\n`;
   head += elf.class === 64 ? '    Offset             Info             Type               Symbol\'s Value  Symbol\'s Name' : ' Offset     Info    Type                Sym. Value  Symbol\'s Name';
   head += rela ? ' + Addend\n' : '\n';
-  emit(head);
+  await emit(head);
   const symtab = elf.sections[section.link];
   const resolver = new SymbolResolver(src, elf, symtab && section.link !== 0 ? symtab : undefined);
   for await (const chunk of readRelocations(src, elf, section)) {
@@ -650,20 +591,20 @@ export async function formatRelocations(src: ByteSource, elf: ElfFile, section: 
       const known = resolver.peek(r.symbol);
       lines.push(formatRelocationLine(elf, r, known !== undefined ? known : await resolver.get(r.symbol)));
     }
-    emit(lines.join(''));
+    await emit(lines.join(''));
   }
   return parts.join('');
 }
 
 /** Everything `llvm-readelf -r FILE` prints for a relocatable object (REL and RELA sections). */
-export async function formatAllRelocations(src: ByteSource, elf: ElfFile, onChunk?: (text: string) => void): Promise<string> {
+export async function formatAllRelocations(src: ByteSource, elf: ElfFile, onChunk?: (text: string) => void | Promise<void>): Promise<string> {
   const parts: string[] = [];
-  const emit = (t: string): void => {
-    if (onChunk) onChunk(t);
+  const emit = async (t: string): Promise<void> => {
+    if (onChunk) await onChunk(t);
     else parts.push(t);
   };
   const secs = elf.sections.filter(isRelocationSection);
-  if (secs.length === 0) emit('\nThere are no relocations in this file.\n');
+  if (secs.length === 0) await emit('\nThere are no relocations in this file.\n');
   for (const s of secs) await formatRelocations(src, elf, s, emit);
   return parts.join('');
 }
