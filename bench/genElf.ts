@@ -210,7 +210,7 @@ export function manyRelocsElf(path: string, count: number, symbols = 50000): voi
   w.close();
 }
 
-if (require.main === module) {
+if (/genElf\.js$/.test(process.argv[1] ?? '')) {
   const [what, path, n] = process.argv.slice(2);
   if (what === 'sections') manySectionsElf(path, Number(n));
   else if (what === 'relocs') manyRelocsElf(path, Number(n));

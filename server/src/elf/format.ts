@@ -214,6 +214,16 @@ class ByteOut {
   }
 }
 
+/** An unsigned 32-bit value in decimal, right-justified in `width`, at buf[p]; returns the new position. */
+function putDec(buf: Buffer, p: number, v: number, width: number): number {
+  let digits = 1;
+  for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+  for (let z = width - digits; z > 0; z--) buf[p++] = SPACE;
+  let q = p + digits - 1;
+  for (let x = v; q >= p; q--, x = Math.floor(x / 10)) buf[q] = 0x30 + (x % 10);
+  return p + digits;
+}
+
 /**
  * The same bytes as formatSectionTable, formatted straight from the undecoded table (no ElfSection
  * objects, no bigints on the common path) and handed to `emit` in chunks of about 256 KiB that always
@@ -239,6 +249,8 @@ export function formatSectionTableBytes(t: ElfTable, fileName: string, opts: { f
   }
   const haveNames = !noStrings && names.length > 0;
   const cache = new SectionNameCache(elf.osabi, elf.machine);
+  const typeBytes = new Map<number, Buffer>();
+  const flagBytes = new Map<number, Buffer>();
   // Field positions in 32-bit words; a 64-bit field is (lo, hi) words.
   const lo = little ? 0 : 1;
   const hi = little ? 1 : 0;
@@ -273,8 +285,7 @@ export function formatSectionTableBytes(t: ElfTable, fileName: string, opts: { f
       buf[p++] = SPACE;
       buf[p++] = SPACE;
       buf[p++] = 0x5b;
-      if (index < 10) buf[p++] = SPACE;
-      p += buf.write(String(index), p, 'latin1');
+      p = putDec(buf, p, index, 2);
       buf[p++] = 0x5d;
       // Name at c1.
       let pad = c1 - (p - ls);
@@ -306,7 +317,13 @@ export function formatSectionTableBytes(t: ElfTable, fileName: string, opts: { f
       pad = c2 - (p - lineStart);
       if (pad < 1) pad = 1;
       while (pad-- > 0) buf[p++] = SPACE;
-      p += buf.write(cache.typeName(w[o + F.type]), p, 'latin1');
+      const type = w[o + F.type];
+      let tb = typeBytes.get(type);
+      if (tb === undefined) {
+        tb = Buffer.from(cache.typeName(type), 'latin1'); // always printable ASCII (a known name or a hex form)
+        typeBytes.set(type, tb);
+      }
+      for (let i = 0; i < tb.length; i++) buf[p++] = tb[i];
       // Address, offset, size, entsize: hex at c3..c6.
       for (let k = 0; k < 4; k++) {
         const col = k === 0 ? c3 : k === 1 ? c4 : k === 2 ? c5 : c6;
@@ -341,25 +358,31 @@ export function formatSectionTableBytes(t: ElfTable, fileName: string, opts: { f
       pad = c7 - (p - lineStart);
       if (pad < 1) pad = 1;
       while (pad-- > 0) buf[p++] = SPACE;
-      const fl = F.wide ? cache.flagLetters(w[o + F.flags + hi], w[o + F.flags + lo]) : cache.flagLetters(0, w[o + F.flags]);
-      for (let z = 3 - fl.length; z > 0; z--) buf[p++] = SPACE;
-      p += buf.write(fl, p, 'latin1');
+      const fhi = F.wide ? w[o + F.flags + hi] : 0;
+      const flo = F.wide ? w[o + F.flags + lo] : w[o + F.flags];
+      let fb = fhi === 0 ? flagBytes.get(flo) : undefined;
+      if (fb === undefined) {
+        fb = Buffer.from(cache.flagLetters(fhi, flo), 'latin1');
+        if (fhi === 0) flagBytes.set(flo, fb);
+      }
+      for (let z = 3 - fb.length; z > 0; z--) buf[p++] = SPACE;
+      for (let i = 0; i < fb.length; i++) buf[p++] = fb[i];
       // Link (2), info (3), alignment (2): decimal, right-justified, at c8..c10.
       for (let k = 0; k < 3; k++) {
         const col = k === 0 ? c8 : k === 1 ? c9 : c10;
         pad = col - (p - lineStart);
         if (pad < 1) pad = 1;
         while (pad-- > 0) buf[p++] = SPACE;
-        let v: string;
-        if (k === 0) v = '' + w[o + F.link];
-        else if (k === 1) v = '' + w[o + F.info];
-        else if (!F.wide) v = '' + w[o + F.align];
+        const width = k === 1 ? 3 : 2;
+        if (k === 0) p = putDec(buf, p, w[o + F.link], width);
+        else if (k === 1) p = putDec(buf, p, w[o + F.info], width);
+        else if (!F.wide) p = putDec(buf, p, w[o + F.align], width);
+        else if (w[o + F.align + hi] === 0) p = putDec(buf, p, w[o + F.align + lo], width);
         else {
-          const ahi = w[o + F.align + hi];
-          v = ahi === 0 ? '' + w[o + F.align + lo] : ((BigInt(ahi) << 32n) | BigInt(w[o + F.align + lo])).toString();
+          const v = ((BigInt(w[o + F.align + hi]) << 32n) | BigInt(w[o + F.align + lo])).toString();
+          for (let z = width - v.length; z > 0; z--) buf[p++] = SPACE;
+          for (let i = 0; i < v.length; i++) buf[p++] = v.charCodeAt(i);
         }
-        for (let z = (k === 1 ? 3 : 2) - v.length; z > 0; z--) buf[p++] = SPACE;
-        p += buf.write(v, p, 'latin1');
       }
       buf[p++] = 0x0a;
       out.pos = p;
