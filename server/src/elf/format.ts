@@ -50,6 +50,15 @@ export class ColumnWriter {
 
 export const hexNoPrefix = (v: bigint | number, width: number): string => BigInt.asUintN(64, BigInt(v)).toString(16).padStart(width, '0');
 const rj = (s: string, w: number): string => s.padStart(w, ' ');
+const SPACES: string[] = [];
+for (let i = 0, s = ''; i <= 64; i++, s += ' ') SPACES.push(s);
+/** At least one space, enough to reach `column` from `col` (LLVM's PadToColumn). */
+const padTo = (col: number, column: number): string => (column - col <= 1 ? ' ' : column - col <= 64 ? SPACES[column - col] : ' '.repeat(column - col));
+const ZEROS = '0000000000000000';
+const hex64 = (v: bigint, width: number): string => {
+  const h = (v >= 0n ? v : BigInt.asUintN(64, v)).toString(16);
+  return h.length < width ? ZEROS.slice(16 - width + h.length) + h : h;
+};
 
 /** True when llvm-readelf would print `<no-strings>` for every name (no, or an empty, section name table). */
 export function hasNoStrings(elf: ElfFile): boolean {
@@ -86,9 +95,31 @@ export function formatSectionTable(elf: ElfFile, fileName: string, opts: { fileH
   if (elf.sections.length === 0) return pre;
   const cols = sectionColumns(elf.class === 64);
   const noStrings = hasNoStrings(elf);
-  // One small writer per row (the column restarts at every newline): keeps 65k-section tables cheap.
   const rows: string[] = [pre];
+  // Printable ASCII rows (nearly all): plain concatenation, the column is the line's length.
+  let line = '';
+  const field = (column: number, text: string): void => {
+    line += (column - line.length <= 1 ? ' ' : column - line.length <= 64 ? SPACES[column - line.length] : ' '.repeat(column - line.length)) + text;
+  };
+  const addrWidth = elf.class === 64 ? 16 : 8;
   for (const s of elf.sections) {
+    const name = noStrings ? '<no-strings>' : s.name;
+    if (!SPECIAL.test(name)) {
+      line = s.index < 10 ? `  [ ${s.index}]` : `  [${s.index}]`;
+      field(cols[1], name);
+      field(cols[2], s.typeName);
+      field(cols[3], hex64(s.addr, addrWidth));
+      field(cols[4], hex64(s.offset, 6));
+      field(cols[5], hex64(s.size, 6));
+      field(cols[6], hex64(s.entsize, 2));
+      field(cols[7], rj(s.flagLetters, 3));
+      field(cols[8], rj(String(s.link), 2));
+      field(cols[9], rj(String(s.info), 3));
+      field(cols[10], rj(s.addralign.toString(), 2));
+      rows.push(line + '\n');
+      continue;
+    }
+    // Line breaks, tabs or UTF-8 in the name: ColumnWriter's rules (one writer per row).
     const r = new ColumnWriter();
     r.pad(cols[0]).write(`[${rj(String(s.index), 2)}]`);
     r.field(cols[1], noStrings ? '<no-strings>' : s.name);
@@ -395,11 +426,6 @@ export function formatSectionTableBytes(t: ElfTable, fileName: string, opts: { f
   out.flush();
 }
 
-const SPACES: string[] = [];
-for (let i = 0, s = ''; i <= 64; i++, s += ' ') SPACES.push(s);
-/** At least one space, enough to reach `column` from `col` (LLVM's PadToColumn). */
-const padTo = (col: number, column: number): string => (column - col <= 1 ? ' ' : column - col <= 64 ? SPACES[column - col] : ' '.repeat(column - col));
-const ZEROS = '0000000000000000';
 
 /** A bigint as a JSON number when it is a safe integer, else as a decimal string. */
 export type JsonInt = number | string;
@@ -533,10 +559,6 @@ export class SymbolResolver {
   }
 }
 
-const hex64 = (v: bigint, width: number): string => {
-  const h = (v >= 0n ? v : BigInt.asUintN(64, v)).toString(16);
-  return h.length < width ? ZEROS.slice(16 - width + h.length) + h : h;
-};
 
 /** One relocation line exactly as llvm-readelf -r prints it. */
 export function formatRelocationLine(elf: ElfFile, r: Relocation, sym: { value: bigint; name: string } | null): string {
