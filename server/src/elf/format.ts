@@ -169,65 +169,6 @@ class ByteOut {
     for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
     this.pos = p;
   }
-  /** Pads to `column` with at least one space (LLVM's PadToColumn). */
-  pad(column: number): void {
-    let n = column - (this.pos - this.lineStart);
-    if (n < 1) n = 1;
-    const b = this.buf;
-    let p = this.pos;
-    while (n-- > 0) b[p++] = SPACE;
-    this.pos = p;
-  }
-  /** Right-justified in `width` (ASCII only). */
-  rj(s: string, width: number): void {
-    const b = this.buf;
-    let p = this.pos;
-    for (let n = width - s.length; n > 0; n--) b[p++] = SPACE;
-    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
-    this.pos = p;
-  }
-  /** An unsigned 32-bit value in hex, zero-padded to at least `width` digits. */
-  hex32(v: number, width: number): void {
-    let digits = 1;
-    for (let t = v >>> 4; t !== 0; t >>>= 4) digits++;
-    const b = this.buf;
-    let p = this.pos;
-    for (let n = width - digits; n > 0; n--) b[p++] = 0x30;
-    for (let i = digits - 1; i >= 0; i--) b[p + i] = HEX_DIGITS[(v >>> ((digits - 1 - i) * 4)) & 0xf];
-    this.pos = p + digits;
-  }
-  /** A 64-bit value given as two 32-bit halves, in hex, zero-padded to at least `width` digits. */
-  hex64(hi: number, lo: number, width: number): void {
-    if (hi === 0) {
-      this.hex32(lo, width);
-      return;
-    }
-    this.hex32(hi, width > 8 ? width - 8 : 0);
-    this.hex32(lo, 8);
-  }
-  /** An unsigned 32-bit value in decimal, right-justified in `width`. */
-  dec(v: number, width: number): void {
-    this.rj(String(v), width);
-  }
-  /**
-   * A name from `names` (NUL-terminated at `off`). Printable ASCII is copied byte by byte; anything else
-   * goes through ColumnWriter's rules (tabs, line breaks, one column per code point) on the decoded text.
-   */
-  name(names: Buffer, off: number): void {
-    let end = names.indexOf(0, off);
-    if (end < 0) end = names.length;
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = off; i < end; i++) {
-      const c = names[i];
-      if (c < 0x20 || c > 0x7e) {
-        this.special(names.toString('utf8', off, end));
-        return;
-      }
-      b[p++] = c;
-    }
-    this.pos = p;
-  }
   /** Text outside printable ASCII: bytes as UTF-8, columns as ColumnWriter counts them. */
   special(s: string): void {
     let col = this.pos - this.lineStart;
@@ -238,10 +179,6 @@ class ByteOut {
     }
     this.pos += this.buf.write(s, this.pos, 'utf8');
     this.lineStart = this.pos - col;
-  }
-  newline(): void {
-    this.buf[this.pos++] = 0x0a;
-    this.lineStart = this.pos;
   }
 }
 
