@@ -19,12 +19,14 @@ function findFiles(dir, suffix) {
 }
 
 // The command line is split per command: server/out/cli.js only dispatches, and requires
-// cli-sections.js, cli-check.js or cli-fix.js when that command runs (cli-io.js is shared), so
+// cli-sections.js, cli-check.js or cli-fix.js when that command runs (cli-io.js is shared; the relocation
+// type tables are cli-relocnames.js, loaded on first use), so
 // `sections` starts without parsing the Make parser, the rules or the language server library.
 const cliCommands = ['sections', 'check', 'fix'];
 const cliSplit = {
   name: 'cli-split',
   setup(b) {
+    b.onResolve({ filter: /^\.\/relocNames$/ }, (args) => (args.importer.startsWith(join(root, 'server/src/elf') + '/') ? { path: './cli-relocnames.js', external: true } : undefined));
     b.onResolve({ filter: /^\.\/(io|sections|check|fix)(\.js)?$/ }, (args) => {
       if (!args.importer.startsWith(join(root, 'server/src/cli') + '/')) return undefined;
       return { path: `./cli-${args.path.slice(2).replace(/\.js$/, '')}.js`, external: true };
@@ -38,6 +40,7 @@ await Promise.all([
   build({ ...common, entryPoints: [join(root, 'server/src/server.ts')], outfile: join(root, 'server/out/server.js') }),
   build({ ...common, entryPoints: [join(root, 'server/src/cli.ts')], outfile: join(root, 'server/out/cli.js'), banner: { js: '#!/usr/bin/env node' }, plugins: [cliSplit], supported: { 'dynamic-import': false } }),
   ...[...cliCommands, 'io'].map((name) => build({ ...common, entryPoints: [join(root, `server/src/cli/${name}.ts`)], outfile: cliOut(name), plugins: [cliSplit] })),
+  build({ ...common, entryPoints: [join(root, 'server/src/elf/relocNames.ts')], outfile: cliOut('relocnames') }),
   build({
     ...common,
     entryPoints: [...findFiles(join(root, 'test'), '.test.ts'), ...findFiles(join(root, 'bench'), '.bench.ts')].map((p) => ({ in: p, out: relative(root, p).replace(/\.ts$/, '') })),
