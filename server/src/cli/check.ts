@@ -10,12 +10,15 @@ import { readRegularText, statSafe } from '../fs/safeRead';
 import { MAX_MAKEFILE_BYTES } from '../lspExt';
 import { BuildReader } from '../kbuild/buildModel';
 import { findMakeFiles } from '../kbuild/findMakefiles';
+import { RULES } from '../rules/registry';
 import type { Rule } from '../rules/rule';
 import type { CliIo } from './io';
 
 const SEVERITY = ['', 'error', 'warning', 'note', 'note'];
 
-export async function checkCommand(args: string[], io: CliIo, rules: readonly Rule[], docsDir: string): Promise<number> {
+export async function checkCommand(args: string[], io: CliIo, ruleList?: readonly Rule[], docsDirGiven?: string): Promise<number> {
+  const rules = ruleList ?? RULES;
+  const docsDir = docsDirGiven ?? path.join(__dirname, 'rules');
   const paths: string[] = [];
   let buildDir: string | undefined;
   let format: 'text' | 'json' = 'text';

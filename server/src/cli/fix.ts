@@ -13,10 +13,11 @@ import { makefileContext } from '../analysis';
 import { safeEditFile } from '../fs/safeWrite';
 import { kernelRootOf } from '../kbuild/buildModel';
 import { MAX_MAKEFILE_BYTES } from '../lspExt';
+import { RULES } from '../rules/registry';
 import type { FixDef, Rule } from '../rules/rule';
 import type { CliIo } from './io';
 
-export async function fixCommand(args: string[], io: CliIo, rules: readonly Rule[]): Promise<number> {
+export async function fixCommand(args: string[], io: CliIo, rules: readonly Rule[] = RULES): Promise<number> {
   let fixId: string | undefined;
   let ruleId: string | undefined;
   let force = false;

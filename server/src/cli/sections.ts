@@ -1,11 +1,13 @@
 // `kbuild-diagnostics sections FILE... [--json] [--relocs]`: section tables exactly as `llvm-readelf -S`
 // prints them (and `-r` with --relocs), or JSON. Exit 0 on success, 1 when a file is unreadable or not
 // an ELF object (the other files are still printed), 2 on a usage error.
-import { formatAllRelocations, SymbolResolver, formatSectionTable, SectionJson, sectionToJson } from '../elf/format';
-import { ObjectReadError, readObject } from '../elf/reader';
-import { isRelocationSection, readRelocations } from '../elf/relocations';
+import { formatAllRelocations, formatSectionTableBytes, SymbolResolver, sectionToJson } from '../elf/format';
+import { ObjectReadError, readObjectTable, sectionsOf, toOffset } from '../elf/reader';
+import { isRelocationSection, readRelocations, relocEntrySize } from '../elf/relocations';
 import { openFileSource, ByteSource } from '../elf/source';
 import { ElfFile, ObjectKind } from '../elf/types';
+import type { Rule } from '../rules/rule';
+import { processIo } from './io';
 
 /** Where the command writes (structurally the same as cli/io.ts's CliIo). */
 export interface CliIo {
@@ -30,35 +32,173 @@ const describe = (obj: ObjectKind): string => {
   }
 };
 
-interface RelocJson {
-  section: string;
-  index: number;
-  entries: { offset: number | string; type: number; typeName: string; symbol: number; symbolName: string | null; addend?: number | string }[];
+/** Where a command writes; `outBytes`, when given, takes output as bytes (UTF-8) instead of text. */
+export interface ByteCliIo extends CliIo {
+  outBytes?(bytes: Uint8Array): void;
 }
 
 const jsonInt = (v: bigint): number | string => (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString());
 
-async function relocJson(src: ByteSource, elf: ElfFile): Promise<RelocJson[]> {
-  const out: RelocJson[] = [];
-  for (const s of elf.sections.filter(isRelocationSection)) {
-    const symtab = s.link !== 0 ? elf.sections[s.link] : undefined;
-    const res = new SymbolResolver(src, elf, symtab);
-    const entries: RelocJson['entries'] = [];
-    for await (const chunk of readRelocations(src, elf, s)) {
-      for (const r of chunk) {
-        const sym = await res.get(r.symbol);
-        entries.push({ offset: jsonInt(r.offset), type: r.type, typeName: r.typeName, symbol: r.symbol, symbolName: sym ? sym.name : null, ...(r.addend !== undefined ? { addend: jsonInt(r.addend) } : {}) });
-      }
-    }
-    out.push({ section: s.name, index: s.index, entries });
-  }
-  return out;
+/** JSON output for one file is held back up to this many characters; past it, it is streamed. */
+export const JSON_HOLD_CHARS = 8 << 20;
+
+/**
+ * Where output goes, with back-pressure: for the process's stdout, a write that fills the pipe is
+ * awaited ('drain') before more is produced, so memory stays bounded whatever the output's size.
+ */
+interface Sink {
+  text(s: string): void | Promise<void>;
+  bytes(b: Uint8Array): void | Promise<void>;
 }
 
-/** Why each section of an ELF object breaks a build (section index -> reason), from the rules. */
-export type SectionMarker = (elf: ElfFile) => Map<number, string>;
+function sinkFor(io: ByteCliIo): Sink {
+  if (io === processIo) {
+    const write = (x: string | Uint8Array): void | Promise<void> => {
+      if (!process.stdout.write(x)) return new Promise((resolve) => process.stdout.once('drain', resolve));
+    };
+    return { text: write, bytes: write };
+  }
+  return {
+    text: (s) => io.out(s),
+    bytes: io.outBytes ? (b) => io.outBytes?.(b) : (b) => io.out(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')),
+  };
+}
 
-export async function sectionsCommand(args: string[], io: CliIo, markSections: SectionMarker = () => new Map()): Promise<number> {
+/**
+ * Writes the JSON document `JSON.stringify(results, null, 2)` would give, one piece at a time, so that
+ * a file with millions of relocations never sits in memory as one value. A file's text is held back
+ * until JSON_HOLD_CHARS: a file that fails before then is left out (as it always was); one that fails
+ * after its text began to stream is closed with an "error" member.
+ */
+class JsonStream {
+  private files = 0;
+  private held: string[] = [];
+  private heldChars = 0;
+  private streaming = false;
+  constructor(private readonly sink: Sink) {}
+  put(s: string): void {
+    this.held.push(s);
+    this.heldChars += s.length;
+  }
+  /** Lets held text out once there is enough of it (then the file streams). */
+  async pump(): Promise<void> {
+    if (this.heldChars >= JSON_HOLD_CHARS) await this.release();
+  }
+  private async release(): Promise<void> {
+    const text = this.held.join('');
+    this.held = [];
+    this.heldChars = 0;
+    this.streaming = true;
+    if (text !== '') await this.sink.text(text);
+  }
+  beginFile(): void {
+    this.held = [];
+    this.heldChars = 0;
+    this.streaming = false;
+    this.put(this.files === 0 ? '[\n  {' : ',\n  {');
+  }
+  /** Ends the file's object and lets it out. */
+  async endFile(): Promise<void> {
+    this.put('\n  }');
+    await this.release();
+    this.files++;
+  }
+  /** Drops the file when nothing of it went out yet; answers whether some of it did. */
+  abandon(): boolean {
+    if (!this.streaming) {
+      this.held = [];
+      this.heldChars = 0;
+      return false;
+    }
+    return true;
+  }
+  async end(): Promise<void> {
+    await this.sink.text(this.files === 0 ? '[]\n' : '\n]\n');
+  }
+}
+
+const indentJson = (v: unknown, indent: string): string => indent + JSON.stringify(v, null, 2).replace(/\n/g, '\n' + indent);
+
+const I4 = '\n    ';
+const I6 = '\n      ';
+const I8 = '\n        ';
+const I12 = '\n            ';
+
+/** Streams one file's relocations as the "relocations" member (same layout as JSON.stringify(..., null, 2)). */
+async function relocJson(src: ByteSource, elf: ElfFile, js: JsonStream, state: { inEntries: number; inSection: boolean }): Promise<void> {
+  const secs = elf.sections.filter(isRelocationSection);
+  // Check every relocation section's shape before any of it is written.
+  for (const s of secs) {
+    const { entsize } = relocEntrySize(elf, s);
+    const where = `relocation section [${s.index}] "${s.name}"`;
+    const off = toOffset(s.offset, `${where} sh_offset`);
+    const size = toOffset(s.size, `${where} sh_size`);
+    if (off + size > src.size) throw new ObjectReadError('truncated', `${where} at offset 0x${off.toString(16)} size 0x${size.toString(16)} goes past the end of the file (size 0x${src.size.toString(16)})`);
+    if (size % entsize !== 0) throw new ObjectReadError('malformed', `${where}: sh_size 0x${size.toString(16)} is not a multiple of the entry size ${entsize}`);
+  }
+  js.put(',\n    "relocations": [');
+  if (secs.length === 0) {
+    js.put(']');
+    return;
+  }
+  let firstSection = true;
+  const typeJson = new Map<number, string>();
+  for (const s of secs) {
+    js.put(`${firstSection ? '' : ','}${I6}{${I8}"section": ${JSON.stringify(s.name)},${I8}"index": ${s.index},${I8}"entries": [`);
+    firstSection = false;
+    state.inSection = true;
+    state.inEntries = 0;
+    const symtab = s.link !== 0 ? elf.sections[s.link] : undefined;
+    const res = new SymbolResolver(src, elf, symtab);
+    const nameJson = new Map<number, string>();
+    for await (const chunk of readRelocations(src, elf, s)) {
+      const parts: string[] = [];
+      for (const r of chunk) {
+        let nj = nameJson.get(r.symbol);
+        if (nj === undefined) {
+          const known = res.peek(r.symbol);
+          const sym = known !== undefined ? known : await res.get(r.symbol);
+          nj = sym ? JSON.stringify(sym.name) : 'null';
+          if (nameJson.size >= SymbolResolver.MAX_CACHED) nameJson.clear();
+          nameJson.set(r.symbol, nj);
+        }
+        let tj = typeJson.get(r.type);
+        if (tj === undefined) {
+          tj = JSON.stringify(r.typeName);
+          typeJson.set(r.type, tj);
+        }
+        let e = `${state.inEntries === 0 ? '' : ','}\n          {${I12}"offset": ${jsonInt(r.offset)},${I12}"type": ${r.type},${I12}"typeName": ${tj},${I12}"symbol": ${r.symbol},${I12}"symbolName": ${nj}`;
+        if (r.addend !== undefined) e += `,${I12}"addend": ${JSON.stringify(jsonInt(r.addend))}`;
+        parts.push(e + '\n          }');
+        state.inEntries++;
+      }
+      js.put(parts.join(''));
+      await js.pump();
+    }
+    js.put(state.inEntries === 0 ? ']' : '\n        ]');
+    js.put('\n      }');
+    state.inSection = false;
+  }
+  js.put('\n    ]');
+}
+
+/** Why each section of an ELF object breaks a build a rule follows (section index -> reason). */
+function sectionMarker(rules: readonly Rule[]): (elf: ElfFile) => Map<number, string> {
+  return (elf) => {
+    const marks = new Map<number, string>();
+    for (const r of rules) {
+      const reason = r.explorer?.sectionReason;
+      if (!reason) continue;
+      for (const s of elf.sections) {
+        const why = reason(s, elf);
+        if (why && !marks.has(s.index)) marks.set(s.index, why);
+      }
+    }
+    return marks;
+  };
+}
+
+export async function sectionsCommand(args: string[], io: ByteCliIo, rules?: readonly Rule[]): Promise<number> {
   let json = false;
   let relocs = false;
   const files: string[] = [];
@@ -79,43 +219,72 @@ export async function sectionsCommand(args: string[], io: CliIo, markSections: S
     io.err(`kbuild-diagnostics sections: no input files\n${sectionsUsage}\n`);
     return 2;
   }
+  const sink = sinkFor(io);
   let status = 0;
-  const results: {
-    file: string; class: number; endian: string; type: string; machine: string; sections: (SectionJson & { offending?: string })[]; relocations?: RelocJson[];
-  }[] = [];
+  const js = json ? new JsonStream(sink) : undefined;
+  let markSections: ((elf: ElfFile) => Map<number, string>) | undefined;
   for (const file of files) {
     let src: ByteSource | undefined;
+    const state = { inEntries: 0, inSection: false };
+    let begun = false;
     try {
       src = await openFileSource(file);
-      const obj = await readObject(src);
-      if (obj.kind !== 'elf') {
+      const obj = await readObjectTable(src);
+      if (obj.kind !== 'elf-table') {
         io.err(`kbuild-diagnostics: error: '${file}' ${describe(obj)}\n`);
         status = 1;
         continue;
       }
-      const elf = obj.elf;
-      if (json) {
-        const marks = markSections(elf);
-        results.push({
-          file, class: elf.class, endian: elf.endian, type: elf.typeName, machine: elf.machineName,
-          sections: elf.sections.map((s) => {
-            const why = marks.get(s.index);
-            return { ...sectionToJson(s), ...(why ? { offending: why } : {}) };
-          }),
-          ...(relocs ? { relocations: await relocJson(src, elf) } : {}),
-        });
-      } else {
-        io.out(formatSectionTable(elf, file, { fileHeader: files.length > 1 }));
-        if (relocs) await formatAllRelocations(src, elf, (t) => io.out(t));
+      if (!js) {
+        const chunks: Buffer[] = [];
+        formatSectionTableBytes(obj.table, file, { fileHeader: files.length > 1 }, (b) => chunks.push(b));
+        for (const b of chunks) await sink.bytes(b);
+        if (relocs) {
+          const elf = obj.table.elf;
+          elf.sections = sectionsOf(obj.table);
+          await formatAllRelocations(src, elf, (t) => sink.text(t));
+        }
+        continue;
       }
+      const elf = obj.table.elf;
+      elf.sections = sectionsOf(obj.table);
+      js.beginFile();
+      begun = true;
+      js.put(`${I4}"file": ${JSON.stringify(file)},${I4}"class": ${elf.class},${I4}"endian": ${JSON.stringify(elf.endian)},${I4}"type": ${JSON.stringify(elf.typeName)},${I4}"machine": ${JSON.stringify(elf.machineName)},${I4}"sections": `);
+      if (elf.sections.length === 0) js.put('[]');
+      else {
+        js.put('[');
+        let parts: string[] = [];
+        // The rules are loaded only for --json (their own file in the CLI build).
+        markSections ??= sectionMarker(rules ?? (await import('../rules/registry.js')).RULES);
+        const marks = markSections(elf);
+        elf.sections.forEach((s, i) => {
+          const why = marks.get(s.index);
+          parts.push((i === 0 ? '\n' : ',\n') + indentJson({ ...sectionToJson(s), ...(why ? { offending: why } : {}) }, '      '));
+          if (parts.length >= 4096) {
+            js.put(parts.join(''));
+            parts = [];
+          }
+        });
+        await js.pump();
+        js.put(parts.join('') + '\n    ]');
+      }
+      if (relocs) await relocJson(src, elf, js, state);
+      await js.endFile();
     } catch (e) {
       if (!(e instanceof ObjectReadError)) throw e;
       io.err(`kbuild-diagnostics: error: '${file}': ${e.message}\n`);
       status = 1;
+      if (js && begun && js.abandon()) {
+        // Part of this file's object is already out: close what is open and say what went wrong.
+        if (state.inSection) js.put((state.inEntries === 0 ? ']' : '\n        ]') + '\n      }\n    ]');
+        js.put(`,${I4}"error": ${JSON.stringify(e.message)}`);
+        await js.endFile();
+      }
     } finally {
       await src?.close();
     }
   }
-  if (json) io.out(JSON.stringify(results, null, 2) + '\n');
+  await js?.end();
   return status;
 }

@@ -1,6 +1,6 @@
 // Text and JSON renderings that match llvm-readelf-19 (GNU output style) byte for byte.
 import { flagsLegend } from './names';
-import { Fields, toOffset } from './reader';
+import { entryAt, ElfTable, Fields, SectionNameCache, toOffset } from './reader';
 import { isRelocationSection, Relocation, relocEntrySize, readRelocations } from './relocations';
 import { ByteSource } from './source';
 import { ElfFile, ElfSection, ObjectReadError } from './types';
@@ -12,6 +12,10 @@ const SPECIAL = /[^ -~]/;
 export class ColumnWriter {
   private out: string[] = [];
   private col = 0;
+  /** The column after what was written so far. */
+  get column(): number {
+    return this.col;
+  }
   write(s: string): this {
     this.out.push(s);
     if (!SPECIAL.test(s)) {
@@ -46,6 +50,15 @@ export class ColumnWriter {
 
 export const hexNoPrefix = (v: bigint | number, width: number): string => BigInt.asUintN(64, BigInt(v)).toString(16).padStart(width, '0');
 const rj = (s: string, w: number): string => s.padStart(w, ' ');
+const SPACES: string[] = [];
+for (let i = 0, s = ''; i <= 64; i++, s += ' ') SPACES.push(s);
+/** At least one space, enough to reach `column` from `col` (LLVM's PadToColumn). */
+const padTo = (col: number, column: number): string => (column - col <= 1 ? ' ' : column - col <= 64 ? SPACES[column - col] : ' '.repeat(column - col));
+const ZEROS = '0000000000000000';
+const hex64 = (v: bigint, width: number): string => {
+  const h = (v >= 0n ? v : BigInt.asUintN(64, v)).toString(16);
+  return h.length < width ? ZEROS.slice(16 - width + h.length) + h : h;
+};
 
 /** True when llvm-readelf would print `<no-strings>` for every name (no, or an empty, section name table). */
 export function hasNoStrings(elf: ElfFile): boolean {
@@ -54,25 +67,59 @@ export function hasNoStrings(elf: ElfFile): boolean {
   return st === undefined || st.size === 0n;
 }
 
-/** Exactly what `llvm-readelf-19 -S FILE` prints for one file (fileName is used only for the `File:` line when asked). */
-export function formatSectionTable(elf: ElfFile, fileName: string, opts: { fileHeader?: boolean } = {}): string {
+const sectionColumns = (is64: boolean): number[] => {
+  const bias = is64 ? 0 : 8;
+  return [2, 7, 25, 41, 58 - bias, 65 - bias, 72 - bias, 75 - bias, 79 - bias, 82 - bias, 86 - bias];
+};
+
+/** Everything `llvm-readelf -S` prints before the first section row. */
+function sectionTablePreamble(count: number, shoff: bigint | undefined, is64: boolean, fileName: string, fileHeader: boolean | undefined): string {
   const w = new ColumnWriter();
-  if (opts.fileHeader) w.write(`\nFile: ${fileName}\n`);
-  if (elf.sections.length === 0) {
+  if (fileHeader) w.write(`\nFile: ${fileName}\n`);
+  if (count === 0) {
     w.write('\nThere are no sections in this file.\n');
     return w.toString();
   }
-  const bias = elf.class === 64 ? 0 : 8;
-  w.write(`There are ${elf.sections.length} section headers, starting at offset 0x${(elf.shoff ?? 0n).toString(16)}:\n\n`);
+  w.write(`There are ${count} section headers, starting at offset 0x${(shoff ?? 0n).toString(16)}:\n\n`);
   w.write('Section Headers:\n');
-  const cols = [2, 7, 25, 41, 58 - bias, 65 - bias, 72 - bias, 75 - bias, 79 - bias, 82 - bias, 86 - bias];
+  const cols = sectionColumns(is64);
   const heads = ['[Nr]', 'Name', 'Type', 'Address', 'Off', 'Size', 'ES', 'Flg', 'Lk', 'Inf', 'Al'];
   heads.forEach((h, i) => w.field(cols[i], h));
   w.write('\n');
+  return w.toString();
+}
+
+/** Exactly what `llvm-readelf-19 -S FILE` prints for one file (fileName is used only for the `File:` line when asked). */
+export function formatSectionTable(elf: ElfFile, fileName: string, opts: { fileHeader?: boolean } = {}): string {
+  const pre = sectionTablePreamble(elf.sections.length, elf.shoff, elf.class === 64, fileName, opts.fileHeader);
+  if (elf.sections.length === 0) return pre;
+  const cols = sectionColumns(elf.class === 64);
   const noStrings = hasNoStrings(elf);
-  // One small writer per row (the column restarts at every newline): keeps 65k-section tables cheap.
-  const rows: string[] = [w.toString()];
+  const rows: string[] = [pre];
+  // Printable ASCII rows (nearly all): plain concatenation, the column is the line's length.
+  let line = '';
+  const field = (column: number, text: string): void => {
+    line += (column - line.length <= 1 ? ' ' : column - line.length <= 64 ? SPACES[column - line.length] : ' '.repeat(column - line.length)) + text;
+  };
+  const addrWidth = elf.class === 64 ? 16 : 8;
   for (const s of elf.sections) {
+    const name = noStrings ? '<no-strings>' : s.name;
+    if (!SPECIAL.test(name)) {
+      line = s.index < 10 ? `  [ ${s.index}]` : `  [${s.index}]`;
+      field(cols[1], name);
+      field(cols[2], s.typeName);
+      field(cols[3], hex64(s.addr, addrWidth));
+      field(cols[4], hex64(s.offset, 6));
+      field(cols[5], hex64(s.size, 6));
+      field(cols[6], hex64(s.entsize, 2));
+      field(cols[7], rj(s.flagLetters, 3));
+      field(cols[8], rj(String(s.link), 2));
+      field(cols[9], rj(String(s.info), 3));
+      field(cols[10], rj(s.addralign.toString(), 2));
+      rows.push(line + '\n');
+      continue;
+    }
+    // Line breaks, tabs or UTF-8 in the name: ColumnWriter's rules (one writer per row).
     const r = new ColumnWriter();
     r.pad(cols[0]).write(`[${rj(String(s.index), 2)}]`);
     r.field(cols[1], noStrings ? '<no-strings>' : s.name);
@@ -91,6 +138,231 @@ export function formatSectionTable(elf: ElfFile, fileName: string, opts: { fileH
   rows.push(flagsLegend(elf.machine));
   return rows.join('');
 }
+
+/** Output bytes per chunk handed to `emit` by formatSectionTableBytes. */
+const CHUNK_BYTES = 1 << 18;
+const SPACE = 0x20;
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+/** Writes bytes into fresh chunk buffers; a chunk always ends at a row boundary (never inside a UTF-8 sequence). */
+class ByteOut {
+  buf: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  pos = 0;
+  /** Byte position where column 0 of the current line is (moved back when a name's columns differ from its bytes). */
+  lineStart = 0;
+  constructor(private readonly emit: (chunk: Buffer) => void) {}
+  /** Room for `n` more bytes in the current chunk (flushes first when needed). */
+  room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    this.flush();
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
+  }
+  flush(): void {
+    if (this.pos > 0) this.emit(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.pos = 0;
+    this.lineStart = 0;
+  }
+  ascii(s: string): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+  /** Text outside printable ASCII: bytes as UTF-8, columns as ColumnWriter counts them. */
+  special(s: string): void {
+    let col = this.pos - this.lineStart;
+    for (const ch of s) {
+      if (ch === '\n' || ch === '\r') col = 0;
+      else if (ch === '\t') col += 8 - (col % 8);
+      else col += 1;
+    }
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+    this.lineStart = this.pos - col;
+  }
+}
+
+/** An unsigned 32-bit value in decimal, right-justified in `width`, at buf[p]; returns the new position. */
+function putDec(buf: Buffer, p: number, v: number, width: number): number {
+  let digits = 1;
+  for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+  for (let z = width - digits; z > 0; z--) buf[p++] = SPACE;
+  let q = p + digits - 1;
+  for (let x = v; q >= p; q--, x = Math.floor(x / 10)) buf[q] = 0x30 + (x % 10);
+  return p + digits;
+}
+
+/**
+ * The same bytes as formatSectionTable, formatted straight from the undecoded table (no ElfSection
+ * objects, no bigints on the common path) and handed to `emit` in chunks of about 256 KiB that always
+ * end at a row boundary. One flat loop over 32-bit words: this runs once per CLI call, mostly before
+ * the JIT has optimized anything, so it avoids per-field calls.
+ */
+export function formatSectionTableBytes(t: ElfTable, fileName: string, opts: { fileHeader?: boolean }, emit: (chunk: Buffer) => void): void {
+  const { elf, is64, little, shdrSize } = t;
+  const names = t.names ?? Buffer.alloc(0);
+  const out = new ByteOut(emit);
+  const pre = sectionTablePreamble(t.count, elf.shoff, is64, fileName, opts.fileHeader);
+  out.room(Buffer.byteLength(pre, 'utf8'));
+  out.special(pre);
+  if (t.count === 0) {
+    out.flush();
+    return;
+  }
+  const [, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10] = sectionColumns(is64);
+  let noStrings = elf.shstrndx === 0;
+  if (!noStrings) {
+    const [b, o] = entryAt(t, elf.shstrndx);
+    noStrings = is64 ? b.readUInt32LE(o + 32) === 0 && b.readUInt32LE(o + 36) === 0 : b.readUInt32LE(o + 20) === 0;
+  }
+  const haveNames = !noStrings && names.length > 0;
+  const cache = new SectionNameCache(elf.osabi, elf.machine);
+  const typeBytes = new Map<number, Buffer>();
+  const flagBytes = new Map<number, Buffer>();
+  // Field positions in 32-bit words; a 64-bit field is (lo, hi) words.
+  const lo = little ? 0 : 1;
+  const hi = little ? 1 : 0;
+  const F = is64
+    ? { type: 1, flags: 2, addr: 4, off: 6, size: 8, link: 10, info: 11, align: 12, es: 14, wide: true }
+    : { type: 1, flags: 2, addr: 3, off: 4, size: 5, link: 6, info: 7, align: 8, es: 9, wide: false };
+  const addrWidth = is64 ? 16 : 8;
+  const words = shdrSize >>> 2;
+  const hexDigits = HEX_DIGITS;
+  let index = 0;
+  for (const blk of t.blocks) {
+    // A 32-bit view of the block (copied when unaligned or big-endian): each field is one load.
+    let w: Uint32Array;
+    if (little && blk.byteOffset % 4 === 0) w = new Uint32Array(blk.buffer, blk.byteOffset, blk.length >>> 2);
+    else {
+      w = new Uint32Array(blk.length >>> 2);
+      for (let i = 0; i < w.length; i++) w[i] = little ? blk.readUInt32LE(i * 4) : blk.readUInt32BE(i * 4);
+    }
+    for (let o = 0; o < w.length; o += words, index++) {
+      let nameOff = 0;
+      let nameEnd = 0;
+      if (haveNames) {
+        nameOff = w[o];
+        nameEnd = names.indexOf(0, nameOff);
+        if (nameEnd < 0) nameEnd = names.length;
+      }
+      out.room((nameEnd - nameOff) * 3 + 512);
+      const buf = out.buf;
+      let p = out.pos;
+      const ls = p;
+      // "  [NN]"
+      buf[p++] = SPACE;
+      buf[p++] = SPACE;
+      buf[p++] = 0x5b;
+      p = putDec(buf, p, index, 2);
+      buf[p++] = 0x5d;
+      // Name at c1.
+      let pad = c1 - (p - ls);
+      if (pad < 1) pad = 1;
+      while (pad-- > 0) buf[p++] = SPACE;
+      let lineStart = ls;
+      if (noStrings) p += buf.write('<no-strings>', p, 'latin1');
+      else {
+        const nameStart = p;
+        let plain = true;
+        for (let i = nameOff; i < nameEnd; i++) {
+          const c = names[i];
+          if (c < 0x20 || c > 0x7e) {
+            plain = false;
+            break;
+          }
+          buf[p++] = c;
+        }
+        if (!plain) {
+          // Rare: line breaks, tabs, UTF-8 in a name. Same rules as ColumnWriter.
+          out.pos = nameStart;
+          out.lineStart = ls;
+          out.special(names.toString('utf8', nameOff, nameEnd));
+          p = out.pos;
+          lineStart = out.lineStart;
+        }
+      }
+      // Type at c2.
+      pad = c2 - (p - lineStart);
+      if (pad < 1) pad = 1;
+      while (pad-- > 0) buf[p++] = SPACE;
+      const type = w[o + F.type];
+      let tb = typeBytes.get(type);
+      if (tb === undefined) {
+        tb = Buffer.from(cache.typeName(type), 'latin1'); // always printable ASCII (a known name or a hex form)
+        typeBytes.set(type, tb);
+      }
+      for (let i = 0; i < tb.length; i++) buf[p++] = tb[i];
+      // Address, offset, size, entsize: hex at c3..c6.
+      for (let k = 0; k < 4; k++) {
+        const col = k === 0 ? c3 : k === 1 ? c4 : k === 2 ? c5 : c6;
+        const at = o + (k === 0 ? F.addr : k === 1 ? F.off : k === 2 ? F.size : F.es);
+        const width = k === 0 ? addrWidth : k === 3 ? 2 : 6;
+        pad = col - (p - lineStart);
+        if (pad < 1) pad = 1;
+        while (pad-- > 0) buf[p++] = SPACE;
+        const vlo = F.wide ? w[at + lo] : w[at];
+        const vhi = F.wide ? w[at + hi] : 0;
+        // Digits of the value (hi:lo), zero-padded to width.
+        let digits = 1;
+        if (vhi !== 0) {
+          digits = 9;
+          for (let x = vhi >>> 4; x !== 0; x >>>= 4) digits++;
+        } else for (let x = vlo >>> 4; x !== 0; x >>>= 4) digits++;
+        for (let z = width - digits; z > 0; z--) buf[p++] = 0x30;
+        let q = p + digits - 1;
+        let x = vlo;
+        for (let d = 0; d < 8 && q >= p; d++, q--) {
+          buf[q] = hexDigits[x & 0xf];
+          x >>>= 4;
+        }
+        x = vhi;
+        for (; q >= p; q--) {
+          buf[q] = hexDigits[x & 0xf];
+          x >>>= 4;
+        }
+        p += digits;
+      }
+      // Flags (right-justified in 3) at c7.
+      pad = c7 - (p - lineStart);
+      if (pad < 1) pad = 1;
+      while (pad-- > 0) buf[p++] = SPACE;
+      const fhi = F.wide ? w[o + F.flags + hi] : 0;
+      const flo = F.wide ? w[o + F.flags + lo] : w[o + F.flags];
+      let fb = fhi === 0 ? flagBytes.get(flo) : undefined;
+      if (fb === undefined) {
+        fb = Buffer.from(cache.flagLetters(fhi, flo), 'latin1');
+        if (fhi === 0) flagBytes.set(flo, fb);
+      }
+      for (let z = 3 - fb.length; z > 0; z--) buf[p++] = SPACE;
+      for (let i = 0; i < fb.length; i++) buf[p++] = fb[i];
+      // Link (2), info (3), alignment (2): decimal, right-justified, at c8..c10.
+      for (let k = 0; k < 3; k++) {
+        const col = k === 0 ? c8 : k === 1 ? c9 : c10;
+        pad = col - (p - lineStart);
+        if (pad < 1) pad = 1;
+        while (pad-- > 0) buf[p++] = SPACE;
+        const width = k === 1 ? 3 : 2;
+        if (k === 0) p = putDec(buf, p, w[o + F.link], width);
+        else if (k === 1) p = putDec(buf, p, w[o + F.info], width);
+        else if (!F.wide) p = putDec(buf, p, w[o + F.align], width);
+        else if (w[o + F.align + hi] === 0) p = putDec(buf, p, w[o + F.align + lo], width);
+        else {
+          const v = ((BigInt(w[o + F.align + hi]) << 32n) | BigInt(w[o + F.align + lo])).toString();
+          for (let z = width - v.length; z > 0; z--) buf[p++] = SPACE;
+          for (let i = 0; i < v.length; i++) buf[p++] = v.charCodeAt(i);
+        }
+      }
+      buf[p++] = 0x0a;
+      out.pos = p;
+      out.lineStart = p;
+    }
+  }
+  const legend = flagsLegend(elf.machine);
+  out.room(legend.length);
+  out.ascii(legend);
+  out.flush();
+}
+
 
 /** A bigint as a JSON number when it is a safe integer, else as a decimal string. */
 export type JsonInt = number | string;
@@ -126,6 +398,7 @@ export function sectionToJson(s: ElfSection): SectionJson {
 
 /** Resolves symbol values and names for relocation listings, reading symbols on demand (cached). */
 export class SymbolResolver {
+  static readonly MAX_CACHED = 1 << 18;
   private cache = new Map<number, { value: bigint; name: string } | null>();
   private shndx: ElfSection | undefined;
   constructor(private readonly src: ByteSource, private readonly elf: ElfFile, private readonly symtab: ElfSection | undefined) {
@@ -136,42 +409,84 @@ export class SymbolResolver {
     const end = toOffset(sec.offset + sec.size, 'string table');
     if (at >= Number(sec.size) || end > this.src.size) throw new ObjectReadError('malformed', `string table [${sec.index}]: offset 0x${at.toString(16)} is outside the table`);
     const parts: Buffer[] = [];
-    for (let p = start; p < end; p += 256) {
-      const b = await this.src.read(p, Math.min(256, end - p));
+    for (let p = start; p < end;) {
+      // Through the block cache: a table's names are read once per block, not once per symbol.
+      const blockStart = p - ((p - start + at) % SymbolResolver.BLOCK);
+      const blk = await this.block(blockStart, Math.min(SymbolResolver.BLOCK, end - blockStart));
+      const b = blk.subarray(p - blockStart);
       const z = b.indexOf(0);
       if (z >= 0) {
         parts.push(b.subarray(0, z));
         break;
       }
       parts.push(b);
+      p = blockStart + blk.length;
     }
-    return Buffer.concat(parts).toString('utf8');
+    return (parts.length === 1 ? parts[0] : Buffer.concat(parts)).toString('utf8');
+  }
+  /** Bytes of a symbol or string table are read in blocks of this size, a bounded number kept. */
+  static readonly BLOCK = 49152;
+  private static readonly MAX_BLOCKS = 64;
+  private blocks = new Map<number, Buffer>();
+  private async block(offset: number, length: number): Promise<Buffer> {
+    let b = this.blocks.get(offset);
+    if (b === undefined || b.length < length) {
+      if (this.blocks.size >= SymbolResolver.MAX_BLOCKS) this.blocks.clear();
+      b = await this.src.read(offset, length);
+      this.blocks.set(offset, b);
+    }
+    return b;
+  }
+  /** What get(index) would answer, when that is known without reading (undefined otherwise). */
+  peek(index: number): { value: bigint; name: string } | null | undefined {
+    return index === 0 ? null : this.cache.get(index);
   }
   /** null for symbol 0 (no symbol). */
   async get(index: number): Promise<{ value: bigint; name: string } | null> {
     if (index === 0) return null;
     const hit = this.cache.get(index);
     if (hit !== undefined) return hit;
+    // Bounded memory: a table with more distinct symbols than this starts over instead of growing.
+    if (this.cache.size >= SymbolResolver.MAX_CACHED) this.cache.clear();
     const st = this.symtab;
     if (!st) throw new ObjectReadError('malformed', `relocation refers to symbol ${index} but there is no symbol table`);
     const is64 = this.elf.class === 64;
     const es = is64 ? 24 : 16;
     if (BigInt(index + 1) * BigInt(es) > st.size) throw new ObjectReadError('malformed', `symbol index ${index} is past the end of symbol table [${st.index}]`);
-    const b = new Fields(await this.src.read(toOffset(st.offset, 'symbol table') + index * es, es), this.elf.endian === 'little');
-    const nameOff = b.u32(0);
-    const value = is64 ? b.u64(8) : BigInt(b.u32(4));
-    const info = is64 ? b.u8(4) : b.u8(12);
-    let shndx = is64 ? b.u16(6) : b.u16(14);
-    let name: string;
-    if ((info & 0xf) === 3) {
+    const stOff = toOffset(st.offset, 'symbol table');
+    const stSize = toOffset(st.size, 'symbol table');
+    const rel = index * es;
+    const blockRel = rel - (rel % SymbolResolver.BLOCK);
+    let entry: Buffer;
+    if (stOff + stSize <= this.src.size && rel + es <= stSize) {
+      const blk = await this.block(stOff + blockRel, Math.min(SymbolResolver.BLOCK, stSize - blockRel));
+      entry = blk.subarray(rel - blockRel, rel - blockRel + es);
+    } else entry = await this.src.read(stOff + rel, es); // reports the bad range as before
+    const b = new Fields(entry, this.elf.endian === 'little');
+    const o = 0;
+    const nameOff = b.u32(o);
+    const value = is64 ? b.u64(o + 8) : BigInt(b.u32(o + 4));
+    const info = is64 ? b.u8(o + 4) : b.u8(o + 12);
+    let shndx = is64 ? b.u16(o + 6) : b.u16(o + 14);
+    let name = '';
+    const strtab = this.elf.sections[st.link];
+    // llvm-readelf prints a section symbol's own name when it has one, else its section's name.
+    if ((info & 0xf) === 3 && nameOff !== 0 && strtab) {
+      try {
+        name = await this.cString(strtab, nameOff);
+      } catch (e) {
+        if (!(e instanceof ObjectReadError)) throw e;
+        name = ''; // an unreadable name: fall back to the section's, as before
+      }
+    }
+    if ((info & 0xf) === 3 && name === '') {
       if (shndx === 0xffff && this.shndx) {
         shndx = new Fields(await this.src.read(toOffset(this.shndx.offset, 'SHT_SYMTAB_SHNDX') + index * 4, 4), this.elf.endian === 'little').u32(0);
       }
       const sec = this.elf.sections[shndx];
       if (!sec) throw new ObjectReadError('malformed', `section symbol ${index} refers to section ${shndx}, which does not exist`);
       name = sec.name;
-    } else {
-      const strtab = this.elf.sections[st.link];
+    } else if ((info & 0xf) !== 3) {
       if (!strtab) throw new ObjectReadError('malformed', `symbol table [${st.index}] links to string table ${st.link}, which does not exist`);
       name = nameOff === 0 ? '' : await this.cString(strtab, nameOff);
     }
@@ -181,16 +496,43 @@ export class SymbolResolver {
   }
 }
 
+
 /** One relocation line exactly as llvm-readelf -r prints it. */
 export function formatRelocationLine(elf: ElfFile, r: Relocation, sym: { value: bigint; name: string } | null): string {
   const bias = elf.class === 64 ? 8 : 0;
   const width = elf.class === 64 ? 16 : 8;
+  const name = sym ? (sym.name === '' ? '<null>' : sym.name) : '';
+  if (!SPECIAL.test(name) && !SPECIAL.test(r.typeName)) {
+    // Printable ASCII throughout: columns are string lengths (the common case, no ColumnWriter).
+    let line = hex64(r.offset, width);
+    let col = line.length;
+    const info = hex64(r.info, width);
+    line += padTo(col, 10 + bias) + info;
+    col = Math.max(col + 1, 10 + bias) + info.length;
+    line += padTo(col, 19 + 2 * bias) + r.typeName;
+    col = Math.max(col + 1, 19 + 2 * bias) + r.typeName.length;
+    const value = sym ? hex64(sym.value, width) : '';
+    line += padTo(col, 42 + 2 * bias) + value;
+    col = Math.max(col + 1, 42 + 2 * bias) + value.length;
+    line += padTo(col, 53 + 2 * bias) + name;
+    if (r.addend !== undefined) {
+      let a = r.addend;
+      let sign = '';
+      if (name !== '') {
+        if (a < 0n) {
+          sign = ' - ';
+          a = -a;
+        } else sign = ' + ';
+      }
+      line += sign + BigInt.asUintN(64, a).toString(16);
+    }
+    return line + '\n';
+  }
   const w = new ColumnWriter();
   w.field(0, hexNoPrefix(r.offset, width));
   w.field(10 + bias, hexNoPrefix(r.info, width));
   w.field(19 + 2 * bias, r.typeName);
   w.field(42 + 2 * bias, sym ? hexNoPrefix(sym.value, width) : '');
-  const name = sym ? (sym.name === '' ? '<null>' : sym.name) : '';
   w.field(53 + 2 * bias, name);
   if (r.addend !== undefined) {
     let a = r.addend;
@@ -211,37 +553,40 @@ export function formatRelocationLine(elf: ElfFile, r: Relocation, sym: { value: 
  * column header, one line per entry. Streams the entries; `onChunk` receives text as it is produced
  * (when given, the returned string is empty).
  */
-export async function formatRelocations(src: ByteSource, elf: ElfFile, section: ElfSection, onChunk?: (text: string) => void): Promise<string> {
+export async function formatRelocations(src: ByteSource, elf: ElfFile, section: ElfSection, onChunk?: (text: string) => void | Promise<void>): Promise<string> {
   const { entsize, rela } = relocEntrySize(elf, section);
   const parts: string[] = [];
-  const emit = (t: string): void => {
-    if (onChunk) onChunk(t);
+  const emit = async (t: string): Promise<void> => {
+    if (onChunk) await onChunk(t);
     else parts.push(t);
   };
   const count = section.size / BigInt(entsize);
   let head = `\nRelocation section '${section.name}' at offset 0x${section.offset.toString(16)} contains ${count} entries:\n`;
   head += elf.class === 64 ? '    Offset             Info             Type               Symbol\'s Value  Symbol\'s Name' : ' Offset     Info    Type                Sym. Value  Symbol\'s Name';
   head += rela ? ' + Addend\n' : '\n';
-  emit(head);
+  await emit(head);
   const symtab = elf.sections[section.link];
   const resolver = new SymbolResolver(src, elf, symtab && section.link !== 0 ? symtab : undefined);
   for await (const chunk of readRelocations(src, elf, section)) {
     const lines: string[] = [];
-    for (const r of chunk) lines.push(formatRelocationLine(elf, r, await resolver.get(r.symbol)));
-    emit(lines.join(''));
+    for (const r of chunk) {
+      const known = resolver.peek(r.symbol);
+      lines.push(formatRelocationLine(elf, r, known !== undefined ? known : await resolver.get(r.symbol)));
+    }
+    await emit(lines.join(''));
   }
   return parts.join('');
 }
 
 /** Everything `llvm-readelf -r FILE` prints for a relocatable object (REL and RELA sections). */
-export async function formatAllRelocations(src: ByteSource, elf: ElfFile, onChunk?: (text: string) => void): Promise<string> {
+export async function formatAllRelocations(src: ByteSource, elf: ElfFile, onChunk?: (text: string) => void | Promise<void>): Promise<string> {
   const parts: string[] = [];
-  const emit = (t: string): void => {
-    if (onChunk) onChunk(t);
+  const emit = async (t: string): Promise<void> => {
+    if (onChunk) await onChunk(t);
     else parts.push(t);
   };
   const secs = elf.sections.filter(isRelocationSection);
-  if (secs.length === 0) emit('\nThere are no relocations in this file.\n');
+  if (secs.length === 0) await emit('\nThere are no relocations in this file.\n');
   for (const s of secs) await formatRelocations(src, elf, s, emit);
   return parts.join('');
 }

@@ -38,33 +38,50 @@ export function toOffset(v: bigint, what: string): number {
   return Number(v);
 }
 
-function decodeShdr(f: Fields, o: number, is64: boolean): Omit<ElfSection, 'index' | 'name' | 'typeName' | 'flagLetters'> & { nameOff: number } {
-  if (is64) {
-    return {
-      nameOff: f.u32(o), type: f.u32(o + 4), flags: f.u64(o + 8), addr: f.u64(o + 16), offset: f.u64(o + 24), size: f.u64(o + 32),
-      link: f.u32(o + 40), info: f.u32(o + 44), addralign: f.u64(o + 48), entsize: f.u64(o + 56),
-    };
-  }
-  return {
-    nameOff: f.u32(o), type: f.u32(o + 4), flags: BigInt(f.u32(o + 8)), addr: BigInt(f.u32(o + 12)), offset: BigInt(f.u32(o + 16)),
-    size: BigInt(f.u32(o + 20)), link: f.u32(o + 24), info: f.u32(o + 28), addralign: BigInt(f.u32(o + 32)), entsize: BigInt(f.u32(o + 36)),
-  };
-}
-
 function cString(buf: Buffer, off: number): string {
   const end = buf.indexOf(0, off);
   return buf.toString('utf8', off, end < 0 ? buf.length : end);
 }
 
-async function readElf(src: ByteSource, ident: Buffer): Promise<ElfFile> {
+/**
+ * An ELF file's section header table kept as bytes (nothing decoded per section yet): what the
+ * `sections` command formats straight into its output, and what readElf turns into ElfSection objects.
+ * Every check readElf makes (counts, the name table, each sh_name) has been made when this is returned.
+ */
+export interface ElfTable {
+  /** The file with `sections` still empty. */
+  elf: ElfFile;
+  /** Number of section headers (0: no table). */
+  count: number;
+  is64: boolean;
+  little: boolean;
+  /** 64 (ELF64) or 40 (ELF32). */
+  shdrSize: number;
+  /** Header 0 alone, then the rest in blocks of TABLE_BLOCK headers (see entryAt). */
+  blocks: Buffer[];
+  /** The section name table, when there is one. */
+  names: Buffer | undefined;
+}
+
+/** Section headers per block of ElfTable.blocks (after header 0). */
+export const TABLE_BLOCK = 65536;
+
+/** The buffer and byte offset of section header `i` of the table. */
+export function entryAt(t: ElfTable, i: number): [Buffer, number] {
+  if (i === 0) return [t.blocks[0], 0];
+  return [t.blocks[1 + Math.floor((i - 1) / TABLE_BLOCK)], ((i - 1) % TABLE_BLOCK) * t.shdrSize];
+}
+
+async function readElfTable(src: ByteSource, ident: Buffer): Promise<ElfTable> {
   const cls = ident[4];
   const data = ident[5];
   if (cls !== 1 && cls !== 2) throw new ObjectReadError('malformed', `ELF header: invalid EI_CLASS ${cls} at offset 0x4`);
   if (data !== 1 && data !== 2) throw new ObjectReadError('malformed', `ELF header: invalid EI_DATA ${data} at offset 0x5`);
   const is64 = cls === 2;
+  const little = data === 1;
   const ehsize = is64 ? 64 : 52;
   if (src.size < ehsize) throw new ObjectReadError('truncated', `ELF header: file is ${src.size} bytes, the ELF${is64 ? 64 : 32} header needs ${ehsize} at offset 0x0`);
-  const h = new Fields(await src.read(0, ehsize), data === 1);
+  const h = new Fields(await src.read(0, ehsize), little);
   const type = h.u16(16);
   const machine = h.u16(18);
   const shoffBig = h.word(is64 ? 40 : 32, is64);
@@ -73,26 +90,28 @@ async function readElf(src: ByteSource, ident: Buffer): Promise<ElfFile> {
   let shstrndx = h.u16(is64 ? 62 : 50);
   const osabi = ident[7];
   const elf: ElfFile = {
-    class: is64 ? 64 : 32, endian: data === 1 ? 'little' : 'big', type, typeName: fileTypeName(type), machine, machineName: machineName(machine),
+    class: is64 ? 64 : 32, endian: little ? 'little' : 'big', type, typeName: fileTypeName(type), machine, machineName: machineName(machine),
     osabi, shstrndx: 0, sections: [], shoff: shoffBig,
   };
+  const shdrSize = is64 ? 64 : 40;
+  const table: ElfTable = { elf, count: 0, is64, little, shdrSize, blocks: [], names: undefined };
   if (shoffBig === 0n) {
     // No section header table at all (llvm-readelf: "There are no sections in this file.").
-    return elf;
+    return table;
   }
-  const shdrSize = is64 ? 64 : 40;
   if (shentsize !== shdrSize) throw new ObjectReadError('malformed', `ELF header: e_shentsize is ${shentsize}, expected ${shdrSize} (at offset ${hex(is64 ? 58 : 46)})`);
   const shoff = toOffset(shoffBig, 'ELF header e_shoff');
   if (shoff + shdrSize > src.size) throw new ObjectReadError('truncated', `section header table: e_shoff ${hex(shoff)} is past the end of the file (size ${hex(src.size)})`);
-  const first = new Fields(await src.read(shoff, shdrSize), data === 1);
-  const s0 = decodeShdr(first, 0, is64);
+  const firstBuf = await src.read(shoff, shdrSize);
+  const first = new Fields(firstBuf, little);
   if (shnum === 0) {
     // Extended numbering: the real count lives in section 0's sh_size.
-    if (s0.size > BigInt(Number.MAX_SAFE_INTEGER)) throw new ObjectReadError('malformed', `section header 0 at ${hex(shoff)}: sh_size (extended section count) ${hex(s0.size)} is out of range`);
-    shnum = Number(s0.size);
-    if (shnum === 0) return elf;
+    const s0size = first.word(is64 ? 32 : 20, is64);
+    if (s0size > BigInt(Number.MAX_SAFE_INTEGER)) throw new ObjectReadError('malformed', `section header 0 at ${hex(shoff)}: sh_size (extended section count) ${hex(s0size)} is out of range`);
+    shnum = Number(s0size);
+    if (shnum === 0) return table;
   }
-  if (shstrndx === SHN_XINDEX) shstrndx = s0.link;
+  if (shstrndx === SHN_XINDEX) shstrndx = first.u32(is64 ? 40 : 24);
   const maxByFile = Math.floor((src.size - shoff) / shdrSize);
   if (shnum > maxByFile) {
     throw new ObjectReadError('truncated', `section header table at ${hex(shoff)}: ${shnum} entries of ${shdrSize} bytes go past the end of the file (size ${hex(src.size)})`);
@@ -101,39 +120,111 @@ async function readElf(src: ByteSource, ident: Buffer): Promise<ElfFile> {
   if (shstrndx !== 0 && shstrndx >= shnum) {
     throw new ObjectReadError('malformed', `ELF header: section name table index ${shstrndx} does not exist (${shnum} sections)`);
   }
-  const raw: ReturnType<typeof decodeShdr>[] = [s0];
-  const CHUNK = 65536;
-  for (let i = 1; i < shnum; i += CHUNK) {
-    const n = Math.min(CHUNK, shnum - i);
-    const f = new Fields(await src.read(shoff + i * shdrSize, n * shdrSize), data === 1);
-    for (let j = 0; j < n; j++) raw.push(decodeShdr(f, j * shdrSize, is64));
+  table.blocks.push(firstBuf);
+  for (let i = 1; i < shnum; i += TABLE_BLOCK) {
+    const n = Math.min(TABLE_BLOCK, shnum - i);
+    table.blocks.push(await src.read(shoff + i * shdrSize, n * shdrSize));
   }
+  table.count = shnum;
   let names: Buffer | undefined;
   if (shstrndx !== 0) {
-    const st = raw[shstrndx];
-    if (st.type === SHT_NOBITS) throw new ObjectReadError('malformed', `section name table [${shstrndx}] is SHT_NOBITS`);
-    const off = toOffset(st.offset, `section name table [${shstrndx}] sh_offset`);
-    const size = toOffset(st.size, `section name table [${shstrndx}] sh_size`);
+    const [b, o] = entryAt(table, shstrndx);
+    const f = new Fields(b, little);
+    if (f.u32(o + 4) === SHT_NOBITS) throw new ObjectReadError('malformed', `section name table [${shstrndx}] is SHT_NOBITS`);
+    const off = toOffset(f.word(o + (is64 ? 24 : 16), is64), `section name table [${shstrndx}] sh_offset`);
+    const size = toOffset(f.word(o + (is64 ? 32 : 20), is64), `section name table [${shstrndx}] sh_size`);
     if (off + size > src.size) {
       throw new ObjectReadError('truncated', `section name table [${shstrndx}] at offset ${hex(off)} size ${hex(size)} goes past the end of the file (size ${hex(src.size)})`);
     }
     names = await src.read(off, size);
   }
   elf.shstrndx = shstrndx;
-  elf.sections = raw.map((r, index) => {
-    let name = '';
-    if (names && names.length > 0) {
-      if (r.nameOff >= names.length) {
-        throw new ObjectReadError('malformed', `section header ${index} at ${hex(shoff + index * shdrSize)}: sh_name ${hex(r.nameOff)} is past the end of the section name table (size ${hex(names.length)})`);
+  table.names = names;
+  if (names && names.length > 0) {
+    // Every sh_name must point into the name table (checked before anything is printed).
+    const limit = names.length;
+    for (let bi = 0; bi < table.blocks.length; bi++) {
+      const b = table.blocks[bi];
+      for (let o = 0; o < b.length; o += shdrSize) {
+        const nameOff = little ? b.readUInt32LE(o) : b.readUInt32BE(o);
+        if (nameOff >= limit) {
+          const index = bi === 0 ? 0 : 1 + (bi - 1) * TABLE_BLOCK + o / shdrSize;
+          throw new ObjectReadError('malformed', `section header ${index} at ${hex(shoff + index * shdrSize)}: sh_name ${hex(nameOff)} is past the end of the section name table (size ${hex(names.length)})`);
+        }
       }
-      name = cString(names, r.nameOff);
     }
-    return {
-      index, name, type: r.type, typeName: sectionTypeName(machine, r.type), flags: r.flags, flagLetters: flagLetters(osabi, machine, r.flags),
-      addr: r.addr, offset: r.offset, size: r.size, link: r.link, info: r.info, addralign: r.addralign, entsize: r.entsize,
-    };
-  });
-  return elf;
+  }
+  return table;
+}
+
+/** Per-file caches of the per-section names that only depend on a few values (type, flags). */
+export class SectionNameCache {
+  private types = new Map<number, string>();
+  private flags = new Map<number, string>();
+  constructor(readonly osabi: number, readonly machine: number) {}
+  typeName(type: number): string {
+    let s = this.types.get(type);
+    if (s === undefined) {
+      s = sectionTypeName(this.machine, type);
+      this.types.set(type, s);
+    }
+    return s;
+  }
+  /** Flag letters of a 64-bit flags word given as its two 32-bit halves. */
+  flagLetters(hi: number, lo: number): string {
+    if (hi !== 0) return flagLetters(this.osabi, this.machine, (BigInt(hi) << 32n) | BigInt(lo));
+    let s = this.flags.get(lo);
+    if (s === undefined) {
+      s = flagLetters(this.osabi, this.machine, BigInt(lo));
+      this.flags.set(lo, s);
+    }
+    return s;
+  }
+}
+
+/** Decodes every header of the table into ElfSection objects. */
+export function sectionsOf(t: ElfTable): ElfSection[] {
+  const { is64, little, names, shdrSize } = t;
+  const cache = new SectionNameCache(t.elf.osabi, t.elf.machine);
+  const out: ElfSection[] = new Array<ElfSection>(t.count);
+  const u32 = (b: Buffer, o: number): number => (little ? b.readUInt32LE(o) : b.readUInt32BE(o));
+  const u64 = (b: Buffer, o: number): bigint => (little ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
+  let index = 0;
+  for (const b of t.blocks) {
+    for (let o = 0; o < b.length; o += shdrSize, index++) {
+      const nameOff = u32(b, o);
+      const type = u32(b, o + 4);
+      let flags: bigint;
+      let flagLetters: string;
+      if (is64) {
+        const lo = u32(b, o + (little ? 8 : 12));
+        const hi = u32(b, o + (little ? 12 : 8));
+        flags = hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+        flagLetters = cache.flagLetters(hi, lo);
+      } else {
+        const lo = u32(b, o + 8);
+        flags = BigInt(lo);
+        flagLetters = cache.flagLetters(0, lo);
+      }
+      out[index] = is64
+        ? {
+          index, name: names && names.length > 0 ? cString(names, nameOff) : '', type, typeName: cache.typeName(type), flags, flagLetters,
+          addr: u64(b, o + 16), offset: u64(b, o + 24), size: u64(b, o + 32), link: u32(b, o + 40), info: u32(b, o + 44), addralign: u64(b, o + 48), entsize: u64(b, o + 56),
+        }
+        : {
+          index, name: names && names.length > 0 ? cString(names, nameOff) : '', type, typeName: cache.typeName(type), flags, flagLetters,
+          addr: BigInt(u32(b, o + 12)), offset: BigInt(u32(b, o + 16)), size: BigInt(u32(b, o + 20)), link: u32(b, o + 24), info: u32(b, o + 28),
+          addralign: BigInt(u32(b, o + 32)), entsize: BigInt(u32(b, o + 36)),
+        };
+    }
+  }
+  return out;
+}
+
+async function readElf(src: ByteSource, ident: Buffer): Promise<ElfFile> {
+  const t = await readElfTable(src, ident);
+  t.elf.sections = sectionsOf(t);
+  return t.elf;
 }
 
 function parseDecimal(s: string): number {
@@ -180,6 +271,17 @@ async function readArchive(src: ByteSource, thin: boolean): Promise<ObjectKind> 
     off = next;
   }
   return { kind: 'archive', thin, members };
+}
+
+/** Like readObject, but an ELF object comes back as its undecoded table (see ElfTable). */
+export async function readObjectTable(src: ByteSource): Promise<Exclude<ObjectKind, { kind: 'elf' }> | { kind: 'elf-table'; table: ElfTable }> {
+  const head = src.size === 0 ? undefined : await src.read(0, Math.min(16, src.size));
+  if (head && head.length >= 16 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) {
+    return { kind: 'elf-table', table: await readElfTable(src, head) };
+  }
+  const obj = await readObject(src);
+  if (obj.kind === 'elf') throw new Error('unreachable: ELF objects are handled above');
+  return obj;
 }
 
 /** Classifies an object and, for ELF, reads its header, section header table and section name table. */

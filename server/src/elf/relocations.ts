@@ -1,7 +1,7 @@
 // Streams REL/RELA entries of one section in chunks (never the whole section in memory at once).
 import { ByteSource } from './source';
 import { toOffset } from './reader';
-import { relocTypeNames } from './relocNames';
+import type { relocTypeNames as RelocTypeNames } from './relocNames';
 import { ElfFile, ElfSection, EM_MIPS, ObjectReadError, SHT_ANDROID_REL, SHT_ANDROID_RELA, SHT_REL, SHT_RELA } from './types';
 
 export interface Relocation {
@@ -16,8 +16,14 @@ export interface Relocation {
   info: bigint;
 }
 
+let typeNames: typeof RelocTypeNames | undefined;
+
 export function relocTypeName(machine: number, type: number): string {
-  return relocTypeNames[machine]?.[type] ?? 'Unknown';
+  // Loaded on first use: a section table alone never parses these tables (the CLI build keeps them in
+  // their own file, scripts/build.mjs).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  typeNames ??= (require('./relocNames') as { relocTypeNames: typeof RelocTypeNames }).relocTypeNames;
+  return typeNames[machine]?.[type] ?? 'Unknown';
 }
 
 export function isRelocationSection(s: ElfSection): boolean {

@@ -1,5 +1,5 @@
 // Byte sources for the ELF reader: a file read by ranges (never mapped or slurped), or a buffer.
-import { promises as fsp } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ObjectReadError } from './types';
 
 export interface ByteSource {
@@ -26,46 +26,64 @@ function checkRange(size: number, offset: number, length: number, what: string):
   }
 }
 
+/**
+ * A file read by ranges with synchronous reads (each read is bounded by MAX_READ and the callers read
+ * headers, tables and blocks of at most a few MB). Synchronous: no thread-pool round trip per read,
+ * and the command line does not load fs/promises at start-up.
+ */
 class FileSource implements ByteSource {
   bytesRead = 0;
-  constructor(private readonly fh: fsp.FileHandle, readonly size: number, private readonly path: string) {}
-  async read(offset: number, length: number): Promise<Buffer> {
-    checkRange(this.size, offset, length, this.path);
-    const buf = Buffer.alloc(length);
-    let done = 0;
-    while (done < length) {
-      let r: { bytesRead: number };
-      try {
-        r = await this.fh.read(buf, done, length - done, offset + done);
-      } catch (e) {
-        throw new ObjectReadError('io', `${this.path}: read at offset 0x${(offset + done).toString(16)} failed: ${e instanceof Error ? e.message : String(e)}`);
+  private closed = false;
+  constructor(private readonly fd: number, readonly size: number, private readonly path: string) {}
+  read(offset: number, length: number): Promise<Buffer> {
+    try {
+      checkRange(this.size, offset, length, this.path);
+      const buf = Buffer.allocUnsafe(length);
+      let done = 0;
+      while (done < length) {
+        let n: number;
+        try {
+          n = readSync(this.fd, buf, done, length - done, offset + done);
+        } catch (e) {
+          throw new ObjectReadError('io', `${this.path}: read at offset 0x${(offset + done).toString(16)} failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        if (n === 0) throw new ObjectReadError('truncated', `${this.path}: file shrank while reading at offset 0x${(offset + done).toString(16)}`);
+        done += n;
       }
-      if (r.bytesRead === 0) throw new ObjectReadError('truncated', `${this.path}: file shrank while reading at offset 0x${(offset + done).toString(16)}`);
-      done += r.bytesRead;
+      this.bytesRead += length;
+      return Promise.resolve(buf);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
-    this.bytesRead += length;
-    return buf;
   }
-  async close(): Promise<void> {
-    await this.fh.close();
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      try {
+        closeSync(this.fd);
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+    return Promise.resolve();
   }
 }
 
-export async function openFileSource(path: string): Promise<ByteSource> {
-  let fh: fsp.FileHandle;
+export function openFileSource(path: string): Promise<ByteSource> {
+  let fd: number;
   try {
-    fh = await fsp.open(path, 'r');
+    fd = openSync(path, 'r');
   } catch (e) {
-    throw new ObjectReadError('io', `${path}: cannot open: ${e instanceof Error ? e.message : String(e)}`);
+    return Promise.reject(new ObjectReadError('io', `${path}: cannot open: ${e instanceof Error ? e.message : String(e)}`));
   }
   try {
-    const st = await fh.stat();
+    const st = fstatSync(fd);
     if (!st.isFile()) throw new ObjectReadError('io', `${path}: not a regular file`);
-    return new FileSource(fh, st.size, path);
+    return Promise.resolve(new FileSource(fd, st.size, path));
   } catch (e) {
-    await fh.close();
-    if (e instanceof ObjectReadError) throw e;
-    throw new ObjectReadError('io', `${path}: cannot stat: ${e instanceof Error ? e.message : String(e)}`);
+    closeSync(fd);
+    if (e instanceof ObjectReadError) return Promise.reject(e);
+    return Promise.reject(new ObjectReadError('io', `${path}: cannot stat: ${e instanceof Error ? e.message : String(e)}`));
   }
 }
 
