@@ -8,7 +8,13 @@ const usage = `usage: kbuild-diagnostics <command> [options]
 commands:
   sections FILE...   print section tables like llvm-readelf -S (--json, --relocs)
   check [PATH...]    run the nvhe rule over a tree (--build-dir DIR, --format text|json)
-  fix --form A|B FILE  apply a fix to an nvhe Makefile`;
+  fix --form A|B FILE  apply a fix to an nvhe Makefile
+exit status:
+  0  nothing found (check), the command did its work (sections, fix), or --help
+  1  found: check reported a problem; fix could not fix the file; sections could not read a file
+  2  usage or input error: unknown command or option, missing argument, unreadable path
+  3 and up are kept for other outcomes (none today)
+A closed output pipe (\`check . | head -1\`) ends the command quietly with its own exit status.`;
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
