@@ -75,9 +75,9 @@ export function createReporter({ prefix, logFile, stream = process.stderr, tickM
   writeFileSync(logFile, `# ${prefix} log, ${new Date().toISOString()}\n`);
   const tty = !!stream.isTTY && process.env.CI !== 'true';
   const every = tickMs ?? (tty ? 1000 : 15_000);
-  const say = (s) => {
+  const say = (s, { log = true } = {}) => {
     stream.write(`${tty ? '\r\x1b[K' : ''}[${prefix}] ${s}\n`);
-    appendFileSync(logFile, `[${prefix}] ${s}\n`);
+    if (log) appendFileSync(logFile, `[${prefix}] ${s}\n`);
   };
   let current;
 
@@ -92,7 +92,7 @@ export function createReporter({ prefix, logFile, stream = process.stderr, tickM
     const timer = setInterval(() => {
       if (current !== name) return;
       if (tty) stream.write(`\r\x1b[K[${prefix}] ${name} … ${fmtSecs(secs())}`);
-      else say(`  … ${name}: ${fmtSecs(secs())}`);
+      else say(`  … ${name}: ${fmtSecs(secs())}`, { log: false });
     }, every);
     try {
       const value = await fn();

