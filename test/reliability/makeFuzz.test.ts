@@ -3,9 +3,9 @@
 // with a watchdog (this bundled file is the worker script), so a hang is a failure, not a stuck test.
 // No time budget: the same cases run on a quiet or a busy machine; the corpus (and the Linux 6.1
 // tree it may extract) is prepared before the test, a case is a hang only after 60 s without
-// progress (the slowest case took 10 s of wall time on a 2-core machine loaded 5x), and the test's
-// timeout is far above the run (40 s quiet, 2 minutes loaded), only there to end a run that would
-// never finish.
+// progress (the slowest case took 9.8 s of wall time with the 2 cores loaded about 6x), and the
+// test's timeout is far above the run (113 s measured under that load), only there to end a run that
+// would never finish.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
