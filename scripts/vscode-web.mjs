@@ -85,8 +85,8 @@ export function planBuildTools({ tools = BUILD_TOOLS, has = commandExists, insta
 }
 
 /** Installs the missing build tools with apt-get (root), or stops with the exact command. */
-async function ensureBuildTools(rep) {
-  const plan = planBuildTools();
+export async function ensureBuildTools(rep, probes = {}) {
+  const plan = planBuildTools(probes);
   if (plan.offPath.length) {
     throw new PhaseError({
       phase: 'check build tools', cause: `${plan.offPath.join(', ')} installed (dpkg-query) but not found on PATH (${process.env.PATH})`,
