@@ -87,7 +87,7 @@ export async function startCommandTest({ say, artifacts, installTimeoutMs = 40 *
     partial += d;
     const lines = partial.split('\n');
     partial = lines.pop();
-    for (const l of lines) if (l.trim()) say(`  | ${l.replace(/\r?\x1b\[K/g, '')}`);
+    for (const l of lines) if (l.trim()) say(`  | ${l.split('\x1b[K').join('').replace(/\r/g, '')}`);
   });
 
   let browser;
