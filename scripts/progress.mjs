@@ -30,14 +30,17 @@ export const fmtSecs = (s) => (s < 60 ? `${s.toFixed(0)}s` : `${Math.floor(s / 6
 /**
  * Environment for a child npm (or any child) that must not inherit the npm script it runs under:
  * npm exports npm_config_user_agent (naming npm's own Node), npm_execpath, npm_config_* (the outer
- * npm's settings), npm_lifecycle_*, npm_package_* and puts node_modules/.bin folders on PATH.
+ * npm's settings), npm_lifecycle_*, npm_package_* and puts node_modules/.bin folders on PATH. Only
+ * the registry and network settings (npm_config_registry, proxies, CA) are passed on.
  * code-server's postinstall reads the Node version from npm_config_user_agent, so a leaked one
  * names the wrong Node.
  */
 export function cleanEnv(extra = {}) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^npm_/i.test(k) || k === 'INIT_CWD' || k === 'NODE' || k === 'COLOR' || k === 'EDITOR_NPM') continue;
+    // Where the registry is and how to reach it stays (the user may set it in the environment).
+    const network = /^npm_config_(registry|proxy|https_proxy|http_proxy|noproxy|no_proxy|cafile|ca|strict_ssl|fetch_retries|fetch_timeout)$/i.test(k);
+    if ((/^npm_/i.test(k) && !network) || k === 'INIT_CWD' || k === 'NODE' || k === 'COLOR' || k === 'EDITOR_NPM') continue;
     env[k] = v;
   }
   env.PATH = (process.env.PATH ?? '').split(':').filter((p) => p && !/node_modules[\\/]\.bin$/.test(p) && !/node-gyp-bin$/.test(p)).join(':');
@@ -154,8 +157,11 @@ export function createReporter({ prefix, logFile, stream = process.stderr, tickM
 /** Children started by run() and still running (killed by killChildrenNow on Ctrl-C). */
 export const liveChildren = new Set();
 
+/** SIGTERMs every child still running; returns how many there were. */
 export function killChildrenNow() {
+  const n = liveChildren.size;
   for (const c of liveChildren) {
     try { c.kill('SIGTERM'); } catch { /* gone */ }
   }
+  return n;
 }

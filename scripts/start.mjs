@@ -13,7 +13,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PhaseError, cleanEnv, fmtSecs, killChildrenNow } from './progress.mjs';
-import { ensureInstall, installVsix, reporterFor, repoRoot, startServer, vscodeVersion, workbenchUrl, writeUserSettings } from './vscode-web.mjs';
+import { ensureInstall, installVsix, removePartialInstallNow, reporterFor, repoRoot, startServer, vscodeVersion, workbenchUrl, writeUserSettings } from './vscode-web.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name) => {
@@ -32,7 +32,9 @@ async function shutdown(code) {
   if (stopping) return;
   stopping = true;
   rep.say('stopping…');
-  killChildrenNow();
+  const killed = killChildrenNow();
+  if (killed) await new Promise((r) => setTimeout(r, 1000)); // let npm stop writing first
+  removePartialInstallNow();
   await server?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
   rep.say('stopped');

