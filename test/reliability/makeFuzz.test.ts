@@ -54,9 +54,10 @@ if (isMainThread) {
       ['define R\n$(eval $(R))\nendef\n$(eval $(R))\n', /./],
     ];
     for (const [text] of cases) {
-      const t0 = performance.now();
+      const t0 = process.cpuUsage(); // CPU time, not wall time: the bound holds on a busy machine
       const ev = evaluateMakefile(parseMakefile(text));
-      const ms = performance.now() - t0;
+      const d = process.cpuUsage(t0);
+      const ms = (d.user + d.system) / 1000;
       assert.ok(ev.diagnostics.length > 0, `no diagnostic for ${JSON.stringify(text.slice(0, 60))}`);
       assert.ok(ms < 5_000, `${ms} ms for ${JSON.stringify(text.slice(0, 60))}`);
       for (const v of ev.variables.values()) assert.ok(v.value.length <= DEFAULT_LIMITS.maxExpansionLength * 2);
