@@ -90,7 +90,12 @@ export function createReporter({ prefix, logFile, stream = process.stderr, tickM
     const secs = () => (Date.now() - t0) / 1000;
     const outer = current;
     current = name;
-    say(`${name}${detail ? ` (${detail})` : ''} …`);
+    if (tty) {
+      // The detail on its own line; the ticker then rewrites the phase's line in place.
+      if (detail) say(`${name}: ${detail}`);
+      else appendFileSync(logFile, `[${prefix}] ${name} …\n`);
+      stream.write(`\r\x1b[K[${prefix}] ${name} …`);
+    } else say(`${name}${detail ? ` (${detail})` : ''} …`);
     appendFileSync(logFile, `\n## phase: ${name}\n`);
     const timer = setInterval(() => {
       if (current !== name) return;

@@ -40,8 +40,9 @@ async function shutdown(code) {
   rep.say('stopped');
   process.exit(code);
 }
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
+// Ctrl-C, kill, and a closed terminal (SIGHUP) all stop the server: it runs in its own session
+// (setsid), so nothing else would.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => void shutdown(0));
 
 async function main() {
   tmp = mkdtempSync(join(tmpdir(), 'kbd-start-'));
