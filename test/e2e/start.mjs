@@ -144,9 +144,19 @@ export async function startCommandTest({ say, artifacts, installTimeoutMs = 40 *
       await page.keyboard.press('Enter');
       const rows = page.locator('.runtime-extensions-editor .monaco-list-row');
       await rows.first().waitFor({ state: 'visible', timeout: 30_000 });
-      const want = page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: 'Kbuild Diagnostics' }).first();
-      await want.waitFor({ state: 'visible', timeout: 30_000 }).catch(() => {});
-      running = await rows.evaluateAll((els) => els.map((e) => (e.textContent ?? '').trim().slice(0, 120)));
+      // The list is virtual (only the rows in view exist) and sorted by activation time, so page
+      // through it: the first row focused, then PageDown until our row shows or nothing new does.
+      await rows.first().click();
+      const seen = new Set();
+      for (let i = 0; i < 30; i++) {
+        const texts = await rows.evaluateAll((els) => els.map((e) => (e.textContent ?? '').trim().slice(0, 120)));
+        const before = seen.size;
+        for (const t of texts) seen.add(t);
+        if (texts.some((t) => t.includes('Kbuild Diagnostics')) || (i > 0 && seen.size === before)) break;
+        await page.keyboard.press('PageDown');
+        await page.waitForTimeout(300);
+      }
+      running = [...seen];
     } catch (e) {
       running = [`(could not read the list: ${e.message.split('\n')[0]})`];
     }
