@@ -144,16 +144,17 @@ export async function startCommandTest({ say, artifacts, installTimeoutMs = 40 *
       await page.keyboard.press('Enter');
       const rows = page.locator('.runtime-extensions-editor .monaco-list-row');
       await rows.first().waitFor({ state: 'visible', timeout: 30_000 });
-      // The list is virtual (only the rows in view exist) and sorted by activation time, so page
-      // through it: the first row focused, then PageDown until our row shows or nothing new does.
-      await rows.first().click();
+      // The list is virtual (only the rows in view exist) and sorted by activation time, so scroll
+      // through it with the mouse wheel until our row shows or nothing new does.
+      await rows.first().hover();
       const seen = new Set();
-      for (let i = 0; i < 30; i++) {
+      for (let i = 0, still = 0; i < 40 && still < 3; i++) {
         const texts = await rows.evaluateAll((els) => els.map((e) => (e.textContent ?? '').trim().slice(0, 120)));
         const before = seen.size;
         for (const t of texts) seen.add(t);
-        if (texts.some((t) => t.includes('Kbuild Diagnostics')) || (i > 0 && seen.size === before)) break;
-        await page.keyboard.press('PageDown');
+        if (texts.some((t) => t.includes('Kbuild Diagnostics'))) break;
+        still = seen.size === before ? still + 1 : 0;
+        await page.mouse.wheel(0, 300);
         await page.waitForTimeout(300);
       }
       running = [...seen];
