@@ -193,7 +193,7 @@ export async function ensureInstall(rep = reporterFor('install', 'vscode-web')) 
       const built = ['@vscode/spdlog/build/Release/spdlog.node', '@vscode/native-watchdog/build/Release/watchdog.node'];
       const absent = built.filter((f) => !existsSync(join(tmpVscode, 'node_modules', f)));
       if (absent.length) throw Object.assign(new Error(`not built: ${absent.join(', ')}`), { explained: { cause: `npm rebuild ended without building ${absent.join(', ')} (were their install scripts skipped?)`, fix: 'read the log; with npm 11, check that lib/vscode/package.json\'s allowScripts is honoured (npm --version)' } });
-    }, `${NATIVE_MODULES.join(', ')} against Node ${NODE_VERSION}'s headers (node-pty and @parcel/watcher use their prebuilt linux-x64 binaries); 1m35s measured on 2 busy cores`);
+    }, `${NATIVE_MODULES.join(', ')} against Node ${NODE_VERSION}'s headers (node-pty and @parcel/watcher use their prebuilt linux-x64 binaries); 45 s to 1m35s on 2 cores`);
     await rep.phase('install the built-in extensions\' dependencies', async () => {
       await rep.run('npm', ['install', ...npmArgs, '--omit=dev'], { cwd: join(tmpVscode, 'extensions'), env });
       // The links code-server's postinstall makes: `code-server` in the workbench's terminal, and
