@@ -5,7 +5,8 @@
 // thread under a watchdog (a case over --case-timeout ms is a hang). Repeatable: same --seed, same cases.
 //   node scripts/fuzz-make.mjs [--cases N] [--seed S] [--workers W] [--budget-s SECONDS] [--case-timeout MS] [--save]
 // --budget-s stops starting new chunks after that many seconds (for CI); --save writes every failing
-// case to test/fixtures/regressions/make/ (they then run in test/reliability/regressions.test.ts).
+// case to test/fixtures/regressions/make/ (they then run in test/reliability/makeFuzz.test.ts, its
+// 'regression fixtures' test).
 // Exit 1 on any crash, hang or failed check.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';

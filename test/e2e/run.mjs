@@ -6,20 +6,30 @@
 // repo and extensionTestsPath = the bundled suite; the suite runs in the real extension host, then
 // (sample session) holds the extension host alive while Playwright checks the UI on the same page,
 // then settles and the workbench calls codeAutomationExit(code). Exit status is non-zero on any failure.
+// The first session, `start`, is the README's main command as a user runs it (test/e2e/start.mjs);
+// it runs before anything else installs VS Code, so with an empty KBD_VSCODE_CACHE (CI) it is the
+// cold first start.
+// Pictures (failures, the README screenshot) go to out/e2e-artifacts/ (not tracked), or
+// $KBD_E2E_ARTIFACTS; `npm run screenshot` (--update-screenshot) copies the sample session's
+// picture over the README's test/e2e/artifacts/sample-sections-problems.png.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import {
-  CHROMIUM, CHROMIUM_ARGS, ensureInstall, killAllServersNow, remoteUri, repoRoot, requireChromium, startServer, vscodeVersion, workbenchUrl, writeUserSettings,
+  CHROMIUM, CHROMIUM_ARGS, cacheDir, ensureInstall, killAllServersNow, remoteUri, reporterFor, repoRoot, requireChromium, startServer, vscodeVersion, workbenchUrl, writeUserSettings,
 } from '../../scripts/vscode-web.mjs';
+import { PhaseError } from '../../scripts/progress.mjs';
+import { startCommandTest } from './start.mjs';
 import { sampleUiChecks } from './ui.mjs';
 
 const e2eDir = join(repoRoot, 'test', 'e2e');
 const outDir = join(e2eDir, 'out');
-const artifacts = join(e2eDir, 'artifacts');
+const artifacts = process.env.KBD_E2E_ARTIFACTS || join(repoRoot, 'out', 'e2e-artifacts');
+const readmeScreenshot = join(e2eDir, 'artifacts', 'sample-sections-problems.png');
+const updateScreenshot = process.argv.includes('--update-screenshot');
 const sampleTree = join(repoRoot, 'test', 'fixtures', 'sample-kernel');
 const onCi = process.env.CI === 'true';
 const keep = process.argv.includes('--keep');
@@ -31,6 +41,7 @@ const say = (s) => console.log(`[e2e] ${s}`);
 
 /** Sessions: which folder the workbench opens and which suite runs there. */
 const SESSIONS = [
+  { name: 'start', command: true },
   { name: 'sample', suite: 'sample', timeoutMs: 300_000, ui: sampleUiChecks, workspace: (tmp) => copySample(tmp, true) },
   { name: 'nobuild', suite: 'nobuild', timeoutMs: 120_000, workspace: (tmp) => copySample(tmp, false) },
   { name: 'plain', suite: 'plain', timeoutMs: 120_000, workspace: plainProject },
@@ -149,7 +160,7 @@ async function runSession(install, session, tmpRoot) {
     const code = await Promise.race([exited, sleep(session.timeoutMs).then(() => 'timeout')]);
     if (code === 'timeout') {
       await page.screenshot({ path: join(artifacts, `${session.name}-timeout.png`) }).catch(() => {});
-      throw new Error(`the suite did not finish within ${session.timeoutMs / 1000}s (no codeAutomationExit); screenshot test/e2e/artifacts/${session.name}-timeout.png`);
+      throw new Error(`the suite did not finish within ${session.timeoutMs / 1000}s (no codeAutomationExit); screenshot ${join(artifacts, `${session.name}-timeout.png`)}`);
     }
     const results = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : undefined;
     if (!results) {
@@ -188,22 +199,36 @@ const sleep = (ms) => new Promise((r) => { const t = setTimeout(r, ms); t.unref?
 
 async function main() {
   requireChromium();
-  const ti = Date.now();
-  const install = ensureInstall();
-  say(`VS Code ${vscodeVersion(install)} (code-server) ready in ${secs(ti)}`);
-  const tb = Date.now();
-  await bundleSuites();
-  say(`suites bundled into test/e2e/out in ${secs(tb)}`);
   mkdirSync(artifacts, { recursive: true });
-  const tmpRoot = mkdtempSync(join(tmpdir(), 'kbd-e2e-'));
   const sessions = SESSIONS.filter((s) => only.length === 0 || only.includes(s.name));
   if (sessions.length === 0) throw new Error(`no session named ${only.join(', ')}; sessions: ${SESSIONS.map((s) => s.name).join(', ')}`);
   const results = [];
-  try {
-    for (const s of sessions) results.push(await runSession(install, s, tmpRoot));
-  } finally {
-    if (!keep) rmSync(tmpRoot, { recursive: true, force: true });
-    else say(`kept ${tmpRoot}`);
+  const cache = cacheDir();
+  const cold = !existsSync(join(cache, 'cs', '.complete'));
+  say(`VS Code cache ${cache}: ${cold ? 'empty (or incomplete): the first session installs VS Code from nothing' : 'already installed'}`);
+  // The README's main command first: with an empty cache it is the one that installs VS Code.
+  if (sessions.some((s) => s.command)) results.push(await startCommandTest({ say: (l) => say(`start: ${l}`), artifacts }));
+  const vscodeSessions = sessions.filter((s) => !s.command);
+  if (vscodeSessions.length > 0) {
+    const ti = Date.now();
+    const install = await ensureInstall(reporterFor('e2e-install', 'e2e'));
+    say(`VS Code ${vscodeVersion(install)} (code-server) ready in ${secs(ti)}`);
+    const tb = Date.now();
+    await bundleSuites();
+    say(`suites bundled into test/e2e/out in ${secs(tb)}`);
+    const tmpRoot = mkdtempSync(join(tmpdir(), 'kbd-e2e-'));
+    try {
+      for (const s of vscodeSessions) results.push(await runSession(install, s, tmpRoot));
+    } finally {
+      if (!keep) rmSync(tmpRoot, { recursive: true, force: true });
+      else say(`kept ${tmpRoot}`);
+    }
+  }
+  if (updateScreenshot) {
+    const shot = join(artifacts, 'sample-sections-problems.png');
+    if (!existsSync(shot)) throw new Error(`--update-screenshot: the sample session wrote no ${shot}`);
+    copyFileSync(shot, readmeScreenshot);
+    say(`README screenshot updated: ${readmeScreenshot} (commit it if it looks right)`);
   }
   console.log('\n[e2e] summary');
   for (const r of results) console.log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.summary}`);
@@ -212,12 +237,12 @@ async function main() {
   return failed === 0 ? 0 : 1;
 }
 
-// Never hang: a global bound over everything.
+// Never hang: a global bound over everything (a cold install on a loaded 2-core machine included).
 const overall = setTimeout(() => {
-  console.error('[e2e] overall timeout (30 min) reached');
+  console.error('[e2e] overall timeout (60 min) reached');
   killAllServersNow();
   process.exit(124);
-}, 30 * 60_000);
+}, 60 * 60_000);
 overall.unref();
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
@@ -231,7 +256,7 @@ process.on('exit', killAllServersNow);
 main().then(
   (code) => process.exit(code),
   (e) => {
-    console.error(`[e2e] ${process.env.KBD_E2E_DEBUG ? e.stack : e.message}`);
+    console.error(`[e2e] ${e instanceof PhaseError ? e.paragraph() : process.env.KBD_E2E_DEBUG ? e.stack : e.message}`);
     killAllServersNow();
     process.exit(1);
   },

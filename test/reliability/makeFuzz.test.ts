@@ -1,7 +1,12 @@
-// Seeded make fuzzing on a small budget (the big run is `node scripts/fuzz-make.mjs`), the regression
-// fixtures found by it, and the evaluator's documented bounds. Cases run in worker threads with a
-// watchdog (this bundled file is the worker script), so a hang is a failure, not a stuck test.
-import { test } from 'node:test';
+// Seeded make fuzzing on a fixed number of cases (the big run is `node scripts/fuzz-make.mjs`), the
+// regression fixtures found by it, and the evaluator's documented bounds. Cases run in worker threads
+// with a watchdog (this bundled file is the worker script), so a hang is a failure, not a stuck test.
+// No time budget: the same cases run on a quiet or a busy machine; the corpus (and the Linux 6.1
+// tree it may extract) is prepared before the test, a case is a hang only after 60 s without
+// progress (the slowest case took 9.8 s of wall time with the 2 cores loaded about 6x), and the
+// test's timeout is far above the run (113 s measured under that load), only there to end a run that
+// would never finish.
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,18 +14,23 @@ import { isMainThread } from 'node:worker_threads';
 import { DEFAULT_LIMITS, evaluateMakefile } from '../../server/src/make/evaluator';
 import { parseMakefile } from '../../server/src/make/parser';
 import { kernelTree, root } from '../helpers/kernelTree';
-import { exercise, loadCorpus, rng, runFuzz } from './makeFuzzCore';
+import { exercise, loadCorpus, rng, runFuzz, type CorpusFile } from './makeFuzzCore';
 
-const CASES = Number(process.env.KBD_MAKE_FUZZ_CASES ?? 3000);
+const CASES = Number(process.env.KBD_MAKE_FUZZ_CASES ?? 2000);
 
 if (isMainThread) {
-  test(`${CASES} seeded make mutations: no crash, no hang, fixes keep every line`, { timeout: 60_000 }, async (t) => {
+  let corpus: CorpusFile[] = [];
+  before(() => {
     const linux = kernelTree('6.1');
-    const corpus = loadCorpus(root, 'path' in linux ? linux.path : undefined);
-    const stats = await runFuzz({ corpus, cases: CASES, seed: 1, workerFile: __filename, workers: 2, caseTimeoutMs: 10_000, budgetMs: 35_000 });
-    t.diagnostic(JSON.stringify({ ...stats, failures: stats.failures.length, corpus: corpus.length }));
+    corpus = loadCorpus(root, 'path' in linux ? linux.path : undefined);
+  });
+
+  test(`${CASES} seeded make mutations: no crash, no hang, fixes keep every line`, { timeout: 15 * 60_000 }, async (t) => {
+    const t0 = Date.now();
+    const stats = await runFuzz({ corpus, cases: CASES, seed: 1, workerFile: __filename, workers: 2, caseTimeoutMs: 60_000 });
+    t.diagnostic(JSON.stringify({ ...stats, failures: stats.failures.length, corpus: corpus.length, seconds: (Date.now() - t0) / 1000 }));
     assert.deepEqual(stats.failures.slice(0, 3).map((f) => ({ case: f.case, kind: f.kind, base: f.base, mutations: f.mutations, error: f.error })), []);
-    assert.ok(stats.cases >= Math.min(CASES, 1000), `only ${stats.cases} cases ran`);
+    assert.equal(stats.cases, CASES, 'every case ran');
     assert.ok(stats.fixesChecked > 0);
   });
 
@@ -44,9 +54,10 @@ if (isMainThread) {
       ['define R\n$(eval $(R))\nendef\n$(eval $(R))\n', /./],
     ];
     for (const [text] of cases) {
-      const t0 = performance.now();
+      const t0 = process.cpuUsage(); // CPU time, not wall time: the bound holds on a busy machine
       const ev = evaluateMakefile(parseMakefile(text));
-      const ms = performance.now() - t0;
+      const d = process.cpuUsage(t0);
+      const ms = (d.user + d.system) / 1000;
       assert.ok(ev.diagnostics.length > 0, `no diagnostic for ${JSON.stringify(text.slice(0, 60))}`);
       assert.ok(ms < 5_000, `${ms} ms for ${JSON.stringify(text.slice(0, 60))}`);
       for (const v of ev.variables.values()) assert.ok(v.value.length <= DEFAULT_LIMITS.maxExpansionLength * 2);

@@ -1,9 +1,9 @@
 // ELF reader + llvm-readelf -S formatter: committed expected text for every fixture, and live
 // comparison with llvm-readelf-19 on fixtures and on crafted/mutated objects.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -17,6 +17,7 @@ import { ElfFile } from '../../server/src/elf/types';
 
 const fixtures = join(root, 'test', 'fixtures', 'elf');
 const tmp = mkdtempSync(join(tmpdir(), 'kbd-elf-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function findReadelf(): string | undefined {
   for (const c of ['llvm-readelf-19', 'llvm-readelf']) {

@@ -1,8 +1,8 @@
 // `kbuild-diagnostics sections`: spawns the built CLI (server/out/cli.js, from `npm run build`).
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { root } from '../helpers/kernelTree';
@@ -11,6 +11,7 @@ import { findLlvmReadelf } from '../helpers/hostTools';
 const cli = join(root, 'server', 'out', 'cli.js');
 const fx = (n: string): string => join(root, 'test', 'fixtures', 'elf', n);
 const tmp = mkdtempSync(join(tmpdir(), 'kbd-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 const readelf = findLlvmReadelf();
 if (!readelf && process.env.CI) throw new Error('CI needs llvm-readelf-19 (or llvm-readelf)');
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'sections', ...args], { encoding: 'utf8', cwd: root, maxBuffer: 64 << 20 });

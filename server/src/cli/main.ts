@@ -9,7 +9,13 @@ commands:
   sections FILE...   print section tables like llvm-readelf -S (--json, --relocs)
   check [PATH...]    run the rules over files and trees (--build-dir DIR, --format text|json)
   fix --fix ID FILE  apply a rule's fix to a make file (--rule ID when fix ids collide; --form is --fix;
-                     --force writes a read-only file, --in-place keeps hard links)`;
+                     --force writes a read-only file, --in-place keeps hard links)
+exit status:
+  0  nothing found and everything was read (check), the command did its work (sections, fix), or --help
+  1  found: check reported a problem; fix could not write the file; sections could not read a file
+  2  usage or input error: unknown command or option, missing argument, missing path or --build-dir
+  3  incomplete (check): nothing found, but something could not be read or evaluated in full
+A closed output pipe (\`check . | head -1\`) ends the command quietly with its own exit status.`;
 
 export interface CliOptions {
   /** The rules to run (default: the registry). */
