@@ -14,7 +14,7 @@ import { BoundedStreamMessageReader, CoalescingMessageWriter, createBoundedConne
 import { PassThrough } from 'node:stream';
 
 if (process.env.KBD_TRANSPORT_SERVER) {
-  // KBD_STOCK=1: the stock connection, to measure what the bounds change (see docs/reliability-fs.md).
+  // KBD_STOCK=1: the stock connection, to measure what the bounds change (see RELIABILITY.md).
   const connection = process.env.KBD_STOCK ? createConnection(ProposedFeatures.all) : createBoundedConnection({ transport: 'stdio', limits: { maxQueuedBytes: Number(process.env.KBD_MAX_QUEUED ?? 64 * 1024 * 1024) } });
   connection.onInitialize(() => ({ capabilities: {} }));
   connection.onRequest('test/flood', (p: { uris: number; versions: number; diagnostics: number }) => {

@@ -10,7 +10,7 @@ import { parseMakefile } from '../../server/src/make/parser';
 import { root } from '../helpers/kernelTree';
 
 // Generous: the bound is about 1 s of work on this 2-core machine when it is quiet (see
-// docs/reliability-fs.md); tests run while other suites load both cores.
+// RELIABILITY.md); tests run while other suites load both cores.
 const SLOW_MS = 15_000;
 
 function timed(text: string): { ev: ReturnType<typeof evaluateMakefile>; ms: number } {
