@@ -37,7 +37,7 @@ make_profdata() {
       || die "the build without a profile failed: $tree/.profdata-build.log"
   fi
   work=$(mktemp -d)
-  trap 'rm -rf "$work"' RETURN
+  trap 'rm -rf "${work:-}"; trap - RETURN' RETURN
   for cmdf in "$tree/$NVHE"/.*.nvhe.o.cmd "$tree/$NVHE"/../.*.nvhe.o.cmd "$tree/arch/arm64/lib"/.*.nvhe.o.cmd; do
     [ -f "$cmdf" ] || continue
     # source_<obj> := <file>: only C sources have functions to profile.
