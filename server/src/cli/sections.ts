@@ -53,8 +53,25 @@ interface Sink {
 
 function sinkFor(io: ByteCliIo): Sink {
   if (io === processIo) {
+    // A reader that went away (`| head -1`) ends the output quietly, as in cli/io.ts.
+    let closed = false;
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      closed = true;
+      if (e.code !== 'EPIPE') process.stderr.write(`kbuild-diagnostics: cannot write output: ${e.message}\n`);
+    });
     const write = (x: string | Uint8Array): void | Promise<void> => {
-      if (!process.stdout.write(x)) return new Promise((resolve) => process.stdout.once('drain', resolve));
+      if (closed) return;
+      try {
+        if (!process.stdout.write(x)) {
+          return new Promise((resolve) => {
+            process.stdout.once('drain', resolve);
+            process.stdout.once('error', resolve);
+          });
+        }
+      } catch (e) {
+        closed = true;
+        if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
+      }
     };
     return { text: write, bytes: write };
   }
