@@ -132,6 +132,9 @@ export function explanationUri(docsDir: string, ruleId: string): string {
 }
 
 export async function analyzeFile(file: string, text: string, opts: AnalysisOptions): Promise<FileAnalysis> {
+  // A rule looks only at files that pass its cheap prefilter (as the workspace scan does).
+  const rules = opts.rules.filter((r) => r.prefilter.some((p) => text.includes(p)));
+  if (rules.length === 0) return { file, objDir: '.', findings: new Map(), diagnostics: [], incomplete: [] };
   const kernelRoot = opts.cache ? await opts.cache.kernelRoot(file) : await kernelRootOf(file);
   const objDir = kernelRoot ? path.relative(kernelRoot, path.dirname(file)) || '.' : '.';
   const findBuildDir = async (): Promise<string | undefined> => {
@@ -156,7 +159,7 @@ export async function analyzeFile(file: string, text: string, opts: AnalysisOpti
     return { buildDir, reader: opts.reader, memo };
   };
 
-  for (const rule of opts.rules) {
+  for (const rule of rules) {
     const links: Links = {
       makefileUri: pathToFileURL(file).toString(),
       docUri: explanationUri(opts.docsDir, rule.id),

@@ -338,6 +338,18 @@ export async function statSafe(path: string, opts: { followSymlinks?: boolean } 
   }
 }
 
+/** statSafe without the thread pool, for batch commands over many paths. */
+export function statSafeSync(path: string, opts: { followSymlinks?: boolean } = {}): StatResult {
+  const follow = opts.followSymlinks !== false;
+  const bad = checkPath(path);
+  if (bad) return bad;
+  try {
+    return { ok: true, stat: follow ? fs.statSync(path) : fs.lstatSync(path), path };
+  } catch (e) {
+    return fromError(path, e, follow);
+  }
+}
+
 export type ReaddirResult = { ok: true; entries: fs.Dirent[]; truncated: boolean; path: string } | ReadFailure;
 
 /**
