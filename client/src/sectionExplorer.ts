@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
   addObject, buildChanged, compareObjects, listBuildDirectories, listObjects, listSections, sectionTable,
-  type BuildDirectoryInfo, type ObjectInfo, type PipelineStage, type SectionInfo,
+  SECTION_PAGE, type BuildDirectoryInfo, type ObjectInfo, type PipelineStage, type SectionInfo,
 } from '../../server/src/lspExt';
 import { onNotification, request } from './requests';
 
@@ -17,7 +17,16 @@ type Node =
   | { kind: 'build'; info: BuildDirectoryInfo }
   | { kind: 'object'; info: ObjectInfo; buildUri: string }
   | { kind: 'section'; info: SectionInfo; object: ObjectInfo }
-  | { kind: 'message'; text: string; parentId: string; error?: boolean };
+  | { kind: 'message'; text: string; parentId: string; error?: boolean }
+  /** "Show more": the object has sections past the pages loaded so far. */
+  | { kind: 'more'; object: ObjectInfo; left: number };
+
+/** The pages of an object's sections loaded so far (a vmlinux.o-sized object is read page by page). */
+interface SectionPages {
+  sections: SectionInfo[];
+  total: number;
+  error?: string;
+}
 
 function themeColorId(c: vscode.ThemeColor | undefined): string | undefined {
   return c && 'id' in c ? String(c.id) : undefined;
@@ -74,7 +83,7 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
   hideDebug = false;
   private builds: Promise<BuildDirectoryInfo[]> | undefined;
   private readonly objects = new Map<string, Promise<{ objects: ObjectInfo[]; truncated?: number }>>();
-  private readonly sections = new Map<string, Promise<{ sections: SectionInfo[]; error?: string }>>();
+  private readonly sections = new Map<string, Promise<SectionPages>>();
   view: vscode.TreeView<Node> | undefined;
 
   constructor(private readonly client: LanguageClient) {}
@@ -120,14 +129,25 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
     return p;
   }
 
-  private getSections(objectUri: string): Promise<{ sections: SectionInfo[]; error?: string }> {
-    let p = this.sections.get(objectUri);
+  /** The first page of an object's sections (offending ones only while that filter is on). */
+  private getSections(objectUri: string): Promise<SectionPages> {
+    const key = `${this.offendingOnly ? 'offending' : 'all'}:${objectUri}`;
+    let p = this.sections.get(key);
     if (!p) {
-      p = request(this.client, listSections, { objectUri });
-      this.sections.set(objectUri, p);
-      p.catch(() => this.sections.delete(objectUri));
+      p = request(this.client, listSections, { objectUri, offset: 0, limit: SECTION_PAGE, ...(this.offendingOnly ? { only: 'offending' as const } : {}) });
+      this.sections.set(key, p);
+      p.catch(() => this.sections.delete(key));
     }
     return p;
+  }
+
+  /** Loads the next page of an object's sections and shows it. */
+  async loadMore(object: ObjectInfo): Promise<void> {
+    const key = `${this.offendingOnly ? 'offending' : 'all'}:${object.uri}`;
+    const have = await this.getSections(object.uri);
+    const next = await request(this.client, listSections, { objectUri: object.uri, offset: have.sections.length, limit: SECTION_PAGE, ...(this.offendingOnly ? { only: 'offending' as const } : {}) });
+    this.sections.set(key, Promise.resolve({ sections: [...have.sections, ...next.sections], total: next.total, error: next.error }));
+    this.changed.fire(undefined);
   }
 
   /** Build directories and their object listings: what the badge and the top level need. */
@@ -178,7 +198,9 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
         let secs = r.sections.filter((s) => s.index !== 0);
         if (this.offendingOnly) secs = secs.filter((s) => s.offending);
         if (this.hideDebug) secs = secs.filter((s) => !s.debug);
-        return secs.map((info) => ({ kind: 'section', info, object: node.info }));
+        const out: Node[] = secs.map((info) => ({ kind: 'section', info, object: node.info }));
+        if (r.total > r.sections.length) out.push({ kind: 'more', object: node.info, left: r.total - r.sections.length });
+        return out;
       }
       return [];
     } catch (e) {
@@ -196,6 +218,8 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
         return `section:${node.object.uri}#${node.info.index}:${node.info.name}`;
       case 'message':
         return `message:${node.parentId}:${node.text}`;
+      case 'more':
+        return `more:${node.object.uri}`;
     }
   }
 
@@ -261,6 +285,14 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
         md.supportThemeIcons = true;
         item.tooltip = md;
         item.contextValue = s.offending ? 'section offending' : 'section';
+        return item;
+      }
+      case 'more': {
+        const item = new vscode.TreeItem(`Show ${Math.min(node.left, SECTION_PAGE)} more of ${node.left} sections…`, vscode.TreeItemCollapsibleState.None);
+        item.id = this.idOf(node);
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.contextValue = 'more';
+        item.command = { command: '_kbuildDiagnostics.moreSections', title: 'Show More Sections', arguments: [node.object] };
         return item;
       }
       case 'message': {
@@ -420,6 +452,7 @@ export function registerSectionExplorer(context: vscode.ExtensionContext, client
         provider.rerender();
       }),
     ),
+    vscode.commands.registerCommand('_kbuildDiagnostics.moreSections', (object: ObjectInfo) => provider.loadMore(object)),
     // Test hook (not in the palette): the tree as rendered, after a fresh read when asked.
     vscode.commands.registerCommand('_kbuildDiagnostics.sectionsSnapshot', async (opts?: { refresh?: boolean }) => {
       if (opts?.refresh) await provider.refresh();

@@ -118,7 +118,16 @@ export interface SectionInfo {
 export const listBuildDirectories = request<Record<string, never>, { builds: BuildDirectoryInfo[] }>('kbuild/listBuildDirectories');
 /** `truncated`: how many objects were left out of a very large listing. */
 export const listObjects = request<{ buildUri: string }, { objects: ObjectInfo[]; truncated?: number }>('kbuild/listObjects');
-export const listSections = request<{ objectUri: string }, { sections: SectionInfo[]; error?: string; object?: ObjectInfo }>('kbuild/listSections');
+/** Sections per listSections answer: a vmlinux.o has hundreds of thousands; the panel pages through them. */
+export const SECTION_PAGE = 1000;
+/**
+ * One page of an object's sections (`offset`, `limit` default SECTION_PAGE; `only: 'offending'` pages
+ * through the marked ones only); `total` counts what the page is taken from.
+ */
+export const listSections = request<
+  { objectUri: string; offset?: number; limit?: number; only?: 'offending' },
+  { sections: SectionInfo[]; total: number; error?: string; object?: ObjectInfo }
+>('kbuild/listSections');
 /** The full section table (and optionally relocations) in llvm-readelf layout. */
 export const sectionTable = request<{ objectUri: string; relocations: boolean }, { text: string }>('kbuild/sectionTable');
 /** Which sections each of two objects has that the other has not (by name), and those whose size changed. */

@@ -17,7 +17,7 @@ import { readObject } from '../elf/reader';
 import { openFileSource } from '../elf/source';
 import type { ElfSection, ObjectKind } from '../elf/types';
 import {
-  addObject, compareObjects, listBuildDirectories, listObjects, listSections, sectionTable,
+  addObject, compareObjects, listBuildDirectories, listObjects, listSections, sectionTable, SECTION_PAGE,
   type BuildDirectoryInfo, type ObjectInfo, type ObjectStatus, type SectionInfo,
 } from '../lspExt';
 import type { SectionMarks, StageDef } from '../rules/rule';
@@ -244,16 +244,20 @@ export function registerSectionExplorer(ws: Workspace): { invalidate(): void } {
     return l.truncated > 0 ? { objects: l.objects, truncated: l.truncated } : { objects: l.objects };
   });
 
-  onRequest(ws.connection, listSections, async ({ objectUri }) => {
+  onRequest(ws.connection, listSections, async ({ objectUri, offset, limit, only }) => {
     const file = await requireFile(objectUri, 'listSections');
     const stage = catalog.stageOf(file);
     const buildDir = (await catalog.buildDirOf(file)) ?? path.dirname(file);
     const report = await ws.reader.readObject(file);
     const object = await objectInfo(buildDir, { file, stage, added: catalog.added.has(file) }, await statOrUndefined(file), true);
-    if (report.error) return { sections: [], error: report.error, object };
-    if (report.object?.kind !== 'elf') return { sections: [], error: objectKindProblem(report.object), object };
+    if (report.error) return { sections: [], total: 0, error: report.error, object };
+    if (report.object?.kind !== 'elf') return { sections: [], total: 0, error: objectKindProblem(report.object), object };
     const marks = await marksOf(report, stage === OTHER_STAGE ? undefined : stage, path.relative(buildDir, file));
-    return { sections: report.object.elf.sections.map((s) => toSectionInfo(s, marks.sections.get(s.index))), object };
+    // One page at a time: a vmlinux.o-sized object is never sent whole.
+    const from = only === 'offending' ? report.object.elf.sections.filter((s) => marks.sections.has(s.index)) : report.object.elf.sections;
+    const start = Math.max(0, Math.floor(offset ?? 0));
+    const page = from.slice(start, start + Math.max(1, Math.min(Math.floor(limit ?? SECTION_PAGE), SECTION_PAGE * 10)));
+    return { sections: page.map((s) => toSectionInfo(s, marks.sections.get(s.index))), total: from.length, object };
   });
 
   onRequest(ws.connection, sectionTable, async ({ objectUri, relocations }) => {
