@@ -54,15 +54,16 @@ export function evaluateInKbuild(
   // An included file is read where its includer includes it.
   const directory = surroundings ? { ...mf, statements: [...surroundings.before, ...mf.statements, ...surroundings.after] } : mf;
   if (!tree) return evaluateMakefile(directory, opts);
+  const { statements, reads } = kbuildStatements(tree, directory);
   const initial: NonNullable<EvalOptions['initial']> = {};
   // Command-line inputs stay unknown; every other variable nobody sets is empty (plain make).
-  for (const name of tree.inputs) initial[name] = unknownValue(name);
+  for (const name of tree.inputs) if (reads.has(name)) initial[name] = unknownValue(name);
   Object.assign(initial, opts.initial, { srctree: tree.root, objtree: tree.root });
   if (tree.configSource) {
     for (const name of tree.unsetConfig) initial[name] = '';
     for (const [name, value] of Object.entries(tree.config)) initial[name] = value;
   }
-  return evaluateMakefile({ ...directory, statements: kbuildStatements(tree, directory) }, { ...opts, initial, undefinedIsEmpty: true });
+  return evaluateMakefile({ ...directory, statements }, { ...opts, initial, undefinedIsEmpty: true });
 }
 
 /** The built-in formula: scripts/Makefile.lib's `_c_flags` of Linux 5.x/6.x, for trees without one. */

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { readRegularTextSync } from '../fs/safeRead';
 import * as path from 'node:path';
-import type { Makefile, Statement } from '../make/ast';
+import type { Expr, Makefile, Statement } from '../make/ast';
 import { evaluateMakefile } from '../make/evaluator';
 import { parseMakefile } from '../make/parser';
 import { splitWords } from '../make/values';
@@ -216,7 +216,7 @@ function readIndex(tree: KbuildTree): Map<string, string[]> {
 }
 
 /** The statements make reads for a directory: the top-level scripts, the directory's Makefile, Makefile.lib (sliced to what matters). */
-export function kbuildStatements(tree: KbuildTree, directory: Makefile): Statement[] {
+export function kbuildStatements(tree: KbuildTree, directory: Makefile): { statements: Statement[]; reads: Set<string> } {
   // What the flags formula and the directory read, and what those read in turn.
   const index = readIndex(tree);
   const needed = new Set<string>();
@@ -227,7 +227,28 @@ export function kbuildStatements(tree: KbuildTree, directory: Makefile): Stateme
     needed.add(name);
     for (const r of index.get(name) ?? []) if (!needed.has(r)) queue.push(r);
   }
-  return [...tree.prelude.flatMap((p) => slice(p.makefile.statements, needed)), ...directory.statements, ...slice(tree.makefileLib?.statements ?? [], needed)];
+  return {
+    statements: [...tree.prelude.flatMap((p) => slice(p.makefile.statements, needed)), ...directory.statements, ...slice(tree.makefileLib?.statements ?? [], needed)],
+    reads: needed,
+  };
+}
+
+/** Make text of an expression, references written back as `$(...)` (for finding the names it reads). */
+function exprText(e: Expr): string {
+  return e
+    .map((p) => {
+      switch (p.kind) {
+        case 'text':
+          return p.text;
+        case 'ref':
+          return `$(${exprText(p.name)})`;
+        case 'substRef':
+          return `$(${exprText(p.name)}:${exprText(p.from)}=${exprText(p.to)})`;
+        case 'call':
+          return `$(${p.fn} ${p.args.map(exprText).join(',')})`;
+      }
+    })
+    .join('');
 }
 
 /** The texts of a directory Makefile's statements that can read variables (for the slice's roots). */
@@ -236,7 +257,14 @@ function textOfReads(mf: Makefile): string {
   for (const s of allStatements(mf.statements)) {
     if (s.kind === 'assignment') parts.push(s.valueText, s.nameText);
     else if (s.kind === 'define') parts.push(s.bodyText);
-    else if (s.kind === 'rule') parts.push(...s.recipe.map((r) => r.text.map((p) => ('text' in p ? p.text : '')).join('')));
+    else if (s.kind === 'rule') parts.push(exprText(s.targets), exprText(s.prerequisites), ...s.recipe.map((r) => exprText(r.text)));
+    else if (s.kind === 'include') parts.push(exprText(s.files));
+    else if (s.kind === 'conditional') {
+      for (const b of s.branches) {
+        // ifdef NAME reads NAME itself.
+        if (b.test) parts.push(...b.test.args.map((a) => (b.test?.kind === 'ifdef' || b.test?.kind === 'ifndef' ? `$(${exprText(a)})` : exprText(a))));
+      }
+    }
   }
   return parts.join('\n');
 }
