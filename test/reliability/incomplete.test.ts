@@ -84,3 +84,23 @@ test('the editor shows an incomplete analysis', { timeout: 30_000 }, async () =>
     await lsp.stop();
   }
 });
+
+test('fix requests on a 30 MB open document answer at once (it is not analyzed)', { timeout: 60_000 }, async () => {
+  const lsp = new LspClient({ KBUILD_DIAGNOSTICS_DEBOUNCE_MS: '0' });
+  try {
+    await lsp.initialize(dir);
+    const file = join(dir, 'tree', 'arch', 'arm64', 'kvm', 'hyp', 'nvhe', 'Makefile');
+    const huge = readFileSync(file, 'utf8') + `X := ${'y'.repeat(30 * 1024 * 1024)}\n`;
+    const uri = lsp.open(file, huge, 'kbuild');
+    await lsp.diagnostics(uri, (p) => p.diagnostics.some((d) => d.code === 'file-too-large'), 30_000);
+    const t0 = Date.now();
+    const fixAll = await lsp.request<unknown[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [], only: ['source.fixAll'] } });
+    const edit = await lsp.request<{ edit: unknown }>('kbuild/fixEdit', { makefileUri: uri, fix: 'A' });
+    const ms = Date.now() - t0;
+    assert.deepEqual(fixAll, []);
+    assert.equal(edit.edit, null);
+    assert.ok(ms < 5000, `took ${ms} ms`);
+  } finally {
+    await lsp.stop();
+  }
+});

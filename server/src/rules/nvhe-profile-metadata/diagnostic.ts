@@ -79,6 +79,7 @@ function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): D
   if (producer) here(producer.rule.span, `${input} is made here; ld -r keeps SHF_EXCLUDE sections such as ${CALL_GRAPH_SECTION}.`);
   if (v.pipeline.hypcopy) here(v.pipeline.hypcopy.span, 'HYPCOPY (objcopy --prefix-symbols) copies the object with whatever sections reach it.');
   for (const i of v.ineffective) here(i.span, i.message);
+  if (!v.flagsFromTree) here(v.anchor, "Flags judged with the built-in Kbuild formula (_c_flags of Linux 5.x/6.x): no scripts/Makefile.lib was found for this tree, so its own Kbuild lines (AutoFDO, Propeller) were not read.");
 
   const offendingObjects = (evidence?.objects ?? []).filter((o) => o.offending.length > 0);
   // The gen-hyprel input first, then a few hyp objects: enough to show where the sections come from.
