@@ -100,17 +100,21 @@ async function failingVariant(t: TestContext, variant: Variant, offered: string[
     assert.ok(failed.log.includes(GEN_HYPREL_ERROR), `gen-hyprel's error:\n${failed.log.slice(-2000)}`);
 
     // 3. With the build's objects: an error naming the object; the fixes offered.
+    let errorMessage = '';
     const fixes = await withServer(tree, async (lsp) => {
       const pub = await openAndWait(lsp, pipeline, original, (p) => ruleDiag(p)?.severity === 1);
       const d = ruleDiag(pub);
       assert.ok(d);
       assert.ok(d.message.includes('kvm_nvhe.tmp.o'), `names the object: ${d.message}`);
       assert.ok(d.message.includes(GEN_HYPREL_ERROR), `says what gen-hyprel prints: ${d.message}`);
+      errorMessage = d.message;
       const found = await quickFixes(lsp, pipeline, d);
       t.diagnostic(`${variant}: quick-fixes offered: ${[...found.keys()].join(', ')}`);
       return found;
     });
     assert.deepEqual([...fixes.keys()].sort(), offered, `quick-fixes offered on ${variant}`);
+    // The advice in the message names the forms that are offered.
+    for (const form of offered) assert.match(errorMessage, new RegExp(`\\(form ${form}\\)`), `the error names form ${form}: ${errorMessage}`);
 
     // 4. Each offered fix, written into the file as an editor applies it: the real build passes.
     for (const [form, edits] of fixes) {
