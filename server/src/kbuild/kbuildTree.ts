@@ -50,12 +50,29 @@ export function parseConfig(text: string): Record<string, string> {
   return out;
 }
 
-/** The configuration of a build: its include/config/auto.conf, else its .config. */
+function mtimeOf(file: string): number | undefined {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The configuration of a build: its include/config/auto.conf, else its .config. A .config newer
+ * than auto.conf wins: the next build regenerates auto.conf from it (syncconfig), so auto.conf is
+ * stale (e.g. after `scripts/config --enable X` and `make olddefconfig`, which do not rewrite it).
+ */
 export function readConfig(buildDir: string | undefined, root: string): { config: Record<string, string>; source: string } {
   for (const dir of buildDir && buildDir !== root ? [buildDir, root] : [root]) {
-    for (const rel of ['include/config/auto.conf', '.config']) {
-      const text = readSmall(path.join(dir, rel));
-      if (text !== undefined) return { config: parseConfig(text), source: path.join(dir, rel) };
+    const autoConf = path.join(dir, 'include/config/auto.conf');
+    const dotConfig = path.join(dir, '.config');
+    const autoTime = mtimeOf(autoConf);
+    const dotTime = mtimeOf(dotConfig);
+    const order = autoTime !== undefined && dotTime !== undefined && dotTime > autoTime ? [dotConfig, autoConf] : [autoConf, dotConfig];
+    for (const file of order) {
+      const text = readSmall(file);
+      if (text !== undefined) return { config: parseConfig(text), source: file };
     }
   }
   return { config: {}, source: '' };
@@ -80,7 +97,12 @@ function assignedNames(mf: Makefile): Set<string> {
 function topLevelScripts(root: string, config: Record<string, string>, text: string | undefined): string[] {
   if (text === undefined) return [];
   const mf = parseMakefile(text);
-  const ev = evaluateMakefile(mf, { initial: { ...config, srctree: root, objtree: root }, unknownConditions: 'false' });
+  // As make reads it in the final invocation, the one that includes the scripts: the first one
+  // exported sub_make_done and abs_objtree, and runs it in abs_objtree with --no-print-directory.
+  // Without these, the sub-make tests (`ifeq ($(abs_objtree),$(CURDIR))`, `ifneq ($(sub_make_done),1)`)
+  // are unknown, taken as false, and the whole body of a real top Makefile is dead.
+  const finalInvocation = { sub_make_done: '1', abs_srctree: root, abs_objtree: root, CURDIR: root, MAKEFLAGS: '-rR --no-print-directory' };
+  const ev = evaluateMakefile(mf, { initial: { ...config, ...finalInvocation, srctree: root, objtree: root }, unknownConditions: 'false' });
   const out: string[] = [];
   for (const s of allStatements(mf.statements)) {
     if (s.kind !== 'include' || ev.liveness(s) === 'dead') continue;

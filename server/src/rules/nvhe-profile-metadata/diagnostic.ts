@@ -99,6 +99,17 @@ function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): D
     related.push({ location: { uri: ctx.fileUri(f.cmdFile), range: f.span }, message: `${baseName(f.target)} was compiled with ${f.flag}.` });
   }
 
+  // Which forms help depends on where the flags come from: Kbuild's own (c_flags) ones get past a
+  // KBUILD_CFLAGS filter (form A), so the advice names form C for them, as the offered fixes do.
+  const added = new Set(v.addedFlags.map(flagShape));
+  const fromKcflags = flags.filter((f) => !added.has(f));
+  const advice =
+    added.size === 0
+      ? 'Filter the flags (form A) or remove the section (form B).'
+      : fromKcflags.length === 0
+        ? "Remove the section (form B) or turn Kbuild's profile off for this directory (form C); filtering KBUILD_CFLAGS does not reach c_flags."
+        : "Remove the section (form B), or turn Kbuild's profile off for this directory (form C) and filter the flags (form A).";
+
   const tmp = evidence?.objects.find((o) => o.genHyprelMessage);
   const seen = offendingObjects.find((o) => baseName(o.path) === input) ?? offendingObjects[0];
   const seenFlag = evidence?.flags[0];
@@ -115,7 +126,7 @@ function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): D
     message =
       `Profile metadata reaches gen-hyprel: ${parts.join('; ')}. ` +
       (tmp?.genHyprelMessage ? `gen-hyprel will print: ${tmp.genHyprelMessage}. ` : `gen-hyprel rejects the SHT_REL section. `) +
-      `Filter the profile flags out of KBUILD_CFLAGS (form A) or remove ${CALL_GRAPH_SECTION} before gen-hyprel (form B).`;
+      (added.size === 0 ? `Filter the profile flags out of KBUILD_CFLAGS (form A) or remove ${CALL_GRAPH_SECTION} before gen-hyprel (form B).` : advice);
   } else if (!v.leaks) {
     return {
       range: v.anchor,
@@ -128,19 +139,13 @@ function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): D
     };
   } else {
     severity = DiagnosticSeverity.Warning;
-    const added = new Set(v.addedFlags.map(flagShape));
-    const fromKcflags = flags.filter((f) => !added.has(f));
     const ways: string[] = [];
     if (fromKcflags.length > 0) ways.push(`${fromKcflags.join(', ')} in KBUILD_CFLAGS (e.g. from KCFLAGS) survive${fromKcflags.length === 1 ? 's' : ''} into the nVHE hyp compiles`);
     if (added.size > 0) ways.push(`${v.flagsFromTree ? "Kbuild's own c_flags (scripts/Makefile.lib, with this configuration, when a profile is given)" : 'the Makefile'} add${added.size === 1 ? 's' : ''} ${[...added].join(', ')} to the hyp compiles`);
     message =
       `Profile metadata can reach gen-hyprel: ${ways.join('; ')}, ` +
       `and nothing removes ${CALL_GRAPH_SECTION} before gen-hyprel reads ${input}. With a profile, clang emits it with an SHT_REL section and gen-hyprel fails. ` +
-      (added.size === 0
-        ? 'Filter the flags (form A) or remove the section (form B).'
-        : fromKcflags.length === 0
-          ? "Remove the section (form B) or turn Kbuild's profile off for this directory (form C); filtering KBUILD_CFLAGS does not reach c_flags."
-          : "Remove the section (form B), or turn Kbuild's profile off for this directory (form C) and filter the flags (form A).");
+      advice;
   }
   return {
     range: v.anchor,
