@@ -133,30 +133,24 @@ export function explanationUri(docsDir: string, ruleId: string): string {
 
 export async function analyzeFile(file: string, text: string, opts: AnalysisOptions): Promise<FileAnalysis> {
   // A rule looks only at files that pass its cheap prefilter (as the workspace scan does).
-  const rules = opts.rules.filter((r) => r.prefilter.some((p) => text.includes(p)));
+  const rules = opts.rules.filter((r) => passesPrefilter(r, text));
   if (rules.length === 0) return { file, objDir: '.', findings: new Map(), diagnostics: [], incomplete: [] };
-  const kernelRoot = opts.cache ? await opts.cache.kernelRoot(file) : await kernelRootOf(file);
+  // Without the server's cache, one for this analysis: each lookup below is made once.
+  const cache = opts.cache ?? new AnalysisCache();
+  const kernelRoot = await cache.kernelRoot(file);
   const objDir = kernelRoot ? path.relative(kernelRoot, path.dirname(file)) || '.' : '.';
   const findBuildDir = async (): Promise<string | undefined> => {
     if (opts.useBuild === false || !kernelRoot) return undefined;
-    const find = async () => (await findBuildDirectories(kernelRoot, { configured: opts.buildDirectory, searchRoots: opts.searchRoots })).find((d) => hasOutput(d, objDir));
-    return opts.cache ? opts.cache.buildDir(`${kernelRoot}\0${objDir}`, find) : find();
+    return cache.buildDir(`${kernelRoot}\0${objDir}`, async () =>
+      (await findBuildDirectories(kernelRoot, { configured: opts.buildDirectory, searchRoots: opts.searchRoots })).find((d) => hasOutput(d, objDir)),
+    );
   };
   // The build's configuration decides which of the tree's Kbuild lines apply.
   const contexts = makefileContexts(file, text, kernelRoot, opts.makefile, await findBuildDir());
   const result: FileAnalysis = { file, kernelRoot, objDir, findings: new Map(), diagnostics: [], incomplete: [] };
-
-  const memos = new Map<string, Promise<unknown>>();
   const build = async (): Promise<BuildAccess | undefined> => {
     const buildDir = await findBuildDir();
-    if (!buildDir) return undefined;
-    const memo = <T>(key: string, compute: () => Promise<T>): Promise<T> => {
-      if (opts.cache) return opts.cache.memo(key, compute);
-      let hit = memos.get(key) as Promise<T> | undefined;
-      if (!hit) memos.set(key, (hit = compute()));
-      return hit;
-    };
-    return { buildDir, reader: opts.reader, memo };
+    return buildDir ? { buildDir, reader: opts.reader, memo: (key, compute) => cache.memo(key, compute) } : undefined;
   };
 
   for (const rule of rules) {
@@ -180,7 +174,11 @@ export async function analyzeFile(file: string, text: string, opts: AnalysisOpti
   return result;
 }
 
+function passesPrefilter(rule: Rule, text: string): boolean {
+  return rule.prefilter.some((s) => text.includes(s));
+}
+
 /** True when some rule's prefilter matches the text (the scan reads only such files). */
 export function mayApply(rules: readonly Rule[], text: string): boolean {
-  return rules.some((r) => r.prefilter.some((s) => text.includes(s)));
+  return rules.some((r) => passesPrefilter(r, text));
 }

@@ -10,7 +10,7 @@ import { registerDiagnostics } from './features/diagnostics';
 import { forgetDocument } from './features/documentModel';
 import { registerFixRequests } from './features/fixRequests';
 import { registerMakefileInfo } from './features/makefileInfo';
-import { sendNotification } from './features/requests';
+import { publishDiagnostics, sendNotification } from './features/requests';
 import { registerSectionExplorer } from './features/sectionExplorer';
 import { findMakeFiles } from './kbuild/findMakefiles';
 import { buildChanged, SERVER_NAME, SETTINGS_SECTION, VERSION, type Settings } from './lspExt';
@@ -111,7 +111,7 @@ export function createServer(connection: Connection, options: ServerOptions = {}
       if (/(^|\/)(Makefile|Kbuild)(\.[\w-]+)?$/.test(file) && !documents.get(change.uri)) {
         if (change.type === FileChangeType.Deleted) {
           ws.removed(file);
-          connection.sendDiagnostics({ uri: change.uri, diagnostics: [] });
+          publishDiagnostics(connection, { uri: change.uri, diagnostics: [] });
         } else diagnostics.schedule(file);
       }
     }

@@ -7,6 +7,7 @@ import type { ParseDiagnostic } from '../make/ast';
 import { INCOMPLETE_CODE, MAX_ANALYZED_CHARS, SERVER_NAME as DIAGNOSTIC_SOURCE } from '../lspExt';
 import { pathToUri, uriToPath, type Workspace } from '../workspace';
 import { documentModel } from './documentModel';
+import { publishDiagnostics } from './requests';
 
 function toLsp(d: ParseDiagnostic, code: string): Diagnostic {
   return {
@@ -51,12 +52,12 @@ export function registerDiagnostics(ws: Workspace): DiagnosticsFeature {
     if ('failure' in source) {
       // Gone: nothing to say. Unreadable or not a regular file: say so; it is not "clean".
       const gone = source.missing;
-      ws.connection.sendDiagnostics({ uri, diagnostics: gone ? [] : [incompleteDiagnostic([source.failure])] });
+      publishDiagnostics(ws.connection, { uri, diagnostics: gone ? [] : [incompleteDiagnostic([source.failure])] });
       return;
     }
     const diagnostics: Diagnostic[] = [];
     if (source.text.length > MAX_ANALYZED_CHARS) {
-      ws.connection.sendDiagnostics({
+      publishDiagnostics(ws.connection, {
         uri,
         version: source.version ?? undefined,
         diagnostics: [
@@ -95,7 +96,7 @@ export function registerDiagnostics(ws: Workspace): DiagnosticsFeature {
     if (generation.get(file) !== gen) return;
     const current = ws.documents.get(uri);
     if (current && source.version !== null && current.version !== source.version) return;
-    ws.connection.sendDiagnostics({ uri, version: source.version ?? undefined, diagnostics });
+    publishDiagnostics(ws.connection, { uri, version: source.version ?? undefined, diagnostics });
   }
 
   function schedule(file: string): void {
@@ -103,7 +104,13 @@ export function registerDiagnostics(ws: Workspace): DiagnosticsFeature {
     const delay = ws.settings.debounceMs;
     const go = () => {
       timers.delete(file);
-      run(file).catch((e: unknown) => ws.connection.console.error(`diagnostics failed for ${file}: ${String(e)}`));
+      run(file).catch((e: unknown) => {
+        try {
+          ws.connection.console.error(`diagnostics failed for ${file}: ${String(e)}`);
+        } catch {
+          // the connection is closed: nobody to tell
+        }
+      });
     };
     if (delay <= 0) go();
     else timers.set(file, setTimeout(go, delay));
@@ -123,7 +130,7 @@ export function registerDiagnostics(ws: Workspace): DiagnosticsFeature {
     generation.delete(file);
     // Files a rule applies to keep their diagnostics from the file on disk; others are cleared.
     if (ws.ruleFiles.has(file)) schedule(file);
-    else ws.connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+    else publishDiagnostics(ws.connection, { uri: e.document.uri, diagnostics: [] });
     ws.closed(file);
   });
 

@@ -17,42 +17,33 @@ export interface FixForFile {
 }
 
 /** The rules and fix definitions a reference names (every rule with that fix id when no rule is given). */
-export function resolveFix(ws: Workspace, ref: FixRef): { rule: Rule; def: FixDef }[] {
-  const out: { rule: Rule; def: FixDef }[] = [];
-  for (const rule of ws.rules) {
-    if (ref.rule && rule.id !== ref.rule) continue;
-    const def = rule.fixes.find((f) => f.id === ref.fix);
-    if (def) out.push({ rule, def });
+function resolveFix(ws: Workspace, ref: FixRef): { rule: Rule; def: FixDef }[] {
+  return ws.rules.filter((r) => !ref.rule || r.id === ref.rule).flatMap((rule) => rule.fixes.filter((d) => d.id === ref.fix).map((def) => ({ rule, def })));
+}
+
+/** The candidates' fixes that clear a problem in the file's current text (the first only, when `first`). */
+async function fixesFor(ws: Workspace, file: string, candidates: { rule: Rule; def: FixDef }[], first: boolean): Promise<FixForFile[]> {
+  const source = await ws.textOf(file);
+  // Files too large to analyze get no fix either: computing one would hold the server for seconds.
+  if ('failure' in source || source.text.length > MAX_ANALYZED_CHARS) return [];
+  const ctx = await ws.contextOf(file, source.text);
+  const out: FixForFile[] = [];
+  for (const { rule, def } of candidates) {
+    const fix = rule.fix(ctx, def.id);
+    if (fix) out.push({ file, version: source.version, oldText: source.text, rule, def, fix, ctx });
+    if (first && out.length > 0) break;
   }
   return out;
 }
 
 /** The fix's edits for the file's current text; undefined when it is not needed or would not clear the rule. */
 export async function fixForFile(ws: Workspace, file: string, ref: FixRef): Promise<FixForFile | undefined> {
-  const source = await ws.textOf(file);
-  // Files too large to analyze get no fix either: computing one would hold the server for seconds.
-  if ('failure' in source || source.text.length > MAX_ANALYZED_CHARS) return undefined;
-  const ctx = await ws.contextOf(file, source.text);
-  for (const { rule, def } of resolveFix(ws, ref)) {
-    const fix = rule.fix(ctx, def.id);
-    if (fix) return { file, version: source.version, oldText: source.text, rule, def, fix, ctx };
-  }
-  return undefined;
+  return (await fixesFor(ws, file, resolveFix(ws, ref), true))[0];
 }
 
 /** Every fix that clears a problem in the file now. */
-export async function fixesForFile(ws: Workspace, file: string): Promise<FixForFile[]> {
-  const source = await ws.textOf(file);
-  if ('failure' in source || source.text.length > MAX_ANALYZED_CHARS) return [];
-  const ctx = await ws.contextOf(file, source.text);
-  const out: FixForFile[] = [];
-  for (const rule of ws.rules) {
-    for (const def of rule.fixes) {
-      const fix = rule.fix(ctx, def.id);
-      if (fix) out.push({ file, version: source.version, oldText: source.text, rule, def, fix, ctx });
-    }
-  }
-  return out;
+export function fixesForFile(ws: Workspace, file: string): Promise<FixForFile[]> {
+  return fixesFor(ws, file, ws.rules.flatMap((rule) => rule.fixes.map((def) => ({ rule, def }))), false);
 }
 
 export function toVersionedEdit(f: FixForFile): VersionedEdit {

@@ -2,7 +2,7 @@
 // throws becomes an LSP error response and the connection stays up: a ResponseError is passed on as
 // it is, StaleResult (the build changed under the request) becomes ContentModified, anything else
 // RequestFailed with the method named.
-import { LSPErrorCodes, ResponseError, type CancellationToken, type Connection } from 'vscode-languageserver';
+import { LSPErrorCodes, ResponseError, type CancellationToken, type Connection, type PublishDiagnosticsParams } from 'vscode-languageserver';
 import type { NotificationDef, RequestDef } from '../lspExt';
 
 /** Thrown when the state a request read changed before it could answer; the client asks again. */
@@ -33,6 +33,22 @@ export function orCancel<T>(p: Promise<T>, token: CancellationToken): Promise<T>
   });
 }
 
+/**
+ * Sends without failing: sending fails (synchronously or not) only when the connection is closed,
+ * when the client went away and there is nobody left to tell.
+ */
+function send(go: () => Promise<void>): void {
+  try {
+    go().catch(() => undefined);
+  } catch {
+    // closed: nothing to tell
+  }
+}
+
 export function sendNotification<P>(connection: Connection, def: NotificationDef<P>, params: P): void {
-  void connection.sendNotification(def.method, params);
+  send(() => connection.sendNotification(def.method, params));
+}
+
+export function publishDiagnostics(connection: Connection, params: PublishDiagnosticsParams): void {
+  send(() => connection.sendDiagnostics(params));
 }

@@ -78,14 +78,6 @@ export function readConfig(buildDir: string | undefined, root: string): { config
   return { config: {}, source: '' };
 }
 
-/** Variables a make text reads (`$(NAME)`, `${NAME}`, `ifdef NAME`). */
-function referencedNames(text: string): Set<string> {
-  const out = new Set<string>();
-  for (const m of text.matchAll(/\$[({]([A-Za-z0-9_.-]+)[)}]/g)) out.add(m[1]);
-  for (const m of text.matchAll(/^\s*ifn?def\s+([A-Za-z0-9_.-]+)/gm)) out.add(m[1]);
-  return out;
-}
-
 /** Variables a parsed make file assigns (plain names only). */
 function assignedNames(mf: Makefile): Set<string> {
   const out = new Set<string>();
@@ -156,7 +148,7 @@ function buildTree(root: string, buildDir?: string): KbuildTree | undefined {
   const prelude: KbuildTree['prelude'] = [];
   // The top Makefile is not evaluated: what it reads (the command line) and what it sets (tools,
   // flags) stay unknown.
-  const read = new Set(referencedNames(topText ?? ''));
+  const read = new Set(readsOf(topText ?? ''));
   if (topText !== undefined) for (const n of assignedNames(parseMakefile(topText))) read.add(n);
   const assigned = new Set<string>();
   for (const file of topLevelScripts(root, config, topText)) {
@@ -164,7 +156,7 @@ function buildTree(root: string, buildDir?: string): KbuildTree | undefined {
     if (text === undefined) continue;
     const makefile = parseMakefile(text);
     prelude.push({ file, makefile });
-    for (const n of referencedNames(text)) read.add(n);
+    for (const n of readsOf(text)) read.add(n);
     for (const n of assignedNames(makefile)) assigned.add(n);
   }
   const inputs = [...read].filter((n) => !assigned.has(n) && !n.startsWith('CONFIG_'));
@@ -187,20 +179,19 @@ function readsOf(text: string): string[] {
   return out;
 }
 
-const slices = new WeakMap<Statement[], { assigns: Map<Statement, { name: string; reads: string[] }> }>();
+const assignmentIndexes = new WeakMap<Statement[], Map<Statement, { name: string; reads: string[] }>>();
 
 function assignmentsOf(statements: Statement[]): Map<Statement, { name: string; reads: string[] }> {
-  let hit = slices.get(statements);
-  if (!hit) {
-    const assigns = new Map<Statement, { name: string; reads: string[] }>();
+  let assigns = assignmentIndexes.get(statements);
+  if (!assigns) {
+    assigns = new Map();
     for (const s of allStatements(statements)) {
       if (s.kind === 'assignment') assigns.set(s, { name: s.nameText.trim(), reads: readsOf(s.valueText) });
       else if (s.kind === 'define') assigns.set(s, { name: s.nameText.trim(), reads: readsOf(s.bodyText) });
     }
-    hit = { assigns };
-    slices.set(statements, hit);
+    assignmentIndexes.set(statements, assigns);
   }
-  return hit.assigns;
+  return assigns;
 }
 
 /**

@@ -84,24 +84,19 @@ function isFilterOutOf(stmt: Statement, variable: string): stmt is AssignmentStm
   return stmt.kind === 'assignment' && stmt.nameText.trim() === variable && stmt.value.some((p) => p.kind === 'call' && p.fn === 'filter-out');
 }
 
-/** Why the last search for a pipeline in a Makefile was cut short (its evaluation hit a bound). */
-const searchCut = new WeakMap<Makefile, string>();
-
-/** Why analyzeNvhe could not finish looking for a pipeline in `input`, if it could not. */
-export function pipelineSearchIncomplete(input: RuleInput): string | undefined {
-  return searchCut.get(input.makefile);
+export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => number = () => 0): NvheVerdict | undefined {
+  return analyzeNvheOrCut(input, lineLength).verdict;
 }
 
-export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => number = () => 0): NvheVerdict | undefined {
+/** The verdict, or when there is none because the evaluation hit a bound, why (not a verdict of "clean"). */
+export function analyzeNvheOrCut(input: RuleInput, lineLength: (line: number) => number = () => 0): { verdict?: NvheVerdict; cut?: string } {
   const objDir = input.objDir ?? '.';
   // Every spelling goes in at once, as separate words in KCFLAGS order; each is judged on its own.
   // The evaluation with them also finds the pipeline (KCFLAGS changes no command or condition there).
   const spellings = enablingSpellings();
   const base = evaluateInKbuild(input.makefile, objDir, spellings.join(' '), 'false', input.tree, input.surroundings);
   const pipeline = findPipeline(input.makefile, base);
-  if (base.incomplete) searchCut.set(input.makefile, base.incomplete.message);
-  else searchCut.delete(input.makefile);
-  if (!pipeline) return undefined;
+  if (!pipeline) return { cut: base.incomplete?.message };
   // One hyp object linked into gen-hyprel's input, as a Kbuild target stem: the hyp objects are all
   // in the same lists (none is in obj-y), so one stands for the others; objects with variables of
   // their own (CFLAGS_x.o, ...) are judged one by one below.
@@ -146,7 +141,7 @@ export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => numb
     if (isFilterOutOf(s, 'KBUILD_CFLAGS') && base.liveness(s) !== 'dead') filterOutLine = s;
   }
   const anchorSpan = filterOutLine?.span ?? pipeline.genHyprel.span;
-  return {
+  const verdict: NvheVerdict = {
     pipeline,
     leakingFlags: [...leaking],
     addedFlags: [...added],
@@ -160,6 +155,7 @@ export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => numb
     assumedConditions: base.unknownConditionals.length,
     incomplete: base.incomplete?.message,
   };
+  return { verdict };
 }
 
 interface RemovalCheck {

@@ -8,7 +8,7 @@ import { flagShape, COMPILE_FLAG_VARIABLE } from '../../kbuild/compileFlags';
 import { profileFlagsOf } from '../../kbuild/cmdFile';
 import { listBuildFiles } from '../../kbuild/buildModel';
 import type { BuildAccess, MakefileContext, Rule, RuleFinding } from '../rule';
-import { ALIAS_CODE, analyzeNvhe, pipelineSearchIncomplete, RULE_CODE, type NvheVerdict } from './analysis';
+import { ALIAS_CODE, analyzeNvheOrCut, RULE_CODE, type NvheVerdict } from './analysis';
 import { nvheDiagnostics, STALE_CODE, type BuildEvidence, type FlagEvidence, type ObjectEvidence } from './diagnostic';
 import { computeFix, FIXES, type FixForm } from './fixes';
 import { patchText } from './patchText';
@@ -18,9 +18,9 @@ import { producerOf } from './pipeline';
 /** Most hyp objects read for evidence. */
 const MAX_EVIDENCE_OBJECTS = 500;
 
-function verdictOf(ctx: MakefileContext): NvheVerdict | undefined {
+function verdictOf(ctx: MakefileContext): { verdict?: NvheVerdict; cut?: string } {
   const lines = splitLines(ctx.text);
-  return analyzeNvhe(ctx, (l) => lines[l]?.length ?? 0);
+  return analyzeNvheOrCut(ctx, (l) => lines[l]?.length ?? 0);
 }
 
 /** The object gen-hyprel reads and the hyp objects linked into it, read from a build directory. */
@@ -90,10 +90,9 @@ export const nvheProfileMetadata: Rule = {
   explorer,
 
   async analyze(ctx, build, links) {
-    const v = verdictOf(ctx);
+    const { verdict: v, cut } = verdictOf(ctx);
     if (!v) {
       // No pipeline found; when the evaluation was cut short that is not a verdict.
-      const cut = pipelineSearchIncomplete(ctx);
       return cut ? { diagnostics: [], problem: false, anchor: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, objects: [], incomplete: [cut] } : undefined;
     }
     let evidence: BuildEvidence | undefined;
@@ -123,7 +122,7 @@ export const nvheProfileMetadata: Rule = {
   },
 
   patchText(ctx, fixId) {
-    const input = verdictOf(ctx)?.pipeline.genHyprelInput ?? path.posix.join(ctx.objDir, 'kvm_nvhe.tmp.o');
+    const input = verdictOf(ctx).verdict?.pipeline.genHyprelInput ?? path.posix.join(ctx.objDir, 'kvm_nvhe.tmp.o');
     return patchText(fixId, input);
   },
 };
