@@ -64,4 +64,4 @@ const md = [
   '',
 ].join('\n');
 process.stdout.write(md);
-if (process.argv.includes('--write')) writeFileSync(join(root, 'BENCHMARKS-check.md'), md);
+if (process.argv.includes('--write')) writeFileSync(join(root, 'docs', 'BENCHMARKS-check.md'), md);

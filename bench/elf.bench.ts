@@ -296,7 +296,7 @@ async function bench(): Promise<void> {
         : []),
     ].join('\n');
     process.stdout.write(md);
-    if (process.argv.includes('--write')) writeFileSync(join(root, 'BENCHMARKS-elf.md'), md);
+    if (process.argv.includes('--write')) writeFileSync(join(root, 'docs', 'BENCHMARKS-elf.md'), md);
     if (worstRatio > 2 || mismatches > 0) process.exitCode = 1;
   } finally {
     rmSync(tmp, { recursive: true, force: true });

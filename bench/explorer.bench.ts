@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   ].join('\n');
   console.log(table);
   if (args.includes('--write')) {
-    const file = join(root, 'BENCHMARKS-explorer.md');
+    const file = join(root, 'docs', 'BENCHMARKS-explorer.md');
     let text: string;
     try {
       text = readFileSync(file, 'utf8');

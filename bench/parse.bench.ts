@@ -89,4 +89,4 @@ const md = [
   '',
 ].join('\n');
 console.log(md);
-if (process.argv.includes('--write')) writeFileSync(join(root, 'BENCHMARKS-parse.md'), md);
+if (process.argv.includes('--write')) writeFileSync(join(root, 'docs', 'BENCHMARKS-parse.md'), md);

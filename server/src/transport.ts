@@ -1,4 +1,4 @@
-// LSP transport with bounds, for a client that is hostile or broken (issue 13):
+// LSP transport with bounds, for a client that is hostile or broken:
 //  - BoundedStreamMessageReader: a header block longer than maxHeaderBytes, a Content-Length that is
 //    not a number or larger than maxMessageBytes (e.g. `Content-Length: 4000000000`) is refused with
 //    one clear line on stderr and the connection is closed, instead of buffering without limit (the

@@ -1,11 +1,10 @@
 // A linear, bounded reader for Kbuild `.cmd` files (`savedcmd_T := COMMAND`, older `cmd_T := ...`):
-// one pass over the text, each command word with its span, no make parser and no per-word re-scan.
-// (flagsOfCmdFile re-split the whole text for every flag it placed: 40,000 commands took 40 s; a
-// 62 MB file filled the V8 heap through the make AST.) Hostile sizes get an explicit answer:
+// one pass over the text, each command word with its span, no make parser and no per-word re-scan
+// (re-splitting the text for every flag placed made 40,000 commands take 40 s). Hostile sizes get an explicit answer:
 // text over `maxChars` is 'too-large' without being scanned; more than `maxWords` words stops the
 // scan with `incomplete` set, so callers never mistake a cut scan for "no flag found".
 //
-// Word rules follow rules/shellCommands.splitCommands (which the analysis uses on make recipes):
+// Word rules follow kbuild/shellCommands.splitCommands (which the analysis uses on make recipes):
 // commands split at `;`, `&&`, `||`, `|`, `&` and line ends; '…' and "…" quotes and backslash escapes
 // are removed; `#` at a word start begins a shell comment; redirections and their targets are
 // dropped; `VAR=value` and make's `@+-` prefixes stay in `words` (as in SimpleCommand.words).
@@ -257,8 +256,8 @@ export interface CmdFlagEvidence {
 
 /**
  * The profile-use flags that really reached the compiler in a `.cmd` file (the last enabling
- * spelling of each family that no negation follows), each with the span of that very word.
- * A drop-in for buildModel.flagsOfCmdFile, linear in the text; `incomplete` says the scan was cut
+ * spelling of each family that no negation follows), each with the span of that very word,
+ * linear in the text; `incomplete` says the scan was cut
  * or refused, in which case an empty list does not mean "no flag".
  */
 export function profileFlagsOfCmdFile(file: string, text: string, opts: CmdFileOptions = {}): { flags: CmdFlagEvidence[]; incomplete?: string } {

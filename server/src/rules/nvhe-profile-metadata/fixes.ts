@@ -1,4 +1,4 @@
-// The two upstream forms of the nvhe fix as text edits, written in the file's own style.
+// The forms of the nvhe fix (A and B from upstream review, C from vendor trees) as text edits, written in the file's own style.
 //  Form A: filter every profile-use spelling out of KBUILD_CFLAGS (the merged fix, bde971a83bbf).
 //  Form B: objcopy -R .llvm.call-graph-profile on gen-hyprel's input before gen-hyprel (the v2 patch).
 // An edit is only returned when applying it makes the rule pass: it is checked by re-analysis.
