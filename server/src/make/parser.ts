@@ -116,24 +116,48 @@ export class PosMap {
   }
 }
 
+/** Character codes the scanner compares against (as TypeScript's scanner names them). */
+const enum Ch {
+  tab = 9,
+  carriageReturn = 13,
+  space = 32,
+  exclamation = 33,
+  dollar = 36,
+  openParen = 40,
+  closeParen = 41,
+  plus = 43,
+  comma = 44,
+  minus = 45,
+  colon = 58,
+  semicolon = 59,
+  equals = 61,
+  question = 63,
+  backslash = 92,
+  lowerA = 97,
+  lowerZ = 122,
+  openBrace = 123,
+  bar = 124,
+  closeBrace = 125,
+}
+
 function isBlank(c: string): boolean {
   return c === ' ' || c === '\t';
 }
 /** isSpace on a UTF-16 code unit. */
 function isSpaceCode(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13);
+  return c === Ch.space || (c >= Ch.tab && c <= Ch.carriageReturn);
 }
 
-/** Index of the character closing a reference opened at `i` (t[i] is `(` or `{`), counting only that
- *  bracket type as make does; -1 when unbalanced. */
-export function findClose(t: string, i: number, end: number): number {
-  const open = t.charCodeAt(i);
-  const close = open === 40 ? 41 : 125;
+/** Index of the character closing a reference opened at `open` (text[open] is `(` or `{`), counting
+ *  only that bracket type as make does; -1 when unbalanced. */
+export function findClose(text: string, open: number, end: number): number {
+  const opener = text.charCodeAt(open);
+  const closer = opener === Ch.openParen ? Ch.closeParen : Ch.closeBrace;
   let depth = 0;
-  for (let k = i; k < end; k++) {
-    const c = t.charCodeAt(k);
-    if (c === open) depth++;
-    else if (c === close) {
+  for (let k = open; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (c === opener) depth++;
+    else if (c === closer) {
       depth--;
       if (depth === 0) return k;
     }
@@ -145,7 +169,7 @@ export function findClose(t: string, i: number, end: number): number {
 function skipRef(t: string, i: number, end: number): number {
   if (i + 1 >= end) return end;
   const c = t.charCodeAt(i + 1);
-  if (c === 40 || c === 123) {
+  if (c === Ch.openParen || c === Ch.openBrace) {
     const k = findClose(t, i + 1, end);
     return k < 0 ? end : k + 1;
   }
@@ -156,7 +180,7 @@ function skipRef(t: string, i: number, end: number): number {
 function scanTop(t: string, from: number, end: number, ch: number): number {
   for (let i = from; i < end; i++) {
     const c = t.charCodeAt(i);
-    if (c === 36) {
+    if (c === Ch.dollar) {
       i = skipRef(t, i, end) - 1;
       continue;
     }
@@ -238,7 +262,7 @@ class ExprBuilder {
     const t = this.t;
     const sc = this.sc;
     const base = sc.top;
-    const openCh = closeCh === 41 ? 40 : closeCh === 125 ? 123 : -1;
+    const openCh = closeCh === Ch.closeParen ? Ch.openParen : closeCh === Ch.closeBrace ? Ch.openBrace : -1;
     let textStart = a;
     let buf = '';
     let bufStart = -1;
@@ -248,7 +272,7 @@ class ExprBuilder {
     let i = a;
     while (i < end) {
       const c = t.charCodeAt(i);
-      if (c === 36) {
+      if (c === Ch.dollar) {
         if (i + 1 >= end) {
           // A lone `$` at the end expands to nothing in make.
           this.pushText(buf, bufStart, textStart, i);
@@ -259,7 +283,7 @@ class ExprBuilder {
           continue;
         }
         const d = t.charCodeAt(i + 1);
-        if (d === 36) {
+        if (d === Ch.dollar) {
           if (textStart < i) {
             if (bufStart < 0) bufStart = textStart;
             buf += this.clean(textStart, i);
@@ -273,7 +297,7 @@ class ExprBuilder {
         this.pushText(buf, bufStart, textStart, i);
         buf = '';
         bufStart = -1;
-        if (d === 40 || d === 123) {
+        if (d === Ch.openParen || d === Ch.openBrace) {
           const part = this.parseParen(i, end, depth + 1);
           sc.push(part);
           i = this.rNext;
@@ -293,12 +317,12 @@ class ExprBuilder {
             return this.done(base, i, true, colonAt, eqAt);
           }
           plain--;
-        } else if (comma && c === 44 && plain === 0) {
+        } else if (comma && c === Ch.comma && plain === 0) {
           this.pushText(buf, bufStart, textStart, i);
           return this.done(base, i, true, colonAt, eqAt);
         } else if (plain === 0) {
-          if (c === 58 && colonAt < 0) colonAt = i;
-          else if (c === 61 && colonAt >= 0 && eqAt < 0) eqAt = i;
+          if (c === Ch.colon && colonAt < 0) colonAt = i;
+          else if (c === Ch.equals && colonAt >= 0 && eqAt < 0) eqAt = i;
         }
       }
       i++;
@@ -318,8 +342,8 @@ class ExprBuilder {
   /** Parses the reference at `i` (`$(` or `${`); sets rNext to the offset after it. */
   private parseParen(i: number, end: number, depth: number): ExprPart {
     const t = this.t;
-    const close = t.charCodeAt(i + 1) === 40 ? 41 : 125;
-    const closeStr = close === 41 ? ')' : '}';
+    const close = t.charCodeAt(i + 1) === Ch.openParen ? Ch.closeParen : Ch.closeBrace;
+    const closeStr = close === Ch.closeParen ? ')' : '}';
     const c0 = i + 2;
     if (depth > MAX_NESTING) {
       this.diag(`References nested deeper than ${MAX_NESTING} levels; the rest of the line is kept as text`, i, end);
@@ -330,7 +354,7 @@ class ExprBuilder {
     let k = c0;
     for (; k < end; k++) {
       const c = t.charCodeAt(k);
-      if (!((c >= 97 && c <= 122) || c === 45)) break;
+      if (!((c >= Ch.lowerA && c <= Ch.lowerZ) || c === Ch.minus)) break;
     }
     const maxArgs = k > c0 && k < end && isSpaceCode(t.charCodeAt(k)) ? MAKE_FUNCTIONS.get(t.slice(c0, k)) : undefined;
     if (maxArgs !== undefined) {
@@ -352,7 +376,7 @@ class ExprBuilder {
           this.rNext = end;
           return { kind: 'call', fn: fname, args, span: this.map.span(i, end) };
         }
-        if (t.charCodeAt(next) === 44) {
+        if (t.charCodeAt(next) === Ch.comma) {
           p = next + 1;
           continue;
         }
@@ -446,7 +470,7 @@ class Parser {
     let crlf = 0;
     for (let i = 0; i < raw.length; i++) {
       const l = raw[i];
-      if (l.length > 0 && l.charCodeAt(l.length - 1) === 13) {
+      if (l.length > 0 && l.charCodeAt(l.length - 1) === Ch.carriageReturn) {
         raw[i] = l.slice(0, -1);
         crlf++;
       }
@@ -527,7 +551,7 @@ class Parser {
     for (;;) {
       const raw = lines[li];
       let k = raw.length;
-      while (k > col0 && raw.charCodeAt(k - 1) === 92) k--;
+      while (k > col0 && raw.charCodeAt(k - 1) === Ch.backslash) k--;
       const cont = (raw.length - k) % 2 === 1 && li + 1 < lines.length;
       if (!cont) {
         segs.push({ off: text.length, line: li, col: col0 });
@@ -562,7 +586,7 @@ class Parser {
       segs.push({ off: text.length, line: li, col: col0 });
       text += raw.slice(col0);
       let k = raw.length;
-      while (k > col0 && raw.charCodeAt(k - 1) === 92) k--;
+      while (k > col0 && raw.charCodeAt(k - 1) === Ch.backslash) k--;
       const cont = (raw.length - k) % 2 === 1 && li + 1 < lines.length;
       if (!cont) break;
       segs.push({ off: text.length, line: li, col: raw.length });
@@ -579,7 +603,7 @@ class Parser {
     let i = 0;
     while (i < n) {
       const raw = lines[i];
-      if (this.rule && raw.charCodeAt(0) === 9) {
+      if (this.rule && raw.charCodeAt(0) === Ch.tab) {
         const lg = this.readRecipe(i);
         this.addRecipe(lg);
         i = lg.last + 1;
@@ -767,8 +791,8 @@ class Parser {
     if (w0 === 'endef') return this.error(lg, fullSpan, "'endef' without a matching 'define'");
 
     // 4. Rules (possibly with a target-specific assignment).
-    const colon = scanTop(t, s, e, 58);
-    const semi0 = colon >= 0 ? scanTop(t, s, e, 59) : -1;
+    const colon = scanTop(t, s, e, Ch.colon);
+    const semi0 = colon >= 0 ? scanTop(t, s, e, Ch.semicolon) : -1;
     if (colon >= 0 && (semi0 < 0 || colon < semi0)) {
       return this.parseRule(lg, b, t, s, colon, e, hash, fullSpan);
     }
@@ -894,7 +918,7 @@ class Parser {
     let endLine = -1;
     for (; i < lines.length; i++) {
       const raw = lines[i];
-      if (raw.charCodeAt(0) === 9) continue;
+      if (raw.charCodeAt(0) === Ch.tab) continue;
       const m2 = /^[ \t]*((?:(?:override|export|private|unexport)[ \t]+)*)(define|endef)(?=$|[ \t#])/.exec(raw);
       if (!m2) continue;
       if (m2[2] === 'define') depth++;
@@ -975,16 +999,16 @@ class Parser {
     }
     // Inline recipe after `;` (a `#` after the `;` belongs to the recipe).
     const lineEnd = t.length;
-    const semi = scanTop(t, after, hash >= 0 ? hash : lineEnd, 59);
+    const semi = scanTop(t, after, hash >= 0 ? hash : lineEnd, Ch.semicolon);
     const prereqEnd = semi >= 0 ? semi : e;
     let pStart = after;
     let targetPattern: Expr | undefined;
-    const colon2 = scanTop(t, after, prereqEnd, 58);
+    const colon2 = scanTop(t, after, prereqEnd, Ch.colon);
     if (colon2 >= 0) {
       targetPattern = b.parse(skipWs(t, after, colon2), trimEnd(t, after, colon2));
       pStart = colon2 + 1;
     }
-    const bar = scanTop(t, pStart, prereqEnd, 124);
+    const bar = scanTop(t, pStart, prereqEnd, Ch.bar);
     const a1 = skipWs(t, pStart, prereqEnd);
     const prereqs = b.parse(a1, trimEnd(t, a1, bar >= 0 ? bar : prereqEnd));
     const rule: RuleStmt = { kind: 'rule', targets, targetsText, prerequisites: prereqs, doubleColon, recipe: [], span: fullSpan };
@@ -1013,26 +1037,25 @@ interface AssignOpAt {
   opEnd: number;
 }
 
-/** make's parse_variable_definition: where the assignment operator is, or null when the text at `p`
- *  is not a variable definition (a `:` not followed by `=`, or a blank followed by a non-operator). */
-export function findAssignOp(t: string, p: number, e: number): AssignOpAt | null {
-  for (let i = p; i < e; i++) {
-    const c = t.charCodeAt(i);
-    if (c === 36) {
-      i = skipRef(t, i, e) - 1;
+/** make's parse_variable_definition: where the assignment operator is, or null when the text at
+ *  `from` is not a variable definition (a `:` not followed by `=`, or a blank followed by a non-operator). */
+export function findAssignOp(text: string, from: number, end: number): AssignOpAt | null {
+  for (let i = from; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === Ch.dollar) {
+      i = skipRef(text, i, end) - 1;
       continue;
     }
     if (isSpaceCode(c)) {
-      const j = skipWs(t, i, e);
-      const o = j < e ? opAt(t, j) : null;
-      if (o === null || j + o.length > e) return null;
-      return { op: o, nameEnd: i, opStart: j, opEnd: j + o.length };
+      const j = skipWs(text, i, end);
+      const op = j < end ? opAt(text, j) : null;
+      if (op === null || j + op.length > end) return null;
+      return { op, nameEnd: i, opStart: j, opEnd: j + op.length };
     }
-    // = : + ? !
-    if (c === 61 || c === 58 || c === 43 || c === 63 || c === 33) {
-      const o = opAt(t, i);
-      if (o !== null && i + o.length <= e) return { op: o, nameEnd: i, opStart: i, opEnd: i + o.length };
-      if (c === 58) return null;
+    if (c === Ch.equals || c === Ch.colon || c === Ch.plus || c === Ch.question || c === Ch.exclamation) {
+      const op = opAt(text, i);
+      if (op !== null && i + op.length <= end) return { op, nameEnd: i, opStart: i, opEnd: i + op.length };
+      if (c === Ch.colon) return null;
     }
   }
   return null;
@@ -1041,17 +1064,17 @@ export function findAssignOp(t: string, p: number, e: number): AssignOpAt | null
 /** The assignment operator starting at `i`, if any. */
 function opAt(t: string, i: number): AssignOp | null {
   const c = t.charCodeAt(i);
-  if (c === 61) return '=';
-  if (c === 58) {
+  if (c === Ch.equals) return '=';
+  if (c === Ch.colon) {
     if (t.startsWith(':=', i)) return ':=';
     if (t.startsWith('::=', i)) return '::=';
     if (t.startsWith(':::=', i)) return ':::=';
     return null;
   }
-  if (t.charCodeAt(i + 1) === 61) {
-    if (c === 43) return '+=';
-    if (c === 63) return '?=';
-    if (c === 33) return '!=';
+  if (t.charCodeAt(i + 1) === Ch.equals) {
+    if (c === Ch.plus) return '+=';
+    if (c === Ch.question) return '?=';
+    if (c === Ch.exclamation) return '!=';
   }
   return null;
 }
