@@ -8,7 +8,7 @@ import type { Diagnostic } from 'vscode-languageserver';
 import type { Makefile } from './make/ast';
 import { parseMakefile } from './make/parser';
 import { readRegularTextSync } from './fs/safeRead';
-import { BuildReader, findBuildDirectories, kernelRootOf } from './kbuild/buildModel';
+import { BuildReader, findBuildDirectories, kernelRootOf, objDirOf } from './kbuild/buildModel';
 import { includersOf } from './kbuild/includes';
 import { loadKbuildTree } from './kbuild/kbuildTree';
 import type { BuildAccess, Links, MakefileContext, Rule, RuleFinding } from './rules/rule';
@@ -106,7 +106,7 @@ export function siblingReader(dir: string): (name: string) => string | undefined
  */
 export function makefileContexts(file: string, text: string, kernelRoot: string | undefined, makefile?: Makefile, buildDir?: string): MakefileContext[] {
   const dir = path.dirname(file);
-  const objDir = kernelRoot ? path.relative(kernelRoot, dir) || '.' : '.';
+  const objDir = objDirOf(kernelRoot, dir);
   const tree = kernelRoot ? loadKbuildTree(kernelRoot, buildDir) : undefined;
   const base: MakefileContext = { file, text, makefile: makefile ?? parseMakefile(text), kernelRoot, objDir, readSibling: siblingReader(dir), tree };
   const includers = kernelRoot ? includersOf(file, kernelRoot) : [];
@@ -138,7 +138,7 @@ export async function analyzeFile(file: string, text: string, opts: AnalysisOpti
   // Without the server's cache, one for this analysis: each lookup below is made once.
   const cache = opts.cache ?? new AnalysisCache();
   const kernelRoot = await cache.kernelRoot(file);
-  const objDir = kernelRoot ? path.relative(kernelRoot, path.dirname(file)) || '.' : '.';
+  const objDir = objDirOf(kernelRoot, path.dirname(file));
   const findBuildDir = async (): Promise<string | undefined> => {
     if (opts.useBuild === false || !kernelRoot) return undefined;
     return cache.buildDir(`${kernelRoot}\0${objDir}`, async () =>

@@ -27,6 +27,7 @@ import {
   type MessageReader,
   type MessageWriter,
 } from 'vscode-languageserver/node';
+import { errorText } from './common/errors';
 
 export interface TransportLimits {
   /** Largest message body accepted (Content-Length), bytes. Default 64 MiB. */
@@ -149,7 +150,7 @@ export class BoundedStreamMessageReader extends AbstractMessageReader implements
       try {
         msg = JSON.parse(body.toString('utf8')) as Message;
       } catch (e) {
-        this.fireError(new Error(`a message body is not JSON: ${e instanceof Error ? e.message : String(e)}`));
+        this.fireError(new Error(`a message body is not JSON: ${errorText(e)}`));
         continue;
       }
       this.callback?.(msg);

@@ -14,7 +14,7 @@ import { safeEditFile } from '../fs/safeWrite';
 import { kernelRootOf } from '../kbuild/buildModel';
 import { MAX_MAKEFILE_BYTES } from '../lspExt';
 import { RULES } from '../rules/registry';
-import type { FixDef, Rule } from '../rules/rule';
+import { fixesNamed, rulesFixes, type FixDef, type Rule } from '../rules/rule';
 import type { CliIo } from './io';
 
 export async function fixCommand(args: string[], io: CliIo, rules: readonly Rule[] = RULES): Promise<number> {
@@ -36,8 +36,8 @@ export async function fixCommand(args: string[], io: CliIo, rules: readonly Rule
       return 2;
     } else files.push(a);
   }
-  const known = rules.filter((r) => !ruleId || r.id === ruleId).flatMap((r) => r.fixes.map((f) => ({ rule: r, def: f })));
-  const chosen = known.filter((k) => fixId !== undefined && k.def.id.toUpperCase() === fixId.toUpperCase());
+  const known = rulesFixes(rules, ruleId);
+  const chosen = fixId === undefined ? [] : fixesNamed(rules, fixId, ruleId);
   if (chosen.length === 0 || files.length !== 1) {
     io.err(`usage: kbuild-diagnostics fix [--rule ID] --fix ID [--force] [--in-place] FILE   (fixes: ${known.map((k) => `${k.rule.id}/${k.def.id}`).join(', ')})\n`);
     return 2;

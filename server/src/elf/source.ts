@@ -1,6 +1,7 @@
 // Byte sources for the ELF reader: a file read by ranges (never mapped or slurped), or a buffer.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ObjectReadError } from './types';
+import { errorText } from '../common/errors';
 
 export interface ByteSource {
   readonly size: number;
@@ -45,7 +46,7 @@ class FileSource implements ByteSource {
         try {
           n = readSync(this.fd, buf, done, length - done, offset + done);
         } catch (e) {
-          throw new ObjectReadError('io', `${this.path}: read at offset 0x${(offset + done).toString(16)} failed: ${e instanceof Error ? e.message : String(e)}`);
+          throw new ObjectReadError('io', `${this.path}: read at offset 0x${(offset + done).toString(16)} failed: ${errorText(e)}`);
         }
         if (n === 0) throw new ObjectReadError('truncated', `${this.path}: file shrank while reading at offset 0x${(offset + done).toString(16)}`);
         done += n;
@@ -74,7 +75,7 @@ export function openFileSource(path: string): Promise<ByteSource> {
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    return Promise.reject(new ObjectReadError('io', `${path}: cannot open: ${e instanceof Error ? e.message : String(e)}`));
+    return Promise.reject(new ObjectReadError('io', `${path}: cannot open: ${errorText(e)}`));
   }
   try {
     const st = fstatSync(fd);
@@ -83,7 +84,7 @@ export function openFileSource(path: string): Promise<ByteSource> {
   } catch (e) {
     closeSync(fd);
     if (e instanceof ObjectReadError) return Promise.reject(e);
-    return Promise.reject(new ObjectReadError('io', `${path}: cannot stat: ${e instanceof Error ? e.message : String(e)}`));
+    return Promise.reject(new ObjectReadError('io', `${path}: cannot stat: ${errorText(e)}`));
   }
 }
 

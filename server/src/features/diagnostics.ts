@@ -8,6 +8,7 @@ import { INCOMPLETE_CODE, MAX_ANALYZED_CHARS, SERVER_NAME as DIAGNOSTIC_SOURCE }
 import { pathToUri, uriToPath, type Workspace } from '../workspace';
 import { documentModel } from './documentModel';
 import { publishDiagnostics } from './requests';
+import { errorText } from '../common/errors';
 
 function toLsp(d: ParseDiagnostic, code: string): Diagnostic {
   return {
@@ -89,7 +90,7 @@ export function registerDiagnostics(ws: Workspace): DiagnosticsFeature {
         severity: DiagnosticSeverity.Information,
         source: DIAGNOSTIC_SOURCE,
         code: 'internal-error',
-        message: `Kbuild Diagnostics could not analyze this file: ${e instanceof Error ? e.message : String(e)}`,
+        message: `Kbuild Diagnostics could not analyze this file: ${errorText(e)}`,
       });
     }
     // A newer run started meanwhile: its result wins.

@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import type { FixResult } from '../make/edits';
 import { MAX_ANALYZED_CHARS, type FixRef, type VersionedEdit } from '../lspExt';
-import type { FixDef, MakefileContext, Rule } from '../rules/rule';
+import { fixesNamed, rulesFixes, type FixDef, type MakefileContext, type Rule, type RuleFix } from '../rules/rule';
 import { pathToUri, type Workspace } from '../workspace';
 
 export interface FixForFile {
@@ -16,13 +16,8 @@ export interface FixForFile {
   ctx: MakefileContext;
 }
 
-/** The rules and fix definitions a reference names (every rule with that fix id when no rule is given). */
-function resolveFix(ws: Workspace, ref: FixRef): { rule: Rule; def: FixDef }[] {
-  return ws.rules.filter((r) => !ref.rule || r.id === ref.rule).flatMap((rule) => rule.fixes.filter((d) => d.id === ref.fix).map((def) => ({ rule, def })));
-}
-
 /** The candidates' fixes that clear a problem in the file's current text (the first only, when `first`). */
-async function fixesFor(ws: Workspace, file: string, candidates: { rule: Rule; def: FixDef }[], first: boolean): Promise<FixForFile[]> {
+async function fixesFor(ws: Workspace, file: string, candidates: RuleFix[], first: boolean): Promise<FixForFile[]> {
   const source = await ws.textOf(file);
   // Files too large to analyze get no fix either: computing one would hold the server for seconds.
   if ('failure' in source || source.text.length > MAX_ANALYZED_CHARS) return [];
@@ -38,12 +33,12 @@ async function fixesFor(ws: Workspace, file: string, candidates: { rule: Rule; d
 
 /** The fix's edits for the file's current text; undefined when it is not needed or would not clear the rule. */
 export async function fixForFile(ws: Workspace, file: string, ref: FixRef): Promise<FixForFile | undefined> {
-  return (await fixesFor(ws, file, resolveFix(ws, ref), true))[0];
+  return (await fixesFor(ws, file, fixesNamed(ws.rules, ref.fix, ref.rule), true))[0];
 }
 
 /** Every fix that clears a problem in the file now. */
 export function fixesForFile(ws: Workspace, file: string): Promise<FixForFile[]> {
-  return fixesFor(ws, file, ws.rules.flatMap((rule) => rule.fixes.map((def) => ({ rule, def }))), false);
+  return fixesFor(ws, file, rulesFixes(ws.rules), false);
 }
 
 export function toVersionedEdit(f: FixForFile): VersionedEdit {

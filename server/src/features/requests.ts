@@ -4,6 +4,7 @@
 // RequestFailed with the method named.
 import { LSPErrorCodes, ResponseError, type CancellationToken, type Connection, type PublishDiagnosticsParams } from 'vscode-languageserver';
 import type { NotificationDef, RequestDef } from '../lspExt';
+import { errorText } from '../common/errors';
 
 /** Thrown when the state a request read changed before it could answer; the client asks again. */
 export class StaleResult extends Error {
@@ -19,7 +20,7 @@ export function onRequest<P, R>(connection: Connection, def: RequestDef<P, R>, h
     } catch (e) {
       if (e instanceof ResponseError) return e;
       if (e instanceof StaleResult) return new ResponseError(LSPErrorCodes.ContentModified, `${def.method}: the build changed; ask again`);
-      return new ResponseError(LSPErrorCodes.RequestFailed, `${def.method} failed: ${e instanceof Error ? e.message : String(e)}`);
+      return new ResponseError(LSPErrorCodes.RequestFailed, `${def.method} failed: ${errorText(e)}`);
     }
   });
 }

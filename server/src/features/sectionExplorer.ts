@@ -23,6 +23,8 @@ import {
 import type { SectionMarks, StageDef } from '../rules/rule';
 import { pathToUri, uriToPath, type Workspace } from '../workspace';
 import { onRequest, orCancel, StaleResult } from './requests';
+import { errorText } from '../common/errors';
+import { yieldToLoop } from '../common/async';
 
 /** Most objects one listing returns (the rest are counted in `truncated`). */
 export const MAX_LISTED_OBJECTS = 2000;
@@ -37,8 +39,6 @@ interface Listing {
   objects: ObjectInfo[];
   truncated: number;
 }
-
-const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 async function statOrUndefined(p: string): Promise<Stats | undefined> {
   try {
@@ -316,7 +316,7 @@ export function registerSectionExplorer(ws: Workspace): { invalidate(): void } {
     try {
       file = await requireFile(objectUri, 'addObject');
     } catch (e) {
-      return { ok: false, error: e instanceof Error ? e.message : String(e) };
+      return { ok: false, error: errorText(e) };
     }
     const report = await ws.reader.readObject(file);
     if (report.error) return { ok: false, error: report.error };

@@ -12,6 +12,7 @@
 //    and a message for people.
 import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
+import { errorText } from '../common/errors';
 
 /** Linux PATH_MAX (bytes, including the terminating NUL). */
 export const PATH_MAX = 4096;
@@ -103,7 +104,7 @@ function fail(path: string, reason: ReadFailureReason, message: string, code?: s
 
 function fromError(path: string, e: unknown, follow: boolean): ReadFailure {
   const code = (e as NodeJS.ErrnoException | null)?.code;
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = errorText(e);
   switch (code) {
     case 'ENOENT':
       return fail(path, 'missing', 'no such file', code);

@@ -21,6 +21,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { applyEditsToBytes, type ByteTextEdit, type EditDecoding } from './byteEdits';
 import { DEFAULT_MAX_BYTES, decodeText, openRegular, PATH_MAX, type ReadFailureReason, type TextEncodingName } from './safeRead';
+import { errorText } from '../common/errors';
 
 export type WriteFailureReason =
   | ReadFailureReason
@@ -97,9 +98,6 @@ const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest(
 function failed(reason: WriteFailureReason, message: string): WriteFailure {
   return { ok: false, reason, message };
 }
-function errText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 function octal(mode: number): string {
   return '0' + (mode & 0o7777).toString(8).padStart(3, '0');
 }
@@ -150,7 +148,7 @@ async function resolveTarget(p: string): Promise<string | WriteFailure> {
     if (code === 'ELOOP') return failed('unreadable', `${p}: too many levels of symbolic links`);
     if (code === 'ENAMETOOLONG') return failed('path-too-long', `${p}: path too long`);
     if (code === 'EACCES' || code === 'EPERM') return failed('unreadable', `${p}: permission denied`);
-    return failed('unreadable', `${p}: ${errText(e)}`);
+    return failed('unreadable', `${p}: ${errorText(e)}`);
   }
 }
 
@@ -212,7 +210,7 @@ export async function replaceFileContent(file: string, expected: Uint8Array, new
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EEXIST' || code === 'ELOOP') continue; // something (maybe a planted link) is there: another name
-        return failed('unwritable', `${file}: cannot create a temp file in ${dir}: ${errText(e)}; not written`);
+        return failed('unwritable', `${file}: cannot create a temp file in ${dir}: ${errorText(e)}; not written`);
       }
     }
     if (!tfh || !tmp) return failed('unwritable', `${file}: could not create a fresh temp file in ${dir} after 16 tries; not written`);
@@ -223,13 +221,13 @@ export async function replaceFileContent(file: string, expected: Uint8Array, new
         try {
           await tfh.chown(uid, gid);
         } catch (e) {
-          return failed('owner', `${file}: cannot keep its owner ${uid}:${gid} (${errText(e)}); not written`);
+          return failed('owner', `${file}: cannot keep its owner ${uid}:${gid} (${errorText(e)}); not written`);
         }
       }
       await tfh.chmod(mode); // after chown, which may clear set-id bits
       await tfh.sync();
     } catch (e) {
-      return failed('unwritable', `${file}: writing the temp file failed: ${errText(e)}; not written`);
+      return failed('unwritable', `${file}: writing the temp file failed: ${errorText(e)}; not written`);
     } finally {
       await tfh.close().catch(() => undefined);
     }
@@ -240,7 +238,7 @@ export async function replaceFileContent(file: string, expected: Uint8Array, new
     try {
       now = await fsp.lstat(target, { bigint: true });
     } catch (e) {
-      return failed('changed', `${file}: disappeared while the fix was written (${errText(e)}); nothing written`);
+      return failed('changed', `${file}: disappeared while the fix was written (${errorText(e)}); nothing written`);
     }
     if (!now.isFile() || !sameIdentity(identity(now), id)) {
       return failed('changed', `${file}: changed while the fix was written (another program wrote, replaced or linked it); nothing written, the other change is kept`);
@@ -254,7 +252,7 @@ export async function replaceFileContent(file: string, expected: Uint8Array, new
       await fsp.rename(tmp, target);
       tmp = null;
     } catch (e) {
-      return failed('unwritable', `${file}: rename failed: ${errText(e)}; the file is unchanged`);
+      return failed('unwritable', `${file}: rename failed: ${errorText(e)}; the file is unchanged`);
     }
     await fsyncDir(dir);
 
@@ -263,7 +261,7 @@ export async function replaceFileContent(file: string, expected: Uint8Array, new
     if (typeof merged !== 'number') return merged;
     return { ok: true, path: file, target, via: 'rename', bytesWritten: newBytes.length, appendedBytesMerged: merged };
   } catch (e) {
-    return failed('unwritable', `${file}: ${errText(e)}; not written`);
+    return failed('unwritable', `${file}: ${errorText(e)}; not written`);
   } finally {
     if (tmp) await fsp.unlink(tmp).catch(() => undefined);
     await fh.close().catch(() => undefined);
@@ -358,7 +356,7 @@ async function saveCopy(target: string, bytes: Uint8Array): Promise<string> {
     }
     return name;
   } catch (e) {
-    return `(nowhere: ${errText(e)})`;
+    return `(nowhere: ${errorText(e)})`;
   }
 }
 
@@ -367,7 +365,7 @@ async function writeInPlace(file: string, target: string, id: Identity, expected
   try {
     fh = await fsp.open(target, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
   } catch (e) {
-    return failed('unwritable', `${file}: cannot open for writing: ${errText(e)}; not written`);
+    return failed('unwritable', `${file}: cannot open for writing: ${errorText(e)}; not written`);
   }
   try {
     await opts.hooks?.beforeFinalCheck?.();
@@ -381,7 +379,7 @@ async function writeInPlace(file: string, target: string, id: Identity, expected
     await fh.sync();
     return { ok: true, path: file, target, via: 'in-place', bytesWritten: newBytes.length, appendedBytesMerged: 0 };
   } catch (e) {
-    return failed('unwritable', `${file}: writing in place failed: ${errText(e)}; the file may be partly written`);
+    return failed('unwritable', `${file}: writing in place failed: ${errorText(e)}; the file may be partly written`);
   } finally {
     await fh.close().catch(() => undefined);
   }
@@ -413,7 +411,7 @@ export async function safeEditFile(
   try {
     bytes = await readAllFrom(o.fh, maxBytes);
   } catch (e) {
-    return failed('unreadable', `${file}: ${errText(e)}`);
+    return failed('unreadable', `${file}: ${errorText(e)}`);
   } finally {
     await o.fh.close().catch(() => undefined);
   }

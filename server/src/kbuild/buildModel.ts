@@ -9,6 +9,7 @@ import { openFileSource, type ByteSource } from '../elf/source';
 import type { ObjectKind } from '../elf/types';
 import { CMD_FILE_MAX_CHARS, readCmdFile, type CmdFileResult } from './cmdFile';
 import { readRegularText } from '../fs/safeRead';
+import { errorText } from '../common/errors';
 
 async function exists(p: string): Promise<boolean> {
   try {
@@ -42,6 +43,11 @@ export async function kernelRootOf(file: string): Promise<string | undefined> {
     dir = parent;
   }
   return topmostKbuild;
+}
+
+/** Kbuild's `$(obj)` for a directory: its path relative to the kernel tree ('.' at the top or outside a tree). */
+export function objDirOf(kernelRoot: string | undefined, dir: string): string {
+  return kernelRoot ? path.relative(kernelRoot, dir) || '.' : '.';
 }
 
 async function realpathOrUndefined(p: string): Promise<string | undefined> {
@@ -203,13 +209,13 @@ async function readObjectReport(file: string): Promise<ObjectReport> {
   try {
     src = await openFileSource(file);
   } catch (e) {
-    return { path: file, error: e instanceof Error ? e.message : String(e), bytesRead: 0 };
+    return { path: file, error: errorText(e), bytesRead: 0 };
   }
   try {
     const object = await readObject(src);
     return { path: file, object, bytesRead: src.bytesRead };
   } catch (e) {
-    return { path: file, error: e instanceof Error ? e.message : String(e), bytesRead: src.bytesRead };
+    return { path: file, error: errorText(e), bytesRead: src.bytesRead };
   } finally {
     await src.close();
   }

@@ -10,6 +10,7 @@ import { evaluateMakefile } from '../make/evaluator';
 import { parseMakefile } from '../make/parser';
 import { splitWords } from '../make/values';
 import { isMakeFileName } from './findMakefiles';
+import { objDirOf } from './buildModel';
 
 const MAX_INCLUDER_BYTES = 1024 * 1024;
 
@@ -40,7 +41,7 @@ function splitAround(mf: Makefile, file: string, target: string, kernelRoot: str
 /** The make files beside `file` that include it, with what make reads around it in each. */
 export function includersOf(file: string, kernelRoot: string): Surroundings[] {
   const dir = path.dirname(file);
-  const objDir = path.relative(kernelRoot, dir) || '.';
+  const objDir = objDirOf(kernelRoot, dir);
   let names: string[];
   try {
     names = readdirSync(dir).filter((n) => isMakeFileName(n) && n !== path.basename(file)).sort();

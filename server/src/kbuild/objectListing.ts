@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { findBuildDirectories, kernelRootOf } from './buildModel';
+import { yieldToLoop } from '../common/async';
 
 /** Most directory entries a name-based walk of one build tree looks at. */
 export const MAX_WALK_ENTRIES = 400_000;
@@ -40,8 +41,6 @@ export class BuildChanged extends Error {
     super('the build changed');
   }
 }
-
-const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 export function isInside(file: string, dir: string): boolean {
   const rel = path.relative(dir, file);

@@ -18,6 +18,7 @@ import type { AssignOp, AssignmentStmt, ConditionTest, DefineStmt, Expr, Makefil
 import { absPath, basenameOf, dirOf, filterWords, joinWords, notdirOf, patsubst, sortWords, subst, substRef, suffixOf } from './functions';
 import { MAKE_FUNCTIONS, parseExprText, parseMakefile, walkStatements } from './parser';
 import { displayValue, isUnknownWord, knownPrefix, knownSuffix, splitWords, unknownValue, UNKNOWN_OPEN, withoutUnknowns } from './values';
+import { errorText } from '../common/errors';
 
 export interface AssignmentRecord {
   stmt: AssignmentStmt | DefineStmt;
@@ -878,7 +879,7 @@ export function evaluateMakefile(mf: Makefile, opts: EvalOptions = {}): Evaluati
   try {
     ev.start();
   } catch (e) {
-    const message = `Evaluation stopped: ${e instanceof Error ? e.message : String(e)}`;
+    const message = `Evaluation stopped: ${errorText(e)}`;
     ev.diag('error', message);
     ev.incomplete ??= { reason: e instanceof RangeError ? 'stack' : 'error', message, span: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, hits: 1 };
   }

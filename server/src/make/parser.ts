@@ -29,6 +29,7 @@ import type {
   Span,
   Statement,
 } from './ast';
+import { errorText } from '../common/errors';
 
 /** make's built-in functions and their maximum argument count (0 = unlimited). */
 export const MAKE_FUNCTIONS: ReadonlyMap<string, number> = new Map<string, number>([
@@ -621,7 +622,7 @@ class Parser {
         next = this.classify(lg);
       } catch (e) {
         this.scratch.top = 0;
-        const msg = `Internal parser error: ${e instanceof Error ? e.message : String(e)}`;
+        const msg = `Internal parser error: ${errorText(e)}`;
         const span = this.lineSpan(lg.first, 0, lg.last);
         this.add({ kind: 'error', message: msg, span });
         this.diag('error', msg, span);
@@ -1111,7 +1112,7 @@ export function parseMakefile(text: string): Makefile {
     return new Parser(text).run();
   } catch (e) {
     const span: Span = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-    const message = `Internal parser error: ${e instanceof Error ? e.message : String(e)}`;
+    const message = `Internal parser error: ${errorText(e)}`;
     return { statements: [{ kind: 'error', message, span }], diagnostics: [{ severity: 'error', message, span }], lineCount: text.split('\n').length, eol: 'lf' };
   }
 }

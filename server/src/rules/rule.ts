@@ -120,3 +120,20 @@ export interface Rule {
   patchText(ctx: MakefileContext, fixId: string): { subject: string; body: string };
   explorer?: ExplorerSupport;
 }
+
+/** A rule's fix, as a command or a code action names it. */
+export interface RuleFix {
+  rule: Rule;
+  def: FixDef;
+}
+
+/** Every fix of the rules (only of rule `ruleId`, when given); ids compare without case, as users type them. */
+export function rulesFixes(rules: readonly Rule[], ruleId?: string): RuleFix[] {
+  return rules.filter((r) => !ruleId || r.id === ruleId).flatMap((rule) => rule.fixes.map((def) => ({ rule, def })));
+}
+
+/** The fixes named `fixId` (of rule `ruleId`, when given). */
+export function fixesNamed(rules: readonly Rule[], fixId: string, ruleId?: string): RuleFix[] {
+  const wanted = fixId.toUpperCase();
+  return rulesFixes(rules, ruleId).filter((f) => f.def.id.toUpperCase() === wanted);
+}
