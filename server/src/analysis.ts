@@ -91,7 +91,7 @@ export interface FileAnalysis {
 const MAX_SIBLING_BYTES = 4 * 1024 * 1024;
 
 /** Reads a file beside the Makefile, bounded in size; undefined when absent or unreadable. */
-export function siblingReader(dir: string): (name: string) => string | undefined {
+function siblingReader(dir: string): (name: string) => string | undefined {
   return (name) => {
     if (name.includes('/') || name.includes('\0')) return undefined;
     // Regular files only: a link to /dev/zero or a FIFO named like the linker script is not read.

@@ -42,7 +42,7 @@ export interface TransportLimits {
   log: (line: string) => void;
 }
 
-export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
+const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
   maxMessageBytes: 64 * 1024 * 1024,
   maxHeaderBytes: 8 * 1024,
   highWaterBytes: 1024 * 1024,
@@ -301,14 +301,14 @@ export class CoalescingMessageWriter extends AbstractMessageWriter implements Me
 }
 
 /** A sink writing framed bytes to a stream (stdout); `done` fires when the stream took them. */
-export function streamSink(writable: NodeJS.WritableStream): MessageSink {
+function streamSink(writable: NodeJS.WritableStream): MessageSink {
   return (_msg, encoded, done) => {
     writable.write(encoded ?? Buffer.alloc(0), (err?: Error | null) => done(err ?? null));
   };
 }
 
 /** A sink sending message objects over Node's IPC channel (how VS Code starts the server). */
-export function ipcSink(proc: NodeJS.Process = process): MessageSink {
+function ipcSink(proc: NodeJS.Process = process): MessageSink {
   return (msg, _encoded, done) => {
     if (!proc.send) return done(new Error('no IPC channel'));
     proc.send(msg, undefined, undefined, (err: Error | null) => done(err));
@@ -343,7 +343,7 @@ export function createBoundedConnection(opts: BoundedConnectionOptions = {}): Co
  * (LSP: "If a server receives requests after a shutdown request those requests should error with
  * InvalidRequest") and not delivered; `exit` and notifications still go through.
  */
-export function rejectingAfterShutdown(inner: MessageReader, writer: MessageWriter): { reader: MessageReader; shutdownSeen: () => boolean } {
+function rejectingAfterShutdown(inner: MessageReader, writer: MessageWriter): { reader: MessageReader; shutdownSeen: () => boolean } {
   let shutdown = false;
   const reader: MessageReader = {
     onError: inner.onError,

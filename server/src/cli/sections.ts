@@ -15,7 +15,7 @@ export interface CliIo {
   err(text: string): void;
 }
 
-export const sectionsUsage = 'usage: kbuild-diagnostics sections FILE... [--json] [--relocs]';
+const sectionsUsage = 'usage: kbuild-diagnostics sections FILE... [--json] [--relocs]';
 
 const describe = (obj: ObjectKind): string => {
   switch (obj.kind) {

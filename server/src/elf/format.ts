@@ -61,7 +61,7 @@ const hex64 = (v: bigint, width: number): string => {
 };
 
 /** True when llvm-readelf would print `<no-strings>` for every name (no, or an empty, section name table). */
-export function hasNoStrings(elf: ElfFile): boolean {
+function hasNoStrings(elf: ElfFile): boolean {
   if (elf.shstrndx === 0) return true;
   const st = elf.sections[elf.shstrndx];
   return st === undefined || st.size === 0n;
@@ -498,7 +498,7 @@ export class SymbolResolver {
 
 
 /** One relocation line exactly as llvm-readelf -r prints it. */
-export function formatRelocationLine(elf: ElfFile, r: Relocation, sym: { value: bigint; name: string } | null): string {
+function formatRelocationLine(elf: ElfFile, r: Relocation, sym: { value: bigint; name: string } | null): string {
   const bias = elf.class === 64 ? 8 : 0;
   const width = elf.class === 64 ? 16 : 8;
   const name = sym ? (sym.name === '' ? '<null>' : sym.name) : '';
@@ -553,7 +553,7 @@ export function formatRelocationLine(elf: ElfFile, r: Relocation, sym: { value: 
  * column header, one line per entry. Streams the entries; `onChunk` receives text as it is produced
  * (when given, the returned string is empty).
  */
-export async function formatRelocations(src: ByteSource, elf: ElfFile, section: ElfSection, onChunk?: (text: string) => void | Promise<void>): Promise<string> {
+async function formatRelocations(src: ByteSource, elf: ElfFile, section: ElfSection, onChunk?: (text: string) => void | Promise<void>): Promise<string> {
   const { entsize, rela } = relocEntrySize(elf, section);
   const parts: string[] = [];
   const emit = async (t: string): Promise<void> => {

@@ -1,9 +1,8 @@
 // Names as llvm-readelf (LLVM 19, GNU output style) prints them: section types, flags, machines.
-import { EM_AARCH64, EM_ARM, EM_MIPS, EM_X86_64 } from './types';
+import { EM_AARCH64, EM_ARM, EM_MIPS, EM_RISCV, EM_X86_64 } from './types';
 
 const EM_HEXAGON = 164;
 const EM_MSP430 = 105;
-const EM_RISCV = 243;
 const EM_MIPS_RS3_LE = 10;
 const ELFOSABI_SOLARIS = 6;
 

@@ -8,7 +8,7 @@ export { ObjectReadError } from './types';
 export type { ElfFile, ElfSection, ObjectKind } from './types';
 
 /** Upper bound on sections we materialise (16M): a lying count fails instead of exhausting memory. */
-export const MAX_SECTIONS = 1 << 24;
+const MAX_SECTIONS = 1 << 24;
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
 /** Endian/class-aware field access on a buffer. */
@@ -64,7 +64,7 @@ export interface ElfTable {
 }
 
 /** Section headers per block of ElfTable.blocks (after header 0). */
-export const TABLE_BLOCK = 65536;
+const TABLE_BLOCK = 65536;
 
 /** The buffer and byte offset of section header `i` of the table. */
 export function entryAt(t: ElfTable, i: number): [Buffer, number] {

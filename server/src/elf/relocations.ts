@@ -18,7 +18,7 @@ export interface Relocation {
 
 let typeNames: typeof RelocTypeNames | undefined;
 
-export function relocTypeName(machine: number, type: number): string {
+function relocTypeName(machine: number, type: number): string {
   // Loaded on first use: a section table alone never parses these tables (the CLI build keeps them in
   // their own file, scripts/build.mjs).
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -13,7 +13,7 @@ export interface ByteSource {
 }
 
 /** Largest single read we allow (a lying size must not become a huge allocation). */
-export const MAX_READ = 256 * 1024 * 1024;
+const MAX_READ = 256 * 1024 * 1024;
 
 function checkRange(size: number, offset: number, length: number, what: string): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {

@@ -13,7 +13,7 @@ export interface DocumentModel {
 
 const cache = new Map<string, DocumentModel>();
 
-export function isTooLarge(doc: TextDocument): boolean {
+function isTooLarge(doc: TextDocument): boolean {
   return doc.getText().length > MAX_ANALYZED_CHARS;
 }
 

@@ -27,9 +27,9 @@ import { errorText } from '../common/errors';
 import { yieldToLoop } from '../common/async';
 
 /** Most objects one listing returns (the rest are counted in `truncated`). */
-export const MAX_LISTED_OBJECTS = 2000;
+const MAX_LISTED_OBJECTS = 2000;
 /** Most objects whose headers one listing reads for their status; the rest are 'unknown' until expanded. */
-export const MAX_STATUS_READS = 256;
+const MAX_STATUS_READS = 256;
 /** How long listBuildDirectories waits for object counts before answering without them. */
 const COUNT_BUDGET_MS = 300;
 /** Largest section table / relocation text handed to the client. */
@@ -49,7 +49,7 @@ async function statOrUndefined(p: string): Promise<Stats | undefined> {
 }
 
 /** .debug_*, .zdebug_*, DWARF-ish and their relocation sections. */
-export function isDebugSection(name: string): boolean {
+function isDebugSection(name: string): boolean {
   const n = name.replace(/^\.rela?(?=\.)/, '');
   return /^\.(z?debug_|gnu\.debuglto_|stab|line$|debug$|gdb_index$|BTF)/.test(n);
 }

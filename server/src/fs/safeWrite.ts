@@ -312,7 +312,7 @@ async function mergeLateAppends(file: string, target: string, oldFh: fsp.FileHan
  * at descriptors whose link reads "TARGET (deleted)", so it stats a handful of entries. Best effort:
  * processes of other users are invisible unless we are root; no /proc means false.
  */
-export function othersHoldOpen(id: { dev: bigint; ino: bigint }, selfFd: number, target: string): boolean {
+function othersHoldOpen(id: { dev: bigint; ino: bigint }, selfFd: number, target: string): boolean {
   const want = `${target} (deleted)`;
   let pids: string[];
   try {

@@ -41,7 +41,7 @@ export type CmdFileResult =
   | { ok: false; reason: 'too-large'; message: string };
 
 export const CMD_FILE_MAX_CHARS = 16 * 1024 * 1024;
-export const CMD_FILE_MAX_WORDS = 1_000_000;
+const CMD_FILE_MAX_WORDS = 1_000_000;
 
 const HEAD = /^(savedcmd|cmd)_([^\s:=#]+)[ \t]*(?::{1,3}=|=)[ \t]*/;
 

@@ -18,7 +18,7 @@ function short(s: string, n = 80): string {
 }
 
 /** Text of a conditional test, e.g. `ifeq ($(CONFIG_X),y)`. */
-export function testText(t: ConditionTest | null): string {
+function testText(t: ConditionTest | null): string {
   if (!t) return 'else';
   if (t.kind === 'ifdef' || t.kind === 'ifndef') return `${t.kind} ${exprToText(t.args[0] ?? [])}`;
   return `${t.kind} (${exprToText(t.args[0] ?? [])},${exprToText(t.args[1] ?? [])})`;

@@ -23,9 +23,6 @@ export function isUnknownWord(word: string): boolean {
   return word.includes(UNKNOWN_OPEN);
 }
 
-/** Alias of isUnknownWord for whole values. */
-export const hasUnknown = isUnknownWord;
-
 const WS = /[ \t\n\r\f\v]+/;
 
 /** make's word splitting: runs of whitespace separate words; no empty words. */
@@ -35,19 +32,6 @@ export function splitWords(s: string): string[] {
   if (parts.length && parts[0] === '') parts.shift();
   if (parts.length && parts[parts.length - 1] === '') parts.pop();
   return parts;
-}
-
-/** The labels of the unknown parts of a value, in order. */
-export function unknownLabels(s: string): string[] {
-  const out: string[] = [];
-  let i = s.indexOf(UNKNOWN_OPEN);
-  while (i >= 0) {
-    const j = s.indexOf(UNKNOWN_CLOSE, i + 1);
-    if (j < 0) break;
-    out.push(s.slice(i + 1, j));
-    i = s.indexOf(UNKNOWN_OPEN, j + 1);
-  }
-  return out;
 }
 
 /** The value with its unknown parts removed (what is certainly there). */

@@ -39,7 +39,7 @@ function baseName(p: string): string {
  * Evidence is stale when every profile flag the build's .cmd files show is one the current Makefile
  * no longer lets through: the objects were built before the Makefile changed.
  */
-export function isStale(v: NvheVerdict, evidence: BuildEvidence): boolean {
+function isStale(v: NvheVerdict, evidence: BuildEvidence): boolean {
   const through = new Set(v.leakingFlags.map(flagShape));
   return evidence.flags.length > 0 && evidence.flags.every((f) => !through.has(flagShape(f.flag)));
 }

@@ -28,7 +28,7 @@ const SHT_RELA = 4;
 const SHT_REL = 9;
 const R_AARCH64_ABS64 = 257;
 /** Every RELA type gen-hyprel 6.1 accepts (ABS64 is turned into a hyp relocation, the rest are ignored). */
-export const GEN_HYPREL_ALLOWED_RELA = new Set<number>([
+const GEN_HYPREL_ALLOWED_RELA = new Set<number>([
   257, // ABS64
   260, 261, 262, 314, // PREL64 PREL32 PREL16 PLT32
   273, 274, 275, 276, 277, 278, 284, 285, 286, 299, // LD_PREL_LO19 ADR_PREL_LO21 ADR_PREL_PG_HI21(_NC) ADD_ABS_LO12_NC LDST{8,16,32,64,128}_ABS_LO12_NC
@@ -37,7 +37,7 @@ export const GEN_HYPREL_ALLOWED_RELA = new Set<number>([
 ]);
 
 /** Source lines of the checks in 6.1's gen-hyprel.c (printed as line=%d). */
-export const GEN_HYPREL_LINES = { offNe0: 230, idxNe0: 237, stSize: 276, mag0: 280, mag1: 281, mag2: 282, mag3: 283, cls: 286, data: 287, type: 288, machine: 289, rOffset: 376 } as const;
+const GEN_HYPREL_LINES = { offNe0: 230, idxNe0: 237, stSize: 276, mag0: 280, mag1: 281, mag2: 282, mag3: 283, cls: 286, data: 287, type: 288, machine: 289, rOffset: 376 } as const;
 
 class UndefinedRead extends Error {
   constructor(readonly at: bigint, readonly what: string) {

@@ -15,7 +15,7 @@ export interface Pipeline {
   hypcopy?: Command;
 }
 
-export function isGenHyprel(program: string): boolean {
+function isGenHyprel(program: string): boolean {
   return programName(program) === 'gen-hyprel';
 }
 

@@ -11,7 +11,7 @@ import { genHyprelVerdict } from './genHyprel';
 export const CALL_GRAPH_SECTION = '.llvm.call-graph-profile';
 const ET_REL = 1;
 
-export const STAGES: readonly StageDef[] = [
+const STAGES: readonly StageDef[] = [
   { id: 'hyp-object', label: 'hyp object', short: 'hyp', next: 'tmp' },
   { id: 'tmp', label: 'gen-hyprel input (the ld -r of the hyp objects)', short: 'tmp → gen-hyprel', next: 'rel' },
   { id: 'rel', label: 'object linked with the gen-hyprel output', short: 'rel', next: 'final' },
