@@ -25,7 +25,7 @@ export interface WalkOptions {
   maxEntries?: number;
   /** Largest file read (bytes). */
   maxBytes: number;
-  /** Longest stretch of synchronous work before yielding to the event loop (default 20 ms). */
+  /** Longest stretch of synchronous work before yielding to the event loop (default 10 ms). */
   sliceMs?: number;
   /** Called every 200 folders and at the end. */
   onProgress?: (directoriesRead: number) => void;
@@ -46,7 +46,7 @@ const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 export async function walkTree(roots: string[], visitor: WalkVisitor, opts: WalkOptions): Promise<WalkResult> {
   const token = opts.token ?? { cancelled: false };
   const maxEntries = opts.maxEntries ?? 300_000;
-  const sliceMs = opts.sliceMs ?? 20;
+  const sliceMs = opts.sliceMs ?? 10;
   const incomplete: string[] = [];
   const queue = await Promise.all(roots.map(async (r) => (await realpathSafe(r)) ?? r));
   let seen = 0;
@@ -72,8 +72,10 @@ export async function walkTree(roots: string[], visitor: WalkVisitor, opts: Walk
     }
     seen += listing.entries.length;
     if (listing.truncated) cut = true;
-    for (const e of listing.entries) {
-      if (token.cancelled) break;
+    for (let i = 0; i < listing.entries.length && !token.cancelled; i++) {
+      const e = listing.entries[i];
+      // A folder of thousands of entries is looked at in slices too.
+      if ((i & 255) === 255) await maybeYield();
       if (e.isDirectory()) {
         if (visitor.enterDir(e.name, dir)) queue.push(path.join(dir, e.name));
       } else if (e.isFile()) {
