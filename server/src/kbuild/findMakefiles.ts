@@ -22,8 +22,9 @@ export interface MakeFileSearchOptions {
   token?: { cancelled: boolean };
   maxEntries?: number;
   onProgress?: (directoriesRead: number, found: number) => void;
-  /** See WalkOptions.onSlice. */
+  /** See WalkOptions.onSlice and sliceMs. */
   onSlice?: (ms: number) => void;
+  sliceMs?: number;
 }
 
 export async function findMakeFiles(roots: string[], accept: (text: string) => boolean, opts: MakeFileSearchOptions = {}): Promise<MakeFileSearch> {
@@ -39,7 +40,7 @@ export async function findMakeFiles(roots: string[], accept: (text: string) => b
       },
       onLink: (file) => `${file}: a symbolic link; links inside a tree are not followed (open or check the file itself)`,
     },
-    { token: opts.token, maxEntries: opts.maxEntries, maxBytes: MAX_MAKEFILE_BYTES, onSlice: opts.onSlice, onProgress: (dirs) => opts.onProgress?.(dirs, texts.size) },
+    { token: opts.token, maxEntries: opts.maxEntries, maxBytes: MAX_MAKEFILE_BYTES, onSlice: opts.onSlice, sliceMs: opts.sliceMs, onProgress: (dirs) => opts.onProgress?.(dirs, texts.size) },
   );
   return { files: [...texts.keys()].sort(), texts, incomplete: walked.incomplete };
 }
