@@ -1,7 +1,7 @@
 // ESLint flat config: typescript-eslint recommended, plus the project's boundaries:
 // nothing under server/ may import `vscode` (the server is editor-neutral); server folders import
 // downward only (make/elf <- kbuild <- rules <- features/cli); only the registry names a rule; the
-// client imports nothing of the server but the shared protocol (lspExt.ts).
+// client imports nothing of the server but the shared protocol (lspExt.ts); node:fs only in server/src/fs/.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -36,15 +36,22 @@ function layers() {
     kbuild: ['**/rules/**', '**/features/**', '**/cli/**', ...hub],
     base: ['**/kbuild/**', '**/rules/**', '**/features/**', '**/cli/**', ...hub],
   };
-  const rule = (patterns) => ({ 'no-restricted-imports': ['error', { paths: [vscode], patterns }] });
+  // Every open, stat, read and listing of a workspace path goes through server/src/fs/ (regular files
+  // only, opened non-blocking, bounded): node:fs is imported there and nowhere else in the server.
+  const fsMessage = 'Workspace paths are input: open, stat, read and list them through server/src/fs/ (safeRead, rangeFile, walk), never node:fs.';
+  const fsPaths = ['node:fs', 'fs', 'node:fs/promises', 'fs/promises'].map((name) => ({ name, message: fsMessage }));
+  const rule = (patterns, { fs = false } = {}) => ({ 'no-restricted-imports': ['error', { paths: fs ? [vscode] : [vscode, ...fsPaths], patterns }] });
   const downward = (group) => [{ group, message: 'Folders import downward only: make/elf <- kbuild <- rules <- features/cli.' }];
   return [
     { files: ['server/**/*.ts'], rules: rule(above.generic) },
     { files: ['server/src/rules/**/*.ts'], ignores: ['server/src/rules/*/test/**'], rules: rule(downward(above.rules)) },
-    { files: ['server/src/rules/*/test/**'], rules: rule([]) },
+    // A rule's own tests make fixtures on disk.
+    { files: ['server/src/rules/*/test/**'], rules: rule([], { fs: true }) },
     { files: ['server/src/kbuild/**/*.ts'], rules: rule(downward(above.kbuild)) },
     { files: ['server/src/make/**/*.ts', 'server/src/elf/**/*.ts', 'server/src/common/**/*.ts'], rules: rule(downward(above.base)) },
     // common/ holds the helpers every layer shares; it imports nothing of the project.
     { files: ['server/src/common/**/*.ts'], rules: rule([...above.base, '**/make/**', '**/elf/**', '**/fs/**']) },
+    // fs/ is the one place that touches the file system (it imports no other server folder).
+    { files: ['server/src/fs/**/*.ts'], rules: rule(downward(above.base).concat([{ group: ['../make/**', '../elf/**'], message: 'fs/ is the bottom layer.' }]), { fs: true }) },
   ];
 }

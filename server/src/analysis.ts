@@ -1,13 +1,12 @@
 // Runs the rules on one make file with everything around it: the kernel tree it belongs to, the files
 // beside it, and the build directory that holds its objects. Shared by the language server and the
 // command line, so both give the same verdicts. Knows no rule: it loops over the ones it is given.
-import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Diagnostic } from 'vscode-languageserver';
 import type { Makefile } from './make/ast';
 import { parseMakefile } from './make/parser';
-import { readRegularTextSync } from './fs/safeRead';
+import { listNamesSync, readRegularTextSync } from './fs/safeRead';
 import { BuildReader, findBuildDirectories, kernelRootOf, objDirOf } from './kbuild/buildModel';
 import { includersOf } from './kbuild/includes';
 import { loadKbuildTree } from './kbuild/kbuildTree';
@@ -120,11 +119,7 @@ export function makefileContext(file: string, text: string, kernelRoot: string |
 
 /** True when the directory of `objDir` in `buildDir` holds build output (objects or .cmd files). */
 function hasOutput(buildDir: string, objDir: string): boolean {
-  try {
-    return readdirSync(path.join(buildDir, objDir)).some((n) => n.endsWith('.o') || (n.startsWith('.') && n.endsWith('.cmd')));
-  } catch {
-    return false;
-  }
+  return (listNamesSync(path.join(buildDir, objDir)) ?? []).some((n) => n.endsWith('.o') || (n.startsWith('.') && n.endsWith('.cmd')));
 }
 
 export function explanationUri(docsDir: string, ruleId: string): string {

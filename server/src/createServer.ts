@@ -90,7 +90,7 @@ export function createServer(connection: Connection, options: ServerOptions = {}
     progress.begin('Kbuild Diagnostics', 0, 'Looking for make files the rules apply to', true);
     const onCancel = progress.token.onCancellationRequested(() => (scan.cancelled = true));
     try {
-      const found = await findMakeFiles(ws.roots, (text) => mayApply(rules, text), scan, undefined, (dirs, hits) => progress.report(`${dirs} folders read, ${hits} candidate${hits === 1 ? '' : 's'}`));
+      const found = await findMakeFiles(ws.roots, (text) => mayApply(rules, text), { token: scan, onProgress: (dirs, hits) => progress.report(`${dirs} folders read, ${hits} candidate${hits === 1 ? '' : 's'}`) });
       for (const f of found.files) diagnostics.schedule(f);
       if (found.incomplete.length > 0) connection.console.warn(`Workspace scan incomplete: ${found.incomplete.slice(0, 5).join('; ')}${found.incomplete.length > 5 ? ` and ${found.incomplete.length - 5} more` : ''}`);
     } finally {

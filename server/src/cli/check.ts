@@ -51,6 +51,8 @@ export async function checkCommand(args: string[], io: CliIo, ruleList?: readonl
   if (paths.length === 0) paths.push('.');
 
   const files: string[] = [];
+  // The texts the walk already read (regular files, bounded): not read a second time.
+  const walkedTexts = new Map<string, string>();
   const incomplete: string[] = [];
   for (const p of paths) {
     const st = statSafeSync(p);
@@ -61,6 +63,7 @@ export async function checkCommand(args: string[], io: CliIo, ruleList?: readonl
     if (st.ok && st.stat.isDirectory()) {
       const found = await findMakeFiles([path.resolve(p)], (text) => mayApply(rules, text));
       files.push(...found.files);
+      for (const [f, t] of found.texts) walkedTexts.set(f, t);
       incomplete.push(...found.incomplete);
     } else files.push(path.resolve(p));
   }
@@ -73,12 +76,15 @@ export async function checkCommand(args: string[], io: CliIo, ruleList?: readonl
   for (const file of files) {
     // A batch over thousands of files: synchronous reads (regular files only, opened non-blocking)
     // cost a fraction of a thread-pool round trip each.
-    const read = readRegularTextSync(file, { maxBytes: MAX_MAKEFILE_BYTES });
-    if (!read.ok) {
-      incomplete.push(read.message);
-      continue;
+    let text = walkedTexts.get(file);
+    if (text === undefined) {
+      const read = readRegularTextSync(file, { maxBytes: MAX_MAKEFILE_BYTES });
+      if (!read.ok) {
+        incomplete.push(read.message);
+        continue;
+      }
+      text = read.text;
     }
-    const text = read.text;
     const a = await analyzeFile(file, text, { rules, docsDir, reader, cache, buildDirectory: buildDir ? path.resolve(buildDir) : undefined, searchRoots: [process.cwd()] });
     incomplete.push(...a.incomplete);
     if (a.findings.size === 0) continue;

@@ -1,5 +1,5 @@
 // Byte sources for the ELF reader: a file read by ranges (never mapped or slurped), or a buffer.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { openRangeFile, type RangeFile } from '../fs/rangeFile';
 import { ObjectReadError } from './types';
 import { errorText } from '../common/errors';
 
@@ -30,12 +30,17 @@ function checkRange(size: number, offset: number, length: number, what: string):
 /**
  * A file read by ranges with synchronous reads (each read is bounded by MAX_READ and the callers read
  * headers, tables and blocks of at most a few MB). Synchronous: no thread-pool round trip per read,
- * and the command line does not load fs/promises at start-up.
+ * and the command line does not load fs/promises at start-up (fs/rangeFile opens it synchronously).
  */
 class FileSource implements ByteSource {
   bytesRead = 0;
   private closed = false;
-  constructor(private readonly fd: number, readonly size: number, private readonly path: string) {}
+  readonly size: number;
+  private readonly path: string;
+  constructor(private readonly file: RangeFile) {
+    this.size = file.size;
+    this.path = file.path;
+  }
   read(offset: number, length: number): Promise<Buffer> {
     try {
       checkRange(this.size, offset, length, this.path);
@@ -44,7 +49,7 @@ class FileSource implements ByteSource {
       while (done < length) {
         let n: number;
         try {
-          n = readSync(this.fd, buf, done, length - done, offset + done);
+          n = this.file.readAt(buf, done, length - done, offset + done);
         } catch (e) {
           throw new ObjectReadError('io', `${this.path}: read at offset 0x${(offset + done).toString(16)} failed: ${errorText(e)}`);
         }
@@ -61,7 +66,7 @@ class FileSource implements ByteSource {
     if (!this.closed) {
       this.closed = true;
       try {
-        closeSync(this.fd);
+        this.file.close();
       } catch (e) {
         return Promise.reject(e instanceof Error ? e : new Error(String(e)));
       }
@@ -70,22 +75,14 @@ class FileSource implements ByteSource {
   }
 }
 
+/**
+ * Opens an object for range reads: regular files only, opened non-blocking through fs/ (a FIFO or a
+ * device named like an object is refused at once with ObjectReadError('io') saying what it is).
+ */
 export function openFileSource(path: string): Promise<ByteSource> {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    return Promise.reject(new ObjectReadError('io', `${path}: cannot open: ${errorText(e)}`));
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new ObjectReadError('io', `${path}: not a regular file`);
-    return Promise.resolve(new FileSource(fd, st.size, path));
-  } catch (e) {
-    closeSync(fd);
-    if (e instanceof ObjectReadError) return Promise.reject(e);
-    return Promise.reject(new ObjectReadError('io', `${path}: cannot stat: ${errorText(e)}`));
-  }
+  const o = openRangeFile(path);
+  if (!o.ok) return Promise.reject(new ObjectReadError('io', `${path}: cannot open: ${o.message.startsWith(`${path}: `) ? o.message.slice(path.length + 2) : o.message}`));
+  return Promise.resolve(new FileSource(o.file));
 }
 
 export function bufferSource(buf: Uint8Array): ByteSource {

@@ -6,7 +6,6 @@
 //
 // Lazy and bounded: listing objects stats them and reads at most the ELF header and section header
 // table of the first MAX_STATUS_READS (through the workspace's BuildReader, cached by size and mtime).
-import { promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { ResponseError, LSPErrorCodes } from 'vscode-languageserver';
 import type { ObjectReport } from '../kbuild/buildModel';
@@ -15,6 +14,7 @@ import { compareSections } from '../elf/compare';
 import { formatAllRelocations, formatSectionTable, hexNoPrefix } from '../elf/format';
 import { readObject } from '../elf/reader';
 import { openFileSource } from '../elf/source';
+import { statSafe, typeName, type FileStats } from '../fs/safeRead';
 import type { ElfSection, ObjectKind } from '../elf/types';
 import {
   addObject, compareObjects, listBuildDirectories, listObjects, listSections, sectionTable, SECTION_PAGE,
@@ -40,12 +40,9 @@ interface Listing {
   truncated: number;
 }
 
-async function statOrUndefined(p: string): Promise<Stats | undefined> {
-  try {
-    return await fs.stat(p);
-  } catch {
-    return undefined;
-  }
+async function statOrUndefined(p: string): Promise<FileStats | undefined> {
+  const st = await statSafe(p);
+  return st.ok ? st.stat : undefined;
 }
 
 /** .debug_*, .zdebug_*, DWARF-ish and their relocation sections. */
@@ -145,7 +142,7 @@ export function registerSectionExplorer(ws: Workspace): { invalidate(): void } {
     return out;
   }
 
-  async function objectInfo(buildDir: string, c: StagedObject, st: Stats | undefined, readStatus: boolean): Promise<ObjectInfo> {
+  async function objectInfo(buildDir: string, c: StagedObject, st: FileStats | undefined, readStatus: boolean): Promise<ObjectInfo> {
     const def = stageDefs.get(c.stage);
     const info: ObjectInfo = {
       uri: pathToUri(c.file),
@@ -213,7 +210,7 @@ export function registerSectionExplorer(ws: Workspace): { invalidate(): void } {
     const file = pathOfUri(uri, what);
     const st = await statOrUndefined(file);
     if (!st) throw new ResponseError(LSPErrorCodes.RequestFailed, `${what}: ${file}: no such file`);
-    if (!st.isFile()) throw new ResponseError(LSPErrorCodes.RequestFailed, `${what}: ${file}: not a regular file`);
+    if (!st.isFile()) throw new ResponseError(LSPErrorCodes.RequestFailed, `${what}: ${file}: is ${typeName(st)}, not a regular file; not read`);
     return file;
   }
 

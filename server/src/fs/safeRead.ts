@@ -88,7 +88,8 @@ export type OpenResultSync = OpenedRegularSync | ReadFailure;
 
 // ---- messages --------------------------------------------------------------------------------
 
-function typeName(st: fs.Stats): string {
+/** What a non-regular file is, for messages ("a FIFO (named pipe)", "a character device", ...). */
+export function typeName(st: fs.Stats): string {
   if (st.isFIFO()) return 'a FIFO (named pipe)';
   if (st.isCharacterDevice()) return 'a character device';
   if (st.isBlockDevice()) return 'a block device';
@@ -389,3 +390,67 @@ export async function readdirSafe(path: string, opts: { maxEntries?: number } = 
     await dir.close().catch(() => undefined);
   }
 }
+
+/** readdirSafe without the thread pool (opendirSync, bounded the same way). Never throws. */
+export function readdirSafeSync(path: string, opts: { maxEntries?: number } = {}): ReaddirResult {
+  const max = opts.maxEntries ?? 100_000;
+  const bad = checkPath(path);
+  if (bad) return bad;
+  let dir: fs.Dir;
+  try {
+    dir = fs.opendirSync(path, { bufferSize: 1024 });
+  } catch (e) {
+    const f = fromError(path, e, true);
+    if (f.code === 'ENOTDIR') return fail(path, 'not-regular', 'is not a directory', f.code);
+    return f;
+  }
+  const entries: fs.Dirent[] = [];
+  let truncated = false;
+  try {
+    for (let d = dir.readSync(); d; d = dir.readSync()) {
+      if (entries.length >= max) {
+        truncated = true;
+        break;
+      }
+      entries.push(d);
+    }
+    return { ok: true, entries, truncated, path };
+  } catch (e) {
+    return fromError(path, e, true);
+  } finally {
+    try {
+      dir.closeSync();
+    } catch {
+      /* nothing to do */
+    }
+  }
+}
+
+/** The names in a directory (bounded like readdirSafe), or undefined when it cannot be listed. */
+export async function listNames(path: string, opts: { maxEntries?: number } = {}): Promise<string[] | undefined> {
+  const r = await readdirSafe(path, opts);
+  return r.ok ? r.entries.map((e) => e.name) : undefined;
+}
+
+export function listNamesSync(path: string, opts: { maxEntries?: number } = {}): string[] | undefined {
+  const r = readdirSafeSync(path, opts);
+  return r.ok ? r.entries.map((e) => e.name) : undefined;
+}
+
+/** True when `path` exists (after links); never throws. */
+export async function existsSafe(path: string): Promise<boolean> {
+  return (await statSafe(path)).ok;
+}
+
+/** The canonical path (links resolved), or undefined; never throws. */
+export async function realpathSafe(path: string): Promise<string | undefined> {
+  if (checkPath(path)) return undefined;
+  try {
+    return await fsp.realpath(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The type of a stat result, for modules that may not import node:fs themselves. */
+export type FileStats = fs.Stats;

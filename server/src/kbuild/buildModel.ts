@@ -2,30 +2,18 @@
 // which objects and Kbuild .cmd files it holds, and what they hold (facts: sections, commands; rules
 // judge them). This is the I/O edge of the analysis: everything read here is cached by path, size and
 // mtime and re-read only when it changes.
-import { promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { readObject } from '../elf/reader';
 import { openFileSource, type ByteSource } from '../elf/source';
 import type { ObjectKind } from '../elf/types';
 import { CMD_FILE_MAX_CHARS, readCmdFile, type CmdFileResult } from './cmdFile';
-import { readRegularText } from '../fs/safeRead';
-import { errorText } from '../common/errors';
+import { existsSafe, listNames, readdirSafe, readRegularText, realpathSafe, statSafe, type FileStats } from '../fs/safeRead';
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const exists = existsSafe;
 
-async function statOrUndefined(p: string): Promise<Stats | undefined> {
-  try {
-    return await fs.stat(p);
-  } catch {
-    return undefined;
-  }
+async function statOrUndefined(p: string): Promise<FileStats | undefined> {
+  const st = await statSafe(p);
+  return st.ok ? st.stat : undefined;
 }
 
 /**
@@ -50,13 +38,7 @@ export function objDirOf(kernelRoot: string | undefined, dir: string): string {
   return kernelRoot ? path.relative(kernelRoot, dir) || '.' : '.';
 }
 
-async function realpathOrUndefined(p: string): Promise<string | undefined> {
-  try {
-    return await fs.realpath(p);
-  } catch {
-    return undefined;
-  }
-}
+const realpathOrUndefined = realpathSafe;
 
 /**
  * True when `dir` is an O= build directory of `sourceRoot`. Kbuild writes two markers there: a
@@ -93,12 +75,9 @@ export async function findBuildDirectories(sourceRoot: string, opts: { configure
   }
   for (const base of [sourceRoot, ...(opts.searchRoots ?? [])]) {
     if (await isOutputDirOf(base, sourceRoot)) add(base);
-    let entries: string[];
-    try {
-      entries = (await fs.readdir(base, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
-    } catch {
-      continue;
-    }
+    const listing = await readdirSafe(base, { maxEntries: 20_000 });
+    if (!listing.ok) continue;
+    const entries = listing.entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
     for (const name of entries.slice(0, 2000)) {
       const d = path.join(base, name);
       if (await isOutputDirOf(d, sourceRoot)) add(d);
@@ -147,6 +126,9 @@ export class BuildReader {
   async readObject(file: string): Promise<ObjectReport> {
     const st = await statOrUndefined(file);
     if (!st) return { path: file, error: 'file not found', bytesRead: 0 };
+    // A FIFO, a device or a directory named like an object is input too: said (openFileSource
+    // refuses it at once), never cached.
+    if (!st.isFile()) return readObjectReport(file);
     const cached = this.objects.get(file);
     if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return cached.value;
     const report = await readObjectReport(file);
@@ -204,18 +186,24 @@ export class BuildReader {
   }
 }
 
+/** An error's message without the leading "PATH: " (the report names the path). */
+function withoutPath(file: string, e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.startsWith(`${file}: `) ? m.slice(file.length + 2) : m;
+}
+
 async function readObjectReport(file: string): Promise<ObjectReport> {
   let src;
   try {
     src = await openFileSource(file);
   } catch (e) {
-    return { path: file, error: errorText(e), bytesRead: 0 };
+    return { path: file, error: withoutPath(file, e), bytesRead: 0 };
   }
   try {
     const object = await readObject(src);
     return { path: file, object, bytesRead: src.bytesRead };
   } catch (e) {
-    return { path: file, error: errorText(e), bytesRead: src.bytesRead };
+    return { path: file, error: withoutPath(file, e), bytesRead: src.bytesRead };
   } finally {
     await src.close();
   }
@@ -223,12 +211,7 @@ async function readObjectReport(file: string): Promise<ObjectReport> {
 
 /** Object and .cmd files of one directory of a build directory. */
 export async function listBuildFiles(dir: string): Promise<{ objects: string[]; cmdFiles: string[] }> {
-  let names: string[];
-  try {
-    names = await fs.readdir(dir);
-  } catch {
-    return { objects: [], cmdFiles: [] };
-  }
+  const names = (await listNames(dir)) ?? [];
   names.sort();
   return {
     objects: names.filter((n) => n.endsWith('.o')).map((n) => path.join(dir, n)),

@@ -2,8 +2,7 @@
 // nvhe/Makefile and Makefile.module include Makefile.nvhe), and what make reads around the included
 // file in each includer. A file that others include is judged in the context of each includer, as
 // make reads it: the includer's statements before the `include` line, the file, the statements after.
-import { readdirSync } from 'node:fs';
-import { readRegularTextSync } from '../fs/safeRead';
+import { listNamesSync, readRegularTextSync } from '../fs/safeRead';
 import * as path from 'node:path';
 import type { Makefile, Statement } from '../make/ast';
 import { evaluateMakefile } from '../make/evaluator';
@@ -42,12 +41,7 @@ function splitAround(mf: Makefile, file: string, target: string, kernelRoot: str
 export function includersOf(file: string, kernelRoot: string): Surroundings[] {
   const dir = path.dirname(file);
   const objDir = objDirOf(kernelRoot, dir);
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((n) => isMakeFileName(n) && n !== path.basename(file)).sort();
-  } catch {
-    return [];
-  }
+  const names = (listNamesSync(dir) ?? []).filter((n) => isMakeFileName(n) && n !== path.basename(file)).sort();
   const out: Surroundings[] = [];
   for (const name of names.slice(0, 64)) {
     const p = path.join(dir, name);

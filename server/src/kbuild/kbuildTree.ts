@@ -3,8 +3,7 @@
 // top Makefile includes under that configuration (evaluated, never run), and scripts/Makefile.lib,
 // whose `c_flags` is what reaches each object's compile. A directory Makefile is evaluated between
 // them, as make does: top-level scripts, then the directory's Makefile, then Makefile.lib.
-import { statSync } from 'node:fs';
-import { readRegularTextSync } from '../fs/safeRead';
+import { readRegularTextSync, statSafeSync } from '../fs/safeRead';
 import * as path from 'node:path';
 import type { Expr, Makefile, Statement } from '../make/ast';
 import { evaluateMakefile } from '../make/evaluator';
@@ -51,11 +50,8 @@ export function parseConfig(text: string): Record<string, string> {
 }
 
 function mtimeOf(file: string): number | undefined {
-  try {
-    return statSync(file).mtimeMs;
-  } catch {
-    return undefined;
-  }
+  const st = statSafeSync(file);
+  return st.ok ? st.stat.mtimeMs : undefined;
 }
 
 /**
@@ -113,12 +109,8 @@ const cache = new Map<string, { stamp: string; tree: KbuildTree | undefined }>()
 function stampOf(files: string[]): string {
   return files
     .map((f) => {
-      try {
-        const st = statSync(f);
-        return `${f}:${st.size}:${st.mtimeMs}`;
-      } catch {
-        return `${f}:-`;
-      }
+      const st = statSafeSync(f);
+      return st.ok ? `${f}:${st.stat.size}:${st.stat.mtimeMs}` : `${f}:-`;
     })
     .join('|');
 }

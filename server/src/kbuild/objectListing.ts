@@ -2,7 +2,7 @@
 // the workspace's kernel trees, pipeline objects by meaning (from the rules' findings) or by Kbuild's
 // names (a bounded, cancellable walk), plus objects the user added. Knows no rule: stages and names
 // come from the caller.
-import { promises as fs } from 'node:fs';
+import { listNames, readdirSafe } from '../fs/safeRead';
 import * as path from 'node:path';
 import { findBuildDirectories, kernelRootOf } from './buildModel';
 import { yieldToLoop } from '../common/async';
@@ -154,7 +154,7 @@ export class ObjectCatalog<L> {
       others = byName.others;
     } else {
       for (const d of new Set(candidates.map((c) => path.dirname(c.file)))) {
-        const names = (await fs.readdir(d).catch(() => [] as string[])).filter((n) => n.endsWith('.o')).sort();
+        const names = ((await listNames(d)) ?? []).filter((n) => n.endsWith('.o')).sort();
         for (const n of names) {
           const f = path.join(d, n);
           if (!candidates.some((c) => c.file === f)) others.push(f);
@@ -189,7 +189,7 @@ export class ObjectCatalog<L> {
     };
     let direct = false;
     for (const dir of conventional) {
-      const names = await fs.readdir(dir).catch(() => undefined);
+      const names = await listNames(dir);
       if (!names) continue;
       direct = true;
       scanDir(dir, names.sort());
@@ -200,12 +200,9 @@ export class ObjectCatalog<L> {
     let seen = 0;
     for (let i = 0; i < queue.length && seen < MAX_WALK_ENTRIES; i++) {
       this.check(gen);
-      let entries;
-      try {
-        entries = await fs.readdir(queue[i], { withFileTypes: true });
-      } catch {
-        continue;
-      }
+      const listing = await readdirSafe(queue[i]);
+      if (!listing.ok) continue;
+      const entries = listing.entries;
       seen += entries.length;
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const names: string[] = [];
