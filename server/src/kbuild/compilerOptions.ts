@@ -48,7 +48,7 @@ export const OPTION_TABLE: readonly OptionRow[] = [
   ...fileRow('profile', 'instr-profile', '-fprofile-instr-use=', '-fprofile-use='),
   // Bare -fprofile-use / -fprofile-instr-use read default.profdata in the working directory.
   ...fileRow('profile', 'instr-profile', '-fprofile-use', '-fprofile-instr-use'),
-  ...fileRow('profile', 'file', '-fprofile-remapping-file=', '-fprofile-list='),
+  ...fileRow('profile', 'file', '-fprofile-list='),
   ...row('profile', old, '-fprofile-sample-use', '-fauto-profile', '-fno-profile-sample-use', '-fno-auto-profile'),
   ...row('profile', old, '-fno-profile-instr-use', '-fno-profile-use'),
   ...row('profile', old, '-fprofile-instr-generate', '-fprofile-instr-generate=/tmp/kbd.profraw', '-fno-profile-instr-generate'),
