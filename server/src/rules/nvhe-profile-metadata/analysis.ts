@@ -229,7 +229,8 @@ function probeOutcomes(input: RuleInput, objDir: string, spellings: string[], hy
     // Beyond the enumerated ones, every other unanswered probe takes the first one's answer.
     const rest = (bits & 1) === 0;
     for (const q of questions.slice(MAX_PROBES_ENUMERATED)) answers.set(q.key, rest);
-    all.push(bits === 0 && questions.length <= MAX_PROBES_ENUMERATED && answersMatch(first, answers) ? first : survivorsUnder(input, objDir, spellings, hypStems, probeSession(session.toolchain, answers)));
+    const reuse = bits === 0 && questions.length <= MAX_PROBES_ENUMERATED && answersMatch(first, answers);
+    all.push(reuse ? { ...first, answers } : survivorsUnder(input, objDir, spellings, hypStems, probeSession(session.toolchain, answers)));
   }
   const inAll = (pick: (s: Survivors) => Set<string>) => new Set([...pick(all[0])].filter((f) => all.every((o) => pick(o).has(f))));
   const certain: Survivors = { leaking: inAll((s) => s.leaking), added: inAll((s) => s.added), answers: new Map() };
@@ -248,12 +249,23 @@ function judge(leaking: Set<string>, removed: boolean): Judgement {
   return [...leaking].some(isCanonicalSpelling) ? 'leaks' : 'alias';
 }
 
-/** What a yes or a no to a probe means, in words (`the compiler accepts \`X\``). */
-function probeAnswerText(q: ProbeQuestion, yes: boolean): string {
-  const tool: Record<string, string> = { 'cc-option': 'the compiler', 'as-option': 'the assembler', 'as-instr': 'the assembler', 'ld-option': 'the linker', 'rustc-option': 'rustc' };
-  if (tool[q.probe]) return `${tool[q.probe]} ${yes ? 'accepts' : 'does not accept'} \`${q.subject}\``;
-  if (q.probe === 'try-run') return `\`${q.subject}\` ${yes ? 'succeeds' : 'fails'}`;
-  return `\`$(call ${q.probe},${q.subject})\` is ${yes ? 'true' : 'false'}`;
+const PROBE_TOOL: Record<string, string> = { 'cc-option': 'the compiler', 'as-option': 'the assembler', 'as-instr': 'the assembler', 'ld-option': 'the linker', 'rustc-option': 'rustc' };
+
+/** What the answers to probes mean, in words: "the compiler accepts `X` and `Y` and does not accept `Z`". */
+function answersText(questions: ProbeQuestion[], answers: Map<string, boolean>): string {
+  const parts: string[] = [];
+  const list = (qs: ProbeQuestion[]) => qs.map((q) => `\`${q.subject}\``).join(' and ');
+  for (const tool of new Set(questions.map((q) => PROBE_TOOL[q.probe]).filter((t) => t !== undefined))) {
+    const mine = questions.filter((q) => PROBE_TOOL[q.probe] === tool);
+    const yes = mine.filter((q) => answers.get(q.key));
+    const no = mine.filter((q) => !answers.get(q.key));
+    parts.push(`${tool} ${[yes.length ? `accepts ${list(yes)}` : '', no.length ? `does not accept ${list(no)}` : ''].filter(Boolean).join(' but ')}`);
+  }
+  for (const q of questions.filter((x) => PROBE_TOOL[x.probe] === undefined)) {
+    const yes = answers.get(q.key) === true;
+    parts.push(q.probe === 'try-run' ? `\`${q.subject}\` ${yes ? 'succeeds' : 'fails'}` : `\`$(call ${q.probe},${q.subject})\` is ${yes ? 'true' : 'false'}`);
+  }
+  return parts.join(', and ');
 }
 
 /** "if the compiler accepts `X`, ...; if the compiler does not accept `X`, ..." for the outcomes that differ. */
@@ -262,10 +274,7 @@ function describeDependence(o: ProbeOutcomes, judged: Judgement[]): string {
     j === 'clean' ? 'no profile flag reaches gen-hyprel' : `${[...new Set([...s.leaking].map(flagShape))].join(', ')} reach${s.leaking.size === 1 ? 'es' : ''} the nVHE hyp compiles`;
   const cases: string[] = [];
   o.all.forEach((s, i) => {
-    const answers = o.questions
-      .filter((q) => s.answers.has(q.key))
-      .map((q) => probeAnswerText(q, s.answers.get(q.key) === true));
-    const text = `if ${answers.join(' and ')}, ${said(judged[i], s)}`;
+    const text = `if ${answersText(o.questions.filter((q) => s.answers.has(q.key)), s.answers)}, ${said(judged[i], s)}`;
     if (!cases.includes(text)) cases.push(text);
   });
   return cases.join('; ');
