@@ -3,12 +3,14 @@
 // copied from Debian's linux-source trees) in front of the Makefile text, as Kbuild reads them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makefileContexts } from '../../server/src/analysis';
 import { evaluateMakefile } from '../../server/src/make/evaluator';
 import { parseMakefile } from '../../server/src/make/parser';
 import { probeHooks, probeSession } from '../../server/src/kbuild/probes';
-import { compilerOfCommand, toolchainFromConfig, withRecordedCompiler, type Toolchain } from '../../server/src/kbuild/toolchain';
+import { archOfCommand, compilerOfCommand, toolchainFromConfig, withRecordedCompiler, type Toolchain } from '../../server/src/kbuild/toolchain';
 import { parseConfig } from '../../server/src/kbuild/kbuildTree';
 import { root } from '../helpers/kernelTree';
 
@@ -79,4 +81,26 @@ test('a Makefile that defines its own cc-option gets its own definition', () => 
   assert.equal(value('cc-option = mine-$(1)\nX := $(call cc-option,-fno-profile-sample-use)\n', 'X', clang19arm64).value, 'mine--fno-profile-sample-use');
   // Without any definition (a Makefile read without its tree), Kbuild's meaning by name.
   assert.equal(value('X := $(call cc-option,-mfentry,-pg)\n', 'X', clang19arm64).value, '-pg');
+});
+
+test('without a configuration, the compiler and arch a .cmd file of the directory records', () => {
+  assert.equal(archOfCommand(['clang-19', '--target=aarch64-linux-gnu', '-c']), 'arm64');
+  assert.equal(archOfCommand(['clang', '--target=x86_64-linux-gnu']), 'x86');
+  assert.equal(archOfCommand(['gcc', '-c']), undefined);
+  const tree = mkdtempSync(join(tmpdir(), 'kbd-probes-'));
+  try {
+    mkdirSync(join(tree, 'scripts'));
+    writeFileSync(join(tree, 'scripts', 'Kbuild.include'), '');
+    writeFileSync(join(tree, 'scripts', 'Makefile.lib'), '');
+    mkdirSync(join(tree, 'd'));
+    writeFileSync(join(tree, 'd', 'Makefile'), 'obj-y := a.o\n');
+    const [before] = makefileContexts(join(tree, 'd', 'Makefile'), 'obj-y := a.o\n', tree, undefined, tree);
+    assert.equal(before.tree?.toolchain.compiler, undefined, 'nothing recorded yet');
+    writeFileSync(join(tree, 'd', '.a.o.cmd'), 'savedcmd_d/a.o := clang-19 -Wp,-MMD,d/.a.o.d --target=aarch64-linux-gnu -O2 -c -o d/a.o d/a.c\n');
+    const [after] = makefileContexts(join(tree, 'd', 'Makefile'), 'obj-y := a.o\n', tree, undefined, tree);
+    assert.deepEqual([after.tree?.toolchain.compiler, after.tree?.toolchain.compilerMajor, after.tree?.toolchain.arch], ['clang', 19, 'arm64']);
+    assert.equal(after.tree?.toolchain.source, join(tree, 'd', '.a.o.cmd'));
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
+  }
 });

@@ -72,12 +72,31 @@ export function compilerOfCommand(words: readonly string[]): { compiler: Compile
   return { compiler: m[1] as CompilerKind, major: m[2] ? Number(m[2]) : undefined };
 }
 
+/** Target triples' first part -> Kbuild SRCARCH (clang commands carry --target=, from Kbuild's CLANG_FLAGS). */
+const TRIPLE_ARCH: readonly [RegExp, string][] = [
+  [/^aarch64(_be)?$/, 'arm64'],
+  [/^(x86_64|i[3-6]86)$/, 'x86'],
+  [/^riscv(32|64)$/, 'riscv'],
+  [/^arm(v\d+\w*)?$/, 'arm'],
+  [/^(powerpc|ppc)(64)?(le)?$/, 'powerpc'],
+  [/^s390x?$/, 's390'],
+  [/^loongarch64$/, 'loongarch'],
+];
+
+/** The arch a recorded clang command compiles for (its --target=), when it names one. */
+export function archOfCommand(words: readonly string[]): string | undefined {
+  const target = words.find((w) => w.startsWith('--target='))?.slice('--target='.length);
+  if (!target) return undefined;
+  const first = target.split('-')[0];
+  return TRIPLE_ARCH.find(([re]) => re.test(first))?.[1];
+}
+
 /** The configuration's toolchain, completed by a recorded compile command where the configuration is silent. */
 export function withRecordedCompiler(t: Toolchain, words: readonly string[] | undefined, where: string): Toolchain {
   if (t.compiler || !words) return t;
   const c = compilerOfCommand(words);
   if (!c) return t;
-  return { ...t, compiler: c.compiler, compilerMajor: c.major, source: where };
+  return { ...t, compiler: c.compiler, compilerMajor: c.major, arch: t.arch ?? archOfCommand(words), source: where };
 }
 
 /** The major version of a Kconfig version number (190106 -> 19). */
