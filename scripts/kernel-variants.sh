@@ -49,6 +49,8 @@
 #   B       v2: cmd_hyprel runs `$(OBJCOPY) -R .llvm.call-graph-profile $<` before gen-hyprel
 #   C       vendor: AUTOFDO_PROFILE := n beside the directory's other instrumentation settings
 #   v1      rejected v1: KBUILD_CFLAGS += $(call cc-option,-fno-profile-sample-use,-fno-profile-use)
+#   cc-ccflags  ccflags-y += $(call cc-option,-fno-profile-sample-use) $(call cc-option,-fno-profile-use)
+#   cc-instr    KBUILD_CFLAGS += $(call cc-option,-fno-profile-instr-use) (negates only the instrumentation profile)
 #
 # Needs: clang-19 lld-19 llvm-19 make flex bison bc libssl-dev libelf-dev, and linux-source-6.1 for SRC.
 # One command per variant at a time: prepare resets the tree under a running build of the same variant.
@@ -400,7 +402,17 @@ EOF
 KBUILD_CFLAGS += $(call cc-option,-fno-profile-sample-use,-fno-profile-use)
 EOF
       ;;
-    *) die "unknown form '$form' (A, A-full, noA, B, C, v1)";;
+    cc-ccflags)
+      insert_at "$f" 'KBUILD_CFLAGS := $(filter-out $(CC_FLAGS_FTRACE)' after <<'EOF'
+ccflags-y += $(call cc-option,-fno-profile-sample-use) $(call cc-option,-fno-profile-use)
+EOF
+      ;;
+    cc-instr)
+      insert_at "$f" 'KBUILD_CFLAGS := $(filter-out $(CC_FLAGS_FTRACE)' after <<'EOF'
+KBUILD_CFLAGS += $(call cc-option,-fno-profile-instr-use)
+EOF
+      ;;
+    *) die "unknown form '$form' (A, A-full, noA, B, C, v1, cc-ccflags, cc-instr)";;
   esac
 }
 

@@ -10,6 +10,8 @@ import { listNamesSync, readRegularTextSync } from './fs/safeRead';
 import { BuildReader, findBuildDirectories, kernelRootOf, objDirOf } from './kbuild/buildModel';
 import { includersOf } from './kbuild/includes';
 import { loadKbuildTree } from './kbuild/kbuildTree';
+import { readCmdFile } from './kbuild/cmdFile';
+import { withRecordedCompiler, type Toolchain } from './kbuild/toolchain';
 import type { BuildAccess, Links, MakefileContext, Rule, RuleFinding } from './rules/rule';
 
 export interface AnalysisOptions {
@@ -106,10 +108,35 @@ function siblingReader(dir: string): (name: string) => string | undefined {
 export function makefileContexts(file: string, text: string, kernelRoot: string | undefined, makefile?: Makefile, buildDir?: string): MakefileContext[] {
   const dir = path.dirname(file);
   const objDir = objDirOf(kernelRoot, dir);
-  const tree = kernelRoot ? loadKbuildTree(kernelRoot, buildDir) : undefined;
+  const loaded = kernelRoot ? loadKbuildTree(kernelRoot, buildDir) : undefined;
+  const tree = loaded && buildDir && !loaded.toolchain.compiler ? { ...loaded, toolchain: recordedToolchain(loaded.toolchain, path.join(buildDir, objDir)) } : loaded;
   const base: MakefileContext = { file, text, makefile: makefile ?? parseMakefile(text), kernelRoot, objDir, readSibling: siblingReader(dir), tree };
   const includers = kernelRoot ? includersOf(file, kernelRoot) : [];
   return includers.length > 0 ? includers.map((surroundings) => ({ ...base, surroundings })) : [base];
+}
+
+/** Most .cmd files read for the compiler a directory's compiles ran (when the configuration does not say). */
+const MAX_TOOLCHAIN_CMD_FILES = 16;
+
+/** The configuration's toolchain, completed by the compiler a .cmd file of `dir` names (its first compile). */
+function recordedToolchain(t: Toolchain, dir: string): Toolchain {
+  const listed = listNamesSync(dir);
+  if (!listed) return t;
+  const names = listed.filter((n) => n.startsWith('.') && n.endsWith('.o.cmd')).sort().slice(0, MAX_TOOLCHAIN_CMD_FILES);
+  for (const n of names) {
+    // An object's .cmd file is a few kilobytes (the command and its dependency list).
+    const r = readRegularTextSync(path.join(dir, n), { maxBytes: 1024 * 1024 });
+    if (!r.ok) continue;
+    const read = readCmdFile(r.text);
+    if (!read.ok) continue;
+    for (const rec of read.records) {
+      for (const c of rec.commands) {
+        const found = withRecordedCompiler(t, c.words.map((w) => w.text), path.join(dir, n));
+        if (found !== t) return found;
+      }
+    }
+  }
+  return t;
 }
 
 /** The first of makefileContexts(): what fixes and patches are computed in. */

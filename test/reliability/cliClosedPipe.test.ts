@@ -61,7 +61,9 @@ test('the shell form: `check DIR | head -1` prints one line and no error', () =>
   assert.equal(lines.length, 2, sh.stdout);
   assert.match(lines[0], /: (error|warning): /);
   assert.equal(lines[1], 'status 1');
-  assert.equal(sh.stderr, '');
+  // No error from the closed pipe; only what the fixtures honestly leave open (a verdict that depends
+  // on a Kbuild probe, test/fixtures/nvhe-variants/cc-option-ccflags) is said on stderr.
+  assert.deepEqual(sh.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('kbuild-diagnostics check: incomplete: ')), [], sh.stderr);
 });
 
 test('--help documents the exit status', () => {

@@ -7,6 +7,10 @@ import { evaluateMakefile, type EvalOptions, type Evaluation } from '../make/eva
 import { splitWords, unknownValue } from '../make/values';
 import type { Surroundings } from './includes';
 import { kbuildStatements, type KbuildTree } from './kbuildTree';
+import { probeHooks, probeSession, type ProbeSession } from './probes';
+
+/** Without a configuration: a clang build (the product is about them) of unknown version and arch. */
+const UNKNOWN_CLANG = { compiler: 'clang', source: 'assumed' } as const;
 
 /** The stem standing for every object without per-object flags of its own. */
 export const ANY_OBJECT = '\u0000any-object';
@@ -28,8 +32,6 @@ export function kbuildEvalOptions(objDir: string, extraCflags: string, unknownCo
       CONFIG_LD_IS_LLD: 'y',
       CONFIG_AS_IS_LLVM: 'y',
       LLVM: '1',
-      // cc-option answers whether the compiler accepts a flag; clang accepts the flags asked about.
-      'cc-option': { value: '$(1)', flavor: 'recursive' },
       cmd_ld: { value: '$(LD) $(ld_flags) $(real-prereqs) -o $@', flavor: 'recursive' },
       ld_flags: { value: '$(KBUILD_LDFLAGS) $(ldflags-y) $(LDFLAGS_$(@F))', flavor: 'recursive' },
       'real-prereqs': { value: '$(filter-out $(PHONY), $^)', flavor: 'recursive' },
@@ -38,9 +40,16 @@ export function kbuildEvalOptions(objDir: string, extraCflags: string, unknownCo
   };
 }
 
+/** A probe session for a tree's build (its recorded toolchain), taking `yes` where the build does not answer. */
+export function defaultProbeSession(tree?: KbuildTree): ProbeSession {
+  return probeSession(tree?.toolchain ?? UNKNOWN_CLANG);
+}
+
 /**
  * Evaluates a directory Makefile the way Kbuild reads it: with the tree's Kbuild around it when
  * `tree` is given (its configuration as variables; CONFIG_ options it does not set are empty).
+ * Kbuild's probes (cc-option, ...) are answered by `probes` (probes.ts), which records what it could
+ * not answer.
  */
 export function evaluateInKbuild(
   mf: Makefile,
@@ -49,8 +58,9 @@ export function evaluateInKbuild(
   unknownConditions: 'true' | 'false' = 'false',
   tree?: KbuildTree,
   surroundings?: Surroundings,
+  probes: ProbeSession = defaultProbeSession(tree),
 ): Evaluation {
-  const opts = kbuildEvalOptions(objDir, extraCflags, unknownConditions);
+  const opts: EvalOptions = { ...kbuildEvalOptions(objDir, extraCflags, unknownConditions), callHooks: probeHooks(probes) };
   // An included file is read where its includer includes it.
   const directory = surroundings ? { ...mf, statements: [...surroundings.before, ...mf.statements, ...surroundings.after] } : mf;
   if (!tree) return evaluateMakefile(directory, opts);

@@ -10,6 +10,7 @@ import { evaluateMakefile } from '../make/evaluator';
 import { parseMakefile } from '../make/parser';
 import { splitWords } from '../make/values';
 import { allStatements } from './recipes';
+import { toolchainFromConfig, type Toolchain } from './toolchain';
 
 /** Largest Kbuild script read (the top Makefile is about 70 KB). */
 const MAX_SCRIPT_BYTES = 2 * 1024 * 1024;
@@ -19,6 +20,8 @@ export interface KbuildTree {
   /** CONFIG_* values, and where they were read ('' when no configuration was found). */
   config: Record<string, string>;
   configSource: string;
+  /** The compiler, linker and arch the configuration records (probes are answered for them). */
+  toolchain: Toolchain;
   /** The top Makefile's included scripts (scripts/Makefile.*), in include order. */
   prelude: { file: string; makefile: Makefile }[];
   /** scripts/Makefile.lib, when the tree has one. */
@@ -160,7 +163,7 @@ function buildTree(root: string, buildDir?: string): KbuildTree | undefined {
       for (const m of t.matchAll(/CONFIG_[A-Za-z0-9_]+/g)) if (!(m[0] in config)) unsetConfig.add(m[0]);
     }
   }
-  return { root, config, configSource: source, prelude, makefileLib, unsetConfig: [...unsetConfig], inputs };
+  return { root, config, configSource: source, toolchain: toolchainFromConfig(config, source), prelude, makefileLib, unsetConfig: [...unsetConfig], inputs };
 }
 
 /** Variables a text reads: `$(NAME)`, `${NAME}`, `$(call NAME,...)`, and names inside computed ones. */

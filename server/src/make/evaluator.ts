@@ -82,7 +82,14 @@ export interface EvalOptions {
   limits?: Partial<EvalLimits>;
   /** Plain make semantics: every undefined variable expands to empty (default false). */
   undefinedIsEmpty?: boolean;
+  /**
+   * `$(call NAME,...)` answered by the caller (a model of what a variable means, e.g. a probe that
+   * would run a shell). The hook gets the expanded arguments and the variable's definition (undefined
+   * when unset); it returns undefined to let the definition expand as usual.
+   */
+  callHooks?: ReadonlyMap<string, CallHook>;
 }
+export type CallHook = (args: readonly string[], definition: string | undefined) => string | undefined;
 export interface EvalMessage {
   kind: 'info' | 'warning' | 'error';
   text: string;
@@ -185,6 +192,7 @@ class Evaluator {
   private readonly parseCache = new Map<string, Expr>();
   private readonly undefinedIsEmpty: boolean;
   private readonly unknownTrue: boolean;
+  private readonly callHooks: ReadonlyMap<string, CallHook> | undefined;
   private curSpan: Span = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
   private curLine = 0;
   private evalDepth = 0;
@@ -202,6 +210,7 @@ class Evaluator {
     this.limits = { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) };
     this.undefinedIsEmpty = opts.undefinedIsEmpty === true;
     this.unknownTrue = opts.unknownConditions === 'true';
+    this.callHooks = opts.callHooks;
     this.diagnostics = [];
     for (const [name, v] of Object.entries(opts.initial ?? {})) {
       const def: Def = typeof v === 'string' ? { flavor: 'simple', value: v, origin: 'initial', override: false } : { flavor: v.flavor, value: v.value, origin: 'initial', override: false };
@@ -619,6 +628,8 @@ class Evaluator {
           return this.withFrame(c, vals, true, () => this.callFunction(name, args.slice(1), c));
         }
         const def = this.lookup(name, c.at);
+        const hooked = this.callHooks?.get(name)?.([...vals.values()].slice(1), def?.value);
+        if (hooked !== undefined) return hooked;
         if (!def) return this.undefinedValue(name);
         if (def.flavor === 'simple') return def.value;
         return this.withFrame(c, vals, true, () => this.expandBody(name, def.value, c, false));

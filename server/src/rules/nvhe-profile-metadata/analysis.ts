@@ -11,13 +11,14 @@
 import type { AssignmentStmt, DefineStmt, Makefile, Span, Statement } from '../../make/ast';
 import type { Evaluation } from '../../make/evaluator';
 import { isUnknownWord, splitWords } from '../../make/values';
-import { compileFlags, evaluateInKbuild, flagShape, objectStems } from '../../kbuild/compileFlags';
+import { compileFlags, defaultProbeSession, evaluateInKbuild, flagShape, objectStems } from '../../kbuild/compileFlags';
 import { findDiscard } from '../../kbuild/linkerScript';
 import { effectiveProfileUse, enablingSpellings, isCanonicalSpelling, isProfileUseOption, survivingSpellings } from '../../kbuild/profileFlags';
 import { allStatements, linkerOutput, linkerScriptOf, normalizePath, type Command } from '../../kbuild/recipes';
 import { isLinker, isObjcopy, objcopyEffect, removesSectionAndRelocations } from '../../kbuild/shellCommands';
 import type { Surroundings } from '../../kbuild/includes';
 import type { KbuildTree } from '../../kbuild/kbuildTree';
+import { probeSession, type ProbeQuestion, type ProbeSession } from '../../kbuild/probes';
 import { findPipeline, producerOf, type Pipeline } from './pipeline';
 import { CALL_GRAPH_SECTION } from './sections';
 
@@ -73,6 +74,15 @@ export interface NvheVerdict {
   assumedConditions: number;
   /** Set when the evaluation hit a bound: the verdict may miss something. */
   incomplete?: string;
+  /**
+   * Set when the verdict depends on probes the build's records do not answer (cc-option with another
+   * compiler, an option not in the table): what each answer leads to. leaks and aliasLeak are false then.
+   */
+  dependsOn?: string;
+  /** Set when the verdict holds for every answer to such probes but the spellings that get through differ. */
+  spellingsDependOn?: string;
+  /** Probe subjects whose answers were not known; both answers were evaluated. */
+  probesAssumed: string[];
 }
 
 function firstLine(span: Span, lineLength: (line: number) => number): Span {
@@ -94,7 +104,8 @@ export function analyzeNvheOrCut(input: RuleInput, lineLength: (line: number) =>
   // Every spelling goes in at once, as separate words in KCFLAGS order; each is judged on its own.
   // The evaluation with them also finds the pipeline (KCFLAGS changes no command or condition there).
   const spellings = enablingSpellings();
-  const base = evaluateInKbuild(input.makefile, objDir, spellings.join(' '), 'false', input.tree, input.surroundings);
+  const session = defaultProbeSession(input.tree);
+  const base = evaluateInKbuild(input.makefile, objDir, spellings.join(' '), 'false', input.tree, input.surroundings, session);
   const pipeline = findPipeline(input.makefile, base);
   if (!pipeline) return { cut: base.incomplete?.message };
   // One hyp object linked into gen-hyprel's input, as a Kbuild target stem: the hyp objects are all
@@ -105,34 +116,26 @@ export function analyzeNvheOrCut(input: RuleInput, lineLength: (line: number) =>
     .map((p) => (objDir !== '.' && p.startsWith(objDir + '/') ? p.slice(objDir.length + 1) : p).replace(/\.o$/, ''))
     .slice(0, 1);
 
-  // 1. Which profile spellings survive into a hyp compile, under either reading of unknown tests.
-  const leaking = new Set<string>();
-  /** Profile flags the tree's Kbuild or the Makefile adds by itself (not from KCFLAGS). */
-  const added = new Set<string>();
-  const modes: ('false' | 'true')[] = base.unknownConditionals.length > 0 ? ['false', 'true'] : ['false'];
-  for (const mode of modes) {
-    const ev = mode === 'false' ? base : evaluateInKbuild(input.makefile, objDir, spellings.join(' '), mode, input.tree, input.surroundings);
-    const seen = new Set<string>();
-    for (const stem of objectStems(ev, hypStems)) {
-      const words = compileFlags(ev, stem, objDir);
-      // Objects with the same flags need no second look.
-      const key = words.join(' ');
-      if (seen.has(key)) continue;
-      seen.add(key);
-      for (const flag of survivingSpellings(words, spellings)) leaking.add(flag);
-      // Profile flags added without KCFLAGS (CFLAGS_x.o += -fprofile-sample-use=..., Kbuild's AutoFDO).
-      for (const eff of effectiveProfileUse(words.filter((w) => !spellings.includes(w)))) {
-        leaking.add(eff.flag);
-        added.add(eff.flag);
-      }
-    }
-  }
+  // 1. Which profile spellings survive into a hyp compile, under each answer of the probes the
+  // build's records do not answer (cc-option for another compiler, an option not in the table).
+  const outcomes = probeOutcomes(input, objDir, spellings, hypStems, session, base);
+  const certain = outcomes.certain;
+  let leaking = certain.leaking;
+  const added = certain.added;
 
   // 2. Is the section removed from the object gen-hyprel reads, before gen-hyprel reads it?
   const removalCheck = checkSectionRemoval(pipeline, input);
 
-  const leaks = [...leaking].some(isCanonicalSpelling) && !removalCheck.removal;
-  const aliasLeak = !leaks && leaking.size > 0 && !removalCheck.removal;
+  // A verdict only where every outcome of the unanswered probes agrees.
+  const judged = outcomes.all.map((o) => judge(o.leaking, !!removalCheck.removal));
+  const agreed = judged.every((j) => j === judged[0]) ? judged[0] : undefined;
+  const leaks = agreed === 'leaks';
+  const aliasLeak = agreed === 'alias';
+  const dependsOn = agreed === undefined ? describeDependence(outcomes, judged) : undefined;
+  // Every outcome leaks, through different spellings: name them all, and say on what each depends.
+  const differ = outcomes.all.some((o) => o.leaking.size !== certain.leaking.size);
+  if (agreed && agreed !== 'clean' && judge(certain.leaking, false) !== agreed) leaking = new Set(outcomes.all.flatMap((o) => [...o.leaking]));
+  const spellingsDependOn = agreed !== undefined && differ ? describeDependence(outcomes, judged) : undefined;
   const ineffective = [...removalCheck.ineffective];
   if (leaking.size > 0 && !removalCheck.removal) ineffective.push(...explainFlagAttempts(input.makefile, base, [...leaking].map(flagShape)));
 
@@ -153,9 +156,128 @@ export function analyzeNvheOrCut(input: RuleInput, lineLength: (line: number) =>
     filterOutLine,
     anchor: firstLine(anchorSpan, lineLength),
     assumedConditions: base.unknownConditionals.length,
-    incomplete: base.incomplete?.message,
+    incomplete: base.incomplete?.message ?? outcomes.cut,
+    dependsOn,
+    spellingsDependOn,
+    probesAssumed: outcomes.questions.map((q) => q.subject),
   };
   return { verdict };
+}
+
+/** Profile spellings that survive into a hyp compile under one set of probe answers. */
+interface Survivors {
+  leaking: Set<string>;
+  /** Profile flags the tree's Kbuild or the Makefile adds by itself (not from KCFLAGS). */
+  added: Set<string>;
+  /** The answers taken (question key -> yes), empty for the build's own answers. */
+  answers: Map<string, boolean>;
+}
+
+/** Under either reading of conditional tests make cannot decide here, which spellings survive. */
+function survivorsUnder(input: RuleInput, objDir: string, spellings: string[], hypStems: string[], session: ProbeSession, base?: Evaluation): Survivors {
+  const leaking = new Set<string>();
+  const added = new Set<string>();
+  const first = base ?? evaluateInKbuild(input.makefile, objDir, spellings.join(' '), 'false', input.tree, input.surroundings, session);
+  const modes: ('false' | 'true')[] = first.unknownConditionals.length > 0 ? ['false', 'true'] : ['false'];
+  for (const mode of modes) {
+    const ev = mode === 'false' ? first : evaluateInKbuild(input.makefile, objDir, spellings.join(' '), mode, input.tree, input.surroundings, session);
+    const seen = new Set<string>();
+    for (const stem of objectStems(ev, hypStems)) {
+      const words = compileFlags(ev, stem, objDir);
+      // Objects with the same flags need no second look.
+      const key = words.join(' ');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      for (const flag of survivingSpellings(words, spellings)) leaking.add(flag);
+      // Profile flags added without KCFLAGS (CFLAGS_x.o += -fprofile-sample-use=..., Kbuild's AutoFDO).
+      for (const eff of effectiveProfileUse(words.filter((w) => !spellings.includes(w)))) {
+        leaking.add(eff.flag);
+        added.add(eff.flag);
+      }
+    }
+  }
+  return { leaking, added, answers: new Map(session.assumptions) };
+}
+
+/** Most unanswered probes whose every combination of answers is evaluated (2^4 evaluations). */
+const MAX_PROBES_ENUMERATED = 4;
+
+/** A probe can change the verdict when what it asks about or what it yields is a profile option. */
+function aboutProfiles(q: ProbeQuestion): boolean {
+  const words = [q.subject, q.ifYes, q.ifNo].flatMap(splitWords);
+  return words.some((w) => isProfileUseOption(w) || /^-f(no-)?(profile|auto-profile)/.test(w));
+}
+
+interface ProbeOutcomes {
+  /** What every outcome shares: spellings that leak whatever the answers (and the flags added in all). */
+  certain: Survivors;
+  all: Survivors[];
+  questions: ProbeQuestion[];
+  /** Set when there were too many unanswered probes to try every combination. */
+  cut?: string;
+}
+
+/** Evaluates every combination of answers to the unanswered probes about profile options. */
+function probeOutcomes(input: RuleInput, objDir: string, spellings: string[], hypStems: string[], session: ProbeSession, base: Evaluation): ProbeOutcomes {
+  const first = survivorsUnder(input, objDir, spellings, hypStems, session, base);
+  const questions = [...session.asked.values()].filter(aboutProfiles);
+  if (questions.length === 0) return { certain: first, all: [first], questions };
+  const shown = questions.slice(0, MAX_PROBES_ENUMERATED);
+  const all: Survivors[] = [];
+  for (let bits = 0; bits < 1 << shown.length; bits++) {
+    const answers = new Map(shown.map((q, i) => [q.key, (bits & (1 << i)) === 0] as const));
+    // Beyond the enumerated ones, every other unanswered probe takes the first one's answer.
+    const rest = (bits & 1) === 0;
+    for (const q of questions.slice(MAX_PROBES_ENUMERATED)) answers.set(q.key, rest);
+    const reuse = bits === 0 && questions.length <= MAX_PROBES_ENUMERATED && answersMatch(first, answers);
+    all.push(reuse ? { ...first, answers } : survivorsUnder(input, objDir, spellings, hypStems, probeSession(session.toolchain, answers)));
+  }
+  const inAll = (pick: (s: Survivors) => Set<string>) => new Set([...pick(all[0])].filter((f) => all.every((o) => pick(o).has(f))));
+  const certain: Survivors = { leaking: inAll((s) => s.leaking), added: inAll((s) => s.added), answers: new Map() };
+  const cut = questions.length > MAX_PROBES_ENUMERATED ? `${questions.length} probes about profile options could not be answered from the build's records; only ${1 << MAX_PROBES_ENUMERATED} combinations of their answers were evaluated` : undefined;
+  return { certain, all, questions, cut };
+}
+
+function answersMatch(s: Survivors, answers: Map<string, boolean>): boolean {
+  return [...answers].every(([k, v]) => (s.answers.get(k) ?? true) === v);
+}
+
+type Judgement = 'leaks' | 'alias' | 'clean';
+
+function judge(leaking: Set<string>, removed: boolean): Judgement {
+  if (removed || leaking.size === 0) return 'clean';
+  return [...leaking].some(isCanonicalSpelling) ? 'leaks' : 'alias';
+}
+
+const PROBE_TOOL: Record<string, string> = { 'cc-option': 'the compiler', 'as-option': 'the assembler', 'as-instr': 'the assembler', 'ld-option': 'the linker', 'rustc-option': 'rustc' };
+
+/** What the answers to probes mean, in words: "the compiler accepts `X` and `Y` and does not accept `Z`". */
+function answersText(questions: ProbeQuestion[], answers: Map<string, boolean>): string {
+  const parts: string[] = [];
+  const list = (qs: ProbeQuestion[]) => qs.map((q) => `\`${q.subject}\``).join(' and ');
+  for (const tool of new Set(questions.map((q) => PROBE_TOOL[q.probe]).filter((t) => t !== undefined))) {
+    const mine = questions.filter((q) => PROBE_TOOL[q.probe] === tool);
+    const yes = mine.filter((q) => answers.get(q.key));
+    const no = mine.filter((q) => !answers.get(q.key));
+    parts.push(`${tool} ${[yes.length ? `accepts ${list(yes)}` : '', no.length ? `does not accept ${list(no)}` : ''].filter(Boolean).join(' but ')}`);
+  }
+  for (const q of questions.filter((x) => PROBE_TOOL[x.probe] === undefined)) {
+    const yes = answers.get(q.key) === true;
+    parts.push(q.probe === 'try-run' ? `\`${q.subject}\` ${yes ? 'succeeds' : 'fails'}` : `\`$(call ${q.probe},${q.subject})\` is ${yes ? 'true' : 'false'}`);
+  }
+  return parts.join(', and ');
+}
+
+/** "if the compiler accepts `X`, ...; if the compiler does not accept `X`, ..." for the outcomes that differ. */
+function describeDependence(o: ProbeOutcomes, judged: Judgement[]): string {
+  const said = (j: Judgement, s: Survivors) =>
+    j === 'clean' ? 'no profile flag reaches gen-hyprel' : `${[...new Set([...s.leaking].map(flagShape))].join(', ')} reach${s.leaking.size === 1 ? 'es' : ''} the nVHE hyp compiles`;
+  const cases: string[] = [];
+  o.all.forEach((s, i) => {
+    const text = `if ${answersText(o.questions.filter((q) => s.answers.has(q.key)), s.answers)}, ${said(judged[i], s)}`;
+    if (!cases.includes(text)) cases.push(text);
+  });
+  return cases.join('; ');
 }
 
 interface RemovalCheck {

@@ -46,6 +46,7 @@ function isStale(v: NvheVerdict, evidence: BuildEvidence): boolean {
 
 /** The rule's diagnostics: the verdict, with the build's evidence when it is current. */
 export function nvheDiagnostics(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): Diagnostic[] {
+  if (v.dependsOn) return [dependenceDiagnostic(v, ctx)];
   if (!v.leaks && !v.aliasLeak) return [];
   if (evidence && isStale(v, evidence)) {
     const main = nvheDiagnostic(v, ctx, undefined);
@@ -68,6 +69,24 @@ export function nvheDiagnostics(v: NvheVerdict, ctx: Links, evidence?: BuildEvid
   return d ? [d] : [];
 }
 
+/**
+ * The verdict depends on probes the build's records do not answer (another compiler, an option the
+ * table does not hold): information, not a warning, and never "clean".
+ */
+function dependenceDiagnostic(v: NvheVerdict, ctx: Links): Diagnostic {
+  return {
+    range: v.anchor,
+    severity: DiagnosticSeverity.Information,
+    source: DIAGNOSTIC_SOURCE,
+    code: RULE_CODE,
+    codeDescription: { href: ctx.docUri },
+    message:
+      `Whether profile metadata reaches gen-hyprel depends on what the build's toolchain accepts, which its configuration and commands do not say: ${v.dependsOn}. ` +
+      `Kbuild runs these probes when it builds; Kbuild Diagnostics does not run them.`,
+    relatedInformation: [{ location: { uri: ctx.makefileUri, range: v.pipeline.genHyprel.span }, message: `gen-hyprel reads ${v.pipeline.genHyprelInput} here and fails on any SHT_REL section.` }],
+  };
+}
+
 function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): Diagnostic | undefined {
   const input = baseName(v.pipeline.genHyprelInput);
   const flags = [...new Set(v.leakingFlags.map(flagShape))];
@@ -79,6 +98,7 @@ function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): D
   if (producer) here(producer.rule.span, `${input} is made here; ld -r keeps SHF_EXCLUDE sections such as ${CALL_GRAPH_SECTION}.`);
   if (v.pipeline.hypcopy) here(v.pipeline.hypcopy.span, 'HYPCOPY (objcopy --prefix-symbols) copies the object with whatever sections reach it.');
   for (const i of v.ineffective) here(i.span, i.message);
+  if (v.spellingsDependOn) here(v.anchor, `Which spellings get through depends on probes the build's records do not answer (both answers were checked): ${v.spellingsDependOn}.`);
   if (!v.flagsFromTree) here(v.anchor, "Flags judged with the built-in Kbuild formula (_c_flags of Linux 5.x/6.x): no scripts/Makefile.lib was found for this tree, so its own Kbuild lines (AutoFDO, Propeller) were not read.");
 
   const offendingObjects = (evidence?.objects ?? []).filter((o) => o.offending.length > 0);

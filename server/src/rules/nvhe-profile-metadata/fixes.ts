@@ -144,7 +144,7 @@ export function computeFix(text: string, input: RuleInput, form: FixForm): FixRe
   const newText = applyEdits(text, edits);
   const after = analyzeNvhe({ ...input, makefile: parseMakefile(newText) });
   // Form C takes away only what Kbuild adds by itself; aliases from KCFLAGS keep their own hint.
-  const cleared = form === 'C' ? after && !after.leaks && after.addedFlags.length === 0 : after && !after.leaks && !after.aliasLeak;
+  const cleared = form === 'C' ? after && !after.leaks && !after.dependsOn && after.addedFlags.length === 0 : after && !after.leaks && !after.aliasLeak && !after.dependsOn;
   if (!cleared) return undefined;
   return { edits, newText };
 }

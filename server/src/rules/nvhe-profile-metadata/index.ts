@@ -105,7 +105,7 @@ export const nvheProfileMetadata: Rule = {
       }
     }
     const diagnostics = nvheDiagnostics(v, links, evidence);
-    const incomplete = [...(v.incomplete ? [v.incomplete] : []), ...(evidence?.incomplete ?? [])];
+    const incomplete = [...(v.incomplete ? [v.incomplete] : []), ...(v.dependsOn ? [`${ctx.file}: the nVHE verdict depends on Kbuild probes the build's records do not answer (${v.probesAssumed.join(', ')})`] : []), ...(evidence?.incomplete ?? [])];
     return {
       incomplete,
       diagnostics,

@@ -9,6 +9,8 @@ import { analyzeNvhe, type RuleInput } from '../analysis';
 import { computeFix } from '../fixes';
 import { splitLines } from '../../../make/edits';
 import { root } from '../../../../../test/helpers/kernelTree';
+import { parseConfig, type KbuildTree } from '../../../kbuild/kbuildTree';
+import { toolchainFromConfig } from '../../../kbuild/toolchain';
 
 const dir = join(root, 'test', 'fixtures', 'nvhe-variants');
 
@@ -21,7 +23,7 @@ function input(name: string): { text: string; input: RuleInput } {
   return { text, input: { makefile: parseMakefile(text), objDir: 'arch/arm64/kvm/hyp/nvhe', readSibling: sibling } };
 }
 
-type Outcome = 'leaks' | 'alias' | 'clean';
+type Outcome = 'leaks' | 'alias' | 'clean' | 'depends';
 interface Expect {
   outcome: Outcome;
   why: string;
@@ -37,7 +39,9 @@ const EXPECTED: Record<string, Expect> = {
   'v3-6.1': { outcome: 'alias', why: 'upstream filters -fprofile-sample-use=% -fprofile-use=%; -fauto-profile= and -fprofile-instr-use= still pass', formA: true, formB: true },
   'v3-6.12': { outcome: 'alias', why: 'as v3-6.1', formA: true, formB: true },
   'v2-cmd-hyprel': { outcome: 'clean', why: 'objcopy -R on $< before gen-hyprel', formA: false, formB: false },
-  'v1-cc-option': { outcome: 'leaks', why: 'cc-option yields only its first argument, -fno-profile-sample-use; -fprofile-use= still passes', formA: true, formB: true },
+  'v1-cc-option': { outcome: 'leaks', why: 'no toolchain recorded: both answers of cc-option are evaluated; -fno-profile-sample-use leaves -fprofile-use= through, -fno-profile-use leaves -fprofile-sample-use= through', formA: true, formB: true },
+  'cc-option-ccflags': { outcome: 'depends', why: 'no toolchain recorded: if the compiler accepts both negations nothing leaks, else a profile family does', formA: false, formB: false },
+  'cc-option-instr-only': { outcome: 'leaks', why: 'whatever the compiler answers, -fno-profile-instr-use does not negate the sample profile', formA: true, formB: true },
   'full-filter': { outcome: 'clean', why: 'every spelling filtered', formA: false, formB: false },
   'filter-no-percent': { outcome: 'leaks', why: 'filter-out pattern without % cannot match -flag=value', explains: /no '%'/, formA: true, formB: true },
   'fix-in-dead-conditional': { outcome: 'leaks', why: 'the fix sits in ifeq ($(CONFIG_CC_IS_CLANG),), never taken with clang', explains: /not taken/, formA: true, formB: true },
@@ -66,7 +70,7 @@ for (const [name, want] of Object.entries(EXPECTED)) {
     const v = analyzeNvhe(inp, (l) => lines[l]?.length ?? 0);
     assert.ok(v, 'the pipeline is found');
     assert.equal(v.pipeline.genHyprelInput, 'arch/arm64/kvm/hyp/nvhe/kvm_nvhe.tmp.o');
-    const outcome: Outcome = v.leaks ? 'leaks' : v.aliasLeak ? 'alias' : 'clean';
+    const outcome: Outcome = v.dependsOn ? 'depends' : v.leaks ? 'leaks' : v.aliasLeak ? 'alias' : 'clean';
     assert.equal(outcome, want.outcome, `leaking flags: ${v.leakingFlags.join(' ')}; removal: ${v.sectionRemoval?.how ?? 'none'}`);
     if (want.explains) assert.ok(v.ineffective.some((i) => want.explains?.test(i.message)), `explanations: ${v.ineffective.map((i) => i.message).join(' | ')}`);
     // The anchor is the last live KBUILD_CFLAGS filter-out line, else the gen-hyprel command.
@@ -81,7 +85,7 @@ for (const [name, want] of Object.entries(EXPECTED)) {
       // Applying it clears the rule, and applying it again changes nothing (it is no longer offered).
       const again = { ...inp, makefile: parseMakefile(fix.newText) };
       const after = analyzeNvhe(again);
-      assert.ok(after && !after.leaks && !after.aliasLeak, `form ${form} clears the rule`);
+      assert.ok(after && !after.leaks && !after.aliasLeak && !after.dependsOn, `form ${form} clears the rule`);
       assert.equal(computeFix(fix.newText, again, form), undefined, `form ${form} is idempotent`);
       // Line ends are kept.
       if (text.includes('\r\n')) assert.ok(!/[^\r]\n/.test(fix.newText), 'CRLF kept');
@@ -128,4 +132,39 @@ test('Makefiles that do not run gen-hyprel are not nvhe Makefiles', () => {
   for (const name of ['not-nvhe-kvm', 'not-nvhe-mentions-gen-hyprel-in-comment']) {
     assert.equal(analyzeNvhe(input(name).input), undefined, name);
   }
+});
+
+/** A tree whose configuration records only the toolchain (no Kbuild scripts: the built-in flags formula). */
+function treeWith(config: string): KbuildTree {
+  const parsed = parseConfig(config);
+  return { root: '/nonexistent', config: parsed, configSource: 'auto.conf', toolchain: toolchainFromConfig(parsed, 'auto.conf'), prelude: [], unsetConfig: [], inputs: [] };
+}
+
+test("cc-option answered from the build's recorded toolchain: clang 19 on arm64", () => {
+  const clang19 = treeWith('CONFIG_CC_IS_CLANG=y\nCONFIG_CLANG_VERSION=190107\nCONFIG_ARM64=y\n');
+  const verdict = (name: string) => analyzeNvhe({ ...input(name).input, tree: clang19 });
+  // clang 19 accepts both negations: nothing gets through (the real build passes with both sample spellings).
+  const ccflags = verdict('cc-option-ccflags');
+  assert.ok(ccflags && !ccflags.leaks && !ccflags.aliasLeak && !ccflags.dependsOn, `leaking: ${ccflags?.leakingFlags.join(' ')}`);
+  // v1: only the sample profile is negated; the instrumentation spellings still pass (docs/real-builds.md section 3).
+  const v1 = verdict('v1-cc-option');
+  assert.ok(v1?.leaks);
+  assert.deepEqual(v1.leakingFlags.filter((f) => /sample|auto-profile/.test(f)), [], 'the sample spellings are negated');
+  assert.equal(v1.spellingsDependOn, undefined, 'nothing was left unanswered');
+  // Negating only the instrumentation profile leaves the sample spellings through.
+  const instr = verdict('cc-option-instr-only');
+  assert.ok(instr?.leaks);
+  assert.ok(instr.leakingFlags.some((f) => f.startsWith('-fprofile-sample-use=')), instr.leakingFlags.join(' '));
+});
+
+test('with a compiler the table does not know, the verdict says what it depends on', () => {
+  const gcc = treeWith('CONFIG_CC_IS_GCC=y\nCONFIG_GCC_VERSION=120200\nCONFIG_ARM64=y\n');
+  const v = analyzeNvhe({ ...input('cc-option-ccflags').input, tree: gcc });
+  assert.ok(v?.dependsOn);
+  assert.ok(!v.leaks && !v.aliasLeak, 'no warning');
+  assert.match(v.dependsOn, /if the compiler accepts `-fno-profile-sample-use` and `-fno-profile-use`, no profile flag reaches gen-hyprel/);
+  assert.match(v.dependsOn, /if the compiler accepts `-fno-profile-use` but does not accept `-fno-profile-sample-use`, -fprofile-sample-use=…, -fauto-profile=… reach/);
+  assert.deepEqual(v.probesAssumed.sort(), ['-fno-profile-sample-use', '-fno-profile-use']);
+  // No fix is offered for a verdict that is not one.
+  assert.equal(computeFix(input('cc-option-ccflags').text, { ...input('cc-option-ccflags').input, tree: gcc }, 'A'), undefined);
 });
