@@ -32,6 +32,8 @@ export async function run(): Promise<void> {
   }, 120_000);
 
   s.test('form A and form B are offered; form A edits the buffer as expected (reverted, not saved)', async () => {
+    // The edit must stay in memory: the web workbench's default would save it after 1 s.
+    assert.equal(vscode.workspace.getConfiguration('files').get('autoSave'), 'off', 'files.autoSave is off in this window (the harness sets it)');
     const doc = await openDoc(NVHE_MAKEFILE);
     const before = doc.getText();
     await nvheDiagnostic(makefile);
