@@ -108,7 +108,9 @@ async function runSession(install, session, tmpRoot) {
   const uiDir = join(tmp, 'ui');
   const resultsFile = join(tmp, 'results.json');
   mkdirSync(uiDir, { recursive: true });
-  writeUserSettings(serverData);
+  // VS Code for the Web saves a changed file after 1 s by default (files.autoSave afterDelay): under
+  // load the real-nvhe suite's unsaved, reverted fix reached the shared tree's Makefile that way.
+  writeUserSettings(serverData, { 'files.autoSave': 'off' });
   const env = { KBD_E2E_RESULTS: resultsFile };
   if (process.env.KBD_E2E_FILTER) env.KBD_E2E_FILTER = process.env.KBD_E2E_FILTER;
   if (session.ui) env.KBD_E2E_UI_DIR = uiDir;

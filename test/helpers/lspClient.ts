@@ -36,8 +36,9 @@ export class LspClient {
   readonly notifications: { method: string; params: unknown }[] = [];
   stderr = '';
 
-  constructor(env: Record<string, string> = {}) {
-    this.proc = spawn(process.execPath, [serverPath, '--stdio'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `server`: another build of the server (benchmarks compare one with the code before a change). */
+  constructor(env: Record<string, string> = {}, server = serverPath) {
+    this.proc = spawn(process.execPath, [server, '--stdio'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stdout.on('data', (d: Buffer) => this.onData(d));
     this.proc.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.proc.on('exit', () => {

@@ -3,7 +3,7 @@
 // kbuildTree.ts) the flags are what its `c_flags` gives for the object; a tree without
 // scripts/Makefile.lib gets the built-in `_c_flags` formula below. Knows no rule.
 import type { Makefile } from '../make/ast';
-import { evaluateMakefile, type EvalOptions, type Evaluation } from '../make/evaluator';
+import { evaluateMakefile, initialLayer, type EvalOptions, type Evaluation, type InitialLayer } from '../make/evaluator';
 import { splitWords, unknownValue } from '../make/values';
 import type { Surroundings } from './includes';
 import { kbuildStatements, type KbuildTree } from './kbuildTree';
@@ -69,11 +69,22 @@ export function evaluateInKbuild(
   // Command-line inputs stay unknown; every other variable nobody sets is empty (plain make).
   for (const name of tree.inputs) if (reads.has(name)) initial[name] = unknownValue(name);
   Object.assign(initial, opts.initial, { srctree: tree.root, objtree: tree.root });
-  if (tree.configSource) {
-    for (const name of tree.unsetConfig) initial[name] = '';
-    for (const [name, value] of Object.entries(tree.config)) initial[name] = value;
-  }
-  return evaluateMakefile({ ...directory, statements }, { ...opts, initial, undefinedIsEmpty: true });
+  // The configuration (it wins over the values above) is prepared once per tree, not per edit.
+  return evaluateMakefile({ ...directory, statements }, { ...opts, initial, layer: configLayer(tree), undefinedIsEmpty: true });
+}
+
+const configLayers = new WeakMap<KbuildTree, InitialLayer | undefined>();
+
+/** The tree's configuration as shared initial variables: its values, and '' for the options it leaves unset. */
+function configLayer(tree: KbuildTree): InitialLayer | undefined {
+  if (!tree.configSource) return undefined;
+  if (configLayers.has(tree)) return configLayers.get(tree);
+  const values: Record<string, string> = {};
+  for (const name of tree.unsetConfig) values[name] = '';
+  Object.assign(values, tree.config);
+  const layer = initialLayer(values);
+  configLayers.set(tree, layer);
+  return layer;
 }
 
 /** The built-in formula: scripts/Makefile.lib's `_c_flags` of Linux 5.x/6.x, for trees without one. */
@@ -101,6 +112,8 @@ export function compileFlags(ev: Evaluation, stem: string, objDir = '.'): string
 export function objectStems(ev: Evaluation, objects: readonly string[] = []): string[] {
   const stems = new Set<string>([ANY_OBJECT, ...objects]);
   for (const name of ev.variables.keys()) {
+    // Cheap test first: most names (the configuration's thousands) are not per-object.
+    if (!name.endsWith('.o')) continue;
     const m = /^[A-Za-z]+(?:_[A-Z]+)*_(.+)\.o$/.exec(name);
     if (m && !m[1].includes('$')) stems.add(m[1]);
   }

@@ -76,8 +76,37 @@ export interface EvalIncomplete {
   /** How many times a bound was hit (the file and later expand() calls). */
   hits: number;
 }
+type InitialValue = string | { value: string; flavor: 'simple' | 'recursive' };
+
+/**
+ * Initial variables prepared once and shared, read-only, by many evaluations (a tree's thousands of
+ * CONFIG_ values): an evaluation then costs what its file does, not what the configuration holds.
+ * It behaves as the same names given in `initial`, except that a name in both is the layer's.
+ */
+export interface InitialLayer {
+  readonly defs: ReadonlyMap<string, Def>;
+  readonly variables: ReadonlyMap<string, VariableDef>;
+}
+
+export function initialLayer(values: Record<string, InitialValue>): InitialLayer {
+  const defs = new Map<string, Def>();
+  const variables = new Map<string, VariableDef>();
+  for (const [name, v] of Object.entries(values)) {
+    const def = initialDef(v);
+    defs.set(name, def);
+    variables.set(name, Object.freeze({ name, flavor: def.flavor, value: def.value, origin: 'initial', history: Object.freeze([]) as unknown as AssignmentRecord[] }));
+  }
+  return { defs, variables };
+}
+
+function initialDef(v: InitialValue): Def {
+  return typeof v === 'string' ? { flavor: 'simple', value: v, origin: 'initial', override: false } : { flavor: v.flavor, value: v.value, origin: 'initial', override: false };
+}
+
 export interface EvalOptions {
-  initial?: Record<string, string | { value: string; flavor: 'simple' | 'recursive' }>;
+  initial?: Record<string, InitialValue>;
+  /** Shared initial variables (see InitialLayer); they win over `initial` for the same name. */
+  layer?: InitialLayer;
   unknownConditions?: 'true' | 'false';
   limits?: Partial<EvalLimits>;
   /** Plain make semantics: every undefined variable expands to empty (default false). */
@@ -188,6 +217,7 @@ class Evaluator {
   readonly messages: EvalMessage[] = [];
   private readonly fileOwned = new Set<string>();
   private readonly everDefined = new Set<string>();
+  private readonly layer: InitialLayer | undefined;
   private readonly uncertain = new Set<string>();
   private readonly parseCache = new Map<string, Expr>();
   private readonly undefinedIsEmpty: boolean;
@@ -212,9 +242,10 @@ class Evaluator {
     this.unknownTrue = opts.unknownConditions === 'true';
     this.callHooks = opts.callHooks;
     this.diagnostics = [];
+    this.layer = opts.layer;
     for (const [name, v] of Object.entries(opts.initial ?? {})) {
-      const def: Def = typeof v === 'string' ? { flavor: 'simple', value: v, origin: 'initial', override: false } : { flavor: v.flavor, value: v.value, origin: 'initial', override: false };
-      this.vars.set(name, [{ seq: 0, def }]);
+      if (this.layer?.defs.has(name)) continue;
+      this.vars.set(name, [{ seq: 0, def: initialDef(v) }]);
       this.everDefined.add(name);
     }
     // A variable is the file's own when its first assignment (in document order) is not `+=` and
@@ -241,9 +272,15 @@ class Evaluator {
   }
 
   // ---- variable state ----------------------------------------------------------------------
+  /** Defined at some point: by the file or initially (layer names are defined from the start). */
+  private wasEverDefined(name: string): boolean {
+    return this.everDefined.has(name) || (this.layer?.defs.has(name) ?? false);
+  }
+
   lookup(name: string, at: number): Def | null {
     const arr = this.vars.get(name);
-    if (!arr || arr.length === 0) return null;
+    if (!arr) return this.layer?.defs.get(name) ?? null;
+    if (arr.length === 0) return null;
     if (at === Infinity || arr[arr.length - 1].seq <= at) return arr[arr.length - 1].def;
     let lo = 0;
     let hi = arr.length - 1;
@@ -257,7 +294,7 @@ class Evaluator {
   }
 
   isFileOwned(name: string): boolean {
-    return this.fileOwned.has(name) || this.everDefined.has(name);
+    return this.fileOwned.has(name) || this.wasEverDefined(name);
   }
 
   /** The value of a variable that is not defined: empty, or unknown when it comes from outside. */
@@ -275,7 +312,11 @@ class Evaluator {
     const seq = ++this.seq;
     if (!ignored) {
       let arr = this.vars.get(name);
-      if (!arr) this.vars.set(name, (arr = []));
+      if (!arr) {
+        // A layer name's history starts with its initial value, as if it were in `initial`.
+        const initial = this.layer?.defs.get(name);
+        this.vars.set(name, (arr = initial ? [{ seq: 0, def: initial }] : []));
+      }
       arr.push({ seq, def });
       if (def) this.everDefined.add(name);
     }
@@ -825,7 +866,7 @@ class Evaluator {
           const v = cur.value === '' ? add : add === '' ? cur.value : cur.value + ' ' + add;
           this.setVar(name, { ...mk(cur.flavor, v), origin: cur.origin === 'initial' ? 'file' : cur.origin }, stmt);
         } else {
-          const base = this.undefinedIsEmpty || this.everDefined.has(name) ? '' : unknownValue(name);
+          const base = this.undefinedIsEmpty || this.wasEverDefined(name) ? '' : unknownValue(name);
           this.setVar(name, mk('recursive', base === '' ? rawText : rawText === '' ? base : base + ' ' + rawText), stmt);
         }
         break;
@@ -835,11 +876,19 @@ class Evaluator {
 
   // ---- result ------------------------------------------------------------------------------
   result(): Evaluation {
-    const variables = new Map<string, VariableDef>();
+    const variables = new Map<string, VariableDef>(this.layer?.variables);
     for (const [name, arr] of this.vars) {
       const last = arr[arr.length - 1].def;
-      if (!last) continue;
+      if (!last) {
+        variables.delete(name);
+        continue;
+      }
       variables.set(name, { name, flavor: last.flavor, value: last.value, origin: last.origin, history: this.records.get(name) ?? [] });
+    }
+    // A layer name whose assignments were all ignored (`?=`, against an override) keeps their records.
+    for (const [name, history] of this.records) {
+      const initial = this.vars.has(name) ? undefined : this.layer?.defs.get(name);
+      if (initial) variables.set(name, { name, flavor: initial.flavor, value: initial.value, origin: initial.origin, history });
     }
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the returned object literal's methods close over the evaluator
     const self = this;

@@ -196,10 +196,52 @@ export async function quickFixes(uri: vscode.Uri, diag: vscode.Diagnostic): Prom
   return actions.filter((a): a is vscode.CodeAction => typeof (a as { command?: unknown }).command !== 'string');
 }
 
-export async function applyAction(action: vscode.CodeAction): Promise<void> {
+/**
+ * The quick-fixes at the nvhe diagnostic of doc, once they include a fix starting with each of
+ * `want`, for the document's current version. Under load the list can be asked for before the
+ * server has caught up (the client then gets an empty or partial list), or the document can change
+ * while it is computed: such a list is not an answer, so it is asked for again until the state holds.
+ */
+export async function offeredFixes(doc: vscode.TextDocument, want: string[], timeoutMs = 60_000): Promise<vscode.CodeAction[]> {
+  let last = 'no request made yet';
+  return waitFor(async () => {
+    const version = doc.version;
+    const d = ours(doc.uri).find((x) => codeValue(x.code) === CODE);
+    if (!d) {
+      last = `no ${CODE} diagnostic at version ${version}`;
+      return undefined;
+    }
+    const actions = await quickFixes(doc.uri, d);
+    last = `version ${version}${doc.version !== version ? ` (changed to ${doc.version} meanwhile)` : ''}: ${JSON.stringify(actions.map((a) => a.title))}`;
+    if (doc.version !== version) return undefined;
+    return want.every((w) => actions.some((a) => a.title.startsWith(w))) ? actions : undefined;
+  }, `quick-fixes ${JSON.stringify(want)} on ${vscode.workspace.asRelativePath(doc.uri)}`, timeoutMs, () => `last answer: ${last}\n${describeDiagnostics(doc.uri)}`);
+}
+
+/** Applies a code action; with an edit, waits until the document shows a new version. */
+export async function applyAction(action: vscode.CodeAction, doc?: vscode.TextDocument): Promise<void> {
+  const version = doc?.version;
   if (action.edit) assert.ok(await vscode.workspace.applyEdit(action.edit), `applyEdit of "${action.title}" returned false`);
   if (action.command) await vscode.commands.executeCommand(action.command.command, ...(action.command.arguments ?? []));
   assert.ok(action.edit || action.command, `code action "${action.title}" has neither an edit nor a command`);
+  if (doc && version !== undefined) await waitFor(() => doc.version > version, `a new version of ${vscode.workspace.asRelativePath(doc.uri)} after "${action.title}"`, 20_000, () => `version still ${doc.version}`);
+}
+
+/**
+ * Reverts doc's unsaved changes (the file on disk is not touched) and waits until the document holds
+ * `saved` and is clean. `workbench.action.files.revert` acts on the active editor, which another
+ * editor can become under load between showTextDocument and the command: so the revert is issued
+ * only while doc's editor is active, and again until the document's state says it took.
+ */
+export async function revertUnsaved(doc: vscode.TextDocument, saved: string, timeoutMs = 30_000): Promise<void> {
+  const reverted = () => doc.getText() === saved && !doc.isDirty;
+  await waitFor(async () => {
+    if (reverted()) return true;
+    await vscode.window.showTextDocument(doc, { preview: false });
+    if (vscode.window.activeTextEditor?.document !== doc) return false;
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    return reverted();
+  }, `${vscode.workspace.asRelativePath(doc.uri)} to be reverted`, timeoutMs, () => `dirty: ${doc.isDirty}, text ${doc.getText() === saved ? 'is' : 'is not'} the saved one, active editor: ${vscode.window.activeTextEditor?.document.uri.toString() ?? 'none'}`);
 }
 
 /** Replaces the whole document with text and saves it. */

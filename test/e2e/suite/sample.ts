@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   Suite, assert, EXT_ID, NVHE_MAKEFILE, CODE, activeExtension, openDoc, wsUri, nvheDiagnostic, ours, codeValue,
-  waitFor, quickFixes, applyAction, setText, findLine, filterOutWords, logicalLines, hoverText, flattenSymbols, describeDiagnostics, workspaceRoot,
+  waitFor, offeredFixes, applyAction, setText, findLine, filterOutWords, logicalLines, hoverText, flattenSymbols, describeDiagnostics, workspaceRoot,
 } from './lib';
 
 const FIX_A = 'Filter profile-use flags out of KBUILD_CFLAGS';
@@ -84,8 +84,9 @@ export async function run(): Promise<void> {
   });
 
   s.test('quick fixes: form A (preferred) and form B are offered', async () => {
-    const d = await nvheDiagnostic(makefile);
-    const actions = await quickFixes(makefile, d);
+    const doc = await openDoc(NVHE_MAKEFILE);
+    await nvheDiagnostic(makefile);
+    const actions = await offeredFixes(doc, [FIX_A, FIX_B]);
     const titles = actions.map((a) => a.title);
     const a = actions.find((x) => x.title.startsWith(FIX_A));
     const b = actions.find((x) => x.title.startsWith(FIX_B));
@@ -115,10 +116,10 @@ export async function run(): Promise<void> {
   s.test('form B: cmd_hyprel runs $(OBJCOPY) -R .llvm.call-graph-profile before gen-hyprel', async () => {
     const doc = await openDoc(NVHE_MAKEFILE);
     const before = doc.getText();
-    const d = await nvheDiagnostic(makefile);
-    const b = (await quickFixes(makefile, d)).find((x) => x.title.startsWith(FIX_B));
+    await nvheDiagnostic(makefile);
+    const b = (await offeredFixes(doc, [FIX_B])).find((x) => x.title.startsWith(FIX_B));
     assert.ok(b, 'form B is offered');
-    await applyAction(b);
+    await applyAction(b, doc);
     const after = doc.getText();
     try {
       const line = after.split('\n').find((l) => /^\s*cmd_hyprel\s*=/.test(l));
@@ -143,10 +144,10 @@ export async function run(): Promise<void> {
   s.test('form A: inserts the profile filter-out right after the existing one, nothing else changes, the diagnostic goes away', async () => {
     const doc = await openDoc(NVHE_MAKEFILE);
     const before = doc.getText();
-    const d = await nvheDiagnostic(makefile);
-    const a = (await quickFixes(makefile, d)).find((x) => x.title.startsWith(FIX_A));
+    await nvheDiagnostic(makefile);
+    const a = (await offeredFixes(doc, [FIX_A])).find((x) => x.title.startsWith(FIX_A));
     assert.ok(a, 'form A is offered');
-    await applyAction(a);
+    await applyAction(a, doc);
     const bl = before.split('\n');
     const al = doc.getText().split('\n');
     const at = findLine(before, EXISTING_FILTER);
