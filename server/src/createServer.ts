@@ -30,6 +30,7 @@ function readSettings(raw: unknown): Partial<Settings> {
     const r = raw as Record<string, unknown>;
     if (typeof r.buildDirectory === 'string') out.buildDirectory = r.buildDirectory;
     if (typeof r.debounceMs === 'number' && r.debounceMs >= 0) out.debounceMs = r.debounceMs;
+    if (typeof r.configInlayHints === 'boolean') out.configInlayHints = r.configInlayHints;
   }
   return out;
 }
