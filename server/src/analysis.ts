@@ -1,14 +1,13 @@
 // Runs the rules on one make file with everything around it: the kernel tree it belongs to, the files
 // beside it, and the build directory that holds its objects. Shared by the language server and the
 // command line, so both give the same verdicts. Knows no rule: it loops over the ones it is given.
-import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Diagnostic } from 'vscode-languageserver';
 import type { Makefile } from './make/ast';
 import { parseMakefile } from './make/parser';
 import { readRegularTextSync } from './fs/safeRead';
-import { BuildReader, findBuildDirectories, kernelRootOf } from './kbuild/buildModel';
+import { BuildReader, findBuildDirectories, holdsOutput, kernelRootOf } from './kbuild/buildModel';
 import { includersOf } from './kbuild/includes';
 import { loadKbuildTree } from './kbuild/kbuildTree';
 import type { BuildAccess, Links, MakefileContext, Rule, RuleFinding } from './rules/rule';
@@ -118,15 +117,6 @@ export function makefileContext(file: string, text: string, kernelRoot: string |
   return makefileContexts(file, text, kernelRoot, makefile, buildDir)[0];
 }
 
-/** True when the directory of `objDir` in `buildDir` holds build output (objects or .cmd files). */
-function hasOutput(buildDir: string, objDir: string): boolean {
-  try {
-    return readdirSync(path.join(buildDir, objDir)).some((n) => n.endsWith('.o') || (n.startsWith('.') && n.endsWith('.cmd')));
-  } catch {
-    return false;
-  }
-}
-
 export function explanationUri(docsDir: string, ruleId: string): string {
   return pathToFileURL(path.join(docsDir, `${ruleId}.md`)).toString();
 }
@@ -142,7 +132,7 @@ export async function analyzeFile(file: string, text: string, opts: AnalysisOpti
   const findBuildDir = async (): Promise<string | undefined> => {
     if (opts.useBuild === false || !kernelRoot) return undefined;
     return cache.buildDir(`${kernelRoot}\0${objDir}`, async () =>
-      (await findBuildDirectories(kernelRoot, { configured: opts.buildDirectory, searchRoots: opts.searchRoots })).find((d) => hasOutput(d, objDir)),
+      (await findBuildDirectories(kernelRoot, { configured: opts.buildDirectory, searchRoots: opts.searchRoots })).find((d) => holdsOutput(d, objDir)),
     );
   };
   // The build's configuration decides which of the tree's Kbuild lines apply.

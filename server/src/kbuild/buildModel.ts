@@ -2,7 +2,7 @@
 // which objects and Kbuild .cmd files it holds, and what they hold (facts: sections, commands; rules
 // judge them). This is the I/O edge of the analysis: everything read here is cached by path, size and
 // mtime and re-read only when it changes.
-import { promises as fs, type Stats } from 'node:fs';
+import { promises as fs, readdirSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { readObject } from '../elf/reader';
 import { openFileSource, type ByteSource } from '../elf/source';
@@ -101,6 +101,15 @@ export async function findBuildDirectories(sourceRoot: string, opts: { configure
   // In-tree builds leave .config and include/generated behind.
   if (await exists(path.join(sourceRoot, 'include', 'generated')) || await exists(path.join(sourceRoot, '.config'))) add(sourceRoot);
   return found;
+}
+
+/** True when the directory of `objDir` in `buildDir` holds build output (objects or .cmd files). */
+export function holdsOutput(buildDir: string, objDir: string): boolean {
+  try {
+    return readdirSync(path.join(buildDir, objDir)).some((n) => n.endsWith('.o') || (n.startsWith('.') && n.endsWith('.cmd')));
+  } catch {
+    return false;
+  }
 }
 
 export interface ObjectReport {
