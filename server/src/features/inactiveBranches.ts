@@ -21,10 +21,8 @@ export function inactiveRanges(statements: Statement[], evaluation: Evaluation):
       if (s.kind !== 'conditional' || !s.terminated) continue;
       s.branches.forEach((b, i) => {
         const state = evaluation.branchLiveness(b);
-        if (state !== 'dead') {
-          stack.push(b.body);
-          return;
-        }
+        if (state === 'live') stack.push(b.body);
+        if (state !== 'dead') return;
         const range = bodyLines(s, i);
         if (range.first <= range.last) out.push({ ...range, test: b.test ? b.test.kind : 'else' });
       });

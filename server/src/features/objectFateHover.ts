@@ -14,7 +14,7 @@ import type { Workspace } from '../workspace';
 import { configuredModel } from './configModel';
 import { documentModel } from './documentModel';
 
-const FATE_WORDS: Record<Fate, string> = { 'built-in': 'built in', module: 'module', 'not-built': 'not built', unknown: 'cannot be decided here' };
+const FATE_WORDS: Record<Fate, string> = { 'built-in': 'built in', module: 'module', built: 'built', 'not-built': 'not built', unknown: 'cannot be decided here' };
 /** Objects described per hover (a list line rarely has more than a few dozen). */
 const MAX_OBJECTS = 60;
 

@@ -9,7 +9,8 @@ import type { Evaluation } from '../make/evaluator';
 import { walkStatements } from '../make/parser';
 import { isUnknownWord, splitWords } from '../make/values';
 
-export type Fate = 'built-in' | 'module' | 'not-built' | 'unknown';
+/** 'built': by this Makefile's own rules, which read the list (e.g. the nvhe hyp-obj-y). */
+export type Fate = 'built-in' | 'module' | 'built' | 'not-built' | 'unknown';
 
 export interface ListFate {
   /** The list's name as make sees it with this configuration (e.g. `obj-y`, `kvm-`). */
@@ -42,7 +43,10 @@ function fateOfList(name: string, mf: Makefile, ev: Evaluation, depth: number): 
   if (depth > 4) return { fate: 'unknown', why: 'composite objects nest too deep' };
   const composite = `${prefix}.o`;
   const owner = listNaming(composite, mf, ev);
-  if (!owner) return { fate: 'unknown', why: `in ${name}: part of \`${composite}\` if this Makefile's lists name it (none does with this configuration)` };
+  if (!owner) {
+    if (readsList(`${prefix}-${suffix}`, mf)) return { fate: 'built', why: `in ${name}, which this Makefile's own lines read` };
+    return { fate: 'unknown', why: `in ${name}: part of \`${composite}\` if this Makefile's lists name it (none does with this configuration)` };
+  }
   const of = fateOfList(owner, mf, ev, depth + 1);
   return { fate: of.fate, why: `in ${name}: linked into \`${composite}\`, which is in ${owner} (${of.why})` };
 }
@@ -55,6 +59,15 @@ function listNaming(object: string, mf: Makefile, ev: Evaluation): string | unde
     if (!splitWords(ev.expand(s.value)).includes(object)) return;
     const name = ev.expand(s.name).trim();
     if (LIST_NAME.test(name) && !NOT_OBJECT_LISTS.test(name)) found = name;
+  });
+  return found;
+}
+
+/** True when an assignment of the file reads `$(list)`. */
+function readsList(list: string, mf: Makefile): boolean {
+  let found = false;
+  walkStatements(mf.statements, (s) => {
+    if (!found && s.kind === 'assignment' && (s.valueText.includes(`$(${list})`) || s.valueText.includes(`\${${list}}`))) found = true;
   });
   return found;
 }

@@ -94,8 +94,8 @@ export interface Evaluation {
   liveness(stmt: Statement): 'live' | 'dead' | 'unknown';
   /**
    * Whether make takes a branch of a file-level conditional: 'live' taken, 'dead' not taken (decided),
-   * 'unknown' when its condition or an enclosing one cannot be decided. Branches inside a dead branch
-   * are not recorded ('dead' too).
+   * 'unknown' when its condition or an enclosing one cannot be decided (branches inside a branch
+   * share its state).
    */
   branchLiveness(branch: ConditionalBranch): 'live' | 'dead' | 'unknown';
   unknownConditionals: ConditionTest[];
@@ -721,6 +721,8 @@ class Evaluator {
   private mark(stmts: Statement[], l: Liveness): void {
     walkStatements(stmts, (s) => {
       this.live.set(s, l);
+      // Inner conditionals of a branch that is not run share its state (make never decides them).
+      if (s.kind === 'conditional' && this.evalDepth === 0) for (const b of s.branches) this.branchLive.set(b, l);
       if (l === 'unknown' && (s.kind === 'assignment' || s.kind === 'define') && !(s.kind === 'assignment' && s.targets)) {
         if (!s.nameText.includes('$')) this.uncertain.add(s.nameText.trim());
       }
