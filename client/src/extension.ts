@@ -15,7 +15,7 @@ function serverSettings(): Record<string, unknown> {
   const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
   // Paths from an untrusted workspace's settings are not used (machine-scoped values still are).
   const buildDirectory = vscode.workspace.isTrusted ? config.get<string>('buildDirectory', DEFAULT_SETTINGS.buildDirectory) : config.inspect<string>('buildDirectory')?.globalValue ?? DEFAULT_SETTINGS.buildDirectory;
-  return { buildDirectory, debounceMs: config.get<number>('debounceMs', DEFAULT_SETTINGS.debounceMs) };
+  return { buildDirectory, debounceMs: config.get<number>('debounceMs', DEFAULT_SETTINGS.debounceMs), configInlayHints: config.get<boolean>('configInlayHints', DEFAULT_SETTINGS.configInlayHints) };
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {

@@ -7,7 +7,7 @@ import type { Diagnostic } from 'vscode-languageserver';
 import type { Makefile } from './make/ast';
 import { parseMakefile } from './make/parser';
 import { listNamesSync, readRegularTextSync } from './fs/safeRead';
-import { BuildReader, findBuildDirectories, kernelRootOf, objDirOf } from './kbuild/buildModel';
+import { BuildReader, findBuildDirectories, holdsOutput, kernelRootOf, objDirOf } from './kbuild/buildModel';
 import { includersOf } from './kbuild/includes';
 import { loadKbuildTree } from './kbuild/kbuildTree';
 import { readCmdFile } from './kbuild/cmdFile';
@@ -144,11 +144,6 @@ export function makefileContext(file: string, text: string, kernelRoot: string |
   return makefileContexts(file, text, kernelRoot, makefile, buildDir)[0];
 }
 
-/** True when the directory of `objDir` in `buildDir` holds build output (objects or .cmd files). */
-function hasOutput(buildDir: string, objDir: string): boolean {
-  return (listNamesSync(path.join(buildDir, objDir)) ?? []).some((n) => n.endsWith('.o') || (n.startsWith('.') && n.endsWith('.cmd')));
-}
-
 export function explanationUri(docsDir: string, ruleId: string): string {
   return pathToFileURL(path.join(docsDir, `${ruleId}.md`)).toString();
 }
@@ -164,7 +159,7 @@ export async function analyzeFile(file: string, text: string, opts: AnalysisOpti
   const findBuildDir = async (): Promise<string | undefined> => {
     if (opts.useBuild === false || !kernelRoot) return undefined;
     return cache.buildDir(`${kernelRoot}\0${objDir}`, async () =>
-      (await findBuildDirectories(kernelRoot, { configured: opts.buildDirectory, searchRoots: opts.searchRoots })).find((d) => hasOutput(d, objDir)),
+      (await findBuildDirectories(kernelRoot, { configured: opts.buildDirectory, searchRoots: opts.searchRoots })).find((d) => holdsOutput(d, objDir)),
     );
   };
   // The build's configuration decides which of the tree's Kbuild lines apply.

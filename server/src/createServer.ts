@@ -6,13 +6,19 @@ import { CodeActionKind, DidChangeWatchedFilesNotification, FileChangeType, Text
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { AnalysisCache, mayApply } from './analysis';
 import { registerCodeActions, FIX_ALL_KIND } from './features/codeActions';
+import { forgetConfiguredModel } from './features/configModel';
+import { registerConfigInlayHints } from './features/configInlayHints';
 import { registerDiagnostics } from './features/diagnostics';
+import { inactiveBranchDiagnostics } from './features/inactiveBranches';
+import { kconfigHover, registerKconfigNavigation } from './features/kconfigNavigation';
 import { forgetDocument } from './features/documentModel';
 import { registerFixRequests } from './features/fixRequests';
 import { registerMakefileInfo } from './features/makefileInfo';
 import { publishDiagnostics, sendNotification } from './features/requests';
+import { objectFateHover } from './features/objectFateHover';
 import { registerSectionExplorer } from './features/sectionExplorer';
 import { findMakeFiles } from './kbuild/findMakefiles';
+import { invalidateKconfigIndexes } from './kbuild/kconfigIndex';
 import { buildChanged, SERVER_NAME, SETTINGS_SECTION, VERSION, type Settings } from './lspExt';
 import { RULES } from './rules/registry';
 import type { Rule } from './rules/rule';
@@ -30,6 +36,7 @@ function readSettings(raw: unknown): Partial<Settings> {
     const r = raw as Record<string, unknown>;
     if (typeof r.buildDirectory === 'string') out.buildDirectory = r.buildDirectory;
     if (typeof r.debounceMs === 'number' && r.debounceMs >= 0) out.debounceMs = r.debounceMs;
+    if (typeof r.configInlayHints === 'boolean') out.configInlayHints = r.configInlayHints;
   }
   return out;
 }
@@ -43,6 +50,11 @@ export function createServer(connection: Connection, options: ServerOptions = {}
   if (process.env.KBUILD_DIAGNOSTICS_DEBOUNCE_MS !== undefined && Number.isFinite(envDebounce) && envDebounce >= 0) ws.settings.debounceMs = envDebounce;
 
   let watchDynamically = false;
+  let inlayRefresh = false;
+  // The client asks again for the hints of visible documents (a new configuration, the setting).
+  const refreshInlayHints = () => {
+    if (inlayRefresh) connection.languages.inlayHint.refresh().catch(() => undefined);
+  };
   connection.onInitialize((params) => {
     Object.assign(ws.settings, readSettings(params.initializationOptions));
     ws.roots = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri)).filter((p): p is string => !!p);
@@ -51,6 +63,7 @@ export function createServer(connection: Connection, options: ServerOptions = {}
       if (root) ws.roots.push(root);
     }
     watchDynamically = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
+    inlayRefresh = !!params.capabilities.workspace?.inlayHint?.refreshSupport;
     // With a file watcher the build's changes are reported to us, so build lookups can be cached.
     if (watchDynamically) ws.cache = new AnalysisCache();
     return {
@@ -58,19 +71,27 @@ export function createServer(connection: Connection, options: ServerOptions = {}
         textDocumentSync: TextDocumentSyncKind.Incremental,
         hoverProvider: true,
         documentSymbolProvider: true,
+        inlayHintProvider: true,
+        definitionProvider: true,
+        referencesProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.SourceFixAll, FIX_ALL_KIND] },
       },
       serverInfo: { name: SERVER_NAME, version: VERSION },
     };
   });
 
-  const diagnostics = registerDiagnostics(ws);
+  const diagnostics = registerDiagnostics(ws, [inactiveBranchDiagnostics]);
   registerCodeActions(ws);
   registerFixRequests(ws);
-  registerMakefileInfo(ws);
+  registerMakefileInfo(ws, [objectFateHover, kconfigHover]);
+  registerConfigInlayHints(ws);
+  registerKconfigNavigation(ws);
   const explorer = registerSectionExplorer(ws);
 
-  documents.onDidClose((e) => forgetDocument(e.document.uri));
+  documents.onDidClose((e) => {
+    forgetDocument(e.document.uri);
+    forgetConfiguredModel(e.document.uri);
+  });
   // Once a pipeline is known, the explorer lists its stages by what the Makefile does.
   ws.onRuleFileFound = (analysis) => {
     explorer.invalidate();
@@ -81,7 +102,15 @@ export function createServer(connection: Connection, options: ServerOptions = {}
   connection.onInitialized(async () => {
     if (watchDynamically) {
       await connection.client.register(DidChangeWatchedFilesNotification.type, {
-        watchers: [{ globPattern: '**/*.o' }, { globPattern: '**/.*.cmd' }, { globPattern: '**/*.lds.S' }, { globPattern: '**/{Makefile,Kbuild,Makefile.*,Kbuild.*}' }],
+        watchers: [
+          { globPattern: '**/*.o' },
+          { globPattern: '**/.*.cmd' },
+          { globPattern: '**/*.lds.S' },
+          { globPattern: '**/{Makefile,Kbuild,Makefile.*,Kbuild.*}' },
+          // The build's configuration and the tree's Kconfig files (values, faded branches, definitions).
+          { globPattern: '**/{.config,auto.conf}' },
+          { globPattern: '**/Kconfig*' },
+        ],
       });
     }
     // Publish for files the rules apply to even when they are not open. A kernel tree has tens of
@@ -107,6 +136,7 @@ export function createServer(connection: Connection, options: ServerOptions = {}
       if (!file) continue;
       ws.reader.invalidate(file);
       ws.cache?.buildChanged();
+      if (/(^|\/)Kconfig[^/]*$/.test(file)) invalidateKconfigIndexes(file);
       changedBuildDirs.add(path.dirname(file));
       if (/(^|\/)(Makefile|Kbuild)(\.[\w-]+)?$/.test(file) && !documents.get(change.uri)) {
         if (change.type === FileChangeType.Deleted) {
@@ -119,6 +149,7 @@ export function createServer(connection: Connection, options: ServerOptions = {}
     clearTimeout(buildTimer);
     buildTimer = setTimeout(() => {
       diagnostics.refreshAll();
+      refreshInlayHints();
       for (const dir of changedBuildDirs) sendNotification(connection, buildChanged, { buildUri: pathToUri(dir) });
       changedBuildDirs.clear();
       explorer.invalidate();
@@ -132,6 +163,7 @@ export function createServer(connection: Connection, options: ServerOptions = {}
     ws.cache?.clear();
     explorer.invalidate();
     diagnostics.refreshAll();
+    refreshInlayHints();
   });
 
   connection.onShutdown(() => {

@@ -14,12 +14,15 @@ export interface Settings {
   buildDirectory: string;
   /** Delay between an edit and re-analysis, in ms. */
   debounceMs: number;
+  /** Inlay hints with the build configuration's value after each CONFIG_ reference. */
+  configInlayHints: boolean;
 }
 /** Setting defaults: package.json declares the same values (a test checks they agree). */
 export const DEFAULT_SETTINGS: Settings = {
   buildDirectory: '',
   // 150 ms: below the ~200 ms at which a reaction stops feeling immediate, above a typing burst's key gap.
   debounceMs: 150,
+  configInlayHints: true,
 };
 /**
  * Make files beyond this size are not analyzed in the editor (real Kbuild files are under 100 KB;
@@ -28,6 +31,8 @@ export const DEFAULT_SETTINGS: Settings = {
 export const MAX_ANALYZED_CHARS = 4 * 1024 * 1024;
 /** Diagnostic code of "this analysis could not read or evaluate everything it depends on". */
 export const INCOMPLETE_CODE = 'analysis-incomplete';
+/** Diagnostic code of a conditional branch the build's configuration does not take (shown faded). */
+export const INACTIVE_BRANCH_CODE = 'inactive-branch';
 /** Largest make file read from disk at all (the workspace scan, closed files). */
 export const MAX_MAKEFILE_BYTES = 16 * 1024 * 1024;
 /** The command prefix of fix commands: `<prefix><fix id>` applies that fix (keybinding aliases). */

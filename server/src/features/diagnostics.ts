@@ -34,13 +34,16 @@ function incompleteDiagnostic(reasons: string[]): Diagnostic {
 export interface DiagnosticsFeature {
   /** Re-analyze one file after the debounce delay (0 = at once). */
   schedule(file: string): void;
-  /** Re-analyze every file a rule applies to (after a build directory change). */
+  /** Re-analyze every file a rule applies to and every open document (after a build or settings change). */
   refreshAll(): void;
   /** Analyze and publish now; resolves when the diagnostics are sent. */
   run(file: string): Promise<void>;
 }
 
-export function registerDiagnostics(ws: Workspace): DiagnosticsFeature {
+/** More diagnostics for an open document (published with the rules' ones). */
+export type DocumentDiagnostics = (ws: Workspace, doc: TextDocument) => Promise<Diagnostic[]>;
+
+export function registerDiagnostics(ws: Workspace, extra: readonly DocumentDiagnostics[] = []): DiagnosticsFeature {
   const timers = new Map<string, NodeJS.Timeout>();
   const generation = new Map<string, number>();
 
@@ -83,6 +86,7 @@ export function registerDiagnostics(ws: Workspace): DiagnosticsFeature {
       }
       diagnostics.push(...analysis.diagnostics);
       if (analysis.incomplete.length > 0) diagnostics.push(incompleteDiagnostic(analysis.incomplete));
+      if (doc && model) for (const more of extra) diagnostics.push(...(await more(ws, doc)));
     } catch (e) {
       // The server keeps serving: an analysis failure is reported on the file, not thrown.
       diagnostics.push({
@@ -140,6 +144,11 @@ export function registerDiagnostics(ws: Workspace): DiagnosticsFeature {
     run,
     refreshAll: () => {
       for (const f of ws.ruleFiles) schedule(f);
+      // Open documents too: what the configuration fades can change with the build.
+      for (const d of ws.documents.all()) {
+        const f = uriToPath(d.uri);
+        if (f && !ws.ruleFiles.has(f)) schedule(f);
+      }
     },
   };
 }

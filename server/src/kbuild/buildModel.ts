@@ -7,7 +7,7 @@ import { readObject } from '../elf/reader';
 import { openFileSource, type ByteSource } from '../elf/source';
 import type { ObjectKind } from '../elf/types';
 import { CMD_FILE_MAX_CHARS, readCmdFile, type CmdFileResult } from './cmdFile';
-import { existsSafe, listNames, readdirSafe, readRegularText, realpathSafe, statSafe, type FileStats } from '../fs/safeRead';
+import { existsSafe, listNames, listNamesSync, readdirSafe, readRegularText, realpathSafe, statSafe, type FileStats } from '../fs/safeRead';
 
 const exists = existsSafe;
 
@@ -86,6 +86,11 @@ export async function findBuildDirectories(sourceRoot: string, opts: { configure
   // In-tree builds leave .config and include/generated behind.
   if (await exists(path.join(sourceRoot, 'include', 'generated')) || await exists(path.join(sourceRoot, '.config'))) add(sourceRoot);
   return found;
+}
+
+/** True when the directory of `objDir` in `buildDir` holds build output (objects or .cmd files). */
+export function holdsOutput(buildDir: string, objDir: string): boolean {
+  return (listNamesSync(path.join(buildDir, objDir)) ?? []).some((n) => n.endsWith('.o') || (n.startsWith('.') && n.endsWith('.cmd')));
 }
 
 export interface ObjectReport {

@@ -52,6 +52,11 @@ export function parseConfig(text: string): Record<string, string> {
   return out;
 }
 
+/** The ARCH a configuration was made for, from the heading Kconfig writes (`# Linux/arm64 6.12.1 Kernel Configuration`). */
+export function configArch(text: string): string | undefined {
+  return /^# Linux\/([\w-]+) \S+ Kernel Configuration$/m.exec(text.slice(0, 4096))?.[1];
+}
+
 function mtimeOf(file: string): number | undefined {
   const st = statSafeSync(file);
   return st.ok ? st.stat.mtimeMs : undefined;
@@ -62,7 +67,7 @@ function mtimeOf(file: string): number | undefined {
  * than auto.conf wins: the next build regenerates auto.conf from it (syncconfig), so auto.conf is
  * stale (e.g. after `scripts/config --enable X` and `make olddefconfig`, which do not rewrite it).
  */
-export function readConfig(buildDir: string | undefined, root: string): { config: Record<string, string>; source: string } {
+export function readConfig(buildDir: string | undefined, root: string): { config: Record<string, string>; source: string; arch?: string } {
   for (const dir of buildDir && buildDir !== root ? [buildDir, root] : [root]) {
     const autoConf = path.join(dir, 'include/config/auto.conf');
     const dotConfig = path.join(dir, '.config');
@@ -71,7 +76,7 @@ export function readConfig(buildDir: string | undefined, root: string): { config
     const order = autoTime !== undefined && dotTime !== undefined && dotTime > autoTime ? [dotConfig, autoConf] : [autoConf, dotConfig];
     for (const file of order) {
       const text = readSmall(file);
-      if (text !== undefined) return { config: parseConfig(text), source: file };
+      if (text !== undefined) return { config: parseConfig(text), source: file, arch: configArch(text) };
     }
   }
   return { config: {}, source: '' };

@@ -14,7 +14,7 @@
 //    "one step". Any bound hit marks the evaluation `incomplete` (callers must not claim "clean").
 // Unknown-pattern rules for filter/filter-out/patsubst/subst are documented in functions.ts.
 
-import type { AssignOp, AssignmentStmt, ConditionTest, DefineStmt, Expr, Makefile, Modifier, ParseDiagnostic, Span, Statement } from './ast';
+import type { AssignOp, AssignmentStmt, ConditionalBranch, ConditionTest, DefineStmt, Expr, Makefile, Modifier, ParseDiagnostic, Span, Statement } from './ast';
 import { absPath, basenameOf, dirOf, filterWords, joinWords, notdirOf, patsubst, sortWords, subst, substRef, suffixOf } from './functions';
 import { MAKE_FUNCTIONS, parseExprText, parseMakefile, walkStatements } from './parser';
 import { displayValue, isUnknownWord, knownPrefix, knownSuffix, splitWords, unknownValue, UNKNOWN_OPEN, withoutUnknowns } from './values';
@@ -129,6 +129,12 @@ export interface Evaluation {
   expand(text: string | Expr, extra?: Record<string, string>): string;
   valueAt(name: string, line: number): string | undefined;
   liveness(stmt: Statement): 'live' | 'dead' | 'unknown';
+  /**
+   * Whether make takes a branch of a file-level conditional: 'live' taken, 'dead' not taken (decided),
+   * 'unknown' when its condition or an enclosing one cannot be decided (branches inside a branch
+   * share its state).
+   */
+  branchLiveness(branch: ConditionalBranch): 'live' | 'dead' | 'unknown';
   unknownConditionals: ConditionTest[];
   diagnostics: ParseDiagnostic[];
   /** $(info)/$(warning)/$(error) output met while evaluating (addition). */
@@ -211,6 +217,7 @@ class Evaluator {
   private seq = 0;
   private readonly lineSeq: { line: number; seq: number }[] = [];
   private readonly live = new Map<Statement, Liveness>();
+  private readonly branchLive = new Map<ConditionalBranch, Liveness>();
   readonly unknownConditionals: ConditionTest[] = [];
   readonly diagnostics: ParseDiagnostic[];
   private readonly diagKeys = new Set<string>();
@@ -767,6 +774,8 @@ class Evaluator {
   private mark(stmts: Statement[], l: Liveness): void {
     walkStatements(stmts, (s) => {
       this.live.set(s, l);
+      // Inner conditionals of a branch that is not run share its state (make never decides them).
+      if (s.kind === 'conditional' && this.evalDepth === 0) for (const b of s.branches) this.branchLive.set(b, l);
       if (l === 'unknown' && (s.kind === 'assignment' || s.kind === 'define') && !(s.kind === 'assignment' && s.targets)) {
         if (!s.nameText.includes('$')) this.uncertain.add(s.nameText.trim());
       }
@@ -779,6 +788,7 @@ class Evaluator {
     for (const br of s.branches) {
       if (done) {
         if (top) this.mark(br.body, unsure ? 'unknown' : 'dead');
+        this.noteBranch(br, unsure ? 'unknown' : 'dead', top);
         continue;
       }
       let take: boolean;
@@ -793,10 +803,18 @@ class Evaluator {
       }
       if (take) {
         done = true;
+        this.noteBranch(br, unsure ? 'unknown' : mode, top);
         this.run(br.body, unsure ? 'unknown' : mode, top);
-      } else if (top) this.mark(br.body, unsure ? 'unknown' : 'dead');
-      else this.mark(br.body, unsure ? 'unknown' : 'dead');
+      } else {
+        this.noteBranch(br, unsure ? 'unknown' : 'dead', top);
+        this.mark(br.body, unsure ? 'unknown' : 'dead');
+      }
     }
+  }
+
+  /** Only the file's own conditionals (not those of $(eval)'d text) have branches to report. */
+  private noteBranch(br: ConditionalBranch, l: Liveness, top: boolean): void {
+    if (top && this.evalDepth === 0) this.branchLive.set(br, l);
   }
 
   private test(t: ConditionTest): boolean | 'unknown' {
@@ -911,6 +929,9 @@ class Evaluator {
       },
       liveness(stmt: Statement): Liveness {
         return self.live.get(stmt) ?? 'dead';
+      },
+      branchLiveness(branch: ConditionalBranch): Liveness {
+        return self.branchLive.get(branch) ?? 'dead';
       },
       unknownConditionals: this.unknownConditionals,
       diagnostics: this.diagnostics,
