@@ -1,5 +1,7 @@
 // A shared initial layer (the tree's configuration, prepared once) must evaluate exactly as the same
 // values given in `initial`, with the layer winning for a name in both: the edit path relies on it.
+import { probeHooks } from '../../server/src/kbuild/probes';
+import { defaultProbeSession } from '../../server/src/kbuild/compileFlags';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -48,7 +50,8 @@ test('one layer serves many evaluations without being changed by them', () => {
 
 /** evaluateInKbuild as it was before the layer: every configuration value in `initial`. */
 function withConfigInInitial(tree: KbuildTree, mf: ReturnType<typeof parseMakefile>, objDir: string, kcflags: string, mode: 'true' | 'false'): Evaluation {
-  const opts = kbuildEvalOptions(objDir, kcflags, mode);
+  // The probes answer as evaluateInKbuild's do: only where the configuration comes from differs.
+  const opts = { ...kbuildEvalOptions(objDir, kcflags, mode), callHooks: probeHooks(defaultProbeSession(tree)) };
   const { statements, reads } = kbuildStatements(tree, mf);
   const initial: NonNullable<EvalOptions['initial']> = {};
   for (const name of tree.inputs) if (reads.has(name)) initial[name] = unknownValue(name);
