@@ -43,6 +43,6 @@ function layers() {
     { files: ['server/src/rules/**/*.ts'], ignores: ['server/src/rules/*/test/**'], rules: rule(downward(above.rules)) },
     { files: ['server/src/rules/*/test/**'], rules: rule([]) },
     { files: ['server/src/kbuild/**/*.ts'], rules: rule(downward(above.kbuild)) },
-    { files: ['server/src/make/**/*.ts', 'server/src/elf/**/*.ts'], rules: rule(downward(above.base)) },
+    { files: ['server/src/make/**/*.ts', 'server/src/elf/**/*.ts', 'server/src/lds/**/*.ts'], rules: rule(downward(above.base)) },
   ];
 }
