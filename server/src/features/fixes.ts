@@ -5,6 +5,7 @@ import type { FixResult } from '../make/edits';
 import { MAX_ANALYZED_CHARS, type FixRef, type VersionedEdit } from '../lspExt';
 import type { FixDef, MakefileContext, Rule } from '../rules/rule';
 import { pathToUri, type Workspace } from '../workspace';
+import { AnalysisCache, buildAccessFor } from '../analysis';
 
 export interface FixForFile {
   file: string;
@@ -28,8 +29,9 @@ async function fixesFor(ws: Workspace, file: string, candidates: { rule: Rule; d
   if ('failure' in source || source.text.length > MAX_ANALYZED_CHARS) return [];
   const ctx = await ws.contextOf(file, source.text);
   const out: FixForFile[] = [];
+  const { build } = buildAccessFor(ctx.kernelRoot, ctx.objDir, { reader: ws.reader, buildDirectory: ws.settings.buildDirectory || undefined, searchRoots: ws.roots }, ws.cache ?? new AnalysisCache());
   for (const { rule, def } of candidates) {
-    const fix = rule.fix(ctx, def.id);
+    const fix = await rule.fix(ctx, def.id, build);
     if (fix) out.push({ file, version: source.version, oldText: source.text, rule, def, fix, ctx });
     if (first && out.length > 0) break;
   }
