@@ -120,7 +120,7 @@ export interface Rule {
    * objects (not on the Makefile alone) needs it to re-analyze the edited text.
    */
   fix(ctx: MakefileContext, fixId: string, build: () => Promise<BuildAccess | undefined>): FixResult | undefined | Promise<FixResult | undefined>;
-  /** Subject and body of the patch for `git am`. */
-  patchText(ctx: MakefileContext, fixId: string): { subject: string; body: string };
+  /** Subject and body of the patch for `git am`; `fix` is the fix the patch carries. */
+  patchText(ctx: MakefileContext, fixId: string, fix?: FixResult): { subject: string; body: string };
   explorer?: ExplorerSupport;
 }
