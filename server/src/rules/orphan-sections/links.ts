@@ -58,8 +58,10 @@ export function findOrphanLinks(mf: Makefile, ev: Evaluation): OrphanLink[] {
   const source = levelSource(mf);
   for (const rule of readRules(mf, ev)) {
     for (const command of rule.commands) {
-      const words = command.args.map((a) => a.replace(/^-Wl,/, ''));
-      const arg = command.args.find((a) => ORPHAN_ARG.test(a));
+      // All words: with $(LD) expanding to nothing the first option is the program word, and the
+      // shell reader took its leading dashes for make's recipe prefixes: give them back.
+      const words = command.words.map((a, i) => (i === 0 && a.startsWith('orphan-handling=') ? `--${a}` : a).replace(/^-Wl,/, ''));
+      const arg = words.find((a) => ORPHAN_ARG.test(a));
       if (!arg) continue;
       const output = normalizePath(linkerOutput({ ...command, args: words }) ?? rule.targets[0] ?? '');
       const scriptWord = linkerScriptOf({ ...command, args: words });

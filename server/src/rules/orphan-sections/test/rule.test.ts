@@ -17,6 +17,10 @@ function tree(makefile: string[], script: string): { dir: string; file: string }
   const dir = mkdtempSync(join(tmpdir(), 'kbd-orphan-'));
   mkdirSync(join(dir, 'scripts'));
   writeFileSync(join(dir, 'scripts', 'Kbuild.include'), '');
+  // The top Makefile sets the tools (not evaluated: $(LD) stays unknown, as in a real tree).
+  writeFileSync(join(dir, 'Makefile'), 'LD = $(CROSS_COMPILE)ld\n');
+  // The link lines of Linux 6.12's scripts/Makefile.lib (the tree's own Kbuild is read).
+  writeFileSync(join(dir, 'scripts', 'Makefile.lib'), 'ld_flags       = $(KBUILD_LDFLAGS) $(ldflags-y) $(LDFLAGS_$(@F))\nquiet_cmd_ld = LD      $@\n      cmd_ld = $(LD) $(ld_flags) $(real-prereqs) -o $@\n');
   mkdirSync(join(dir, 'lib', 'x'), { recursive: true });
   writeFileSync(join(dir, 'lib', 'x', 'Makefile'), makefile.join('\n'));
   writeFileSync(join(dir, 'lib', 'x', 't.lds'), script);
