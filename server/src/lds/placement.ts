@@ -42,7 +42,7 @@ function droppedByLinker(section: InputSection, link: LinkKind): string | undefi
   if (type === SHT.LLVM_ADDRSIG && !link.relocatable) return 'the address-significance table is read, not placed';
   if (type === SHT.LLVM_LINKER_OPTIONS || type === SHT.LLVM_DEPENDENT_LIBRARIES) return 'linker options are read, not placed';
   if ((section.flags & SHF_EXCLUDE) !== 0 && !link.relocatable) return 'SHF_EXCLUDE: not placed in a final link';
-  if (name === '.note.gnu.property' && type === SHT.NOTE && !link.relocatable) return 'merged into the linker\'s own .note.gnu.property';
+  if (name === '.note.gnu.property' && type === SHT.NOTE) return 'merged into the linker\'s own .note.gnu.property';
   if ((type === SHT.REL || type === SHT.RELA || type === SHT.RELR) && !link.relocatable) return 'relocations are applied in a final link';
   return undefined;
 }
@@ -83,8 +83,9 @@ export function placeSection(script: LinkerScript, objectPath: string, section: 
     if (!section.relocates) return { kind: 'dropped', why: 'a relocation section goes with the section it relocates' };
     const target = placeSection(script, objectPath, section.relocates, link);
     const prefix = section.type === SHT.RELA ? '.rela' : '.rel';
+    // Not an orphan even when its section is one: ld.lld names it after that section's output.
     if (target.kind === 'output') return { kind: 'output', output: prefix + target.output, line: target.line };
-    if (target.kind === 'orphan') return { kind: 'orphan', output: prefix + target.output };
+    if (target.kind === 'orphan') return { kind: 'output', output: prefix + target.output, line: -1 };
     return target;
   }
   if (!script.hasSections) return { kind: 'orphan', output: orphanOutputName(section.name, link) };
