@@ -158,12 +158,13 @@ function orphansFromFlags(script: LinkerScript, link: OrphanLink, object: string
   return out;
 }
 
-async function judgeLink(ctx: MakefileContext, makefile: Makefile, link: OrphanLink, build: BuildAccess | undefined, scriptOverride: ScriptOverride | undefined, incomplete: string[]): Promise<LinkVerdict> {
-  const script = scriptForLink(ctx, link, build, scriptOverride);
+async function judgeLink(ctx: MakefileContext, makefile: Makefile, link: OrphanLink, build: BuildAccess | undefined, incomplete: string[]): Promise<LinkVerdict> {
+  const script = scriptForLink(ctx, link, build);
   if ('missing' in script) {
     incomplete.push(script.missing);
     return { link, findings: [] };
   }
+  incomplete.push(...script.incomplete);
   const parsed = parseLinkerScript(script.text);
   for (const e of parsed.errors.slice(0, 3)) incomplete.push(`${script.file}: ${e}`);
   const findings: OrphanFinding[] = [];
@@ -180,21 +181,14 @@ async function judgeLink(ctx: MakefileContext, makefile: Makefile, link: OrphanL
   return { link, script, findings };
 }
 
-/** A linker script source as an edit would leave it (for checking a fix before it is written). */
-export interface ScriptOverride {
-  /** Absolute path of the edited .lds.S. */
-  file: string;
-  text: string;
-}
-
-export async function analyzeOrphans(ctx: MakefileContext, build: BuildAccess | undefined, opts: { makefile?: Makefile; script?: ScriptOverride } = {}): Promise<OrphanVerdict | { cut: string } | undefined> {
+export async function analyzeOrphans(ctx: MakefileContext, build: BuildAccess | undefined, opts: { makefile?: Makefile } = {}): Promise<OrphanVerdict | { cut: string } | undefined> {
   const makefile = opts.makefile ?? ctx.makefile;
   const found = orphanLinks(ctx, makefile);
   if (found.links.length === 0) return found.cut ? { cut: found.cut } : undefined;
   const incomplete: string[] = [];
   if (found.ev?.incomplete) incomplete.push(found.ev.incomplete.message);
   const links: LinkVerdict[] = [];
-  for (const link of found.links) links.push(await judgeLink(ctx, makefile, link, build, opts.script, incomplete));
+  for (const link of found.links) links.push(await judgeLink(ctx, makefile, link, build, incomplete));
   return { links, buildDir: build?.buildDir, incomplete };
 }
 
