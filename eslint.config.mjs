@@ -48,7 +48,7 @@ function layers() {
     // A rule's own tests make fixtures on disk.
     { files: ['server/src/rules/*/test/**'], rules: rule([], { fs: true }) },
     { files: ['server/src/kbuild/**/*.ts'], rules: rule(downward(above.kbuild)) },
-    { files: ['server/src/make/**/*.ts', 'server/src/elf/**/*.ts', 'server/src/common/**/*.ts'], rules: rule(downward(above.base)) },
+    { files: ['server/src/make/**/*.ts', 'server/src/elf/**/*.ts', 'server/src/common/**/*.ts', 'server/src/lds/**/*.ts'], rules: rule(downward(above.base)) },
     // common/ holds the helpers every layer shares; it imports nothing of the project.
     { files: ['server/src/common/**/*.ts'], rules: rule([...above.base, '**/make/**', '**/elf/**', '**/fs/**']) },
     // fs/ is the one place that touches the file system (it imports no other server folder).

@@ -24,7 +24,7 @@ function findFiles(dir, suffix) {
 // cli-sections.js, cli-check.js or cli-fix.js when that command runs (cli-io.js is shared; the relocation
 // type tables are cli-relocnames.js, loaded on first use), so
 // `sections` starts without parsing the Make parser, the rules or the language server library.
-const cliCommands = ['sections', 'check', 'fix'];
+const cliCommands = ['sections', 'check', 'fix', 'linkMap'];
 const cliSplit = {
   name: 'cli-split',
   setup(b) {

@@ -148,6 +148,29 @@ export function explanationUri(docsDir: string, ruleId: string): string {
   return pathToFileURL(path.join(docsDir, `${ruleId}.md`)).toString();
 }
 
+/**
+ * The build directory of a make file's directory (the first that holds its output), and the access
+ * rules get to it; lookups go through `cache`. Used for analyses and for checking fixes.
+ */
+export function buildAccessFor(
+  kernelRoot: string | undefined,
+  objDir: string,
+  opts: Pick<AnalysisOptions, 'useBuild' | 'buildDirectory' | 'searchRoots' | 'reader'>,
+  cache: AnalysisCache,
+): { findBuildDir: () => Promise<string | undefined>; build: () => Promise<BuildAccess | undefined> } {
+  const findBuildDir = async (): Promise<string | undefined> => {
+    if (opts.useBuild === false || !kernelRoot) return undefined;
+    return cache.buildDir(`${kernelRoot}\0${objDir}`, async () =>
+      (await findBuildDirectories(kernelRoot, { configured: opts.buildDirectory, searchRoots: opts.searchRoots })).find((d) => holdsOutput(d, objDir)),
+    );
+  };
+  const build = async (): Promise<BuildAccess | undefined> => {
+    const buildDir = await findBuildDir();
+    return buildDir ? { buildDir, reader: opts.reader, memo: (key, compute) => cache.memo(key, compute) } : undefined;
+  };
+  return { findBuildDir, build };
+}
+
 export async function analyzeFile(file: string, text: string, opts: AnalysisOptions): Promise<FileAnalysis> {
   // A rule looks only at files that pass its cheap prefilter (as the workspace scan does).
   const rules = opts.rules.filter((r) => passesPrefilter(r, text));
@@ -156,19 +179,10 @@ export async function analyzeFile(file: string, text: string, opts: AnalysisOpti
   const cache = opts.cache ?? new AnalysisCache();
   const kernelRoot = await cache.kernelRoot(file);
   const objDir = objDirOf(kernelRoot, path.dirname(file));
-  const findBuildDir = async (): Promise<string | undefined> => {
-    if (opts.useBuild === false || !kernelRoot) return undefined;
-    return cache.buildDir(`${kernelRoot}\0${objDir}`, async () =>
-      (await findBuildDirectories(kernelRoot, { configured: opts.buildDirectory, searchRoots: opts.searchRoots })).find((d) => holdsOutput(d, objDir)),
-    );
-  };
+  const { findBuildDir, build } = buildAccessFor(kernelRoot, objDir, opts, cache);
   // The build's configuration decides which of the tree's Kbuild lines apply.
   const contexts = makefileContexts(file, text, kernelRoot, opts.makefile, await findBuildDir());
   const result: FileAnalysis = { file, kernelRoot, objDir, findings: new Map(), diagnostics: [], incomplete: [] };
-  const build = async (): Promise<BuildAccess | undefined> => {
-    const buildDir = await findBuildDir();
-    return buildDir ? { buildDir, reader: opts.reader, memo: (key, compute) => cache.memo(key, compute) } : undefined;
-  };
 
   for (const rule of rules) {
     const links: Links = {

@@ -9,9 +9,9 @@
 // hard links, owner, cannot write); 2 usage, or the file cannot be read (missing, not a regular
 // file, too large, unreadable, path too long).
 import * as path from 'node:path';
-import { makefileContext } from '../analysis';
+import { AnalysisCache, buildAccessFor, makefileContext } from '../analysis';
 import { safeEditFile } from '../fs/safeWrite';
-import { kernelRootOf } from '../kbuild/buildModel';
+import { BuildReader, kernelRootOf } from '../kbuild/buildModel';
 import { MAX_MAKEFILE_BYTES } from '../lspExt';
 import { RULES } from '../rules/registry';
 import { fixesNamed, rulesFixes, type FixDef, type Rule } from '../rules/rule';
@@ -47,9 +47,12 @@ export async function fixCommand(args: string[], io: CliIo, rules: readonly Rule
   const result = await safeEditFile(
     file,
     async ({ text }) => {
-      const ctx = makefileContext(file, text, await kernelRootOf(file));
+      const root = await kernelRootOf(file);
+      const objDir = root ? path.relative(root, path.dirname(file)) || '.' : '.';
+      const access = buildAccessFor(root, objDir, { reader: new BuildReader() }, new AnalysisCache());
+      const ctx = makefileContext(file, text, root, undefined, await access.findBuildDir());
       for (const c of chosen) {
-        const fix = c.rule.fix(ctx, c.def.id);
+        const fix = await c.rule.fix(ctx, c.def.id, access.build);
         if (fix) {
           applied = c;
           return fix.edits;

@@ -60,7 +60,7 @@ export function registerFixRequests(ws: Workspace): void {
     if (!file) return { patch: null, reason: 'Not a file URI.' };
     const f = await fixForFile(ws, file, p);
     if (!f) return { patch: null, reason: 'No fix needed for this file.' };
-    const text = f.rule.patchText(f.ctx, f.def.id);
+    const text = f.rule.patchText(f.ctx, f.def.id, f.fix);
     const out = writePatch({ ...text, relativePath: relativeToKernel(f), oldText: f.oldText, newText: f.fix.newText, author: await gitAuthor(), date: new Date() });
     return { patch: out.patch, fileName: out.fileName };
   });

@@ -5,6 +5,7 @@ import type { FixResult } from '../make/edits';
 import { MAX_ANALYZED_CHARS, type FixRef, type VersionedEdit } from '../lspExt';
 import { fixesNamed, rulesFixes, type FixDef, type MakefileContext, type Rule, type RuleFix } from '../rules/rule';
 import { pathToUri, type Workspace } from '../workspace';
+import { AnalysisCache, buildAccessFor } from '../analysis';
 
 export interface FixForFile {
   file: string;
@@ -23,8 +24,9 @@ async function fixesFor(ws: Workspace, file: string, candidates: RuleFix[], firs
   if ('failure' in source || source.text.length > MAX_ANALYZED_CHARS) return [];
   const ctx = await ws.contextOf(file, source.text);
   const out: FixForFile[] = [];
+  const { build } = buildAccessFor(ctx.kernelRoot, ctx.objDir, { reader: ws.reader, buildDirectory: ws.settings.buildDirectory || undefined, searchRoots: ws.roots }, ws.cache ?? new AnalysisCache());
   for (const { rule, def } of candidates) {
-    const fix = rule.fix(ctx, def.id);
+    const fix = await rule.fix(ctx, def.id, build);
     if (fix) out.push({ file, version: source.version, oldText: source.text, rule, def, fix, ctx });
     if (first && out.length > 0) break;
   }

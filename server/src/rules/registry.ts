@@ -2,5 +2,6 @@
 // this file (see rule.ts) and one line here.
 import type { Rule } from './rule';
 import { nvheProfileMetadata } from './nvhe-profile-metadata';
+import { orphanSections } from './orphan-sections';
 
-export const RULES: readonly Rule[] = [nvheProfileMetadata];
+export const RULES: readonly Rule[] = [nvheProfileMetadata, orphanSections];

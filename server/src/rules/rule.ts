@@ -114,10 +114,14 @@ export interface Rule {
   prefilter: readonly string[];
   analyze(ctx: MakefileContext, build: () => Promise<BuildAccess | undefined>, links: Links): Promise<RuleFinding | undefined>;
   fixes: readonly FixDef[];
-  /** The edits of a fix, only when applying them clears the rule (the rule checks by re-analysis). */
-  fix(ctx: MakefileContext, fixId: string): FixResult | undefined;
-  /** Subject and body of the patch for `git am`. */
-  patchText(ctx: MakefileContext, fixId: string): { subject: string; body: string };
+  /**
+   * The edits of a fix, only when applying them clears the rule (the rule checks by re-analysis).
+   * `build` is the build directory the analysis read: a rule whose finding rests on the build's
+   * objects (not on the Makefile alone) needs it to re-analyze the edited text.
+   */
+  fix(ctx: MakefileContext, fixId: string, build: () => Promise<BuildAccess | undefined>): FixResult | undefined | Promise<FixResult | undefined>;
+  /** Subject and body of the patch for `git am`; `fix` is the fix the patch carries. */
+  patchText(ctx: MakefileContext, fixId: string, fix?: FixResult): { subject: string; body: string };
   explorer?: ExplorerSupport;
 }
 

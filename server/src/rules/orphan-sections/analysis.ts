@@ -1,0 +1,198 @@
+// Rule orphan-sections: which input sections of a kernel link the linker script does not place, in
+// the links that report orphans (`--orphan-handling=warn|error`). Explanation: explanation.md.
+// The evidence is the build's objects when they are there (their real sections); otherwise the
+// flags that reach each object (from its .cmd file: the last build's command line, KCFLAGS included;
+// and from the tree's own Kbuild), through the flag -> sections table. A section found in an object
+// whose making flag the Makefile no longer passes is stale evidence, never an error.
+import * as path from 'node:path';
+import type { Span } from '../../make/ast';
+import type { Makefile } from '../../make/ast';
+import { compileFlags, evaluateInKbuild } from '../../kbuild/compileFlags';
+import type { Evaluation } from '../../make/evaluator';
+import { SHT_REL, SHT_RELA } from '../../elf/types';
+import { parseLinkerScript, type LinkerScript } from '../../lds/script';
+import { placeSection, type InputSection } from '../../lds/placement';
+import type { BuildAccess, MakefileContext } from '../rule';
+import { findOrphanLinks, type OrphanLink } from './links';
+import { effectiveSectionFlags, flagsMaking, isSectionFlagWord, type EffectiveFlag } from './sectionFlags';
+import { scriptForLink, type ScriptText } from './scriptSource';
+
+export const RULE_CODE = 'orphan-sections';
+export const STALE_CODE = 'orphan-sections-stale';
+
+/** Most input objects of one link that are read. */
+const MAX_OBJECTS = 400;
+
+export interface FlagEvidence {
+  flag: string;
+  /** The .cmd file and the word's span there, when the flag was read from the last build. */
+  cmdFile?: string;
+  span?: Span;
+}
+
+export interface OrphanFinding {
+  /** As the linker names it: the input path relative to the build directory. */
+  object: string;
+  section: string;
+  /** The output section ld.lld makes for the orphan. */
+  output: string;
+  /** 'object': read from the built object; 'flags': predicted from the flags that reach it. */
+  from: 'object' | 'flags';
+  /** The flags that make the section, as they reach (or reached) the object's compile. */
+  flags: FlagEvidence[];
+  /** The object was built with a flag the Makefile no longer passes to it. */
+  stale: boolean;
+}
+
+export interface LinkVerdict {
+  link: OrphanLink;
+  script?: ScriptText;
+  findings: OrphanFinding[];
+}
+
+export interface OrphanVerdict {
+  links: LinkVerdict[];
+  buildDir?: string;
+  incomplete: string[];
+}
+
+interface Eval {
+  ev: Evaluation;
+  mode: 'false' | 'true';
+}
+
+function evaluations(ctx: MakefileContext, makefile: Makefile, extra: string): Eval[] {
+  const first = evaluateInKbuild(makefile, ctx.objDir, extra, 'false', ctx.tree, ctx.surroundings);
+  const out: Eval[] = [{ ev: first, mode: 'false' }];
+  if (first.unknownConditionals.length > 0) out.push({ ev: evaluateInKbuild(makefile, ctx.objDir, extra, 'true', ctx.tree, ctx.surroundings), mode: 'true' });
+  return out;
+}
+
+/** The links of the Makefile that report orphans (from the first reading that has any). */
+export function orphanLinks(ctx: MakefileContext, makefile = ctx.makefile): { links: OrphanLink[]; ev?: Evaluation; mode: 'false' | 'true'; cut?: string } {
+  for (const { ev, mode } of evaluations(ctx, makefile, '')) {
+    const links = findOrphanLinks(makefile, ev);
+    if (links.length > 0) return { links, ev, mode };
+    if (ev.incomplete) return { links: [], mode, cut: ev.incomplete.message };
+  }
+  return { links: [], mode: 'false' };
+}
+
+/** The object's Kbuild target stem relative to the Makefile's directory (vgettimeofday for .../vdso/vgettimeofday.o). */
+function stemOf(object: string, objDir: string): string {
+  const rel = objDir !== '.' && object.startsWith(objDir + '/') ? object.slice(objDir.length + 1) : object;
+  return rel.replace(/\.o$/, '');
+}
+
+/** The section-making flags recorded in an object's .cmd file (the last build's compile). */
+async function recordedFlags(build: BuildAccess | undefined, object: string, incomplete: string[]): Promise<FlagEvidence[] | undefined> {
+  if (!build) return undefined;
+  const cmdFile = path.join(build.buildDir, path.dirname(object), `.${path.basename(object)}.cmd`);
+  const read = await build.reader.readCmdFile(cmdFile);
+  if (!read.ok) {
+    if (read.reason !== 'unreadable' || !/no such file|missing|not found|ENOENT/i.test(read.message)) incomplete.push(read.message);
+    return undefined;
+  }
+  if (read.incomplete) incomplete.push(read.incomplete.message);
+  const out: FlagEvidence[] = [];
+  for (const record of read.records) {
+    for (const c of record.commands) {
+      const texts = c.words.map((w) => w.text);
+      for (const eff of effectiveSectionFlags(texts.filter(isSectionFlagWord))) out.push({ flag: eff.flag, cmdFile, span: c.words[texts.lastIndexOf(eff.flag)].span });
+    }
+  }
+  return out;
+}
+
+/** What the next build passes to the object: the recorded command-line flags run through the Makefile now. */
+function flagsNow(ctx: MakefileContext, makefile: Makefile, object: string, recorded: FlagEvidence[], cache: Map<string, EffectiveFlag[]>): EffectiveFlag[] {
+  const extra = recorded.map((f) => f.flag).join(' ');
+  const stem = stemOf(object, ctx.objDir);
+  const key = `${extra}\0${stem}`;
+  let hit = cache.get(key);
+  if (!hit) {
+    const seen = new Map<string, EffectiveFlag>();
+    for (const { ev } of evaluations(ctx, makefile, extra)) for (const e of effectiveSectionFlags(compileFlags(ev, stem, ctx.objDir))) seen.set(e.flag, e);
+    hit = [...seen.values()];
+    cache.set(key, hit);
+  }
+  return hit;
+}
+
+function inputSection(name: string, type: number, flags: number, relocates?: InputSection): InputSection {
+  return { name, type, flags, relocates };
+}
+
+/** Orphans among the real sections of a built object. */
+async function orphansOfObject(script: LinkerScript, link: OrphanLink, build: BuildAccess, object: string, recorded: FlagEvidence[] | undefined, now: EffectiveFlag[]): Promise<OrphanFinding[] | 'absent' | string> {
+  const report = await build.reader.readObject(path.join(build.buildDir, object));
+  if (report.error === 'file not found') return 'absent';
+  if (report.error) return `${object}: ${report.error}`;
+  if (report.object?.kind !== 'elf') return report.object?.kind === 'bitcode' ? `${object} is LLVM bitcode (an LTO build): its sections are decided at link time` : 'absent';
+  const elf = report.object.elf;
+  const out: OrphanFinding[] = [];
+  for (const s of elf.sections) {
+    const target = s.type === SHT_REL || s.type === SHT_RELA ? elf.sections[s.info] : undefined;
+    const relocates = target ? inputSection(target.name, target.type, Number(target.flags & 0xffffffffn)) : undefined;
+    const placed = placeSection(script, object, inputSection(s.name, s.type, Number(s.flags & 0xffffffffn), relocates), { relocatable: link.relocatable });
+    if (placed.kind !== 'orphan') continue;
+    const makers = flagsMaking(s.name);
+    const flags = (recorded ?? []).filter((f) => makers.some((m) => effectiveSectionFlags([f.flag])[0]?.entry === m));
+    // Stale: the last build's flag made it, and the Makefile no longer passes that flag to the object.
+    const stale = flags.length > 0 && !flags.some((f) => now.some((n) => n.flag === f.flag));
+    out.push({ object, section: s.name, output: placed.output, from: 'object', flags, stale });
+  }
+  return out;
+}
+
+/** Orphans predicted from the flags that reach an object not built yet. */
+function orphansFromFlags(script: LinkerScript, link: OrphanLink, object: string, recorded: FlagEvidence[] | undefined, now: EffectiveFlag[]): OrphanFinding[] {
+  const out: OrphanFinding[] = [];
+  for (const eff of now) {
+    const evidence = recorded?.find((f) => f.flag === eff.flag) ?? { flag: eff.flag };
+    for (const made of eff.entry.sections) {
+      const placed = placeSection(script, object, inputSection(made.example, 1, made.exclude ? 0x80000000 : 0), { relocatable: link.relocatable });
+      if (placed.kind === 'orphan') out.push({ object, section: made.name, output: placed.output.replace(made.example, made.name), from: 'flags', flags: [evidence], stale: false });
+    }
+  }
+  return out;
+}
+
+async function judgeLink(ctx: MakefileContext, makefile: Makefile, link: OrphanLink, build: BuildAccess | undefined, incomplete: string[]): Promise<LinkVerdict> {
+  const script = scriptForLink(ctx, link, build);
+  if ('missing' in script) {
+    incomplete.push(script.missing);
+    return { link, findings: [] };
+  }
+  incomplete.push(...script.incomplete);
+  const parsed = parseLinkerScript(script.text);
+  for (const e of parsed.errors.slice(0, 3)) incomplete.push(`${script.file}: ${e}`);
+  const findings: OrphanFinding[] = [];
+  const cache = new Map<string, EffectiveFlag[]>();
+  for (const object of link.inputs.slice(0, MAX_OBJECTS)) {
+    const recorded = await recordedFlags(build, object, incomplete);
+    const now = flagsNow(ctx, makefile, object, recorded ?? [], cache);
+    const real = build ? await orphansOfObject(parsed, link, build, object, recorded, now) : 'absent';
+    if (typeof real === 'string' && real !== 'absent') incomplete.push(real);
+    if (Array.isArray(real)) findings.push(...real);
+    else findings.push(...orphansFromFlags(parsed, link, object, recorded, now));
+  }
+  if (link.inputs.length > MAX_OBJECTS) incomplete.push(`${link.output}: only the first ${MAX_OBJECTS} of ${link.inputs.length} input objects were read`);
+  return { link, script, findings };
+}
+
+export async function analyzeOrphans(ctx: MakefileContext, build: BuildAccess | undefined, opts: { makefile?: Makefile } = {}): Promise<OrphanVerdict | { cut: string } | undefined> {
+  const makefile = opts.makefile ?? ctx.makefile;
+  const found = orphanLinks(ctx, makefile);
+  if (found.links.length === 0) return found.cut ? { cut: found.cut } : undefined;
+  const incomplete: string[] = [];
+  if (found.ev?.incomplete) incomplete.push(found.ev.incomplete.message);
+  const links: LinkVerdict[] = [];
+  for (const link of found.links) links.push(await judgeLink(ctx, makefile, link, build, incomplete));
+  return { links, buildDir: build?.buildDir, incomplete };
+}
+
+/** Findings that break (or warn in) the next build: not stale, in a link that reports orphans. */
+export function liveFindings(v: OrphanVerdict): { link: LinkVerdict; finding: OrphanFinding }[] {
+  return v.links.flatMap((l) => (l.link.level === 'place' ? [] : l.findings.filter((f) => !f.stale).map((finding) => ({ link: l, finding }))));
+}

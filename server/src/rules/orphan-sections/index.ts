@@ -1,0 +1,56 @@
+// Rule orphan-sections as a unit: what the generic layers call. Links: links.ts; analysis: analysis.ts;
+// diagnostics: diagnostic.ts; fixes: fixes.ts; patch text: patchText.ts; the flag table:
+// sectionFlags.ts; explanation: explanation.md.
+import { splitLines } from '../../make/edits';
+import type { Rule, RuleFinding } from '../rule';
+import { analyzeOrphans, liveFindings, RULE_CODE, STALE_CODE } from './analysis';
+import { anchorOf, lldLine, orphanDiagnostics } from './diagnostic';
+import { computeFix, FIXES } from './fixes';
+import { patchText } from './patchText';
+
+const ZERO = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+
+/** `arch/arm64/kernel/vdso` -> `arm64: vdso` (the kernel's subject prefix style). */
+function subjectPrefix(objDir: string): string {
+  const parts = objDir.split('/');
+  return parts[0] === 'arch' && parts.length > 2 ? `${parts[1]}: ${parts[parts.length - 1]}` : parts[parts.length - 1] || 'kbuild';
+}
+
+export const orphanSections: Rule = {
+  id: RULE_CODE,
+  codes: [RULE_CODE, STALE_CODE],
+  prefilter: ['--orphan-handling'],
+  fixes: FIXES,
+
+  async analyze(ctx, build, links) {
+    const access = await build();
+    const v = await analyzeOrphans(ctx, access);
+    if (!v) return undefined;
+    if ('cut' in v) return { diagnostics: [], problem: false, anchor: ZERO, objects: [], incomplete: [v.cut] };
+    const lines = splitLines(ctx.text);
+    const lineLength = (l: number) => lines[l]?.length ?? 0;
+    const live = liveFindings(v);
+    const first = live[0]?.link ?? v.links[0];
+    const finding: RuleFinding = {
+      diagnostics: orphanDiagnostics(ctx, v, links, lineLength),
+      problem: live.length > 0,
+      anchor: anchorOf(ctx, first, [...new Set(live.flatMap((l) => l.finding.flags.map((f) => f.flag)))], lineLength),
+      objects: v.links.flatMap((l) => [...l.link.inputs.map((p) => ({ path: p, stage: 'link-input' })), { path: l.link.output, stage: 'link-output' }]),
+      incomplete: v.incomplete,
+    };
+    return finding;
+  },
+
+  fix(ctx, fixId, build) {
+    return computeFix(ctx, fixId, build);
+  },
+
+  patchText(ctx, _fixId, fix) {
+    // The patterns and objects the fix adds, read back from its own lines.
+    const added = (fix?.edits ?? []).flatMap((e) => e.newText.split(/\r?\n/)).filter((l) => /^[A-Za-z0-9_.-]+ \+= /.test(l));
+    const patterns = [...new Set(added.flatMap((l) => l.split(' += ')[1].split(/\s+/)))].filter(Boolean);
+    return patchText(subjectPrefix(ctx.objDir), patterns);
+  },
+};
+
+export { lldLine };
