@@ -108,7 +108,7 @@ export function makefileContexts(file: string, text: string, kernelRoot: string 
   const dir = path.dirname(file);
   const objDir = kernelRoot ? path.relative(kernelRoot, dir) || '.' : '.';
   const tree = kernelRoot ? loadKbuildTree(kernelRoot, buildDir) : undefined;
-  const base: MakefileContext = { file, text, makefile: makefile ?? parseMakefile(text), kernelRoot, objDir, readSibling: siblingReader(dir), tree };
+  const base: MakefileContext = { file, text, makefile: makefile ?? parseMakefile(text), kernelRoot, objDir, readSibling: siblingReader(dir), tree, buildDir };
   const includers = kernelRoot ? includersOf(file, kernelRoot) : [];
   return includers.length > 0 ? includers.map((surroundings) => ({ ...base, surroundings })) : [base];
 }

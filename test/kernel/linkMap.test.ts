@@ -22,7 +22,6 @@ function missingTools(): string | undefined {
   return undefined;
 }
 const missing = missingTools();
-const seconds = (t0: number): string => ((performance.now() - t0) / 1000).toFixed(1);
 if (missing && process.env.CI) throw new Error(`CI needs the kernel toolchain: ${missing}`);
 
 const cache = process.env.KBD_CACHE ?? join(process.env.HOME ?? '/root', '.cache', 'kbuild-diagnostics');
