@@ -110,7 +110,7 @@ export function makefileContexts(file: string, text: string, kernelRoot: string 
   const objDir = objDirOf(kernelRoot, dir);
   const loaded = kernelRoot ? loadKbuildTree(kernelRoot, buildDir) : undefined;
   const tree = loaded && buildDir && !loaded.toolchain.compiler ? { ...loaded, toolchain: recordedToolchain(loaded.toolchain, path.join(buildDir, objDir)) } : loaded;
-  const base: MakefileContext = { file, text, makefile: makefile ?? parseMakefile(text), kernelRoot, objDir, readSibling: siblingReader(dir), tree };
+  const base: MakefileContext = { file, text, makefile: makefile ?? parseMakefile(text), kernelRoot, objDir, readSibling: siblingReader(dir), tree, buildDir };
   const includers = kernelRoot ? includersOf(file, kernelRoot) : [];
   return includers.length > 0 ? includers.map((surroundings) => ({ ...base, surroundings })) : [base];
 }

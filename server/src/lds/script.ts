@@ -251,6 +251,7 @@ class Parser {
 
   parseOutputSection(): void {
     const nameTok = this.next() as Token;
+    if (this.is('(') && !(this.peek() as Token).spaced && !nameTok.quoted && this.unexpandedCall(nameTok)) return;
     const out: OutputSection = { name: nameTok.text, line: nameTok.line, inputs: [], discard: nameTok.text === '/DISCARD/' };
     // `name [address] [(type)] : [AT(lma)] [ALIGN(a)] [SUBALIGN(a)] [ONLY_IF_RO|RW] {`
     while (this.pos < this.toks.length && !this.is(':')) {
@@ -266,6 +267,18 @@ class Parser {
     this.outputs.push(out);
     this.parseContents(out);
     this.skipOutputTail();
+  }
+
+  /** `NAME(...)` not followed by `:`: a macro the preprocessor did not expand (a header it could not read). */
+  unexpandedCall(nameTok: Token): boolean {
+    const start = this.pos;
+    this.skipParens();
+    if (this.is(':')) {
+      this.pos = start;
+      return false;
+    }
+    this.error(`'${nameTok.text}(...)' is not a linker-script command (an unexpanded macro?); skipped`);
+    return true;
   }
 
   /** After `}`: `>region`, `AT>region`, `:phdr`..., `=fill`, `,`. */

@@ -24,6 +24,8 @@ export interface MakefileContext {
   readSibling(name: string): string | undefined;
   /** The tree's own Kbuild (scripts/Makefile.lib, configuration); absent when the tree has none. */
   tree?: KbuildTree;
+  /** The build directory (O=) the context was made for, when known. */
+  buildDir?: string;
   /** When another make file includes this one: what make reads around it there. */
   surroundings?: Surroundings;
 }

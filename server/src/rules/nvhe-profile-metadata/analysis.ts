@@ -12,7 +12,10 @@ import type { AssignmentStmt, DefineStmt, Makefile, Span, Statement } from '../.
 import type { Evaluation } from '../../make/evaluator';
 import { isUnknownWord, splitWords } from '../../make/values';
 import { compileFlags, defaultProbeSession, evaluateInKbuild, flagShape, objectStems } from '../../kbuild/compileFlags';
-import { findDiscard } from '../../kbuild/linkerScript';
+import { scriptForNextBuild } from '../../kbuild/ldsSource';
+import { placeSection, SHF_EXCLUDE, SHT } from '../../lds/placement';
+import { preprocess } from '../../lds/preprocess';
+import { parseLinkerScript } from '../../lds/script';
 import { effectiveProfileUse, enablingSpellings, isCanonicalSpelling, isProfileUseOption, survivingSpellings } from '../../kbuild/profileFlags';
 import { allStatements, linkerOutput, linkerScriptOf, normalizePath, type Command } from '../../kbuild/recipes';
 import { isLinker, isObjcopy, objcopyEffect, removesSectionAndRelocations } from '../../kbuild/shellCommands';
@@ -36,6 +39,9 @@ export interface RuleInput {
   tree?: KbuildTree;
   /** What make reads around this file when another make file includes it. */
   surroundings?: Surroundings;
+  /** The kernel tree and build directory: the linker script is the one the next build links with. */
+  kernelRoot?: string;
+  buildDir?: string;
 }
 
 export interface Located {
@@ -344,29 +350,59 @@ function removedWhileProducing(p: Pipeline, file: string, input: RuleInput, seen
   return removal;
 }
 
-/** A /DISCARD/ of the section in the linker script (or the .lds.S it is preprocessed from). */
-function discardInScript(p: Pipeline, script: string, input: RuleInput): SectionRemoval | undefined {
+/** The script the next build links with: Kbuild's view when the tree is known, else the source beside the Makefile. */
+function nextBuildScript(p: Pipeline, script: string, input: RuleInput): { text: string; name: string; source?: string } | undefined {
+  const base = script.slice(script.lastIndexOf('/') + 1);
+  const lds = base.endsWith('.S') ? base.slice(0, -2) : base;
+  const sourceName = lds + '.S';
+  if (input.kernelRoot && input.objDir) {
+    const next = scriptForNextBuild(input.kernelRoot, input.buildDir, `${input.objDir}/${lds}`);
+    if (next) return { text: next.text, name: next.from === 'generated' ? lds : sourceName, source: next.from === 'generated' ? undefined : input.readSibling?.(sourceName) };
+  }
   if (!input.readSibling) return undefined;
-  const candidates: string[] = [];
+  // The source first: a generated .lds beside it is evidence of the last build, not the next one's input.
   const maker = producerOf(p, script);
-  for (const pre of maker?.prerequisites ?? []) if (/\.(lds\.S|lds|S)$/.test(pre)) candidates.push(pre);
-  candidates.push(script, script + '.S');
-  for (const c of candidates) {
-    if (isUnknownWord(c)) continue;
-    const name = c.slice(c.lastIndexOf('/') + 1);
+  const sources = (maker?.prerequisites ?? []).filter((pre) => /\.(lds\.S|S)$/.test(pre) && !isUnknownWord(pre)).map((pre) => pre.slice(pre.lastIndexOf('/') + 1));
+  for (const name of [...sources, sourceName]) {
     const text = input.readSibling(name);
     if (text === undefined) continue;
-    const d = findDiscard(text, CALL_GRAPH_SECTION);
-    if (d) {
-      return {
-        span: { start: { line: d.line, character: 0 }, end: { line: d.line, character: 0 } },
-        how: `/DISCARD/ in ${name} drops ${CALL_GRAPH_SECTION} (pattern ${d.pattern}) in the ld -r of ${p.genHyprelInput}`,
-        file: name,
-      };
-    }
-    return undefined;
+    const readFile = (f: string): string | undefined => (f.includes('/') ? undefined : input.readSibling?.(f));
+    return { text: preprocess({ file: name, text, includeDirs: [], forcedIncludes: [], defines: new Map([['__ASSEMBLY__', '1'], ['LINKER_SCRIPT', '1']]), undefines: [], readFile }).text, name, source: text };
   }
-  return undefined;
+  const text = input.readSibling(lds);
+  return text === undefined ? undefined : { text, name: lds };
+}
+
+/** The line of the source that holds `pattern` in a /DISCARD/ (the preprocessed text has other lines). */
+function sourceLine(source: string, pattern: string): number {
+  const lines = source.split('\n');
+  const discard = lines.findIndex((l) => l.includes('/DISCARD/'));
+  if (discard < 0) return 0;
+  for (let i = discard; i < lines.length; i++) if (lines[i].includes(pattern)) return i;
+  return discard;
+}
+
+/** A /DISCARD/ of the section in the script the next build links with (placement by the script model). */
+function discardInScript(p: Pipeline, script: string, input: RuleInput): SectionRemoval | undefined {
+  const next = nextBuildScript(p, script, input);
+  if (!next) return undefined;
+  const model = parseLinkerScript(next.text);
+  const objects = (producerOf(p, p.genHyprelInput)?.prerequisites ?? []).filter((o) => o.endsWith('.o') && !isUnknownWord(o));
+  const section = { name: CALL_GRAPH_SECTION, type: SHT.LLVM_CALL_GRAPH_PROFILE, flags: SHF_EXCLUDE };
+  let line = -1;
+  for (const o of objects.length > 0 ? objects : [`${input.objDir ?? '.'}/hyp.nvhe.o`]) {
+    const placed = placeSection(model, normalizePath(o), section, { relocatable: true });
+    if (placed.kind !== 'discard') return undefined;
+    line = placed.line;
+  }
+  const desc = model.order.find((d) => d.line === line && d.output === '/DISCARD/');
+  const pattern = desc?.sectionPatterns.find((x) => x.includes('call-graph') || x.includes('*')) ?? CALL_GRAPH_SECTION;
+  const at = next.source !== undefined ? sourceLine(next.source, pattern) : line;
+  return {
+    span: { start: { line: at, character: 0 }, end: { line: at, character: 0 } },
+    how: `/DISCARD/ in ${next.name} drops ${CALL_GRAPH_SECTION} (pattern ${pattern}) in the ld -r of ${p.genHyprelInput}`,
+    file: next.name,
+  };
 }
 
 /** Why each line that mentions profile options fails to stop the leaking flags. */
