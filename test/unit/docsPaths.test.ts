@@ -25,9 +25,10 @@ function ownBaseNames(): Set<string> {
 // Only this repository writes TypeScript and .mjs; a bare name of another kind may be the kernel's.
 const OWN_BARE = /^[\w.-]+\.(ts|mjs)$/;
 
-// Folders only this repository has; `scripts/` is shared with the kernel, so only its own kinds of file.
+// Folders only this repository has; `scripts/` is shared with the kernel (which has .sh and .py files
+// there too, e.g. scripts/link-vmlinux.sh), so only the kind of file the kernel has not: .mjs.
 const OWN_DIRS = /^(server|client|test|bench|docs|syntaxes|\.ci)\//;
-const OWN_SCRIPT = /^scripts\/[\w.-]+\.(sh|mjs|py)$/;
+const OWN_SCRIPT = /^scripts\/[\w.-]+\.mjs$/;
 const OWN_TOP = /^(README|CHANGELOG|LICENSE|package|tsconfig|eslint\.config)[\w.-]*$/;
 // Generated or placeholder names are not files to check.
 const NOT_A_PATH = /[*<>{}$ ]|\.\.\.|…|^out\/|\/out\//;
@@ -76,5 +77,6 @@ test('the scan sees links and code spans, and leaves kernel paths alone', () => 
   assert.deepEqual(link, ['docs/e2e.md']);
   assert.deepEqual(code.filter(isRepoPath), ['server/src/a.ts:3']);
   assert.equal(isRepoPath('scripts/Makefile.lib'), false);
-  assert.equal(isRepoPath('scripts/build-nvhe.sh'), true);
+  assert.equal(isRepoPath('scripts/link-vmlinux.sh'), false);
+  assert.equal(isRepoPath('scripts/start.mjs'), true);
 });
