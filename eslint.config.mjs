@@ -10,7 +10,23 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setImmediate: 'readonly', URL: 'readonly', __dirname: 'readonly', performance: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setImmediate: 'readonly',
+        URL: 'readonly',
+        __dirname: 'readonly',
+        performance: 'readonly',
+        fetch: 'readonly',
+        AbortSignal: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
@@ -19,7 +35,17 @@ export default tseslint.config(
   {
     files: ['client/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/server/src/**', '!**/server/src/lspExt'], message: 'The client imports only the shared protocol (server/src/lspExt.ts).' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/server/src/**', '!**/server/src/lspExt'],
+              message: 'The client imports only the shared protocol (server/src/lspExt.ts).',
+            },
+          ],
+        },
+      ],
     },
   },
 );
@@ -31,27 +57,55 @@ function layers() {
   const hub = ['workspace', 'analysis', 'createServer', 'server', 'patch'].flatMap((m) => [`../${m}`, `../../${m}`]);
   const above = {
     // The generic hub and features: anything but a rule's own folder (rules/rule and rules/registry are fine).
-    generic: [{ group: ['**/rules/*/**', './rules/*/**'], message: 'Generic layers know no rule: use rules/registry and rules/rule.' }],
+    generic: [
+      {
+        group: ['**/rules/*/**', './rules/*/**'],
+        message: 'Generic layers know no rule: use rules/registry and rules/rule.',
+      },
+    ],
     rules: ['**/features/**', '**/cli/**', ...hub],
     kbuild: ['**/rules/**', '**/features/**', '**/cli/**', ...hub],
     base: ['**/kbuild/**', '**/rules/**', '**/features/**', '**/cli/**', ...hub],
   };
   // Every open, stat, read and listing of a workspace path goes through server/src/fs/ (regular files
   // only, opened non-blocking, bounded): node:fs is imported there and nowhere else in the server.
-  const fsMessage = 'Workspace paths are input: open, stat, read and list them through server/src/fs/ (safeRead, rangeFile, walk), never node:fs.';
+  const fsMessage =
+    'Workspace paths are input: open, stat, read and list them through server/src/fs/ (safeRead, rangeFile, walk), never node:fs.';
   const fsPaths = ['node:fs', 'fs', 'node:fs/promises', 'fs/promises'].map((name) => ({ name, message: fsMessage }));
-  const rule = (patterns, { fs = false } = {}) => ({ 'no-restricted-imports': ['error', { paths: fs ? [vscode] : [vscode, ...fsPaths], patterns }] });
-  const downward = (group) => [{ group, message: 'Folders import downward only: make/elf <- kbuild <- rules <- features/cli.' }];
+  const rule = (patterns, { fs = false } = {}) => ({
+    'no-restricted-imports': ['error', { paths: fs ? [vscode] : [vscode, ...fsPaths], patterns }],
+  });
+  const downward = (group) => [
+    { group, message: 'Folders import downward only: make/elf <- kbuild <- rules <- features/cli.' },
+  ];
   return [
     { files: ['server/**/*.ts'], rules: rule(above.generic) },
-    { files: ['server/src/rules/**/*.ts'], ignores: ['server/src/rules/*/test/**'], rules: rule(downward(above.rules)) },
+    {
+      files: ['server/src/rules/**/*.ts'],
+      ignores: ['server/src/rules/*/test/**'],
+      rules: rule(downward(above.rules)),
+    },
     // A rule's own tests make fixtures on disk.
     { files: ['server/src/rules/*/test/**'], rules: rule([], { fs: true }) },
     { files: ['server/src/kbuild/**/*.ts'], rules: rule(downward(above.kbuild)) },
-    { files: ['server/src/make/**/*.ts', 'server/src/elf/**/*.ts', 'server/src/common/**/*.ts', 'server/src/lds/**/*.ts'], rules: rule(downward(above.base)) },
+    {
+      files: [
+        'server/src/make/**/*.ts',
+        'server/src/elf/**/*.ts',
+        'server/src/common/**/*.ts',
+        'server/src/lds/**/*.ts',
+      ],
+      rules: rule(downward(above.base)),
+    },
     // common/ holds the helpers every layer shares; it imports nothing of the project.
     { files: ['server/src/common/**/*.ts'], rules: rule([...above.base, '**/make/**', '**/elf/**', '**/fs/**']) },
     // fs/ is the one place that touches the file system (it imports no other server folder).
-    { files: ['server/src/fs/**/*.ts'], rules: rule(downward(above.base).concat([{ group: ['../make/**', '../elf/**'], message: 'fs/ is the bottom layer.' }]), { fs: true }) },
+    {
+      files: ['server/src/fs/**/*.ts'],
+      rules: rule(
+        downward(above.base).concat([{ group: ['../make/**', '../elf/**'], message: 'fs/ is the bottom layer.' }]),
+        { fs: true },
+      ),
+    },
   ];
 }

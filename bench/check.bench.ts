@@ -30,7 +30,11 @@ const cli = join(root, 'server', 'out', 'cli.js');
 const makeNames = `\\( -name Makefile -o -name Kbuild -o -name GNUmakefile -o -name makefile -o -name '*.mk' -o -name 'Makefile.*' -o -name 'Kbuild.*' \\)`;
 const cmds: [string, string, string[]][] = [
   ['find . -type f', 'sh', ['-c', 'find . -type f > /dev/null']],
-  ['find . -type f (make files) -print0 | xargs -0 cat', 'sh', ['-c', `find . -type f ${makeNames} -print0 | xargs -0 cat > /dev/null`]],
+  [
+    'find . -type f (make files) -print0 | xargs -0 cat',
+    'sh',
+    ['-c', `find . -type f ${makeNames} -print0 | xargs -0 cat > /dev/null`],
+  ],
   ['node server/out/cli.js check .', process.execPath, [cli, 'check', '.']],
   ['node -e 0 (Node start-up alone)', process.execPath, ['-e', '0']],
 ];
@@ -45,7 +49,9 @@ interface ScanRun {
 /** The real server over stdio on the tree as a workspace: initialized → the scan's progress `end`. */
 function serverScan(): Promise<ScanRun> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [join(root, 'server', 'out', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, [join(root, 'server', 'out', 'server.js'), '--stdio'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let buf = Buffer.alloc(0);
     let nextId = 1;
     const pending = new Map<number, (r: unknown) => void>();
@@ -68,7 +74,10 @@ function serverScan(): Promise<ScanRun> {
     const probe = async () => {
       while (scanning) {
         const p0 = performance.now();
-        await request('textDocument/hover', { textDocument: { uri: 'file:///nonexistent/Makefile' }, position: { line: 0, character: 0 } });
+        await request('textDocument/hover', {
+          textDocument: { uri: 'file:///nonexistent/Makefile' },
+          position: { line: 0, character: 0 },
+        });
         if (scanning) {
           maxProbeMs = Math.max(maxProbeMs, performance.now() - p0);
           probes++;
@@ -82,7 +91,12 @@ function serverScan(): Promise<ScanRun> {
         if (h < 0) return;
         const len = Number(/Content-Length: (\d+)/i.exec(buf.subarray(0, h).toString())?.[1]);
         if (buf.length < h + 4 + len) return;
-        const msg = JSON.parse(buf.subarray(h + 4, h + 4 + len).toString()) as { id?: number; method?: string; params?: { value?: { kind?: string } }; result?: unknown };
+        const msg = JSON.parse(buf.subarray(h + 4, h + 4 + len).toString()) as {
+          id?: number;
+          method?: string;
+          params?: { value?: { kind?: string } };
+          result?: unknown;
+        };
         buf = buf.subarray(h + 4 + len);
         if (msg.method !== undefined && msg.id !== undefined) write({ jsonrpc: '2.0', id: msg.id, result: null });
         else if (msg.method === '$/progress') {
@@ -107,7 +121,12 @@ function serverScan(): Promise<ScanRun> {
     });
     proc.on('error', reject);
     const uri = pathToFileURL(cwd).toString();
-    void request('initialize', { processId: process.pid, rootUri: uri, workspaceFolders: [{ uri, name: 'linux' }], capabilities: { window: { workDoneProgress: true } } }).then(() => {
+    void request('initialize', {
+      processId: process.pid,
+      rootUri: uri,
+      workspaceFolders: [{ uri, name: 'linux' }],
+      capabilities: { window: { workDoneProgress: true } },
+    }).then(() => {
       t0 = performance.now();
       write({ jsonrpc: '2.0', method: 'initialized', params: {} });
     });
@@ -115,7 +134,13 @@ function serverScan(): Promise<ScanRun> {
 }
 
 /** The walk alone, in this process, as the server calls it: its time and the event loop's longest delay. */
-async function walkInProcess(): Promise<{ ms: number; maxDelayMs: number; maxSliceMs: number; maxSliceCpuMs: number; files: number }> {
+async function walkInProcess(): Promise<{
+  ms: number;
+  maxDelayMs: number;
+  maxSliceMs: number;
+  maxSliceCpuMs: number;
+  files: number;
+}> {
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   let maxSliceMs = 0;
@@ -147,7 +172,8 @@ void (async () => {
       const r = spawnSync(cmd, args, { cwd, maxBuffer: 256 << 20, encoding: 'utf8' });
       times[k].push(Number(process.hrtime.bigint() - t0) / 1e6);
       if (r.status !== 0) throw new Error(`${label}: exit ${r.status}: ${r.stderr.slice(0, 500)}`);
-      if (label.includes('check')) checkSummary = `exit 0, ${r.stdout.split('\n').filter((l) => / (error|warning): /.test(l)).length} errors or warnings, ${r.stdout.split('\n').filter((l) => /: note: /.test(l)).length} note lines`;
+      if (label.includes('check'))
+        checkSummary = `exit 0, ${r.stdout.split('\n').filter((l) => / (error|warning): /.test(l)).length} errors or warnings, ${r.stdout.split('\n').filter((l) => /: note: /.test(l)).length} note lines`;
     });
     scans.push(await serverScan());
     walks.push(await walkInProcess());

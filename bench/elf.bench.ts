@@ -10,7 +10,19 @@
 //   npm run build && node out/bench/elf.bench.js [--runs N] [--size-mb N] [--relocs N] [--before OLD/cli.js [--before-relocs]]
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  openSync,
+  closeSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+  ftruncateSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -22,14 +34,21 @@ import { findLlvmReadelf, findTool } from '../test/helpers/hostTools';
 import { buildElf } from '../server/src/elf/writer';
 
 function repoRoot(): string {
-  for (const c of [join(__dirname, '..', '..'), join(__dirname, '..')]) if (existsSync(join(c, 'package.json'))) return c;
+  for (const c of [join(__dirname, '..', '..'), join(__dirname, '..')])
+    if (existsSync(join(c, 'package.json'))) return c;
   return process.cwd();
 }
 
 /** header + 300+ MB PROGBITS section (sparse) + .shstrtab + section header table, written without holding it in memory. */
 function makeBigElf(path: string, sizeMb: number): void {
   const big = BigInt(sizeMb) * 1024n * 1024n;
-  const small = buildElf({ sections: [{ name: '.text', type: 1, flags: 6n, data: Buffer.alloc(16) }, { name: '.data.huge', type: 1, flags: 3n, data: Buffer.alloc(0) }, { name: '.bss', type: 8, flags: 3n, size: 4096n }] });
+  const small = buildElf({
+    sections: [
+      { name: '.text', type: 1, flags: 6n, data: Buffer.alloc(16) },
+      { name: '.data.huge', type: 1, flags: 3n, data: Buffer.alloc(0) },
+      { name: '.bss', type: 8, flags: 3n, size: 4096n },
+    ],
+  });
   // Move everything after the ELF header (.text data, .shstrtab, table) behind the huge section.
   const shoff = Number(small.readBigUInt64LE(40));
   const shnum = small.readUInt16LE(60);
@@ -76,13 +95,17 @@ interface Cmd {
 function measureSide(cmds: (Cmd | undefined)[], runs: number): (Measure | undefined)[] {
   const times: number[][] = cmds.map(() => []);
   const cpu: number[][] = cmds.map(() => []);
-  const res: (Measure | undefined)[] = cmds.map((c) => (c ? { ms: 0, cpuMs: undefined, rssKb: undefined, stdout: '', ok: true } : undefined));
+  const res: (Measure | undefined)[] = cmds.map((c) =>
+    c ? { ms: 0, cpuMs: undefined, rssKb: undefined, stdout: '', ok: true } : undefined,
+  );
   for (let i = 0; i < runs; i++) {
     cmds.forEach((c, k) => {
       const m = res[k];
       if (!c || !m) return;
       const t0 = process.hrtime.bigint();
-      const r = timeV ? spawnSync(timeV, ['-v', c.cmd, ...c.args], { encoding: 'utf8', maxBuffer: 256 << 20 }) : spawnSync(c.cmd, c.args, { encoding: 'utf8', maxBuffer: 256 << 20 });
+      const r = timeV
+        ? spawnSync(timeV, ['-v', c.cmd, ...c.args], { encoding: 'utf8', maxBuffer: 256 << 20 })
+        : spawnSync(c.cmd, c.args, { encoding: 'utf8', maxBuffer: 256 << 20 });
       times[k].push(Number(process.hrtime.bigint() - t0) / 1e6);
       m.ok = m.ok && r.status === 0;
       m.stdout = r.stdout;
@@ -103,7 +126,9 @@ function measureSide(cmds: (Cmd | undefined)[], runs: number): (Measure | undefi
 }
 
 /** One run with stdout streamed into a SHA-256 (outputs of several GB are never held). */
-function measureStream(c: Cmd): Promise<{ ms: number; rssKb: number | undefined; sha: string; bytes: number; tail: string; ok: boolean }> {
+function measureStream(
+  c: Cmd,
+): Promise<{ ms: number; rssKb: number | undefined; sha: string; bytes: number; tail: string; ok: boolean }> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const p = timeV ? spawn(timeV, ['-v', c.cmd, ...c.args]) : spawn(c.cmd, c.args);
@@ -120,14 +145,22 @@ function measureStream(c: Cmd): Promise<{ ms: number; rssKb: number | undefined;
     p.on('error', reject);
     p.on('close', (code) => {
       const x = /Maximum resident set size \(kbytes\): (\d+)/.exec(err);
-      resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, rssKb: x ? Number(x[1]) : undefined, sha: h.digest('hex'), bytes, tail: tail.toString('utf8'), ok: code === 0 });
+      resolve({
+        ms: Number(process.hrtime.bigint() - t0) / 1e6,
+        rssKb: x ? Number(x[1]) : undefined,
+        sha: h.digest('hex'),
+        bytes,
+        tail: tail.toString('utf8'),
+        ok: code === 0,
+      });
     });
   });
 }
 
 const fmtMs = (ms: number): string => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
 const fmtMb = (kb: number | undefined): string => (kb === undefined ? 'n/a' : (kb / 1024).toFixed(1));
-const fmtSize = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
+const fmtSize = (n: number): string =>
+  n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -180,7 +213,16 @@ async function bench(): Promise<void> {
     manySectionsElf(s70k, 70004);
     const s200k = join(tmp, 'sections-200000.o');
     manySectionsElf(s200k, 200000);
-    const files = [bigPath, many, s70k, s200k, ...readdirSync(fixtures).filter((f) => f.endsWith('.o') && !['bitcode.o', 'empty.o'].includes(f)).sort().map((f) => join(fixtures, f))];
+    const files = [
+      bigPath,
+      many,
+      s70k,
+      s200k,
+      ...readdirSync(fixtures)
+        .filter((f) => f.endsWith('.o') && !['bitcode.o', 'empty.o'].includes(f))
+        .sort()
+        .map((f) => join(fixtures, f)),
+    ];
     const rows: string[] = [];
     let worstRatio = 0;
     let mismatches = 0;
@@ -188,13 +230,21 @@ async function bench(): Promise<void> {
       const obj = await readObjectFile(file);
       if (obj.kind !== 'elf') continue;
       const e = obj.elf;
-      const min = (e.class === 64 ? 64 : 52) + e.sections.length * (e.class === 64 ? 64 : 40) + (e.shstrndx ? Number(e.sections[e.shstrndx].size) : 0);
+      const min =
+        (e.class === 64 ? 64 : 52) +
+        e.sections.length * (e.class === 64 ? 64 : 40) +
+        (e.shstrndx ? Number(e.sections[e.shstrndx].size) : 0);
       const readRatio = obj.bytesRead / min;
       worstRatio = Math.max(worstRatio, readRatio);
       const inproc = await inProcess(file, runs);
       const big = e.sections.length > 1000;
       const [ours, old, l, g] = measureSide(
-        [{ cmd: node, args: [cli, 'sections', file] }, before ? { cmd: node, args: [before, 'sections', file] } : undefined, llvm ? { cmd: llvm, args: ['-S', file] } : undefined, gnu ? { cmd: gnu, args: ['-S', '-W', file] } : undefined],
+        [
+          { cmd: node, args: [cli, 'sections', file] },
+          before ? { cmd: node, args: [before, 'sections', file] } : undefined,
+          llvm ? { cmd: llvm, args: ['-S', file] } : undefined,
+          gnu ? { cmd: gnu, args: ['-S', '-W', file] } : undefined,
+        ],
         big ? runs : Math.min(runs, 3),
       );
       if (!ours) throw new Error('unreachable');
@@ -204,17 +254,33 @@ async function bench(): Promise<void> {
         `| ${basename(file)} | ${fmtSize(statSync(file).size)} | ${e.sections.length} | ${fmtMs(inproc.cli)} | ${fmtMs(inproc.objects)} | ${fmtMs(ours.ms)} | ${old ? fmtMs(old.ms) : 'n/a'} | ${l ? fmtMs(l.ms) : 'n/a'} | ${l ? ratio(ours.ms, l.ms) : 'n/a'} | ${g ? fmtMs(g.ms) : 'n/a'} | ${fmtMb(ours.rssKb)} | ${old ? fmtMb(old.rssKb) : 'n/a'} | ${l ? fmtMb(l.rssKb) : 'n/a'} | ${g ? fmtMb(g.rssKb) : 'n/a'} | ${obj.bytesRead} | ${min} | ${readRatio.toFixed(3)} | ${same} |`,
       );
       if (file === s70k) {
-        targets.push(`| \`sections\` on 70,004 sections vs llvm-readelf -S | ${fmtMs(ours.ms)} ms vs ${l ? fmtMs(l.ms) : 'n/a'} ms (${l ? ratio(ours.ms, l.ms) : 'n/a'}x)${old ? `; before: ${fmtMs(old.ms)} ms` : ''} | no slower (<= 1.00x) | ${l && ours.ms <= l.ms ? 'met' : 'NOT met'} |`);
-        targets.push(`| \`sections\` on 70,004 sections, peak RSS | ${fmtMb(ours.rssKb)} MiB${old ? `; before: ${fmtMb(old.rssKb)} MiB` : ''} | < 80 MiB | ${(ours.rssKb ?? Infinity) < 80 * 1024 ? 'met' : 'NOT met'} |`);
-        targets.push(`| \`sections\` on 70,004 sections in process (warm) | ${fmtMs(inproc.cli)} ms (ElfSection path: ${fmtMs(inproc.objects)} ms) | < 50 ms | ${inproc.cli < 50 ? 'met' : 'NOT met'} |`);
+        targets.push(
+          `| \`sections\` on 70,004 sections vs llvm-readelf -S | ${fmtMs(ours.ms)} ms vs ${l ? fmtMs(l.ms) : 'n/a'} ms (${l ? ratio(ours.ms, l.ms) : 'n/a'}x)${old ? `; before: ${fmtMs(old.ms)} ms` : ''} | no slower (<= 1.00x) | ${l && ours.ms <= l.ms ? 'met' : 'NOT met'} |`,
+        );
+        targets.push(
+          `| \`sections\` on 70,004 sections, peak RSS | ${fmtMb(ours.rssKb)} MiB${old ? `; before: ${fmtMb(old.rssKb)} MiB` : ''} | < 80 MiB | ${(ours.rssKb ?? Infinity) < 80 * 1024 ? 'met' : 'NOT met'} |`,
+        );
+        targets.push(
+          `| \`sections\` on 70,004 sections in process (warm) | ${fmtMs(inproc.cli)} ms (ElfSection path: ${fmtMs(inproc.objects)} ms) | < 50 ms | ${inproc.cli < 50 ? 'met' : 'NOT met'} |`,
+        );
       }
-      if (file === s200k) targets.push(`| \`sections\` on 200,000 sections vs llvm-readelf -S | ${fmtMs(ours.ms)} ms vs ${l ? fmtMs(l.ms) : 'n/a'} ms (${l ? ratio(ours.ms, l.ms) : 'n/a'}x), ${fmtMb(ours.rssKb)} MiB vs ${l ? fmtMb(l.rssKb) : 'n/a'} MiB | (generated case, no target) | - |`);
+      if (file === s200k)
+        targets.push(
+          `| \`sections\` on 200,000 sections vs llvm-readelf -S | ${fmtMs(ours.ms)} ms vs ${l ? fmtMs(l.ms) : 'n/a'} ms (${l ? ratio(ours.ms, l.ms) : 'n/a'}x), ${fmtMb(ours.rssKb)} MiB vs ${l ? fmtMb(l.rssKb) : 'n/a'} MiB | (generated case, no target) | - |`,
+        );
     }
 
     // Start-up: a small object vs a bare Node, interleaved, many runs.
     const small = join(fixtures, 'aarch64-clean.o');
     const startRuns = Math.max(21, runs * 4);
-    const [bare, start, startOld] = measureSide([{ cmd: node, args: ['-e', '0'] }, { cmd: node, args: [cli, 'sections', small] }, before ? { cmd: node, args: [before, 'sections', small] } : undefined], startRuns);
+    const [bare, start, startOld] = measureSide(
+      [
+        { cmd: node, args: ['-e', '0'] },
+        { cmd: node, args: [cli, 'sections', small] },
+        before ? { cmd: node, args: [before, 'sections', small] } : undefined,
+      ],
+      startRuns,
+    );
     if (!bare || !start) throw new Error('unreachable');
     const cpuRatio = start.cpuMs !== undefined && bare.cpuMs ? start.cpuMs / bare.cpuMs : undefined;
     targets.push(
@@ -231,22 +297,37 @@ async function bench(): Promise<void> {
         ['llvm-readelf -S -r', llvm ? { cmd: llvm, args: ['-S', '-r', rfile] } : undefined],
         ['ours `sections --json --relocs`', { cmd: node, args: [cli, 'sections', '--json', '--relocs', rfile] }],
         // The old build holds the whole document in memory and takes minutes to fail: only on request.
-        ['before `sections --json --relocs`', before && process.argv.includes('--before-relocs') ? { cmd: node, args: [before, 'sections', '--json', '--relocs', rfile] } : undefined],
+        [
+          'before `sections --json --relocs`',
+          before && process.argv.includes('--before-relocs')
+            ? { cmd: node, args: [before, 'sections', '--json', '--relocs', rfile] }
+            : undefined,
+        ],
       ];
-      const got: Record<string, { ms: number; rssKb: number | undefined; sha: string; bytes: number; tail: string; ok: boolean }> = {};
+      const got: Record<
+        string,
+        { ms: number; rssKb: number | undefined; sha: string; bytes: number; tail: string; ok: boolean }
+      > = {};
       for (const [label, c] of cases) {
         if (!c) continue;
         const m = await measureStream(c);
         got[label] = m;
-        relocRows.push(`| ${label} | ${m.ok ? 'yes' : 'no (exit ≠ 0)'} | ${(m.ms / 1000).toFixed(1)} | ${fmtMb(m.rssKb)} | ${(m.bytes / (1 << 20)).toFixed(0)} | ${m.sha.slice(0, 12)} |`);
+        relocRows.push(
+          `| ${label} | ${m.ok ? 'yes' : 'no (exit ≠ 0)'} | ${(m.ms / 1000).toFixed(1)} | ${fmtMb(m.rssKb)} | ${(m.bytes / (1 << 20)).toFixed(0)} | ${m.sha.slice(0, 12)} |`,
+        );
       }
       const text = got['ours `sections --relocs`'];
       const ref = got['llvm-readelf -S -r'];
       const js = got['ours `sections --json --relocs`'];
       if (ref && text.sha !== ref.sha) mismatches++;
       const jsonOk = js.ok && js.tail.endsWith('\n        ]\n      }\n    ]\n  }\n]\n');
-      targets.push(`| \`sections --json --relocs\` on ${relocCount.toLocaleString('en-US')} relocations | ${jsonOk ? 'answers' : 'FAILS'}: ${(js.ms / 1000).toFixed(1)} s, ${fmtMb(js.rssKb)} MiB peak for ${(js.bytes / (1 << 20)).toFixed(0)} MiB of JSON | answers, streamed, bounded memory | ${jsonOk && (js.rssKb ?? Infinity) < 512 * 1024 ? 'met' : 'NOT met'} |`);
-      relocRows.push('', `Text output of ours ${ref ? (text.sha === ref.sha ? 'is byte-identical to' : 'DIFFERS from') : 'was not compared with'} llvm-readelf -S -r (SHA-256 of the streamed output).`);
+      targets.push(
+        `| \`sections --json --relocs\` on ${relocCount.toLocaleString('en-US')} relocations | ${jsonOk ? 'answers' : 'FAILS'}: ${(js.ms / 1000).toFixed(1)} s, ${fmtMb(js.rssKb)} MiB peak for ${(js.bytes / (1 << 20)).toFixed(0)} MiB of JSON | answers, streamed, bounded memory | ${jsonOk && (js.rssKb ?? Infinity) < 512 * 1024 ? 'met' : 'NOT met'} |`,
+      );
+      relocRows.push(
+        '',
+        `Text output of ours ${ref ? (text.sha === ref.sha ? 'is byte-identical to' : 'DIFFERS from') : 'was not compared with'} llvm-readelf -S -r (SHA-256 of the streamed output).`,
+      );
     }
 
     const nodeVersion = process.version;
@@ -282,17 +363,21 @@ async function bench(): Promise<void> {
       '|---|---:|---:|---:|',
       `| \`node -e 0\` | ${fmtMs(bare.ms)} | ${bare.cpuMs ?? 'n/a'} | ${fmtMb(bare.rssKb)} |`,
       `| \`node server/out/cli.js sections aarch64-clean.o\` | ${fmtMs(start.ms)} (${ratio(start.ms, bare.ms)}x) | ${start.cpuMs ?? 'n/a'} (${cpuRatio?.toFixed(2) ?? 'n/a'}x) | ${fmtMb(start.rssKb)} |`,
-      ...(startOld ? [`| before: same command | ${fmtMs(startOld.ms)} (${ratio(startOld.ms, bare.ms)}x) | ${startOld.cpuMs ?? 'n/a'}${startOld.cpuMs !== undefined && bare.cpuMs ? ` (${(startOld.cpuMs / bare.cpuMs).toFixed(2)}x)` : ''} | ${fmtMb(startOld.rssKb)} |`] : []),
+      ...(startOld
+        ? [
+            `| before: same command | ${fmtMs(startOld.ms)} (${ratio(startOld.ms, bare.ms)}x) | ${startOld.cpuMs ?? 'n/a'}${startOld.cpuMs !== undefined && bare.cpuMs ? ` (${(startOld.cpuMs / bare.cpuMs).toFixed(2)}x)` : ''} | ${fmtMb(startOld.rssKb)} |`,
+          ]
+        : []),
       '',
       ...(relocCount > 0
         ? [
-          `## ${relocCount.toLocaleString('en-US')} relocations (one run each; output streamed into a SHA-256 by the benchmark)`,
-          '',
-          '| command | exit 0 | s | peak RSS MB | output MiB | sha256 |',
-          '|---|:-:|---:|---:|---:|---|',
-          ...relocRows,
-          '',
-        ]
+            `## ${relocCount.toLocaleString('en-US')} relocations (one run each; output streamed into a SHA-256 by the benchmark)`,
+            '',
+            '| command | exit 0 | s | peak RSS MB | output MiB | sha256 |',
+            '|---|:-:|---:|---:|---:|---|',
+            ...relocRows,
+            '',
+          ]
         : []),
     ].join('\n');
     process.stdout.write(md);

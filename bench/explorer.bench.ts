@@ -2,7 +2,17 @@
 // trees with 20,000 objects (hard links of clang-19 fixture objects in a temp dir).
 //   npm run build && node out/bench/explorer.bench.js [--objects N] [--write]
 // --write replaces the results table in BENCHMARKS-explorer.md.
-import { cpSync, linkSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,7 +21,10 @@ import { root } from '../test/helpers/kernelTree';
 import type { BuildDirectoryInfo, ObjectInfo, SectionInfo } from '../server/src/lspExt';
 
 const args = process.argv.slice(2);
-const N = Number(args[args.indexOf('--objects') + 1]) > 0 && args.includes('--objects') ? Number(args[args.indexOf('--objects') + 1]) : 20_000;
+const N =
+  Number(args[args.indexOf('--objects') + 1]) > 0 && args.includes('--objects')
+    ? Number(args[args.indexOf('--objects') + 1])
+    : 20_000;
 const NVHE = join('arch', 'arm64', 'kvm', 'hyp', 'nvhe');
 const uri = (p: string) => pathToFileURL(p).toString();
 
@@ -70,15 +83,30 @@ async function measure(scenario: string, tree: string, probeObject: string): Pro
     if (!build) throw new Error(`${scenario}: build/ not found`);
     const t1 = performance.now();
     // A cheap request sent while the listing may still run: how long does it wait?
-    const concurrent = client.request('kbuild/listSections', { objectUri: uri(probeObject) }, 120_000).then(() => performance.now() - t1);
-    const objs = await client.request<{ objects: ObjectInfo[]; truncated?: number }>('kbuild/listObjects', { buildUri: build.uri }, 120_000);
+    const concurrent = client
+      .request('kbuild/listSections', { objectUri: uri(probeObject) }, 120_000)
+      .then(() => performance.now() - t1);
+    const objs = await client.request<{ objects: ObjectInfo[]; truncated?: number }>(
+      'kbuild/listObjects',
+      { buildUri: build.uri },
+      120_000,
+    );
     const firstListObjectsMs = performance.now() - t0;
     const concurrentMs = await concurrent;
     const tmpObj = objs.objects.find((o) => o.stage === 'tmp') ?? objs.objects[0];
     const t2 = performance.now();
     await client.request<{ sections: SectionInfo[] }>('kbuild/listSections', { objectUri: tmpObj.uri }, 120_000);
     const listSectionsMs = performance.now() - t2;
-    return { scenario, buildDirsMs, firstListObjectsMs, listed: objs.objects.length, truncated: objs.truncated ?? 0, listSectionsMs, concurrentMs, peakRssMiB: peakRssMiB(client.proc.pid ?? 0) };
+    return {
+      scenario,
+      buildDirsMs,
+      firstListObjectsMs,
+      listed: objs.objects.length,
+      truncated: objs.truncated ?? 0,
+      listSectionsMs,
+      concurrentMs,
+      peakRssMiB: peakRssMiB(client.proc.pid ?? 0),
+    };
   } finally {
     await client.stop();
   }
@@ -92,13 +120,32 @@ async function main(): Promise<void> {
     // 1. Kernel-shaped: N objects in 200 directories, the nvhe pipeline where Kbuild puts it.
     const spread = makeTree(base, 'spread', (i) => join('drivers', `d${String(i % 200).padStart(3, '0')}`, `f${i}.o`));
     // 2. No nvhe directory at the usual place: the explorer walks the whole tree by Kbuild names.
-    const walk = makeTree(base, 'walk', (i) => join('drivers', `d${String(i % 200).padStart(3, '0')}`, `f${i}.o`), join('zz', 'elsewhere', 'nvhe'));
+    const walk = makeTree(
+      base,
+      'walk',
+      (i) => join('drivers', `d${String(i % 200).padStart(3, '0')}`, `f${i}.o`),
+      join('zz', 'elsewhere', 'nvhe'),
+    );
     // 3. Worst case: all N objects are hyp objects in the nvhe directory (listing capped).
     const dense = makeTree(base, 'dense', (i) => join(NVHE, `h${i}.nvhe.o`));
     console.log(`generated 3 trees of ${N} objects in ${((performance.now() - tg) / 1000).toFixed(1)} s`);
-    rows.push(await measure(`spread: ${N} objects in 200 dirs, nvhe dir in place`, spread, join(spread, 'build', NVHE, 'kvm_nvhe.tmp.o')));
-    rows.push(await measure(`walk: ${N} objects, nvhe dir elsewhere (full walk)`, walk, join(walk, 'build', 'zz', 'elsewhere', 'nvhe', 'kvm_nvhe.tmp.o')));
-    rows.push(await measure(`dense: ${N} *.nvhe.o in the nvhe dir`, dense, join(dense, 'build', NVHE, 'kvm_nvhe.tmp.o')));
+    rows.push(
+      await measure(
+        `spread: ${N} objects in 200 dirs, nvhe dir in place`,
+        spread,
+        join(spread, 'build', NVHE, 'kvm_nvhe.tmp.o'),
+      ),
+    );
+    rows.push(
+      await measure(
+        `walk: ${N} objects, nvhe dir elsewhere (full walk)`,
+        walk,
+        join(walk, 'build', 'zz', 'elsewhere', 'nvhe', 'kvm_nvhe.tmp.o'),
+      ),
+    );
+    rows.push(
+      await measure(`dense: ${N} *.nvhe.o in the nvhe dir`, dense, join(dense, 'build', NVHE, 'kvm_nvhe.tmp.o')),
+    );
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
@@ -106,7 +153,10 @@ async function main(): Promise<void> {
   const table = [
     '| Scenario | listBuildDirectories (ms) | first listObjects (ms, from start) | objects listed | truncated | listSections tmp.o (ms) | concurrent listSections (ms) | server peak RSS (MiB) |',
     '|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.scenario} | ${f(r.buildDirsMs)} | ${f(r.firstListObjectsMs)} | ${r.listed} | ${r.truncated} | ${f(r.listSectionsMs)} | ${f(r.concurrentMs)} | ${r.peakRssMiB} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.scenario} | ${f(r.buildDirsMs)} | ${f(r.firstListObjectsMs)} | ${r.listed} | ${r.truncated} | ${f(r.listSectionsMs)} | ${f(r.concurrentMs)} | ${r.peakRssMiB} |`,
+    ),
   ].join('\n');
   console.log(table);
   if (args.includes('--write')) {

@@ -104,7 +104,19 @@ export function manySectionsElf(path: string, total: number): void {
   const w = new Writer(path);
   w.write(Buffer.alloc(64));
   const shstr = new StrTab();
-  const shdrs: Shdr[] = [{ name: 0, type: 0, flags: 0n, offset: 0, size: total >= 0xff00 ? total : 0, link: 0, info: 0, align: 0, entsize: 0 }];
+  const shdrs: Shdr[] = [
+    {
+      name: 0,
+      type: 0,
+      flags: 0n,
+      offset: 0,
+      size: total >= 0xff00 ? total : 0,
+      link: 0,
+      info: 0,
+      align: 0,
+      entsize: 0,
+    },
+  ];
   // Shared contents: 16 bytes of code and one RELA entry (symbol 1, R_AARCH64_CALL26 = 283).
   const code = w.write(Buffer.alloc(16, 0x1f));
   w.align(8);
@@ -122,15 +134,65 @@ export function manySectionsElf(path: string, total: number): void {
     const kind = k % 8;
     if (kind < 6 && left >= 2) {
       const fn = `${['do_sys', 'kvm_vcpu', 'ext4_inode', 'tcp_v4', 'drm_atomic', 'pci_bus'][kind]}_fn_${k}`;
-      shdrs.push({ name: shstr.add(`.text.${fn}`), type: SHT.PROGBITS, flags: 6n, offset: code, size: 16, link: 0, info: 0, align: 4, entsize: 0 });
+      shdrs.push({
+        name: shstr.add(`.text.${fn}`),
+        type: SHT.PROGBITS,
+        flags: 6n,
+        offset: code,
+        size: 16,
+        link: 0,
+        info: 0,
+        align: 4,
+        entsize: 0,
+      });
       const ti = shdrs.length - 1;
-      shdrs.push({ name: shstr.add(`.rela.text.${fn}`), type: SHT.RELA, flags: 0x40n, offset: relaOff, size: 24, link: symtabIndex, info: ti, align: 8, entsize: 24 });
+      shdrs.push({
+        name: shstr.add(`.rela.text.${fn}`),
+        type: SHT.RELA,
+        flags: 0x40n,
+        offset: relaOff,
+        size: 24,
+        link: symtabIndex,
+        info: ti,
+        align: 8,
+        entsize: 24,
+      });
     } else if (kind === 6) {
-      shdrs.push({ name: shstr.add(`.data.var_${k}`), type: SHT.PROGBITS, flags: 3n, offset: code, size: 8, link: 0, info: 0, align: 8, entsize: 0 });
+      shdrs.push({
+        name: shstr.add(`.data.var_${k}`),
+        type: SHT.PROGBITS,
+        flags: 3n,
+        offset: code,
+        size: 8,
+        link: 0,
+        info: 0,
+        align: 8,
+        entsize: 0,
+      });
     } else if (left >= 1 && k % 16 === 7) {
-      shdrs.push({ name: shstr.add(`.rodata.str1.1`), type: SHT.PROGBITS, flags: 0x32n, offset: str1, size: 7, link: 0, info: 0, align: 1, entsize: 1 });
+      shdrs.push({
+        name: shstr.add(`.rodata.str1.1`),
+        type: SHT.PROGBITS,
+        flags: 0x32n,
+        offset: str1,
+        size: 7,
+        link: 0,
+        info: 0,
+        align: 1,
+        entsize: 1,
+      });
     } else {
-      shdrs.push({ name: shstr.add(`.bss.var_${k}`), type: SHT.NOBITS, flags: 3n, offset: code, size: 64, link: 0, info: 0, align: 8, entsize: 0 });
+      shdrs.push({
+        name: shstr.add(`.bss.var_${k}`),
+        type: SHT.NOBITS,
+        flags: 3n,
+        offset: code,
+        size: 64,
+        link: 0,
+        info: 0,
+        align: 8,
+        entsize: 0,
+      });
     }
     k++;
   }
@@ -143,14 +205,44 @@ export function manySectionsElf(path: string, total: number): void {
   sym[24 + 4] = 0x12; // STB_GLOBAL | STT_FUNC
   sym.writeUInt16LE(1, 24 + 6);
   const symOff = w.write(sym);
-  shdrs.push({ name: shstr.add('.symtab'), type: SHT.SYMTAB, flags: 0n, offset: symOff, size: 48, link: total - 2, info: 1, align: 8, entsize: 24 });
+  shdrs.push({
+    name: shstr.add('.symtab'),
+    type: SHT.SYMTAB,
+    flags: 0n,
+    offset: symOff,
+    size: 48,
+    link: total - 2,
+    info: 1,
+    align: 8,
+    entsize: 24,
+  });
   const strBuf = strtab.buf();
   const strOff = w.write(strBuf);
-  shdrs.push({ name: shstr.add('.strtab'), type: SHT.STRTAB, flags: 0n, offset: strOff, size: strBuf.length, link: 0, info: 0, align: 1, entsize: 0 });
+  shdrs.push({
+    name: shstr.add('.strtab'),
+    type: SHT.STRTAB,
+    flags: 0n,
+    offset: strOff,
+    size: strBuf.length,
+    link: 0,
+    info: 0,
+    align: 1,
+    entsize: 0,
+  });
   const shstrName = shstr.add('.shstrtab');
   const shstrBuf = shstr.buf();
   const shstrOff = w.write(shstrBuf);
-  shdrs.push({ name: shstrName, type: SHT.STRTAB, flags: 0n, offset: shstrOff, size: shstrBuf.length, link: 0, info: 0, align: 1, entsize: 0 });
+  shdrs.push({
+    name: shstrName,
+    type: SHT.STRTAB,
+    flags: 0n,
+    offset: shstrOff,
+    size: shstrBuf.length,
+    link: 0,
+    info: 0,
+    align: 1,
+    entsize: 0,
+  });
   if (total >= 0xff00) shdrs[0].link = total - 1;
   const shoff = writeTable(w, shdrs);
   writeSync(w.fd, ehdr(shoff, total, total - 1), 0, 64, 0);
@@ -197,14 +289,64 @@ export function manyRelocsElf(path: string, count: number, symbols = 50000): voi
   }
   const relaSize = count * 24;
   const shdrs: Shdr[] = [{ name: 0, type: 0, flags: 0n, offset: 0, size: 0, link: 0, info: 0, align: 0, entsize: 0 }];
-  shdrs.push({ name: shstr.add('.text'), type: SHT.PROGBITS, flags: 6n, offset: text, size: textSize, link: 0, info: 0, align: 4, entsize: 0 });
-  shdrs.push({ name: shstr.add('.rela.text'), type: SHT.RELA, flags: 0x40n, offset: relaOff, size: relaSize, link: 3, info: 1, align: 8, entsize: 24 });
-  shdrs.push({ name: shstr.add('.symtab'), type: SHT.SYMTAB, flags: 0n, offset: symOff, size: syms.length, link: 4, info: 1, align: 8, entsize: 24 });
-  shdrs.push({ name: shstr.add('.strtab'), type: SHT.STRTAB, flags: 0n, offset: strOff, size: strBuf.length, link: 0, info: 0, align: 1, entsize: 0 });
+  shdrs.push({
+    name: shstr.add('.text'),
+    type: SHT.PROGBITS,
+    flags: 6n,
+    offset: text,
+    size: textSize,
+    link: 0,
+    info: 0,
+    align: 4,
+    entsize: 0,
+  });
+  shdrs.push({
+    name: shstr.add('.rela.text'),
+    type: SHT.RELA,
+    flags: 0x40n,
+    offset: relaOff,
+    size: relaSize,
+    link: 3,
+    info: 1,
+    align: 8,
+    entsize: 24,
+  });
+  shdrs.push({
+    name: shstr.add('.symtab'),
+    type: SHT.SYMTAB,
+    flags: 0n,
+    offset: symOff,
+    size: syms.length,
+    link: 4,
+    info: 1,
+    align: 8,
+    entsize: 24,
+  });
+  shdrs.push({
+    name: shstr.add('.strtab'),
+    type: SHT.STRTAB,
+    flags: 0n,
+    offset: strOff,
+    size: strBuf.length,
+    link: 0,
+    info: 0,
+    align: 1,
+    entsize: 0,
+  });
   const shstrName = shstr.add('.shstrtab');
   const shstrBuf = shstr.buf();
   const shstrOff = w.write(shstrBuf);
-  shdrs.push({ name: shstrName, type: SHT.STRTAB, flags: 0n, offset: shstrOff, size: shstrBuf.length, link: 0, info: 0, align: 1, entsize: 0 });
+  shdrs.push({
+    name: shstrName,
+    type: SHT.STRTAB,
+    flags: 0n,
+    offset: shstrOff,
+    size: shstrBuf.length,
+    link: 0,
+    info: 0,
+    align: 1,
+    entsize: 0,
+  });
   const shoff = writeTable(w, shdrs);
   writeSync(w.fd, ehdr(shoff, shdrs.length, shdrs.length - 1), 0, 64, 0);
   w.close();

@@ -27,7 +27,10 @@ async function timed<T>(f: () => Promise<T>): Promise<[number, T]> {
 }
 
 async function main(): Promise<void> {
-  const tree = execFileSync('bash', [join(root, 'scripts', 'build-config-6.12.sh')], { encoding: 'utf8' }).trim().split('\n').at(-1) as string;
+  const tree = execFileSync('bash', [join(root, 'scripts', 'build-config-6.12.sh')], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .at(-1) as string;
   const rows: string[] = [];
   for (const arch of ['arm64', undefined]) {
     const times: number[] = [];
@@ -41,13 +44,19 @@ async function main(): Promise<void> {
       entries = idx.entries.size;
       partial = idx.partial.length;
     }
-    rows.push(`| index build, ${arch ?? 'every architecture'} (in process, 5 runs) | ${files} files, ${entries} symbols, ${partial} partial notes | ${stats(times)} |`);
+    rows.push(
+      `| index build, ${arch ?? 'every architecture'} (in process, 5 runs) | ${files} files, ${entries} symbols, ${partial} partial notes | ${stats(times)} |`,
+    );
   }
   const lsp = new LspClient({ KBUILD_DIAGNOSTICS_DEBOUNCE_MS: '0' });
   try {
     // As VS Code does: a file watcher (so the server caches build lookups between requests).
     const scanned = lsp.waitFor<{ value: { kind: string } }>('$/progress', (p) => p.value.kind === 'end', 300_000);
-    await lsp.initialize(tree, {}, { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } }, window: { workDoneProgress: true } });
+    await lsp.initialize(
+      tree,
+      {},
+      { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } }, window: { workDoneProgress: true } },
+    );
     // The workspace scan for rule files reads every make file once: measure after it.
     await scanned;
     const kvmFile = join(tree, 'arch/arm64/kvm/Makefile');
@@ -57,20 +66,29 @@ async function main(): Promise<void> {
     const lines = kvmText.split('\n');
     const kvmLine = lines.findIndex((l) => /^obj-\$\(CONFIG_KVM\)/.test(l));
     const ptdumpLine = lines.findIndex((l) => /^kvm-\$\(CONFIG_PTDUMP_STAGE2_DEBUGFS\)/.test(l));
-    const onOption = { textDocument: { uri }, position: { line: kvmLine, character: lines[kvmLine].indexOf('CONFIG_KVM') + 3 } };
+    const onOption = {
+      textDocument: { uri },
+      position: { line: kvmLine, character: lines[kvmLine].indexOf('CONFIG_KVM') + 3 },
+    };
     const [first] = await timed(() => lsp.request('textDocument/definition', onOption, 120_000));
     rows.push(`| first definition after opening (waits for the background index) | 1 | ${first.toFixed(1)} | | |`);
     // Each answer is checked: a fast empty answer would measure nothing.
     const measures: [string, string, unknown, RegExp][] = [
       ['definition of CONFIG_KVM', 'textDocument/definition', onOption, /arch\/arm64\/kvm\/Kconfig/],
       ['hover on CONFIG_KVM (Kconfig entry + value)', 'textDocument/hover', onOption, /menuconfig KVM/],
-      ['hover on `kvm-$(CONFIG_PTDUMP_STAGE2_DEBUGFS) += ptdump.o` (object fates)', 'textDocument/hover', { textDocument: { uri }, position: { line: ptdumpLine, character: 1 } }, /ptdump\.o`: not built/],
+      [
+        'hover on `kvm-$(CONFIG_PTDUMP_STAGE2_DEBUGFS) += ptdump.o` (object fates)',
+        'textDocument/hover',
+        { textDocument: { uri }, position: { line: ptdumpLine, character: 1 } },
+        /ptdump\.o`: not built/,
+      ],
     ];
     for (const [label, method, params, expect] of measures) {
       const times: number[] = [];
       for (let i = 0; i < RUNS; i++) {
         const [ms, answer] = await timed(() => lsp.request(method, params));
-        if (!expect.test(JSON.stringify(answer))) throw new Error(`${label}: unexpected answer ${JSON.stringify(answer).slice(0, 300)}`);
+        if (!expect.test(JSON.stringify(answer)))
+          throw new Error(`${label}: unexpected answer ${JSON.stringify(answer).slice(0, 300)}`);
         times.push(ms);
       }
       rows.push(`| ${label} | ${RUNS} | ${stats(times)} |`);
@@ -82,7 +100,17 @@ async function main(): Promise<void> {
     const faded = pub.diagnostics.filter((d) => d.code === 'inactive-branch').length;
     rows.push(`| open arch/arm64/Makefile to its diagnostics (${faded} faded branches) | 1 | ${open.toFixed(1)} | | |`);
     const times: number[] = [];
-    for (let i = 0; i < RUNS; i++) times.push((await timed(() => lsp.request('textDocument/inlayHint', { textDocument: { uri: armUri }, range: { start: { line: 0, character: 0 }, end: { line: 300, character: 0 } } })))[0]);
+    for (let i = 0; i < RUNS; i++)
+      times.push(
+        (
+          await timed(() =>
+            lsp.request('textDocument/inlayHint', {
+              textDocument: { uri: armUri },
+              range: { start: { line: 0, character: 0 }, end: { line: 300, character: 0 } },
+            }),
+          )
+        )[0],
+      );
     rows.push(`| inlay hints, all of arch/arm64/Makefile | ${RUNS} | ${stats(times)} |`);
   } finally {
     await lsp.stop();

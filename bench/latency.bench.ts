@@ -16,11 +16,24 @@ import { root } from '../test/helpers/kernelTree';
 
 const EDITS = 200;
 const NVHE = 'arch/arm64/kvm/hyp/nvhe/Makefile';
-const VSCODE_LIKE = { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } }, window: { workDoneProgress: true } };
+const VSCODE_LIKE = {
+  workspace: { didChangeWatchedFiles: { dynamicRegistration: true } },
+  window: { workDoneProgress: true },
+};
 const NO_WATCHER = { window: { workDoneProgress: true } };
 
-interface Case { name: string; tree: () => { dir: string; cleanup: () => void } | { skip: string }; capabilities: Record<string, unknown> }
-interface Row { median: number; p95: number; max: number; cpuMsPerEdit: number; severity: number | undefined }
+interface Case {
+  name: string;
+  tree: () => { dir: string; cleanup: () => void } | { skip: string };
+  capabilities: Record<string, unknown>;
+}
+interface Row {
+  median: number;
+  p95: number;
+  max: number;
+  cpuMsPerEdit: number;
+  severity: number | undefined;
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -35,16 +48,35 @@ function sampleCopy(withBuild: boolean): { dir: string; cleanup: () => void } {
 
 /** The tree scripts/build-nvhe.sh prepared and built ($KBD_NVHE_TREE, else $KBD_CACHE/nvhe-build-6.1); only read. */
 function realNvheTree(): { dir: string; cleanup: () => void } | { skip: string } {
-  const dir = process.env.KBD_NVHE_TREE ?? join(process.env.KBD_CACHE ?? join(homedir(), '.cache', 'kbuild-diagnostics'), 'nvhe-build-6.1');
-  if (!existsSync(join(dir, '.prepared')) || !existsSync(join(dir, 'arch/arm64/kvm/hyp/nvhe/kvm_nvhe.tmp.o'))) return { skip: `no built tree at ${dir} (run bash scripts/build-nvhe.sh)` };
+  const dir =
+    process.env.KBD_NVHE_TREE ??
+    join(process.env.KBD_CACHE ?? join(homedir(), '.cache', 'kbuild-diagnostics'), 'nvhe-build-6.1');
+  if (!existsSync(join(dir, '.prepared')) || !existsSync(join(dir, 'arch/arm64/kvm/hyp/nvhe/kvm_nvhe.tmp.o')))
+    return { skip: `no built tree at ${dir} (run bash scripts/build-nvhe.sh)` };
   return { dir, cleanup: () => {} };
 }
 
 const CASES: Case[] = [
-  { name: 'sample tree, Makefile alone (no build directory)', tree: () => sampleCopy(false), capabilities: VSCODE_LIKE },
-  { name: 'sample tree with build directory (objects + .cmd files)', tree: () => sampleCopy(true), capabilities: VSCODE_LIKE },
-  { name: 'real Linux 6.1 tree, nvhe Makefile, in-tree build (scripts/build-nvhe.sh)', tree: realNvheTree, capabilities: VSCODE_LIKE },
-  { name: 'the same, client without file watching (no cache between edits)', tree: realNvheTree, capabilities: NO_WATCHER },
+  {
+    name: 'sample tree, Makefile alone (no build directory)',
+    tree: () => sampleCopy(false),
+    capabilities: VSCODE_LIKE,
+  },
+  {
+    name: 'sample tree with build directory (objects + .cmd files)',
+    tree: () => sampleCopy(true),
+    capabilities: VSCODE_LIKE,
+  },
+  {
+    name: 'real Linux 6.1 tree, nvhe Makefile, in-tree build (scripts/build-nvhe.sh)',
+    tree: realNvheTree,
+    capabilities: VSCODE_LIKE,
+  },
+  {
+    name: 'the same, client without file watching (no cache between edits)',
+    tree: realNvheTree,
+    capabilities: NO_WATCHER,
+  },
 ];
 
 /** CPU time (user + system) the process has used, in ms. */
@@ -79,14 +111,21 @@ async function measure(c: Case, dir: string, server: string): Promise<Row> {
     }
     const cpuMsPerEdit = (cpuMs(lsp.proc.pid as number) - cpu0) / EDITS;
     times.sort((a, b) => a - b);
-    return { median: percentile(times, 50), p95: percentile(times, 95), max: times[times.length - 1], cpuMsPerEdit, severity };
+    return {
+      median: percentile(times, 50),
+      p95: percentile(times, 95),
+      max: times[times.length - 1],
+      cpuMsPerEdit,
+      severity,
+    };
   } finally {
     await lsp.stop();
   }
 }
 
 const severityName = (s: number | undefined) => (s === 1 ? 'error' : s === 2 ? 'warning' : String(s));
-const fmt = (r: Row) => `${r.median.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.max.toFixed(2)} | ${r.cpuMsPerEdit.toFixed(2)}`;
+const fmt = (r: Row) =>
+  `${r.median.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.max.toFixed(2)} | ${r.cpuMsPerEdit.toFixed(2)}`;
 
 async function main(): Promise<void> {
   const at = process.argv.indexOf('--baseline');
@@ -102,14 +141,22 @@ async function main(): Promise<void> {
       // This code and the baseline alternate on the same tree, so both see the same load.
       const now = await measure(c, t.dir, serverPath);
       const before = baseline ? await measure(c, t.dir, baseline) : undefined;
-      rows.push(`| ${c.name} | ${EDITS} | ${fmt(now)} | ${severityName(now.severity)} |${before ? ` ${fmt(before)} | ${severityName(before.severity)} |` : ''}`);
+      rows.push(
+        `| ${c.name} | ${EDITS} | ${fmt(now)} | ${severityName(now.severity)} |${before ? ` ${fmt(before)} | ${severityName(before.severity)} |` : ''}`,
+      );
     } finally {
       t.cleanup();
     }
   }
   const head = baseline
-    ? ['| case | edits | median ms | p95 ms | max ms | server CPU ms/edit | diagnostic | baseline median ms | p95 ms | max ms | CPU ms/edit | diagnostic |', '|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|']
-    : ['| case | edits | median ms | p95 ms | max ms | server CPU ms/edit | diagnostic |', '|---|---:|---:|---:|---:|---:|---|'];
+    ? [
+        '| case | edits | median ms | p95 ms | max ms | server CPU ms/edit | diagnostic | baseline median ms | p95 ms | max ms | CPU ms/edit | diagnostic |',
+        '|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|',
+      ]
+    : [
+        '| case | edits | median ms | p95 ms | max ms | server CPU ms/edit | diagnostic |',
+        '|---|---:|---:|---:|---:|---:|---|',
+      ];
   const table = [...head, ...rows].join('\n');
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(table);

@@ -44,14 +44,33 @@ for (let r = 0; r < 4; r++) {
   runs.push({ parseMs: ms(t0, t1), evalMs: ms(t1, t2) });
 }
 const warm = runs.slice(1);
-const row = (label: string, m: number) => [label, `${files.length}`, mb.toFixed(2), m.toFixed(0), (files.length / (m / 1000)).toFixed(0), (mb / (m / 1000)).toFixed(1)];
+const row = (label: string, m: number) => [
+  label,
+  `${files.length}`,
+  mb.toFixed(2),
+  m.toFixed(0),
+  (files.length / (m / 1000)).toFixed(0),
+  (mb / (m / 1000)).toFixed(1),
+];
 rows.push(row('6.12 corpus: parse (cold)', runs[0].parseMs));
 rows.push(row('6.12 corpus: evaluate (cold)', runs[0].evalMs));
 rows.push(row('6.12 corpus: parse (warm, best of 3)', Math.min(...warm.map((r) => r.parseMs))));
 rows.push(row('6.12 corpus: evaluate (warm, best of 3)', Math.min(...warm.map((r) => r.evalMs))));
 const corpusRss = process.resourceUsage().maxRSS / 1024;
 
-const chunk = ['obj-$(CONFIG_FOO) += foo.o bar.o \\', '\tbaz.o', 'ifeq ($(CONFIG_X),y)', 'ccflags-y += -DX=1 # comment', 'endif', '$(obj)/%.o: $(src)/%.c FORCE', '\t$(call if_changed_rule,cc_o_c)', 'define cmd_x', '\techo $@', 'endef', ''].join('\n');
+const chunk = [
+  'obj-$(CONFIG_FOO) += foo.o bar.o \\',
+  '\tbaz.o',
+  'ifeq ($(CONFIG_X),y)',
+  'ccflags-y += -DX=1 # comment',
+  'endif',
+  '$(obj)/%.o: $(src)/%.c FORCE',
+  '\t$(call if_changed_rule,cc_o_c)',
+  'define cmd_x',
+  '\techo $@',
+  'endef',
+  '',
+].join('\n');
 const big = chunk.repeat(Math.ceil((50 * 1024 * 1024) / chunk.length));
 const bigMb = big.length / 1024 / 1024;
 // Heap the syntax tree keeps: heapUsed after a full GC, with and without the parsed file alive.
@@ -67,8 +86,22 @@ gc();
 const heapPerByte = (process.memoryUsage().heapUsed - heap0) / big.length;
 evaluateMakefile(bigMf, { undefinedIsEmpty: true });
 const b2 = process.hrtime.bigint();
-rows.push(['generated 50 MB: parse', '1', bigMb.toFixed(2), ms(b0, b1).toFixed(0), '-', (bigMb / (ms(b0, b1) / 1000)).toFixed(1)]);
-rows.push(['generated 50 MB: evaluate', '1', bigMb.toFixed(2), ms(b1, b2).toFixed(0), '-', (bigMb / (ms(b1, b2) / 1000)).toFixed(1)]);
+rows.push([
+  'generated 50 MB: parse',
+  '1',
+  bigMb.toFixed(2),
+  ms(b0, b1).toFixed(0),
+  '-',
+  (bigMb / (ms(b0, b1) / 1000)).toFixed(1),
+]);
+rows.push([
+  'generated 50 MB: evaluate',
+  '1',
+  bigMb.toFixed(2),
+  ms(b1, b2).toFixed(0),
+  '-',
+  (bigMb / (ms(b1, b2) / 1000)).toFixed(1),
+]);
 const peakRss = process.resourceUsage().maxRSS / 1024;
 
 const table = [

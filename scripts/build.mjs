@@ -7,7 +7,14 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+};
 
 function findFiles(dir, suffix) {
   const out = [];
@@ -29,8 +36,16 @@ const cliSplit = {
   name: 'cli-split',
   setup(b) {
     // The rules: one file for check, fix and `sections --json`.
-    b.onResolve({ filter: /^\.\.\/rules\/registry(\.js)?$/ }, (args) => (args.importer.startsWith(join(root, 'server/src/cli') + '/') ? { path: './cli-rules.js', external: true } : undefined));
-    b.onResolve({ filter: /^\.\/relocNames$/ }, (args) => (args.importer.startsWith(join(root, 'server/src/elf') + '/') ? { path: './cli-relocnames.js', external: true } : undefined));
+    b.onResolve({ filter: /^\.\.\/rules\/registry(\.js)?$/ }, (args) =>
+      args.importer.startsWith(join(root, 'server/src/cli') + '/')
+        ? { path: './cli-rules.js', external: true }
+        : undefined,
+    );
+    b.onResolve({ filter: /^\.\/relocNames$/ }, (args) =>
+      args.importer.startsWith(join(root, 'server/src/elf') + '/')
+        ? { path: './cli-relocnames.js', external: true }
+        : undefined,
+    );
     b.onResolve({ filter: /^\.\/(io|sections|check|fix)(\.js)?$/ }, (args) => {
       if (!args.importer.startsWith(join(root, 'server/src/cli') + '/')) return undefined;
       return { path: `./cli-${args.path.slice(2).replace(/\.js$/, '')}.js`, external: true };
@@ -49,15 +64,39 @@ for (const id of readdirSync(rulesDir)) {
 const testFiles = [...findFiles(join(root, 'test'), '.test.ts'), ...findFiles(rulesDir, '.test.ts')];
 
 await Promise.all([
-  build({ ...common, entryPoints: [join(root, 'client/src/extension.ts')], outfile: join(root, 'client/out/extension.js'), external: ['vscode'] }),
+  build({
+    ...common,
+    entryPoints: [join(root, 'client/src/extension.ts')],
+    outfile: join(root, 'client/out/extension.js'),
+    external: ['vscode'],
+  }),
   build({ ...common, entryPoints: [join(root, 'server/src/server.ts')], outfile: join(root, 'server/out/server.js') }),
-  build({ ...common, entryPoints: [join(root, 'server/src/cli.ts')], outfile: join(root, 'server/out/cli.js'), banner: { js: '#!/usr/bin/env node' }, plugins: [cliSplit], supported: { 'dynamic-import': false } }),
-  ...[...cliCommands, 'io'].map((name) => build({ ...common, entryPoints: [join(root, `server/src/cli/${name}.ts`)], outfile: cliOut(name), plugins: [cliSplit] })),
+  build({
+    ...common,
+    entryPoints: [join(root, 'server/src/cli.ts')],
+    outfile: join(root, 'server/out/cli.js'),
+    banner: { js: '#!/usr/bin/env node' },
+    plugins: [cliSplit],
+    supported: { 'dynamic-import': false },
+  }),
+  ...[...cliCommands, 'io'].map((name) =>
+    build({
+      ...common,
+      entryPoints: [join(root, `server/src/cli/${name}.ts`)],
+      outfile: cliOut(name),
+      plugins: [cliSplit],
+    }),
+  ),
   build({ ...common, entryPoints: [join(root, 'server/src/elf/relocNames.ts')], outfile: cliOut('relocnames') }),
   build({ ...common, entryPoints: [join(root, 'server/src/rules/registry.ts')], outfile: cliOut('rules') }),
   build({
     ...common,
-    entryPoints: [...testFiles, ...findFiles(join(root, 'bench'), '.bench.ts')].map((p) => ({ in: p, out: relative(root, p).replace(/^server\/src\/rules\/([^/]+)\/test\//, 'test/rules/$1/').replace(/\.ts$/, '') })),
+    entryPoints: [...testFiles, ...findFiles(join(root, 'bench'), '.bench.ts')].map((p) => ({
+      in: p,
+      out: relative(root, p)
+        .replace(/^server\/src\/rules\/([^/]+)\/test\//, 'test/rules/$1/')
+        .replace(/\.ts$/, ''),
+    })),
     outdir: join(root, 'out'),
     external: ['vscode'],
   }),

@@ -16,16 +16,43 @@ const arg = (name, dflt) => {
 const cases = arg('--cases', 100000);
 const seed = arg('--seed', 20221024);
 const out = join(mkdtempSync(join(tmpdir(), 'kbd-fuzz-')), 'fuzz.cjs');
-await build({ entryPoints: [join(root, 'test/helpers/elfFuzz.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: out, logLevel: 'warning' });
+await build({
+  entryPoints: [join(root, 'test/helpers/elfFuzz.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  outfile: out,
+  logLevel: 'warning',
+});
 const fuzz = createRequire(import.meta.url)(out);
 const fx = (n) => [n, readFileSync(join(root, 'test/fixtures/elf', n))];
-const bases = ['aarch64-profile.o', 'aarch64-hyp.o', 'aarch64-hyp-profile.o', 'aarch64-ldr.o', 'aarch64_be-hyp-profile.o', 'x86_64-profile.o', 'arm32.o', 'mips-be.o', 'ppc64-be.o', 'ppc32-be.o', 'libregular.a', 'libthin.a', 'bitcode.o'].map(fx);
+const bases = [
+  'aarch64-profile.o',
+  'aarch64-hyp.o',
+  'aarch64-hyp-profile.o',
+  'aarch64-ldr.o',
+  'aarch64_be-hyp-profile.o',
+  'x86_64-profile.o',
+  'arm32.o',
+  'mips-be.o',
+  'ppc64-be.o',
+  'ppc32-be.o',
+  'libregular.a',
+  'libthin.a',
+  'bitcode.o',
+].map(fx);
 const stats = fuzz.newStats();
 const t0 = Date.now();
 for (const [n, b] of bases.slice(0, 4)) await fuzz.fuzzTruncations(n, b, stats);
 const truncations = stats.cases;
 await fuzz.fuzzMutations(bases, cases, seed, stats);
-const s = { ...stats, failures: stats.failures.length, truncations, mutations: stats.cases - truncations, seconds: (Date.now() - t0) / 1000 };
+const s = {
+  ...stats,
+  failures: stats.failures.length,
+  truncations,
+  mutations: stats.cases - truncations,
+  seconds: (Date.now() - t0) / 1000,
+};
 console.log(JSON.stringify(s));
 for (const f of stats.failures.slice(0, 10)) console.error(`FAIL ${f.label}\n${f.error}\n`);
 process.exit(stats.failures.length === 0 ? 0 : 1);

@@ -28,12 +28,22 @@ const caseTimeout = arg('--case-timeout', 10000);
 const save = process.argv.includes('--save');
 
 const out = join(mkdtempSync(join(tmpdir(), 'kbd-fuzz-make-')), 'fuzz-make.cjs');
-await build({ entryPoints: [join(root, 'test/reliability/makeFuzzCore.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: out, logLevel: 'warning' });
+await build({
+  entryPoints: [join(root, 'test/reliability/makeFuzzCore.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  outfile: out,
+  logLevel: 'warning',
+});
 const core = createRequire(import.meta.url)(out);
 
 let linux;
 try {
-  linux = execFileSync('bash', [join(root, 'scripts/kernel-tree.sh'), '6.1'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  linux = execFileSync('bash', [join(root, 'scripts/kernel-tree.sh'), '6.1'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).trim();
 } catch {
   console.error('fuzz-make: no Linux 6.1 tree (apt-get install linux-source-6.1); fuzzing repo fixtures only');
 }
@@ -41,7 +51,12 @@ const corpus = core.loadCorpus(root, linux);
 const t0 = Date.now();
 let lastReport = 0;
 const stats = await core.runFuzz({
-  corpus, cases, seed, workers, caseTimeoutMs: caseTimeout, workerFile: out,
+  corpus,
+  cases,
+  seed,
+  workers,
+  caseTimeoutMs: caseTimeout,
+  workerFile: out,
   budgetMs: budgetS > 0 ? budgetS * 1000 : undefined,
   onProgress: (done) => {
     if (Date.now() - lastReport > 10000) {
@@ -50,9 +65,17 @@ const stats = await core.runFuzz({
     }
   },
 });
-const summary = { seed, corpusFiles: corpus.length, ...stats, failures: stats.failures.length, slowestMs: Math.round(stats.slowestMs), seconds: (Date.now() - t0) / 1000 };
+const summary = {
+  seed,
+  corpusFiles: corpus.length,
+  ...stats,
+  failures: stats.failures.length,
+  slowestMs: Math.round(stats.slowestMs),
+  seconds: (Date.now() - t0) / 1000,
+};
 console.log(JSON.stringify(summary));
-for (const f of stats.failures.slice(0, 10)) console.error(`FAIL ${f.kind} case ${f.case} (${f.base}; ${f.mutations.join(', ')})\n${f.error}\n`);
+for (const f of stats.failures.slice(0, 10))
+  console.error(`FAIL ${f.kind} case ${f.case} (${f.base}; ${f.mutations.join(', ')})\n${f.error}\n`);
 if (save && stats.failures.length > 0) {
   const dir = join(root, 'test/fixtures/regressions/make');
   mkdirSync(dir, { recursive: true });

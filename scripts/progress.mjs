@@ -25,7 +25,8 @@ export class PhaseError extends Error {
   }
 }
 
-export const fmtSecs = (s) => (s < 60 ? `${s.toFixed(0)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`);
+export const fmtSecs = (s) =>
+  s < 60 ? `${s.toFixed(0)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
 
 /**
  * Environment for a child npm (or any child) that must not inherit the npm script it runs under:
@@ -39,33 +40,71 @@ export function cleanEnv(extra = {}) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
     // Where the registry is and how to reach it stays (the user may set it in the environment).
-    const network = /^npm_config_(registry|proxy|https_proxy|http_proxy|noproxy|no_proxy|cafile|ca|strict_ssl|fetch_retries|fetch_timeout)$/i.test(k);
-    if ((/^npm_/i.test(k) && !network) || k === 'INIT_CWD' || k === 'NODE' || k === 'COLOR' || k === 'EDITOR_NPM') continue;
+    const network =
+      /^npm_config_(registry|proxy|https_proxy|http_proxy|noproxy|no_proxy|cafile|ca|strict_ssl|fetch_retries|fetch_timeout)$/i.test(
+        k,
+      );
+    if ((/^npm_/i.test(k) && !network) || k === 'INIT_CWD' || k === 'NODE' || k === 'COLOR' || k === 'EDITOR_NPM')
+      continue;
     env[k] = v;
   }
-  env.PATH = (process.env.PATH ?? '').split(':').filter((p) => p && !/node_modules[\\/]\.bin$/.test(p) && !/node-gyp-bin$/.test(p)).join(':');
+  env.PATH = (process.env.PATH ?? '')
+    .split(':')
+    .filter((p) => p && !/node_modules[\\/]\.bin$/.test(p) && !/node-gyp-bin$/.test(p))
+    .join(':');
   return { ...env, ...extra };
 }
 
 /** Known causes in a failed command's output, first match wins: [pattern, cause, fix]. */
 const KNOWN = [
   [/ENOSPC|no space left on device/i, 'the disk is full', 'free some disk space (df -h) and run the command again'],
-  [/EAI_AGAIN|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|ECONNRESET|network (request|timeout)|getaddrinfo/i,
-    'the npm registry could not be reached', 'check the network or the proxy settings (npm config get registry / https-proxy), then run the command again'],
-  [/EACCES|permission denied/i, 'permission denied while writing', 'make the folder named in the log writable, or set KBD_VSCODE_CACHE to a folder of yours'],
-  [/gyp ERR! find Python|Could not find any Python/i, 'node-gyp found no Python 3 to build native modules', 'install python3 (as root: apt-get install -y python3)'],
-  [/(g\+\+|c\+\+|cc|make): (command )?not found|not found: make|gyp ERR! stack Error: not found/i,
-    'a C/C++ compiler or make is missing for the native modules', 'install them (as root: apt-get install -y g++ make)'],
-  [/gssapi\/gssapi\.h|krb5\.h/i, 'the kerberos module was built although it is not needed', 'report it: scripts/vscode-web.mjs should skip kerberos'],
-  [/requires node v(\d+)/i, 'code-server\'s install script saw the wrong Node version', 'run the command again; if it repeats, report it (the child npm must not inherit npm_config_user_agent)'],
+  [
+    /EAI_AGAIN|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|ECONNRESET|network (request|timeout)|getaddrinfo/i,
+    'the npm registry could not be reached',
+    'check the network or the proxy settings (npm config get registry / https-proxy), then run the command again',
+  ],
+  [
+    /EACCES|permission denied/i,
+    'permission denied while writing',
+    'make the folder named in the log writable, or set KBD_VSCODE_CACHE to a folder of yours',
+  ],
+  [
+    /gyp ERR! find Python|Could not find any Python/i,
+    'node-gyp found no Python 3 to build native modules',
+    'install python3 (as root: apt-get install -y python3)',
+  ],
+  [
+    /(g\+\+|c\+\+|cc|make): (command )?not found|not found: make|gyp ERR! stack Error: not found/i,
+    'a C/C++ compiler or make is missing for the native modules',
+    'install them (as root: apt-get install -y g++ make)',
+  ],
+  [
+    /gssapi\/gssapi\.h|krb5\.h/i,
+    'the kerberos module was built although it is not needed',
+    'report it: scripts/vscode-web.mjs should skip kerberos',
+  ],
+  [
+    /requires node v(\d+)/i,
+    "code-server's install script saw the wrong Node version",
+    'run the command again; if it repeats, report it (the child npm must not inherit npm_config_user_agent)',
+  ],
 ];
 
 /** Explains a failed command from its output; falls back to its last error line. */
 export function diagnose(output, fallback) {
   for (const [re, cause, fix] of KNOWN) if (re.test(output)) return { cause, fix };
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
-  const errLine = lines.filter((l) => /error|ERR!|failed/i.test(l) && !/^npm error (code|path|command|cwd|A complete log)/i.test(l)).slice(-1)[0] ?? lines.slice(-1)[0];
-  return { cause: `${fallback}${errLine ? ` (last error line: "${errLine.slice(0, 300)}")` : ''}`, fix: 'read the end of the log named below; run the command again once the cause is fixed' };
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const errLine =
+    lines
+      .filter((l) => /error|ERR!|failed/i.test(l) && !/^npm error (code|path|command|cwd|A complete log)/i.test(l))
+      .slice(-1)[0] ?? lines.slice(-1)[0];
+  return {
+    cause: `${fallback}${errLine ? ` (last error line: "${errLine.slice(0, 300)}")` : ''}`,
+    fix: 'read the end of the log named below; run the command again once the cause is fixed',
+  };
 }
 
 /**
@@ -142,14 +181,20 @@ export function createReporter({ prefix, logFile, stream = process.stderr, tickM
         liveChildren.delete(child);
         const err = new Error(`${cmd} could not be started: ${e.message}`);
         err.output = tail;
-        if (e.code === 'ENOENT') err.explained = { cause: `the command ${cmd} is not installed`, fix: `install ${cmd} and run the command again` };
+        if (e.code === 'ENOENT')
+          err.explained = {
+            cause: `the command ${cmd} is not installed`,
+            fix: `install ${cmd} and run the command again`,
+          };
         reject(err);
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         liveChildren.delete(child);
         if (code === 0) return resolve(stdout);
-        const err = new Error(`${cmd} ${args.slice(0, 4).join(' ')} failed (${signal ? `signal ${signal}` : `exit ${code}`})`);
+        const err = new Error(
+          `${cmd} ${args.slice(0, 4).join(' ')} failed (${signal ? `signal ${signal}` : `exit ${code}`})`,
+        );
         err.output = tail;
         reject(err);
       });
@@ -166,7 +211,11 @@ export const liveChildren = new Set();
 export function killChildrenNow() {
   const n = liveChildren.size;
   for (const c of liveChildren) {
-    try { c.kill('SIGTERM'); } catch { /* gone */ }
+    try {
+      c.kill('SIGTERM');
+    } catch {
+      /* gone */
+    }
   }
   return n;
 }

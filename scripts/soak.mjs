@@ -26,13 +26,29 @@ const MAX_GROWTH_MB = arg('--max-growth-mb', 50);
 const WARMUP = Math.min(1000, Math.floor(EDITS / 10));
 
 const out = join(mkdtempSync(join(tmpdir(), 'kbd-soak-')), 'helpers.cjs');
-await build({ entryPoints: [join(root, 'test/reliability/lspHelpers.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: out, logLevel: 'warning' });
+await build({
+  entryPoints: [join(root, 'test/reliability/lspHelpers.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  outfile: out,
+  logLevel: 'warning',
+});
 const h = createRequire(import.meta.url)(out);
-const { rng } = createRequire(import.meta.url)(await (async () => {
-  const f = join(out, '..', 'rng.cjs');
-  await build({ stdin: { contents: "export { rng } from './test/reliability/makeFuzzCore';", resolveDir: root, loader: 'ts' }, bundle: true, platform: 'node', format: 'cjs', outfile: f, logLevel: 'warning' });
-  return f;
-})());
+const { rng } = createRequire(import.meta.url)(
+  await (async () => {
+    const f = join(out, '..', 'rng.cjs');
+    await build({
+      stdin: { contents: "export { rng } from './test/reliability/makeFuzzCore';", resolveDir: root, loader: 'ts' },
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outfile: f,
+      logLevel: 'warning',
+    });
+    return f;
+  })(),
+);
 
 const t = h.sampleTree('kbd-soak-tree-');
 const clean = readFileSync(join(root, 'test/fixtures/elf/aarch64-hyp.o'));
@@ -47,7 +63,13 @@ let requests = 0;
 let lspErrors = 0;
 const samples = [];
 const t0 = Date.now();
-const sample = (edits) => samples.push({ edits, rebuilds: rebuildsDone, rssMb: Math.round(h.rssKb(pid) / 102.4) / 10, s: (Date.now() - t0) / 1000 });
+const sample = (edits) =>
+  samples.push({
+    edits,
+    rebuilds: rebuildsDone,
+    rssMb: Math.round(h.rssKb(pid) / 102.4) / 10,
+    s: (Date.now() - t0) / 1000,
+  });
 const ask = async (method, params) => {
   requests++;
   try {
@@ -64,7 +86,14 @@ const posOf = (off) => {
 };
 let rebuildsDone = 0;
 const rebuildEvery = Math.max(1, Math.floor(EDITS / REBUILDS));
-const INSERTS = ['KBUILD_CFLAGS += -fprofile-sample-use=p.prof\n', '# comment\n', 'X = $(X)\n', '$(', 'obj-y += x.o\n', 'ifeq (a,b)\nendif\n'];
+const INSERTS = [
+  'KBUILD_CFLAGS += -fprofile-sample-use=p.prof\n',
+  '# comment\n',
+  'X = $(X)\n',
+  '$(',
+  'obj-y += x.o\n',
+  'ifeq (a,b)\nendif\n',
+];
 let failure;
 try {
   for (let e = 1; e <= EDITS; e++) {
@@ -78,11 +107,19 @@ try {
       const ins = INSERTS[Math.floor(r() * INSERTS.length)];
       const range = { start: posOf(off), end: posOf(off) };
       text = text.slice(0, off) + ins + text.slice(off);
-      lsp.notify('textDocument/didChange', { textDocument: { uri: docUri, version: ++version }, contentChanges: [{ range, text: ins }] });
+      lsp.notify('textDocument/didChange', {
+        textDocument: { uri: docUri, version: ++version },
+        contentChanges: [{ range, text: ins }],
+      });
     }
     if (e % 10 === 0) {
       const pos = { line: Math.floor(r() * 80), character: Math.floor(r() * 30) };
-      await ask(['textDocument/hover', 'textDocument/documentSymbol', 'textDocument/codeAction'][e % 3], { textDocument: { uri: docUri }, position: pos, range: { start: pos, end: pos }, context: { diagnostics: [] } });
+      await ask(['textDocument/hover', 'textDocument/documentSymbol', 'textDocument/codeAction'][e % 3], {
+        textDocument: { uri: docUri },
+        position: pos,
+        range: { start: pos, end: pos },
+        context: { diagnostics: [] },
+      });
     }
     if (e % rebuildEvery === 0 && rebuildsDone < REBUILDS) {
       rebuildsDone++;
@@ -109,9 +146,19 @@ const afterWarm = samples.find((s) => s.edits === WARMUP) ?? samples[0];
 const end = samples[samples.length - 1];
 const mid = samples[Math.floor(samples.length / 2)];
 const report = {
-  edits: EDITS, rebuilds: rebuildsDone, requests, lspErrors, seconds: (Date.now() - t0) / 1000,
-  rssMb: { afterWarmup: afterWarm?.rssMb, mid: mid?.rssMb, end: end?.rssMb, peak: Math.max(...samples.map((s) => s.rssMb)) },
-  samples, failure: failure ?? null,
+  edits: EDITS,
+  rebuilds: rebuildsDone,
+  requests,
+  lspErrors,
+  seconds: (Date.now() - t0) / 1000,
+  rssMb: {
+    afterWarmup: afterWarm?.rssMb,
+    mid: mid?.rssMb,
+    end: end?.rssMb,
+    peak: Math.max(...samples.map((s) => s.rssMb)),
+  },
+  samples,
+  failure: failure ?? null,
 };
 console.log(JSON.stringify(report, null, 1));
 await lsp.stop();

@@ -13,7 +13,17 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PhaseError, cleanEnv, fmtSecs, killChildrenNow } from './progress.mjs';
-import { ensureInstall, installVsix, removePartialInstallNow, reporterFor, repoRoot, startServer, vscodeVersion, workbenchUrl, writeUserSettings } from './vscode-web.mjs';
+import {
+  ensureInstall,
+  installVsix,
+  removePartialInstallNow,
+  reporterFor,
+  repoRoot,
+  startServer,
+  vscodeVersion,
+  workbenchUrl,
+  writeUserSettings,
+} from './vscode-web.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name) => {
@@ -53,7 +63,12 @@ async function main() {
       if (!existsSync(vsix)) throw new Error(`npm run package did not write ${vsix}`);
     });
   } else if (!existsSync(vsix)) {
-    throw new PhaseError({ phase: 'find the package', cause: `--no-package was given and ${vsix} does not exist`, fix: 'run npm start without --no-package', logFile: rep.logFile });
+    throw new PhaseError({
+      phase: 'find the package',
+      cause: `--no-package was given and ${vsix} does not exist`,
+      fix: 'run npm start without --no-package',
+      logFile: rep.logFile,
+    });
   }
 
   const install = await ensureInstall(rep);
@@ -67,12 +82,18 @@ async function main() {
   const serverDataDir = join(tmp, 'server-data');
   const extensionsDir = join(tmp, 'extensions');
   writeUserSettings(serverDataDir);
-  await rep.phase('install the extension into VS Code', () => installVsix(rep, install, vsix, extensionsDir, serverDataDir));
+  await rep.phase('install the extension into VS Code', () =>
+    installVsix(rep, install, vsix, extensionsDir, serverDataDir),
+  );
 
-  server = await rep.phase('start the VS Code server', () => startServer(install, { port, serverDataDir, extensionsDir, logFile: join(tmp, 'server.log') }));
+  server = await rep.phase('start the VS Code server', () =>
+    startServer(install, { port, serverDataDir, extensionsDir, logFile: join(tmp, 'server.log') }),
+  );
   server.proc.on('exit', (code, sig) => {
     if (!stopping) {
-      console.error(`[start] the VS Code server exited (${code ?? sig}); last output:\n${server.output().slice(-2000)}`);
+      console.error(
+        `[start] the VS Code server exited (${code ?? sig}); last output:\n${server.output().slice(-2000)}`,
+      );
       void shutdown(1);
     }
   });
@@ -82,7 +103,9 @@ async function main() {
   console.log(`  Kbuild Diagnostics on the sample kernel tree (${folder}):`);
   console.log(`  ${url}`);
   console.log('');
-  console.log('  Open the URL in a browser (from another machine: ssh -L PORT:127.0.0.1:PORT). Ctrl-C stops everything.');
+  console.log(
+    '  Open the URL in a browser (from another machine: ssh -L PORT:127.0.0.1:PORT). Ctrl-C stops everything.',
+  );
 }
 
 main().catch(async (e) => {

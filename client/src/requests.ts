@@ -6,6 +6,10 @@ export function request<P, R>(client: LanguageClient, def: RequestDef<P, R>, par
   return client.sendRequest<R>(def.method, params);
 }
 
-export function onNotification<P>(client: LanguageClient, def: NotificationDef<P>, handler: (params: P) => void): { dispose(): void } {
+export function onNotification<P>(
+  client: LanguageClient,
+  def: NotificationDef<P>,
+  handler: (params: P) => void,
+): { dispose(): void } {
   return client.onNotification(def.method, handler);
 }

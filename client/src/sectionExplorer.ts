@@ -4,8 +4,18 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
-  addObject, buildChanged, compareObjects, listBuildDirectories, listObjects, listSections, sectionTable,
-  SECTION_PAGE, type BuildDirectoryInfo, type ObjectInfo, type PipelineStage, type SectionInfo,
+  addObject,
+  buildChanged,
+  compareObjects,
+  listBuildDirectories,
+  listObjects,
+  listSections,
+  sectionTable,
+  SECTION_PAGE,
+  type BuildDirectoryInfo,
+  type ObjectInfo,
+  type PipelineStage,
+  type SectionInfo,
 } from '../../server/src/lspExt';
 import { onNotification, request } from './requests';
 
@@ -59,11 +69,19 @@ function errorText(e: unknown): string {
 /** A read-only document URI for a section table or a comparison (query holds the object URIs). */
 function tableUri(objectUri: string): vscode.Uri {
   const p = vscode.Uri.parse(objectUri).path;
-  return vscode.Uri.from({ scheme: SCHEME, path: `${p}.sections.txt`, query: new URLSearchParams({ object: objectUri }).toString() });
+  return vscode.Uri.from({
+    scheme: SCHEME,
+    path: `${p}.sections.txt`,
+    query: new URLSearchParams({ object: objectUri }).toString(),
+  });
 }
 function compareUri(left: string, right: string): vscode.Uri {
   const name = `${path.posix.basename(vscode.Uri.parse(left).path)} vs ${path.posix.basename(vscode.Uri.parse(right).path)}.txt`;
-  return vscode.Uri.from({ scheme: SCHEME, path: `/compare/${name}`, query: new URLSearchParams({ left, right }).toString() });
+  return vscode.Uri.from({
+    scheme: SCHEME,
+    path: `/compare/${name}`,
+    query: new URLSearchParams({ left, right }).toString(),
+  });
 }
 
 /** A plain snapshot of what the view shows (for tests): label, description, contextValue, icon id, children. */
@@ -134,7 +152,12 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
     const key = `${this.offendingOnly ? 'offending' : 'all'}:${objectUri}`;
     let p = this.sections.get(key);
     if (!p) {
-      p = request(this.client, listSections, { objectUri, offset: 0, limit: SECTION_PAGE, ...(this.offendingOnly ? { only: 'offending' as const } : {}) });
+      p = request(this.client, listSections, {
+        objectUri,
+        offset: 0,
+        limit: SECTION_PAGE,
+        ...(this.offendingOnly ? { only: 'offending' as const } : {}),
+      });
       this.sections.set(key, p);
       p.catch(() => this.sections.delete(key));
     }
@@ -145,8 +168,16 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
   async loadMore(object: ObjectInfo): Promise<void> {
     const key = `${this.offendingOnly ? 'offending' : 'all'}:${object.uri}`;
     const have = await this.getSections(object.uri);
-    const next = await request(this.client, listSections, { objectUri: object.uri, offset: have.sections.length, limit: SECTION_PAGE, ...(this.offendingOnly ? { only: 'offending' as const } : {}) });
-    this.sections.set(key, Promise.resolve({ sections: [...have.sections, ...next.sections], total: next.total, error: next.error }));
+    const next = await request(this.client, listSections, {
+      objectUri: object.uri,
+      offset: have.sections.length,
+      limit: SECTION_PAGE,
+      ...(this.offendingOnly ? { only: 'offending' as const } : {}),
+    });
+    this.sections.set(
+      key,
+      Promise.resolve({ sections: [...have.sections, ...next.sections], total: next.total, error: next.error }),
+    );
     this.changed.fire(undefined);
   }
 
@@ -164,7 +195,9 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
   /** Every listed object of every build directory (listings already loaded or loading). */
   async allObjects(): Promise<ObjectInfo[]> {
     const builds = await this.getBuilds();
-    const lists = await Promise.all(builds.map((b) => this.getObjects(b.uri).catch(() => ({ objects: [] as ObjectInfo[] }))));
+    const lists = await Promise.all(
+      builds.map((b) => this.getObjects(b.uri).catch(() => ({ objects: [] as ObjectInfo[] }))),
+    );
     return lists.flatMap((l) => l.objects);
   }
 
@@ -172,8 +205,14 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
     if (!this.view) return;
     const objs = await this.allObjects().catch(() => [] as ObjectInfo[]);
     const n = objs.reduce((sum, o) => sum + (o.offendingCount ?? (o.status === 'offending' ? 1 : 0)), 0);
-    this.view.badge = n > 0 ? { value: n, tooltip: `${n} section${n === 1 ? '' : 's'} would break the build (see the marked sections)` } : undefined;
-    const filters = [this.offendingOnly ? 'only offending sections' : '', this.hideDebug ? 'debug sections hidden' : ''].filter(Boolean);
+    this.view.badge =
+      n > 0
+        ? { value: n, tooltip: `${n} section${n === 1 ? '' : 's'} would break the build (see the marked sections)` }
+        : undefined;
+    const filters = [
+      this.offendingOnly ? 'only offending sections' : '',
+      this.hideDebug ? 'debug sections hidden' : '',
+    ].filter(Boolean);
     this.view.message = filters.length ? `Filter: ${filters.join(', ')}` : undefined;
   }
 
@@ -188,8 +227,14 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
         let objs = r.objects;
         if (this.offendingOnly) objs = objs.filter((o) => o.status === 'offending' || o.status === 'unknown');
         const out: Node[] = objs.map((info) => ({ kind: 'object', info, buildUri: node.info.uri }));
-        if (r.truncated) out.push({ kind: 'message', text: `… ${r.truncated} more objects not listed`, parentId: node.info.uri });
-        if (out.length === 0) out.push({ kind: 'message', text: this.offendingOnly ? 'No offending objects' : 'No pipeline objects built yet', parentId: node.info.uri });
+        if (r.truncated)
+          out.push({ kind: 'message', text: `… ${r.truncated} more objects not listed`, parentId: node.info.uri });
+        if (out.length === 0)
+          out.push({
+            kind: 'message',
+            text: this.offendingOnly ? 'No offending objects' : 'No pipeline objects built yet',
+            parentId: node.info.uri,
+          });
         return out;
       }
       if (node.kind === 'object') {
@@ -199,12 +244,20 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
         if (this.offendingOnly) secs = secs.filter((s) => s.offending);
         if (this.hideDebug) secs = secs.filter((s) => !s.debug);
         const out: Node[] = secs.map((info) => ({ kind: 'section', info, object: node.info }));
-        if (r.total > r.sections.length) out.push({ kind: 'more', object: node.info, left: r.total - r.sections.length });
+        if (r.total > r.sections.length)
+          out.push({ kind: 'more', object: node.info, left: r.total - r.sections.length });
         return out;
       }
       return [];
     } catch (e) {
-      return [{ kind: 'message', text: `Could not list: ${errorText(e)}`, parentId: node ? this.idOf(node) : 'root', error: true }];
+      return [
+        {
+          kind: 'message',
+          text: `Could not list: ${errorText(e)}`,
+          parentId: node ? this.idOf(node) : 'root',
+          error: true,
+        },
+      ];
     }
   }
 
@@ -228,15 +281,24 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
       case 'build': {
         const uri = vscode.Uri.parse(node.info.uri);
         const rel = vscode.workspace.asRelativePath(uri, true);
-        const item = new vscode.TreeItem(rel === uri.fsPath ? path.basename(uri.fsPath) : rel, vscode.TreeItemCollapsibleState.Expanded);
+        const item = new vscode.TreeItem(
+          rel === uri.fsPath ? path.basename(uri.fsPath) : rel,
+          vscode.TreeItemCollapsibleState.Expanded,
+        );
         item.id = this.idOf(node);
         item.resourceUri = uri;
-        const count = node.info.objectCount === undefined ? 'scanning…' : `${node.info.objectCount} object${node.info.objectCount === 1 ? '' : 's'}`;
+        const count =
+          node.info.objectCount === undefined
+            ? 'scanning…'
+            : `${node.info.objectCount} object${node.info.objectCount === 1 ? '' : 's'}`;
         item.description = node.info.offending ? `✖ offending · ${count}` : count;
         item.iconPath = node.info.offending ? errorIcon() : new vscode.ThemeIcon('folder-library');
         const md = new vscode.MarkdownString(`**Build directory** \`${uri.fsPath}\``);
-        if (node.info.sourceUri) md.appendMarkdown(`\n\nbuilds the source tree \`${vscode.Uri.parse(node.info.sourceUri).fsPath}\``);
-        md.appendMarkdown(`\n\n${count}${node.info.offending ? ' — **at least one object would break the build**' : ''}`);
+        if (node.info.sourceUri)
+          md.appendMarkdown(`\n\nbuilds the source tree \`${vscode.Uri.parse(node.info.sourceUri).fsPath}\``);
+        md.appendMarkdown(
+          `\n\n${count}${node.info.offending ? ' — **at least one object would break the build**' : ''}`,
+        );
         item.tooltip = md;
         item.contextValue = node.info.offending ? 'buildDirectory offending' : 'buildDirectory';
         return item;
@@ -244,7 +306,10 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
       case 'object': {
         const o = node.info;
         const offending = o.status === 'offending';
-        const expand = offending && !!o.objectProblem ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+        const expand =
+          offending && !!o.objectProblem
+            ? vscode.TreeItemCollapsibleState.Expanded
+            : vscode.TreeItemCollapsibleState.Collapsed;
         const item = new vscode.TreeItem(path.basename(o.relativePath), expand);
         item.id = this.idOf(node);
         item.resourceUri = vscode.Uri.parse(o.uri);
@@ -260,27 +325,45 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
         const md = new vscode.MarkdownString();
         md.appendMarkdown(`**${mdEscape(path.basename(o.relativePath))}** — ${mdEscape(o.stageLabel || 'object')}\n\n`);
         md.appendMarkdown(`\`${vscode.Uri.parse(o.uri).fsPath}\`\n\n`);
-        const facts = [o.size !== undefined ? `${o.size} bytes` : '', o.sectionCount !== undefined ? `${o.sectionCount} sections` : '', o.status === 'unknown' ? 'not read yet (expand to read)' : ''];
+        const facts = [
+          o.size !== undefined ? `${o.size} bytes` : '',
+          o.sectionCount !== undefined ? `${o.sectionCount} sections` : '',
+          o.status === 'unknown' ? 'not read yet (expand to read)' : '',
+        ];
         md.appendMarkdown(`${facts.filter(Boolean).join(', ')}\n\n`);
         if (o.problem) md.appendMarkdown(`${offending ? '$(error) ' : ''}${mdEscape(o.problem)}\n\n`);
-        if (o.objectProblem) md.appendMarkdown('The build tool would print:\n\n').appendCodeblock(o.objectProblem, 'text');
+        if (o.objectProblem)
+          md.appendMarkdown('The build tool would print:\n\n').appendCodeblock(o.objectProblem, 'text');
         md.supportThemeIcons = true;
         item.tooltip = md;
         item.contextValue = offending ? 'object offending' : 'object';
-        item.command = { command: 'kbuildDiagnostics.openSectionTable', title: 'Open Section Table', arguments: [node] };
+        item.command = {
+          command: 'kbuildDiagnostics.openSectionTable',
+          title: 'Open Section Table',
+          arguments: [node],
+        };
         return item;
       }
       case 'section': {
         const s = node.info;
-        const item = new vscode.TreeItem(`${s.name}  ${s.typeName}  ${hexSize(s.size)}`, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(
+          `${s.name}  ${s.typeName}  ${hexSize(s.size)}`,
+          vscode.TreeItemCollapsibleState.None,
+        );
         item.id = this.idOf(node);
         const flags = s.flagLetters.trim() ? `flags ${s.flagLetters.trim()}` : 'no flags';
         item.description = s.offending ? `${flags} · breaks the build` : s.debug ? `${flags} · debug` : flags;
         item.iconPath = s.offending ? errorIcon() : new vscode.ThemeIcon('symbol-field');
         const md = new vscode.MarkdownString();
-        md.appendMarkdown(`**[${s.index}] ${mdEscape(s.name)}** in \`${mdEscape(path.basename(node.object.relativePath))}\`\n\n`);
-        md.appendMarkdown('| Type | Address | Off | Size | ES | Flg | Lk | Inf | Al |\n|---|---|---|---|---|---|---|---|---|\n');
-        md.appendMarkdown(`| ${mdEscape(s.typeName)} (0x${s.type.toString(16)}) | ${s.address} | ${s.offset} | ${s.size} | ${s.entsize} | ${mdEscape(s.flagLetters.trim()) || '—'} | ${s.link} | ${s.info} | ${s.alignment} |\n\n`);
+        md.appendMarkdown(
+          `**[${s.index}] ${mdEscape(s.name)}** in \`${mdEscape(path.basename(node.object.relativePath))}\`\n\n`,
+        );
+        md.appendMarkdown(
+          '| Type | Address | Off | Size | ES | Flg | Lk | Inf | Al |\n|---|---|---|---|---|---|---|---|---|\n',
+        );
+        md.appendMarkdown(
+          `| ${mdEscape(s.typeName)} (0x${s.type.toString(16)}) | ${s.address} | ${s.offset} | ${s.size} | ${s.entsize} | ${mdEscape(s.flagLetters.trim()) || '—'} | ${s.link} | ${s.info} | ${s.alignment} |\n\n`,
+        );
         if (s.offending) md.appendMarkdown(`$(error) **Breaks the build:** ${mdEscape(s.offending)}\n`);
         md.supportThemeIcons = true;
         item.tooltip = md;
@@ -288,11 +371,18 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
         return item;
       }
       case 'more': {
-        const item = new vscode.TreeItem(`Show ${Math.min(node.left, SECTION_PAGE)} more of ${node.left} sections…`, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(
+          `Show ${Math.min(node.left, SECTION_PAGE)} more of ${node.left} sections…`,
+          vscode.TreeItemCollapsibleState.None,
+        );
         item.id = this.idOf(node);
         item.iconPath = new vscode.ThemeIcon('ellipsis');
         item.contextValue = 'more';
-        item.command = { command: '_kbuildDiagnostics.moreSections', title: 'Show More Sections', arguments: [node.object] };
+        item.command = {
+          command: '_kbuildDiagnostics.moreSections',
+          title: 'Show More Sections',
+          arguments: [node.object],
+        };
         return item;
       }
       case 'message': {
@@ -313,9 +403,16 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
       for (const child of await this.getChildren(node)) {
         const item = this.getTreeItem(child);
         const icon = item.iconPath instanceof vscode.ThemeIcon ? item.iconPath : undefined;
-        const label = typeof item.label === 'string' ? item.label : item.label?.label ?? '';
-        const row: SnapshotRow = { label, description: typeof item.description === 'string' ? item.description : undefined, contextValue: item.contextValue, icon: icon?.id, iconColor: themeColorId(icon?.color) };
-        if (child.kind === 'build' || (child.kind === 'object' && objectsSeen++ < maxObjects)) row.children = await walk(child);
+        const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+        const row: SnapshotRow = {
+          label,
+          description: typeof item.description === 'string' ? item.description : undefined,
+          contextValue: item.contextValue,
+          icon: icon?.id,
+          iconColor: themeColorId(icon?.color),
+        };
+        if (child.kind === 'build' || (child.kind === 'object' && objectsSeen++ < maxObjects))
+          row.children = await walk(child);
         rows.push(row);
       }
       return rows;
@@ -360,7 +457,12 @@ function objectUriOf(arg: unknown): string | undefined {
   return undefined;
 }
 
-async function pickObject(provider: SectionsProvider, title: string, exclude?: string, preferStage?: PipelineStage): Promise<string | undefined> {
+async function pickObject(
+  provider: SectionsProvider,
+  title: string,
+  exclude?: string,
+  preferStage?: PipelineStage,
+): Promise<string | undefined> {
   const objs = (await provider.allObjects()).filter((o) => o.uri !== exclude);
   if (objs.length === 0) {
     void vscode.window.showInformationMessage('No objects listed in the Sections view.');
@@ -368,7 +470,12 @@ async function pickObject(provider: SectionsProvider, title: string, exclude?: s
   }
   objs.sort((a, b) => Number(b.stage === preferStage) - Number(a.stage === preferStage));
   const picked = await vscode.window.showQuickPick(
-    objs.map((o) => ({ label: `$(${o.status === 'offending' ? 'error' : 'file-binary'}) ${path.basename(o.relativePath)}`, description: o.stageShort, detail: o.relativePath, uri: o.uri })),
+    objs.map((o) => ({
+      label: `$(${o.status === 'offending' ? 'error' : 'file-binary'}) ${path.basename(o.relativePath)}`,
+      description: o.stageShort,
+      detail: o.relativePath,
+      uri: o.uri,
+    })),
     { title, matchOnDetail: true },
   );
   return picked?.uri;
@@ -415,7 +522,14 @@ export function registerSectionExplorer(context: vscode.ExtensionContext, client
       const left = objectUriOf(arg) ?? (await pickObject(provider, 'Compare the sections of'));
       if (!left) return undefined;
       const leftInfo = (await provider.allObjects()).find((o) => o.uri === left);
-      const right = objectUriOf(second) ?? (await pickObject(provider, `Compare ${path.posix.basename(vscode.Uri.parse(left).path)} with`, left, leftInfo?.nextStage));
+      const right =
+        objectUriOf(second) ??
+        (await pickObject(
+          provider,
+          `Compare ${path.posix.basename(vscode.Uri.parse(left).path)} with`,
+          left,
+          leftInfo?.nextStage,
+        ));
       if (!right) return undefined;
       const doc = await vscode.workspace.openTextDocument(compareUri(left, right));
       await vscode.window.showTextDocument(doc, { preview: true });
@@ -424,7 +538,12 @@ export function registerSectionExplorer(context: vscode.ExtensionContext, client
     vscode.commands.registerCommand('kbuildDiagnostics.addObject', async (arg?: unknown) => {
       let uri = objectUriOf(arg);
       if (!uri) {
-        const picked = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectMany: false, title: 'Add an object to the Sections view', filters: { 'Object files': ['o', 'ko', 'a'], 'All files': ['*'] } });
+        const picked = await vscode.window.showOpenDialog({
+          canSelectFiles: true,
+          canSelectMany: false,
+          title: 'Add an object to the Sections view',
+          filters: { 'Object files': ['o', 'ko', 'a'], 'All files': ['*'] },
+        });
         uri = picked?.[0]?.toString();
       }
       if (!uri) return false;
@@ -452,7 +571,9 @@ export function registerSectionExplorer(context: vscode.ExtensionContext, client
         provider.rerender();
       }),
     ),
-    vscode.commands.registerCommand('_kbuildDiagnostics.moreSections', (object: ObjectInfo) => provider.loadMore(object)),
+    vscode.commands.registerCommand('_kbuildDiagnostics.moreSections', (object: ObjectInfo) =>
+      provider.loadMore(object),
+    ),
     // Test hook (not in the palette): the tree as rendered, after a fresh read when asked.
     vscode.commands.registerCommand('_kbuildDiagnostics.sectionsSnapshot', async (opts?: { refresh?: boolean }) => {
       if (opts?.refresh) await provider.refresh();

@@ -12,9 +12,16 @@ export function restartingErrorHandler(output: vscode.OutputChannel, maxRestarts
       output.appendLine(`Kbuild Diagnostics server stopped unexpectedly (restart ${restarts} of ${maxRestarts}).`);
       if (!told) {
         told = true;
-        void vscode.window.showWarningMessage('The Kbuild Diagnostics server stopped unexpectedly and was restarted. Details are in the "Kbuild Diagnostics" output.');
+        void vscode.window.showWarningMessage(
+          'The Kbuild Diagnostics server stopped unexpectedly and was restarted. Details are in the "Kbuild Diagnostics" output.',
+        );
       }
-      return restarts <= maxRestarts ? { action: CloseAction.Restart } : { action: CloseAction.DoNotRestart, message: 'Kbuild Diagnostics server crashed too often; reload the window to try again.' };
+      return restarts <= maxRestarts
+        ? { action: CloseAction.Restart }
+        : {
+            action: CloseAction.DoNotRestart,
+            message: 'Kbuild Diagnostics server crashed too often; reload the window to try again.',
+          };
     },
   };
 }

@@ -105,12 +105,30 @@ function siblingReader(dir: string): (name: string) => string | undefined {
  * The rules' views of a make file: parsed, placed in its tree, with the tree's Kbuild when it has
  * one; one view per make file beside it that includes it (read where it is included), else one.
  */
-export function makefileContexts(file: string, text: string, kernelRoot: string | undefined, makefile?: Makefile, buildDir?: string): MakefileContext[] {
+export function makefileContexts(
+  file: string,
+  text: string,
+  kernelRoot: string | undefined,
+  makefile?: Makefile,
+  buildDir?: string,
+): MakefileContext[] {
   const dir = path.dirname(file);
   const objDir = objDirOf(kernelRoot, dir);
   const loaded = kernelRoot ? loadKbuildTree(kernelRoot, buildDir) : undefined;
-  const tree = loaded && buildDir && !loaded.toolchain.compiler ? { ...loaded, toolchain: recordedToolchain(loaded.toolchain, path.join(buildDir, objDir)) } : loaded;
-  const base: MakefileContext = { file, text, makefile: makefile ?? parseMakefile(text), kernelRoot, objDir, readSibling: siblingReader(dir), tree, buildDir };
+  const tree =
+    loaded && buildDir && !loaded.toolchain.compiler
+      ? { ...loaded, toolchain: recordedToolchain(loaded.toolchain, path.join(buildDir, objDir)) }
+      : loaded;
+  const base: MakefileContext = {
+    file,
+    text,
+    makefile: makefile ?? parseMakefile(text),
+    kernelRoot,
+    objDir,
+    readSibling: siblingReader(dir),
+    tree,
+    buildDir,
+  };
   const includers = kernelRoot ? includersOf(file, kernelRoot) : [];
   return includers.length > 0 ? includers.map((surroundings) => ({ ...base, surroundings })) : [base];
 }
@@ -122,7 +140,10 @@ const MAX_TOOLCHAIN_CMD_FILES = 16;
 function recordedToolchain(t: Toolchain, dir: string): Toolchain {
   const listed = listNamesSync(dir);
   if (!listed) return t;
-  const names = listed.filter((n) => n.startsWith('.') && n.endsWith('.o.cmd')).sort().slice(0, MAX_TOOLCHAIN_CMD_FILES);
+  const names = listed
+    .filter((n) => n.startsWith('.') && n.endsWith('.o.cmd'))
+    .sort()
+    .slice(0, MAX_TOOLCHAIN_CMD_FILES);
   for (const n of names) {
     // An object's .cmd file is a few kilobytes (the command and its dependency list).
     const r = readRegularTextSync(path.join(dir, n), { maxBytes: 1024 * 1024 });
@@ -131,7 +152,11 @@ function recordedToolchain(t: Toolchain, dir: string): Toolchain {
     if (!read.ok) continue;
     for (const rec of read.records) {
       for (const c of rec.commands) {
-        const found = withRecordedCompiler(t, c.words.map((w) => w.text), path.join(dir, n));
+        const found = withRecordedCompiler(
+          t,
+          c.words.map((w) => w.text),
+          path.join(dir, n),
+        );
         if (found !== t) return found;
       }
     }
@@ -140,7 +165,13 @@ function recordedToolchain(t: Toolchain, dir: string): Toolchain {
 }
 
 /** The first of makefileContexts(): what fixes and patches are computed in. */
-export function makefileContext(file: string, text: string, kernelRoot: string | undefined, makefile?: Makefile, buildDir?: string): MakefileContext {
+export function makefileContext(
+  file: string,
+  text: string,
+  kernelRoot: string | undefined,
+  makefile?: Makefile,
+  buildDir?: string,
+): MakefileContext {
   return makefileContexts(file, text, kernelRoot, makefile, buildDir)[0];
 }
 
@@ -161,7 +192,9 @@ export function buildAccessFor(
   const findBuildDir = async (): Promise<string | undefined> => {
     if (opts.useBuild === false || !kernelRoot) return undefined;
     return cache.buildDir(`${kernelRoot}\0${objDir}`, async () =>
-      (await findBuildDirectories(kernelRoot, { configured: opts.buildDirectory, searchRoots: opts.searchRoots })).find((d) => holdsOutput(d, objDir)),
+      (await findBuildDirectories(kernelRoot, { configured: opts.buildDirectory, searchRoots: opts.searchRoots })).find(
+        (d) => holdsOutput(d, objDir),
+      ),
     );
   };
   const build = async (): Promise<BuildAccess | undefined> => {

@@ -2,7 +2,14 @@
 // connection, for the rules it is given. Editor-neutral and transport-neutral: server.ts runs it over
 // stdio/IPC; tests can run it in-process over a stream pair.
 import * as path from 'node:path';
-import { CodeActionKind, DidChangeWatchedFilesNotification, FileChangeType, TextDocuments, TextDocumentSyncKind, type Connection } from 'vscode-languageserver';
+import {
+  CodeActionKind,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type Connection,
+} from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { AnalysisCache, mayApply } from './analysis';
 import { registerCodeActions, FIX_ALL_KIND } from './features/codeActions';
@@ -47,7 +54,8 @@ export function createServer(connection: Connection, options: ServerOptions = {}
   const ws = new Workspace(connection, documents, rules, options.docsDir ?? path.join(__dirname, 'rules'));
 
   const envDebounce = Number(process.env.KBUILD_DIAGNOSTICS_DEBOUNCE_MS);
-  if (process.env.KBUILD_DIAGNOSTICS_DEBOUNCE_MS !== undefined && Number.isFinite(envDebounce) && envDebounce >= 0) ws.settings.debounceMs = envDebounce;
+  if (process.env.KBUILD_DIAGNOSTICS_DEBOUNCE_MS !== undefined && Number.isFinite(envDebounce) && envDebounce >= 0)
+    ws.settings.debounceMs = envDebounce;
 
   let watchDynamically = false;
   let inlayRefresh = false;
@@ -119,9 +127,15 @@ export function createServer(connection: Connection, options: ServerOptions = {}
     progress.begin('Kbuild Diagnostics', 0, 'Looking for make files the rules apply to', true);
     const onCancel = progress.token.onCancellationRequested(() => (scan.cancelled = true));
     try {
-      const found = await findMakeFiles(ws.roots, (text) => mayApply(rules, text), { token: scan, onProgress: (dirs, hits) => progress.report(`${dirs} folders read, ${hits} candidate${hits === 1 ? '' : 's'}`) });
+      const found = await findMakeFiles(ws.roots, (text) => mayApply(rules, text), {
+        token: scan,
+        onProgress: (dirs, hits) => progress.report(`${dirs} folders read, ${hits} candidate${hits === 1 ? '' : 's'}`),
+      });
       for (const f of found.files) diagnostics.schedule(f);
-      if (found.incomplete.length > 0) connection.console.warn(`Workspace scan incomplete: ${found.incomplete.slice(0, 5).join('; ')}${found.incomplete.length > 5 ? ` and ${found.incomplete.length - 5} more` : ''}`);
+      if (found.incomplete.length > 0)
+        connection.console.warn(
+          `Workspace scan incomplete: ${found.incomplete.slice(0, 5).join('; ')}${found.incomplete.length > 5 ? ` and ${found.incomplete.length - 5} more` : ''}`,
+        );
     } finally {
       onCancel.dispose();
       progress.done();
@@ -147,13 +161,16 @@ export function createServer(connection: Connection, options: ServerOptions = {}
     }
     // A build writes many files: settle first, then refresh once.
     clearTimeout(buildTimer);
-    buildTimer = setTimeout(() => {
-      diagnostics.refreshAll();
-      refreshInlayHints();
-      for (const dir of changedBuildDirs) sendNotification(connection, buildChanged, { buildUri: pathToUri(dir) });
-      changedBuildDirs.clear();
-      explorer.invalidate();
-    }, Math.max(ws.settings.debounceMs, 300));
+    buildTimer = setTimeout(
+      () => {
+        diagnostics.refreshAll();
+        refreshInlayHints();
+        for (const dir of changedBuildDirs) sendNotification(connection, buildChanged, { buildUri: pathToUri(dir) });
+        changedBuildDirs.clear();
+        explorer.invalidate();
+      },
+      Math.max(ws.settings.debounceMs, 300),
+    );
   });
 
   connection.onDidChangeConfiguration((params) => {

@@ -120,9 +120,13 @@ export interface SectionInfo {
   debug: boolean;
 }
 
-export const listBuildDirectories = request<Record<string, never>, { builds: BuildDirectoryInfo[] }>('kbuild/listBuildDirectories');
+export const listBuildDirectories = request<Record<string, never>, { builds: BuildDirectoryInfo[] }>(
+  'kbuild/listBuildDirectories',
+);
 /** `truncated`: how many objects were left out of a very large listing. */
-export const listObjects = request<{ buildUri: string }, { objects: ObjectInfo[]; truncated?: number }>('kbuild/listObjects');
+export const listObjects = request<{ buildUri: string }, { objects: ObjectInfo[]; truncated?: number }>(
+  'kbuild/listObjects',
+);
 /** Sections per listSections answer: a vmlinux.o has hundreds of thousands; the panel pages through them. */
 export const SECTION_PAGE = 1000;
 /**
@@ -134,22 +138,45 @@ export const listSections = request<
   { sections: SectionInfo[]; total: number; error?: string; object?: ObjectInfo }
 >('kbuild/listSections');
 /** The full section table (and optionally relocations) in llvm-readelf layout. */
-export const sectionTable = request<{ objectUri: string; relocations: boolean }, { text: string }>('kbuild/sectionTable');
+export const sectionTable = request<{ objectUri: string; relocations: boolean }, { text: string }>(
+  'kbuild/sectionTable',
+);
 /** Which sections each of two objects has that the other has not (by name), and those whose size changed. */
-export const compareObjects = request<{ leftUri: string; rightUri: string }, { onlyLeft: string[]; onlyRight: string[]; changed: string[]; text: string }>('kbuild/compareObjects');
+export const compareObjects = request<
+  { leftUri: string; rightUri: string },
+  { onlyLeft: string[]; onlyRight: string[]; changed: string[]; text: string }
+>('kbuild/compareObjects');
 /** Adds an object the user picked to the explorer of its build directory. */
-export const addObject = request<{ objectUri: string }, { ok: boolean; error?: string; buildUri?: string }>('kbuild/addObject');
+export const addObject = request<{ objectUri: string }, { ok: boolean; error?: string; buildUri?: string }>(
+  'kbuild/addObject',
+);
 
 /** A fix on the wire: the rule and its fix id (the rule may be left out when the fix id is unique). */
 export interface FixRef {
   rule?: string;
   fix: string;
 }
-export interface LspPosition { line: number; character: number }
-export interface LspRange { start: LspPosition; end: LspPosition }
-export interface LspLocation { uri: string; range: LspRange }
-export interface LspTextEdit { range: LspRange; newText: string }
-export interface VersionedEdit { uri: string; version: number | null; edits: LspTextEdit[] }
+export interface LspPosition {
+  line: number;
+  character: number;
+}
+export interface LspRange {
+  start: LspPosition;
+  end: LspPosition;
+}
+export interface LspLocation {
+  uri: string;
+  range: LspRange;
+}
+export interface LspTextEdit {
+  range: LspRange;
+  newText: string;
+}
+export interface VersionedEdit {
+  uri: string;
+  version: number | null;
+  edits: LspTextEdit[];
+}
 export interface AvailableFix {
   rule: string;
   fix: string;
@@ -160,13 +187,20 @@ export interface AvailableFix {
 }
 
 /** Where the Makefile lets the problem through (the line that should hold the fix). */
-export const fixLocation = request<{ objectUri?: string; buildUri?: string }, { location: LspLocation | null }>('kbuild/fixLocation');
+export const fixLocation = request<{ objectUri?: string; buildUri?: string }, { location: LspLocation | null }>(
+  'kbuild/fixLocation',
+);
 /** The fixes that clear a problem in the Makefile named (or the workspace's), for a picker. */
 export const availableFixes = request<{ makefileUri?: string }, { fixes: AvailableFix[] }>('kbuild/availableFixes');
 /** The edit of one fix, or why none is needed/possible. */
-export const fixEdit = request<{ makefileUri?: string } & FixRef, { edit: VersionedEdit | null; reason?: string }>('kbuild/fixEdit');
+export const fixEdit = request<{ makefileUri?: string } & FixRef, { edit: VersionedEdit | null; reason?: string }>(
+  'kbuild/fixEdit',
+);
 /** The chosen fix as a patch ready for `git am`. */
-export const makePatch = request<{ makefileUri: string } & FixRef, { patch: string | null; fileName?: string; reason?: string }>('kbuild/makePatch');
+export const makePatch = request<
+  { makefileUri: string } & FixRef,
+  { patch: string | null; fileName?: string; reason?: string }
+>('kbuild/makePatch');
 
 /** Server -> client: objects in a build directory changed; the explorer should refresh. */
 export const buildChanged = notification<{ buildUri: string }>('kbuild/buildChanged');

@@ -36,7 +36,12 @@ export function wrap(text: string, width = 72): string {
 }
 
 /** One hunk around the changed region (our fixes change one contiguous region per edit group). */
-function unifiedDiff(path: string, oldText: string, newText: string, context = 3): { diff: string; added: number; removed: number } {
+function unifiedDiff(
+  path: string,
+  oldText: string,
+  newText: string,
+  context = 3,
+): { diff: string; added: number; removed: number } {
   const a = splitLines(oldText);
   const b = splitLines(newText);
   // Drop the empty string after a final newline so line counts match `diff`.

@@ -122,10 +122,15 @@ export class BoundedStreamMessageReader extends AbstractMessageReader implements
         this.chunks = head.length ? [head] : [];
         const end = head.subarray(0, this.limits.maxHeaderBytes + 4).indexOf(CRLFCRLF);
         if (end < 0) {
-          if (this.buffered > this.limits.maxHeaderBytes) this.refuse(`a message header longer than ${this.limits.maxHeaderBytes} bytes arrived (no blank line ends it)`);
+          if (this.buffered > this.limits.maxHeaderBytes)
+            this.refuse(
+              `a message header longer than ${this.limits.maxHeaderBytes} bytes arrived (no blank line ends it)`,
+            );
           return;
         }
-        const headerText = this.take(end + 4).subarray(0, end).toString('ascii');
+        const headerText = this.take(end + 4)
+          .subarray(0, end)
+          .toString('ascii');
         let length: number | undefined;
         for (const line of headerText.split('\r\n')) {
           const colon = line.indexOf(':');
@@ -133,14 +138,18 @@ export class BoundedStreamMessageReader extends AbstractMessageReader implements
           const name = line.slice(0, colon).trim().toLowerCase();
           const value = line.slice(colon + 1).trim();
           if (name === 'content-length') {
-            if (!/^[0-9]{1,16}$/.test(value)) return this.refuse(`Content-Length "${value.slice(0, 40)}" is not a byte count`);
+            if (!/^[0-9]{1,16}$/.test(value))
+              return this.refuse(`Content-Length "${value.slice(0, 40)}" is not a byte count`);
             length = Number(value);
           } else if (name === 'content-type' && /charset=/i.test(value) && !/charset=["']?utf-?8/i.test(value)) {
             return this.refuse(`Content-Type "${value.slice(0, 80)}": only utf-8 is supported`);
           }
         }
         if (length === undefined) return this.refuse('a message header without Content-Length arrived');
-        if (length > this.limits.maxMessageBytes) return this.refuse(`refusing a message of ${length} bytes (Content-Length), more than the ${this.limits.maxMessageBytes}-byte limit`);
+        if (length > this.limits.maxMessageBytes)
+          return this.refuse(
+            `refusing a message of ${length} bytes (Content-Length), more than the ${this.limits.maxMessageBytes}-byte limit`,
+          );
         this.bodyLength = length;
       }
       if (this.buffered < this.bodyLength) return;
@@ -177,8 +186,14 @@ function encodeFrame(msg: Message): Buffer {
 /** The coalescing key of a message: one queued publish per URI, one queued progress report per token. */
 function keyOf(msg: Message): string | null {
   const m = msg as { method?: unknown; params?: { uri?: unknown; token?: unknown; value?: { kind?: unknown } } };
-  if (m.method === 'textDocument/publishDiagnostics' && typeof m.params?.uri === 'string') return `diag ${m.params.uri}`;
-  if (m.method === '$/progress' && m.params?.value?.kind === 'report' && (typeof m.params.token === 'string' || typeof m.params.token === 'number')) return `progress ${String(m.params.token)}`;
+  if (m.method === 'textDocument/publishDiagnostics' && typeof m.params?.uri === 'string')
+    return `diag ${m.params.uri}`;
+  if (
+    m.method === '$/progress' &&
+    m.params?.value?.kind === 'report' &&
+    (typeof m.params.token === 'string' || typeof m.params.token === 'number')
+  )
+    return `progress ${String(m.params.token)}`;
   return null;
 }
 
@@ -326,10 +341,16 @@ export interface BoundedConnectionOptions {
  * `createConnection(ProposedFeatures.all)` in server.ts.
  */
 export function createBoundedConnection(opts: BoundedConnectionOptions = {}): Connection {
-  const transport = opts.transport ?? (process.argv.includes('--stdio') ? 'stdio' : process.argv.includes('--node-ipc') ? 'ipc' : undefined);
+  const transport =
+    opts.transport ??
+    (process.argv.includes('--stdio') ? 'stdio' : process.argv.includes('--node-ipc') ? 'ipc' : undefined);
   if (!transport) return createConnection(ProposedFeatures.all);
-  const inner: MessageReader = transport === 'stdio' ? new BoundedStreamMessageReader(process.stdin, opts.limits) : new IPCMessageReader(process);
-  const writer = transport === 'stdio' ? new CoalescingMessageWriter(streamSink(process.stdout), true, opts.limits) : new CoalescingMessageWriter(ipcSink(process), false, opts.limits);
+  const inner: MessageReader =
+    transport === 'stdio' ? new BoundedStreamMessageReader(process.stdin, opts.limits) : new IPCMessageReader(process);
+  const writer =
+    transport === 'stdio'
+      ? new CoalescingMessageWriter(streamSink(process.stdout), true, opts.limits)
+      : new CoalescingMessageWriter(ipcSink(process), false, opts.limits);
   const { reader, shutdownSeen } = rejectingAfterShutdown(inner, writer);
   const connection = createConnection(ProposedFeatures.all, reader, writer);
   // The stock stdio connection exits when its input ends; with our own reader we do it here.
@@ -343,7 +364,10 @@ export function createBoundedConnection(opts: BoundedConnectionOptions = {}): Co
  * (LSP: "If a server receives requests after a shutdown request those requests should error with
  * InvalidRequest") and not delivered; `exit` and notifications still go through.
  */
-function rejectingAfterShutdown(inner: MessageReader, writer: MessageWriter): { reader: MessageReader; shutdownSeen: () => boolean } {
+function rejectingAfterShutdown(
+  inner: MessageReader,
+  writer: MessageWriter,
+): { reader: MessageReader; shutdownSeen: () => boolean } {
   let shutdown = false;
   const reader: MessageReader = {
     onError: inner.onError,
@@ -355,7 +379,14 @@ function rejectingAfterShutdown(inner: MessageReader, writer: MessageWriter): { 
         const m = msg as { id?: unknown; method?: unknown };
         const isRequest = typeof m.method === 'string' && (typeof m.id === 'number' || typeof m.id === 'string');
         if (isRequest && shutdown) {
-          void writer.write({ jsonrpc: '2.0', id: m.id, error: { code: ErrorCodes.InvalidRequest, message: `${String(m.method)}: the server is shutting down (shutdown was requested)` } } as Message);
+          void writer.write({
+            jsonrpc: '2.0',
+            id: m.id,
+            error: {
+              code: ErrorCodes.InvalidRequest,
+              message: `${String(m.method)}: the server is shutting down (shutdown was requested)`,
+            },
+          } as Message);
           return;
         }
         if (isRequest && m.method === 'shutdown') shutdown = true;

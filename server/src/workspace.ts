@@ -11,7 +11,6 @@ import type { Makefile } from './make/ast';
 import { AnalysisCache, analyzeFile, makefileContext, type FileAnalysis } from './analysis';
 import type { MakefileContext, Rule } from './rules/rule';
 
-
 export function uriToPath(uri: string): string | undefined {
   try {
     return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
@@ -45,7 +44,9 @@ export class Workspace {
   ) {}
 
   /** The open document's text and version, else the file on disk (a regular file, bounded in size). */
-  async textOf(file: string): Promise<{ text: string; version: number | null } | { failure: string; missing: boolean }> {
+  async textOf(
+    file: string,
+  ): Promise<{ text: string; version: number | null } | { failure: string; missing: boolean }> {
     const doc = this.documents.get(pathToUri(file));
     if (doc) return { text: doc.getText(), version: doc.version };
     const r = await readRegularText(file, { maxBytes: MAX_MAKEFILE_BYTES });

@@ -25,7 +25,11 @@ function fakeVscode(log: string[], commands: Map<string, Fn>): unknown {
             return { dispose() {} };
           };
         }
-        if (p === 'vscode.window.showWarningMessage' || p === 'vscode.window.showErrorMessage' || p === 'vscode.window.showInformationMessage') {
+        if (
+          p === 'vscode.window.showWarningMessage' ||
+          p === 'vscode.window.showErrorMessage' ||
+          p === 'vscode.window.showInformationMessage'
+        ) {
           return (msg: string) => {
             log.push(`message ${msg}`);
             return Promise.resolve(undefined);
@@ -47,18 +51,107 @@ function fakeVscode(log: string[], commands: Map<string, Fn>): unknown {
     });
   // A plain object with the API's namespaces as own properties (bundlers copy a module's own keys).
   const names = [
-    'commands', 'window', 'workspace', 'languages', 'env', 'extensions', 'l10n', 'tasks', 'debug', 'scm', 'authentication', 'tests', 'notebooks', 'chat', 'lm',
-    'Uri', 'Range', 'Position', 'Location', 'Selection', 'Diagnostic', 'DiagnosticSeverity', 'DiagnosticRelatedInformation', 'DiagnosticTag', 'Disposable',
-    'EventEmitter', 'CancellationTokenSource', 'CancellationError', 'CodeAction', 'CodeActionKind', 'CodeActionTriggerKind', 'TreeItem', 'TreeItemCollapsibleState',
-    'ThemeIcon', 'ThemeColor', 'MarkdownString', 'WorkspaceEdit', 'TextEdit', 'ConfigurationTarget', 'ProgressLocation', 'StatusBarAlignment', 'RelativePattern',
-    'FileSystemError', 'DocumentSymbol', 'SymbolInformation', 'SymbolKind', 'SymbolTag', 'Hover', 'CompletionItem', 'CompletionItemKind', 'CompletionList',
-    'SnippetString', 'ViewColumn', 'UIKind', 'LogLevel', 'TextDocumentSaveReason', 'FileType', 'SemanticTokens', 'SemanticTokensLegend', 'SemanticTokensEdit',
-    'SemanticTokensEdits', 'CallHierarchyItem', 'TypeHierarchyItem', 'InlayHint', 'InlayHintKind', 'InlayHintLabelPart', 'InlineValueText', 'InlineValueVariableLookup',
-    'InlineValueEvaluatableExpression', 'InlineCompletionItem', 'DocumentLink', 'Color', 'ColorInformation', 'ColorPresentation', 'FoldingRange', 'FoldingRangeKind',
-    'SelectionRange', 'LinkedEditingRanges', 'SignatureHelp', 'SignatureInformation', 'ParameterInformation', 'DocumentHighlight', 'DocumentHighlightKind',
-    'CodeLens', 'CompletionTriggerKind', 'SignatureHelpTriggerKind', 'InsertTextFormat', 'TextDocumentChangeReason', 'NotebookCellKind', 'NotebookCellData',
-    'NotebookData', 'NotebookRange', 'NotebookCellOutput', 'NotebookCellOutputItem', 'NotebookEdit', 'EndOfLine', 'IndentAction', 'OverviewRulerLane',
-    'DecorationRangeBehavior', 'TextEditorRevealType', 'version',
+    'commands',
+    'window',
+    'workspace',
+    'languages',
+    'env',
+    'extensions',
+    'l10n',
+    'tasks',
+    'debug',
+    'scm',
+    'authentication',
+    'tests',
+    'notebooks',
+    'chat',
+    'lm',
+    'Uri',
+    'Range',
+    'Position',
+    'Location',
+    'Selection',
+    'Diagnostic',
+    'DiagnosticSeverity',
+    'DiagnosticRelatedInformation',
+    'DiagnosticTag',
+    'Disposable',
+    'EventEmitter',
+    'CancellationTokenSource',
+    'CancellationError',
+    'CodeAction',
+    'CodeActionKind',
+    'CodeActionTriggerKind',
+    'TreeItem',
+    'TreeItemCollapsibleState',
+    'ThemeIcon',
+    'ThemeColor',
+    'MarkdownString',
+    'WorkspaceEdit',
+    'TextEdit',
+    'ConfigurationTarget',
+    'ProgressLocation',
+    'StatusBarAlignment',
+    'RelativePattern',
+    'FileSystemError',
+    'DocumentSymbol',
+    'SymbolInformation',
+    'SymbolKind',
+    'SymbolTag',
+    'Hover',
+    'CompletionItem',
+    'CompletionItemKind',
+    'CompletionList',
+    'SnippetString',
+    'ViewColumn',
+    'UIKind',
+    'LogLevel',
+    'TextDocumentSaveReason',
+    'FileType',
+    'SemanticTokens',
+    'SemanticTokensLegend',
+    'SemanticTokensEdit',
+    'SemanticTokensEdits',
+    'CallHierarchyItem',
+    'TypeHierarchyItem',
+    'InlayHint',
+    'InlayHintKind',
+    'InlayHintLabelPart',
+    'InlineValueText',
+    'InlineValueVariableLookup',
+    'InlineValueEvaluatableExpression',
+    'InlineCompletionItem',
+    'DocumentLink',
+    'Color',
+    'ColorInformation',
+    'ColorPresentation',
+    'FoldingRange',
+    'FoldingRangeKind',
+    'SelectionRange',
+    'LinkedEditingRanges',
+    'SignatureHelp',
+    'SignatureInformation',
+    'ParameterInformation',
+    'DocumentHighlight',
+    'DocumentHighlightKind',
+    'CodeLens',
+    'CompletionTriggerKind',
+    'SignatureHelpTriggerKind',
+    'InsertTextFormat',
+    'TextDocumentChangeReason',
+    'NotebookCellKind',
+    'NotebookCellData',
+    'NotebookData',
+    'NotebookRange',
+    'NotebookCellOutput',
+    'NotebookCellOutputItem',
+    'NotebookEdit',
+    'EndOfLine',
+    'IndentAction',
+    'OverviewRulerLane',
+    'DecorationRangeBehavior',
+    'TextEditorRevealType',
+    'version',
   ];
   const api: Record<string, unknown> = {};
   for (const n of names) api[n] = n === 'version' ? '1.91.0' : make(`vscode.${n}`);
@@ -75,15 +168,30 @@ test('commands are registered before the server starts, and answer when it did n
     return original.call(this, request, ...rest);
   };
   try {
-    const ext = Module.createRequire(__filename)(join(root, 'client', 'out', 'extension.js')) as { activate(ctx: unknown): Promise<void> };
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { contributes: { commands: { command: string }[] } };
-    const context = { subscriptions: [] as unknown[], extension: { packageJSON: pkg }, asAbsolutePath: (p: string) => join('/nonexistent', p) };
+    const ext = Module.createRequire(__filename)(join(root, 'client', 'out', 'extension.js')) as {
+      activate(ctx: unknown): Promise<void>;
+    };
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      contributes: { commands: { command: string }[] };
+    };
+    const context = {
+      subscriptions: [] as unknown[],
+      extension: { packageJSON: pkg },
+      asAbsolutePath: (p: string) => join('/nonexistent', p),
+    };
     // The server module does not exist: the client cannot start it.
-    await Promise.race([ext.activate(context).catch((e: unknown) => log.push(`activate threw ${String(e)}`)), new Promise((r) => setTimeout(r, 3000))]);
-    for (const c of pkg.contributes.commands) assert.ok(commands.has(c.command), `${c.command} is registered; log:\n${log.slice(0, 30).join('\n')}`);
+    await Promise.race([
+      ext.activate(context).catch((e: unknown) => log.push(`activate threw ${String(e)}`)),
+      new Promise((r) => setTimeout(r, 3000)),
+    ]);
+    for (const c of pkg.contributes.commands)
+      assert.ok(commands.has(c.command), `${c.command} is registered; log:\n${log.slice(0, 30).join('\n')}`);
     // A command that needs the server says it is not running (instead of failing or hanging).
     await commands.get('kbuildDiagnostics.applyFixA')?.();
-    assert.ok(log.some((l) => /^message The Kbuild Diagnostics server is not running/.test(l)), log.filter((l) => l.startsWith('message')).join('\n'));
+    assert.ok(
+      log.some((l) => /^message The Kbuild Diagnostics server is not running/.test(l)),
+      log.filter((l) => l.startsWith('message')).join('\n'),
+    );
   } finally {
     (Module as unknown as { _load: Fn })._load = original;
   }

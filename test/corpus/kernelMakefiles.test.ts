@@ -57,29 +57,40 @@ const tree = kernelTree('6.12');
 const root = 'path' in tree ? tree.path : '';
 const read = (rel: string) => readFileSync(join(root, rel), 'utf8');
 
-test('6.12 corpus: every make file parses without ErrorStmt, every non-blank line is covered, evaluation terminates', { skip }, () => {
-  const files = listMakeFiles(root);
-  assert.ok(files.length > 3000, `only ${files.length} make files found`);
-  const problems: string[] = [];
-  let statements = 0;
-  for (const f of files) {
-    const rel = relative(root, f);
-    if (NOT_MAKE[rel]) continue;
-    const text = readFileSync(f, 'utf8');
-    const mf = parseMakefile(text);
-    walkStatements(mf.statements, (s) => {
-      statements++;
-      if (s.kind === 'error') problems.push(`${rel}:${s.span.start.line + 1}: ${s.message}`);
-    });
-    for (const d of mf.diagnostics) if (d.severity === 'error') problems.push(`${rel}:${d.span.start.line + 1}: diagnostic ${d.message}`);
-    const unc = uncoveredLines(text, mf);
-    if (unc.length) problems.push(`${rel}: lines not in any statement: ${unc.slice(0, 5).map((x) => x + 1).join(',')}`);
-    const ev = evaluateMakefile(mf);
-    assert.ok(ev.variables instanceof Map);
-  }
-  assert.deepEqual(problems.slice(0, 20), []);
-  assert.ok(statements > 60_000, `${statements} statements`); // 61,399 on 6.12.117
-});
+test(
+  '6.12 corpus: every make file parses without ErrorStmt, every non-blank line is covered, evaluation terminates',
+  { skip },
+  () => {
+    const files = listMakeFiles(root);
+    assert.ok(files.length > 3000, `only ${files.length} make files found`);
+    const problems: string[] = [];
+    let statements = 0;
+    for (const f of files) {
+      const rel = relative(root, f);
+      if (NOT_MAKE[rel]) continue;
+      const text = readFileSync(f, 'utf8');
+      const mf = parseMakefile(text);
+      walkStatements(mf.statements, (s) => {
+        statements++;
+        if (s.kind === 'error') problems.push(`${rel}:${s.span.start.line + 1}: ${s.message}`);
+      });
+      for (const d of mf.diagnostics)
+        if (d.severity === 'error') problems.push(`${rel}:${d.span.start.line + 1}: diagnostic ${d.message}`);
+      const unc = uncoveredLines(text, mf);
+      if (unc.length)
+        problems.push(
+          `${rel}: lines not in any statement: ${unc
+            .slice(0, 5)
+            .map((x) => x + 1)
+            .join(',')}`,
+        );
+      const ev = evaluateMakefile(mf);
+      assert.ok(ev.variables instanceof Map);
+    }
+    assert.deepEqual(problems.slice(0, 20), []);
+    assert.ok(statements > 60_000, `${statements} statements`); // 61,399 on 6.12.117
+  },
+);
 
 test('6.12 corpus: the allow-listed non-make files really are not make', { skip }, () => {
   for (const rel of Object.keys(NOT_MAKE)) {
@@ -108,7 +119,10 @@ test('6.12 facts: scripts/Kbuild.include punctuation variables and helpers', { s
   assert.equal(ev.expand('[$(space)]'), '[ ]');
   assert.equal(ev.expand('$(pound)'), '#');
   assert.equal(ev.expand('$(space_escape)'), '_-_SPACE_-_');
-  assert.equal(ev.expand('$(dot-target)', { '@': 'arch/arm64/kvm/hyp/nvhe/hyp-main.nvhe.o' }), 'arch/arm64/kvm/hyp/nvhe/.hyp-main.nvhe.o');
+  assert.equal(
+    ev.expand('$(dot-target)', { '@': 'arch/arm64/kvm/hyp/nvhe/hyp-main.nvhe.o' }),
+    'arch/arm64/kvm/hyp/nvhe/.hyp-main.nvhe.o',
+  );
   assert.equal(ev.expand("$(call escsq,it's)"), "it'\\''s");
   assert.equal(ev.variables.get('dot-target')?.flavor, 'recursive');
 });
@@ -129,19 +143,31 @@ test('6.12 facts: arch/arm64/kvm/hyp/nvhe/Makefile evaluation and symbols', { sk
   assert.equal(mf.diagnostics.length, 0);
   const ev = evaluateMakefile(mf, {
     initial: {
-      KBUILD_CFLAGS: '-O2 -fpatchable-function-entry=2 -fprofile-use=/p/x.profdata -fprofile-sample-use=/p/nvhe.prof -g',
+      KBUILD_CFLAGS:
+        '-O2 -fpatchable-function-entry=2 -fprofile-use=/p/x.profdata -fprofile-sample-use=/p/nvhe.prof -g',
       CC_FLAGS_FTRACE: '-fpatchable-function-entry=2',
       CC_FLAGS_SCS: '',
     },
   });
-  assert.deepEqual(splitWords(ev.expand('$(KBUILD_CFLAGS)')), ['-O2', '-g', '-fno-asynchronous-unwind-tables', '-fno-unwind-tables']);
+  assert.deepEqual(splitWords(ev.expand('$(KBUILD_CFLAGS)')), [
+    '-O2',
+    '-g',
+    '-fno-asynchronous-unwind-tables',
+    '-fno-unwind-tables',
+  ]);
   assert.equal(ev.variables.get('KBUILD_CFLAGS')?.flavor, 'simple');
   assert.equal(ev.variables.get('KBUILD_CFLAGS')?.history.length, 3);
   const objs = splitWords(ev.expand('$(hyp-obj)'));
   assert.equal(objs.length, 32); // 20 + 8 + 4 lib objects; list_debug.o depends on CONFIG_LIST_HARDENED
   assert.ok(objs.includes('ffa.nvhe.o'));
-  assert.equal(ev.expand('$(lib-objs)'), '../../../lib/clear_page.o ../../../lib/copy_page.o ../../../lib/memcpy.o ../../../lib/memset.o');
-  assert.equal(ev.expand('$(CFLAGS_switch.nvhe.o)'), '⟨CFLAGS_switch.nvhe.o⟩ -Wno-override-init'.replace('⟨CFLAGS_switch.nvhe.o⟩', '\u0001CFLAGS_switch.nvhe.o\u0002'));
+  assert.equal(
+    ev.expand('$(lib-objs)'),
+    '../../../lib/clear_page.o ../../../lib/copy_page.o ../../../lib/memcpy.o ../../../lib/memset.o',
+  );
+  assert.equal(
+    ev.expand('$(CFLAGS_switch.nvhe.o)'),
+    '⟨CFLAGS_switch.nvhe.o⟩ -Wno-override-init'.replace('⟨CFLAGS_switch.nvhe.o⟩', '\u0001CFLAGS_switch.nvhe.o\u0002'),
+  );
   const syms = documentSymbols(mf);
   const names = syms.map((s) => s.name);
   assert.ok(names.includes('cmd_hyprel'));
@@ -156,7 +182,9 @@ test('6.12 facts: symbol and statement counts in small files checked by hand', {
   const rules = mf.statements.filter((s) => s.kind === 'rule');
   assert.equal(rules.length, 7);
   const text = read('arch/arm64/kvm/hyp/nvhe/Makefile');
-  const assignLines = text.split('\n').filter((l) => /^[A-Za-z_][^\s:=+?!]*\s*(\+|:|\?)?=/.test(l) || /^\s+cmd_/.test(l)).length;
+  const assignLines = text
+    .split('\n')
+    .filter((l) => /^[A-Za-z_][^\s:=+?!]*\s*(\+|:|\?)?=/.test(l) || /^\s+cmd_/.test(l)).length;
   const assigns = mf.statements.filter((s) => s.kind === 'assignment').length;
   assert.equal(assigns, assignLines);
 });

@@ -14,12 +14,34 @@
 // picture over the README's test/e2e/artifacts/sample-sections-problems.png.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import {
-  CHROMIUM, CHROMIUM_ARGS, cacheDir, ensureInstall, killAllServersNow, remoteUri, reporterFor, repoRoot, requireChromium, startServer, vscodeVersion, workbenchUrl, writeUserSettings,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  cacheDir,
+  ensureInstall,
+  killAllServersNow,
+  remoteUri,
+  reporterFor,
+  repoRoot,
+  requireChromium,
+  startServer,
+  vscodeVersion,
+  workbenchUrl,
+  writeUserSettings,
 } from '../../scripts/vscode-web.mjs';
 import { PhaseError } from '../../scripts/progress.mjs';
 import { startCommandTest } from './start.mjs';
@@ -42,7 +64,13 @@ const say = (s) => console.log(`[e2e] ${s}`);
 /** Sessions: which folder the workbench opens and which suite runs there. */
 const SESSIONS = [
   { name: 'start', command: true },
-  { name: 'sample', suite: 'sample', timeoutMs: 300_000, ui: sampleUiChecks, workspace: (tmp) => copySample(tmp, true) },
+  {
+    name: 'sample',
+    suite: 'sample',
+    timeoutMs: 300_000,
+    ui: sampleUiChecks,
+    workspace: (tmp) => copySample(tmp, true),
+  },
   { name: 'nobuild', suite: 'nobuild', timeoutMs: 120_000, workspace: (tmp) => copySample(tmp, false) },
   { name: 'plain', suite: 'plain', timeoutMs: 120_000, workspace: plainProject },
   { name: 'explorer', suite: 'sectionExplorer.e2e', timeoutMs: 300_000, workspace: (tmp) => copySample(tmp, true) },
@@ -59,7 +87,10 @@ function copySample(tmp, withBuild) {
 function plainProject(tmp) {
   const dest = join(tmp, 'plain-make-project');
   mkdirSync(dest, { recursive: true });
-  writeFileSync(join(dest, 'Makefile'), 'CFLAGS := -O2 -Wall\n\nhello: hello.o\n\t$(CC) $(LDFLAGS) -o $@ $^\n\nclean:\n\trm -f hello hello.o\n\n.PHONY: clean\n');
+  writeFileSync(
+    join(dest, 'Makefile'),
+    'CFLAGS := -O2 -Wall\n\nhello: hello.o\n\t$(CC) $(LDFLAGS) -o $@ $^\n\nclean:\n\trm -f hello hello.o\n\n.PHONY: clean\n',
+  );
   writeFileSync(join(dest, 'hello.c'), '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n');
   return { folder: dest };
 }
@@ -72,7 +103,9 @@ function realNvheTree() {
   const r = spawnSync('bash', [script], { encoding: 'utf8', timeout: 15 * 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
   const path = r.stdout?.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !path || !existsSync(join(path, 'arch/arm64/kvm/hyp/nvhe/Makefile'))) {
-    return { error: `scripts/build-nvhe.sh failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').trim().split('\n').slice(-10).join('\n')}` };
+    return {
+      error: `scripts/build-nvhe.sh failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').trim().split('\n').slice(-10).join('\n')}`,
+    };
   }
   say(`real-nvhe: tree ${path} ready in ${secs(t)}`);
   return { folder: path };
@@ -80,11 +113,20 @@ function realNvheTree() {
 
 async function bundleSuites() {
   const suiteDir = join(e2eDir, 'suite');
-  const entries = readdirSync(suiteDir).filter((f) => f.endsWith('.ts') && f !== 'lib.ts').map((f) => join(suiteDir, f));
+  const entries = readdirSync(suiteDir)
+    .filter((f) => f.endsWith('.ts') && f !== 'lib.ts')
+    .map((f) => join(suiteDir, f));
   rmSync(outDir, { recursive: true, force: true });
   await build({
-    entryPoints: entries, outdir: outDir, bundle: true, platform: 'node', target: 'node20', format: 'cjs',
-    external: ['vscode'], sourcemap: 'inline', logLevel: 'warning',
+    entryPoints: entries,
+    outdir: outDir,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['vscode'],
+    sourcemap: 'inline',
+    logLevel: 'warning',
   });
 }
 
@@ -116,13 +158,22 @@ async function runSession(install, session, tmpRoot) {
   if (session.ui) env.KBD_E2E_UI_DIR = uiDir;
 
   const ts = Date.now();
-  const server = await startServer(install, { serverDataDir: serverData, extensionsDir, smokeTestDriver: true, env, logFile: join(tmp, 'server.log') });
+  const server = await startServer(install, {
+    serverDataDir: serverData,
+    extensionsDir,
+    smokeTestDriver: true,
+    env,
+    logFile: join(tmp, 'server.log'),
+  });
   say(`${session.name}: server on ${server.url} (up in ${secs(ts)})`);
   let context;
   const result = { name: session.name, ok: false, summary: '', ui: undefined };
   try {
     context = await chromium.launchPersistentContext(join(tmp, 'chromium-profile'), {
-      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 },
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 800 },
     });
     const page = context.pages()[0] ?? (await context.newPage());
     const consoleLines = [];
@@ -132,8 +183,12 @@ async function runSession(install, session, tmpRoot) {
       else if (m.type() === 'error') consoleLines.push(text);
     });
     let exitResolve;
-    const exited = new Promise((r) => { exitResolve = r; });
-    await page.exposeFunction('codeAutomationExit', (code) => { exitResolve(code); });
+    const exited = new Promise((r) => {
+      exitResolve = r;
+    });
+    await page.exposeFunction('codeAutomationExit', (code) => {
+      exitResolve(code);
+    });
     const url = workbenchUrl(server, ws.folder, [
       ['extensionDevelopmentPath', remoteUri(server, repoRoot)],
       ['extensionTestsPath', remoteUri(server, join(outDir, `${session.suite}.js`))],
@@ -151,7 +206,11 @@ async function runSession(install, session, tmpRoot) {
       ]);
       if (ready === 'ready') {
         const tu = Date.now();
-        result.ui = await session.ui(page, { workspace: ws.folder, artifacts, say: (s) => say(`${session.name}/ui: ${s}`) });
+        result.ui = await session.ui(page, {
+          workspace: ws.folder,
+          artifacts,
+          say: (s) => say(`${session.name}/ui: ${s}`),
+        });
         say(`${session.name}: UI checks took ${secs(tu)}`);
       } else {
         result.ui = { passed: 0, failed: 1, lines: ['the suite ended before it was ready for the UI checks'] };
@@ -162,16 +221,22 @@ async function runSession(install, session, tmpRoot) {
     const code = await Promise.race([exited, sleep(session.timeoutMs).then(() => 'timeout')]);
     if (code === 'timeout') {
       await page.screenshot({ path: join(artifacts, `${session.name}-timeout.png`) }).catch(() => {});
-      throw new Error(`the suite did not finish within ${session.timeoutMs / 1000}s (no codeAutomationExit); screenshot ${join(artifacts, `${session.name}-timeout.png`)}`);
+      throw new Error(
+        `the suite did not finish within ${session.timeoutMs / 1000}s (no codeAutomationExit); screenshot ${join(artifacts, `${session.name}-timeout.png`)}`,
+      );
     }
     const results = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : undefined;
     if (!results) {
-      throw new Error(`the suite exited with code ${code} without writing results (did it load? errors in the page console:\n${consoleLines.slice(-8).join('\n')})`);
+      throw new Error(
+        `the suite exited with code ${code} without writing results (did it load? errors in the page console:\n${consoleLines.slice(-8).join('\n')})`,
+      );
     }
-    for (const r of results.results.filter((x) => x.status !== 'passed')) say(`${session.name}: ${r.status.toUpperCase()} ${r.name}\n    ${(r.error ?? '').split('\n').join('\n    ')}`);
+    for (const r of results.results.filter((x) => x.status !== 'passed'))
+      say(`${session.name}: ${r.status.toUpperCase()} ${r.name}\n    ${(r.error ?? '').split('\n').join('\n    ')}`);
     const uiOk = !result.ui || result.ui.failed === 0;
     result.ok = code === 0 && results.failed === 0 && uiOk;
-    result.summary = results.summary + (result.ui ? `; UI checks: ${result.ui.passed} passed, ${result.ui.failed} failed` : '');
+    result.summary =
+      results.summary + (result.ui ? `; UI checks: ${result.ui.passed} passed, ${result.ui.failed} failed` : '');
     if (code !== 0 && results.failed === 0) result.summary += ` (exit code ${code})`;
     say(`${session.name}: ${result.summary} (session ${secs(ts)})`);
   } catch (e) {
@@ -197,19 +262,27 @@ function waitForFile(path, timeoutMs) {
   });
 }
 
-const sleep = (ms) => new Promise((r) => { const t = setTimeout(r, ms); t.unref?.(); });
+const sleep = (ms) =>
+  new Promise((r) => {
+    const t = setTimeout(r, ms);
+    t.unref?.();
+  });
 
 async function main() {
   requireChromium();
   mkdirSync(artifacts, { recursive: true });
   const sessions = SESSIONS.filter((s) => only.length === 0 || only.includes(s.name));
-  if (sessions.length === 0) throw new Error(`no session named ${only.join(', ')}; sessions: ${SESSIONS.map((s) => s.name).join(', ')}`);
+  if (sessions.length === 0)
+    throw new Error(`no session named ${only.join(', ')}; sessions: ${SESSIONS.map((s) => s.name).join(', ')}`);
   const results = [];
   const cache = cacheDir();
   const cold = !existsSync(join(cache, 'cs', '.complete'));
-  say(`VS Code cache ${cache}: ${cold ? 'empty (or incomplete): the first session installs VS Code from nothing' : 'already installed'}`);
+  say(
+    `VS Code cache ${cache}: ${cold ? 'empty (or incomplete): the first session installs VS Code from nothing' : 'already installed'}`,
+  );
   // The README's main command first: with an empty cache it is the one that installs VS Code.
-  if (sessions.some((s) => s.command)) results.push(await startCommandTest({ say: (l) => say(`start: ${l}`), artifacts }));
+  if (sessions.some((s) => s.command))
+    results.push(await startCommandTest({ say: (l) => say(`start: ${l}`), artifacts }));
   const vscodeSessions = sessions.filter((s) => !s.command);
   if (vscodeSessions.length > 0) {
     const ti = Date.now();

@@ -24,7 +24,9 @@ function processTree(root) {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       parent.set(Number(name), Number(fields[1]));
       start.set(Number(name), fields[19]);
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   const tree = new Map();
   const want = [root];
@@ -46,9 +48,15 @@ function stillAlive(tree) {
       if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] !== started) continue;
       if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue; // exited, not yet reaped by its parent
       let cmd = '';
-      try { cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').slice(0, 200); } catch { /* gone */ }
+      try {
+        cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').slice(0, 200);
+      } catch {
+        /* gone */
+      }
       alive.push(`${pid} ${cmd}`);
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return alive;
 }
@@ -71,16 +79,32 @@ export async function startCommandTest({ say, artifacts, installTimeoutMs = 40 *
   // command leaves behind can be seen.
   const env = { ...process.env, TMPDIR: childTmp };
   delete env.KBD_PORT;
-  say(`running \`npm start\` in ${repoRoot} (VS Code cache: ${process.env.KBD_VSCODE_CACHE || '~/.cache/kbuild-diagnostics/vscode'})`);
+  say(
+    `running \`npm start\` in ${repoRoot} (VS Code cache: ${process.env.KBD_VSCODE_CACHE || '~/.cache/kbuild-diagnostics/vscode'})`,
+  );
   const npm = spawn('npm', ['start'], { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderrTail = '';
   let exited = false;
-  const exit = new Promise((resolve) => npm.on('exit', (code, signal) => { exited = true; resolve({ code, signal }); }));
+  const exit = new Promise((resolve) =>
+    npm.on('exit', (code, signal) => {
+      exited = true;
+      resolve({ code, signal });
+    }),
+  );
   // If the test runner itself is stopped, the command goes too (it is in its own process group).
-  const onExit = () => { if (!exited) try { process.kill(-npm.pid, 'SIGKILL'); } catch { /* gone */ } };
+  const onExit = () => {
+    if (!exited)
+      try {
+        process.kill(-npm.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+  };
   process.on('exit', onExit);
-  npm.stdout.on('data', (d) => { stdout += d; });
+  npm.stdout.on('data', (d) => {
+    stdout += d;
+  });
   let partial = '';
   npm.stderr.on('data', (d) => {
     stderrTail = (stderrTail + d).slice(-4000);
@@ -98,7 +122,8 @@ export async function startCommandTest({ say, artifacts, installTimeoutMs = 40 *
     while (!url) {
       const m = /http:\/\/127\.0\.0\.1:\d+\/\?folder=\S+/.exec(stdout);
       if (m) url = m[0];
-      else if (exited) throw new Error(`npm start exited before printing the URL; its last output:\n${stderrTail.slice(-1500)}`);
+      else if (exited)
+        throw new Error(`npm start exited before printing the URL; its last output:\n${stderrTail.slice(-1500)}`);
       else if (Date.now() > deadline) throw new Error(`no URL within ${installTimeoutMs / 60_000} min`);
       else await sleep(250);
     }
@@ -124,10 +149,16 @@ export async function startCommandTest({ say, artifacts, installTimeoutMs = 40 *
     let problems = '';
     try {
       const input = await palette('arch/arm64/kvm/hyp/nvhe/Makefile');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Makefile' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'Makefile' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 });
       await input.press('Enter');
       await palette('>View: Focus Problems');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Focus Problems' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'Focus Problems' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 15_000 });
       await page.keyboard.press('Enter');
       const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'nvhe-profile-metadata' }).first();
       await row.waitFor({ state: 'visible', timeout: 60_000 });
@@ -135,12 +166,19 @@ export async function startCommandTest({ say, artifacts, installTimeoutMs = 40 *
     } catch (e) {
       problems = `(none: ${e.message.split('\n')[0]})`;
     }
-    check('the Problems panel shows the extension\'s nvhe-profile-metadata diagnostic', /kbuild-diagnostics/.test(problems), problems.slice(0, 160));
+    check(
+      "the Problems panel shows the extension's nvhe-profile-metadata diagnostic",
+      /kbuild-diagnostics/.test(problems),
+      problems.slice(0, 160),
+    );
 
     let running = [];
     try {
       await palette('>Developer: Show Running Extensions');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Show Running Extensions' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'Show Running Extensions' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 15_000 });
       await page.keyboard.press('Enter');
       const rows = page.locator('.runtime-extensions-editor .monaco-list-row');
       await rows.first().waitFor({ state: 'visible', timeout: 30_000 });
@@ -162,7 +200,11 @@ export async function startCommandTest({ say, artifacts, installTimeoutMs = 40 *
       running = [`(could not read the list: ${e.message.split('\n')[0]})`];
     }
     const ours = running.find((r) => r.includes('Kbuild Diagnostics'));
-    check('Developer: Show Running Extensions lists Kbuild Diagnostics as running (activated)', !!ours, ours ?? JSON.stringify(running.slice(0, 8)));
+    check(
+      'Developer: Show Running Extensions lists Kbuild Diagnostics as running (activated)',
+      !!ours,
+      ours ?? JSON.stringify(running.slice(0, 8)),
+    );
     if (artifacts) {
       mkdirSync(artifacts, { recursive: true });
       await page.screenshot({ path: join(artifacts, 'npm-start.png') }).catch(() => {});
@@ -171,31 +213,57 @@ export async function startCommandTest({ say, artifacts, installTimeoutMs = 40 *
     browser = undefined;
 
     tree = processTree(npm.pid);
-    say(`sending SIGINT to npm start's process group (${tree.size} processes: npm, the script, the VS Code server and its children)`);
+    say(
+      `sending SIGINT to npm start's process group (${tree.size} processes: npm, the script, the VS Code server and its children)`,
+    );
     process.kill(-npm.pid, 'SIGINT');
     const result = await Promise.race([exit, sleep(60_000).then(() => undefined)]);
-    check('npm start ends after SIGINT', !!result, result ? `exit ${result.code ?? result.signal} after ${secs()}` : 'still running 60 s after SIGINT');
+    check(
+      'npm start ends after SIGINT',
+      !!result,
+      result ? `exit ${result.code ?? result.signal} after ${secs()}` : 'still running 60 s after SIGINT',
+    );
     let alive = stillAlive(tree);
     for (let i = 0; i < 40 && alive.length; i++) {
       await sleep(250);
       alive = stillAlive(tree);
     }
-    check('every process it started is gone', alive.length === 0, alive.length ? alive.join('; ') : `${tree.size} processes checked`);
+    check(
+      'every process it started is gone',
+      alive.length === 0,
+      alive.length ? alive.join('; ') : `${tree.size} processes checked`,
+    );
     const left = existsSync(childTmp) ? readdirSync(childTmp).filter((n) => n.startsWith('kbd-start-')) : [];
-    check('its temp folder is removed', left.length === 0, left.length ? left.join(', ') : `no kbd-start-* left in ${childTmp}`);
+    check(
+      'its temp folder is removed',
+      left.length === 0,
+      left.length ? left.join(', ') : `no kbd-start-* left in ${childTmp}`,
+    );
   } catch (e) {
     check('npm start serves the workbench', false, e.message);
   } finally {
     await browser?.close().catch(() => {});
     if (!exited) {
-      try { process.kill(-npm.pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-npm.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
       for (const line of stillAlive(tree)) {
-        try { process.kill(Number(line.split(' ')[0]), 'SIGKILL'); } catch { /* gone */ }
+        try {
+          process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+        } catch {
+          /* gone */
+        }
       }
     }
     process.off('exit', onExit);
     rmSync(tmp, { recursive: true, force: true });
   }
   const failed = checks.filter((c) => !c.ok).length;
-  return { name: 'start', ok: failed === 0, summary: `${checks.length - failed} passed, ${failed} failed (npm start, ${secs()})` };
+  return {
+    name: 'start',
+    ok: failed === 0,
+    summary: `${checks.length - failed} passed, ${failed} failed (npm start, ${secs()})`,
+  };
 }

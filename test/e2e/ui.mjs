@@ -42,7 +42,9 @@ export async function sampleUiChecks(page, { workspace, artifacts, say }) {
       const msg = `FAIL ${name}: ${e.message.split('\n').slice(0, 6).join('\n      ')}`;
       lines.push(msg);
       say(msg);
-      await page.screenshot({ path: join(artifacts, `ui-fail-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`) }).catch(() => {});
+      await page
+        .screenshot({ path: join(artifacts, `ui-fail-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`) })
+        .catch(() => {});
     }
   };
 
@@ -54,12 +56,19 @@ export async function sampleUiChecks(page, { workspace, artifacts, say }) {
     }
     await panel.waitFor({ state: 'visible', timeout: 15_000 });
     const row = panel.locator('.monaco-list-row', { hasText: 'nvhe-profile-metadata' });
-    await row.first().waitFor({ state: 'visible', timeout: 20_000 }).catch(async () => {
-      throw new Error(`no Problems row mentions nvhe-profile-metadata; rows: ${JSON.stringify(await rowsText(page, '.markers-panel .monaco-list-row'))}`);
-    });
+    await row
+      .first()
+      .waitFor({ state: 'visible', timeout: 20_000 })
+      .catch(async () => {
+        throw new Error(
+          `no Problems row mentions nvhe-profile-metadata; rows: ${JSON.stringify(await rowsText(page, '.markers-panel .monaco-list-row'))}`,
+        );
+      });
     const text = await row.first().textContent();
-    if (!/kbuild-diagnostics/.test(text ?? '')) throw new Error(`the Problems row does not name the source kbuild-diagnostics: ${text}`);
-    if ((await row.first().locator('.codicon-error').count()) === 0) throw new Error(`the Problems row has no error icon: ${text}`);
+    if (!/kbuild-diagnostics/.test(text ?? ''))
+      throw new Error(`the Problems row does not name the source kbuild-diagnostics: ${text}`);
+    if ((await row.first().locator('.codicon-error').count()) === 0)
+      throw new Error(`the Problems row has no error icon: ${text}`);
   });
 
   await check('command palette lists the Kbuild Diagnostics commands', async () => {
@@ -70,28 +79,45 @@ export async function sampleUiChecks(page, { workspace, artifacts, say }) {
     for (const [id, label] of labels) {
       await palette(page, `>${label}`);
       const row = page.locator('.quick-input-list .monaco-list-row', { hasText: label });
-      await row.first().waitFor({ state: 'visible', timeout: 10_000 }).catch(async () => {
-        throw new Error(`"${label}" (${id}) not in the palette; rows: ${JSON.stringify(await rowsText(page, '.quick-input-list .monaco-list-row'))}`);
-      });
+      await row
+        .first()
+        .waitFor({ state: 'visible', timeout: 10_000 })
+        .catch(async () => {
+          throw new Error(
+            `"${label}" (${id}) not in the palette; rows: ${JSON.stringify(await rowsText(page, '.quick-input-list .monaco-list-row'))}`,
+          );
+        });
     }
     await page.keyboard.press('Escape');
   });
 
   await check('section explorer lists build dir, kvm_nvhe.tmp.o and marks .rel.llvm.call-graph-profile', async () => {
-    const icon = page.locator('.activitybar .action-item a[aria-label^="Kbuild"], .activitybar .action-item .action-label[aria-label^="Kbuild"]');
-    await icon.first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {
-      throw new Error('no "Kbuild" item in the activity bar');
-    });
+    const icon = page.locator(
+      '.activitybar .action-item a[aria-label^="Kbuild"], .activitybar .action-item .action-label[aria-label^="Kbuild"]',
+    );
+    await icon
+      .first()
+      .waitFor({ state: 'visible', timeout: 10_000 })
+      .catch(() => {
+        throw new Error('no "Kbuild" item in the activity bar');
+      });
     const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Sections' }) });
     if (!(await pane.first().isVisible())) {
-      await page.locator('.activitybar .action-item', { has: icon }).first().click({ timeout: 5000 }).catch(async () => {
-        await palette(page, '>View: Show Kbuild');
-        await page.keyboard.press('Enter');
-      });
+      await page
+        .locator('.activitybar .action-item', { has: icon })
+        .first()
+        .click({ timeout: 5000 })
+        .catch(async () => {
+          await palette(page, '>View: Show Kbuild');
+          await page.keyboard.press('Enter');
+        });
     }
-    await pane.first().waitFor({ state: 'visible', timeout: 10_000 }).catch(async () => {
-      throw new Error(`no "Sections" pane; pane headers: ${JSON.stringify(await rowsText(page, '.pane-header'))}`);
-    });
+    await pane
+      .first()
+      .waitFor({ state: 'visible', timeout: 10_000 })
+      .catch(async () => {
+        throw new Error(`no "Sections" pane; pane headers: ${JSON.stringify(await rowsText(page, '.pane-header'))}`);
+      });
     const rows = pane.first().locator('.monaco-list-row');
     const target = rows.filter({ hasText: '.rel.llvm.call-graph-profile' });
     // Expand the build directory and kvm_nvhe.tmp.o rows (bounded: a few rounds).
@@ -108,8 +134,11 @@ export async function sampleUiChecks(page, { workspace, artifacts, say }) {
     const iObj = texts.findIndex((t) => t.includes('kvm_nvhe.tmp.o'));
     const iSec = texts.findIndex((t) => t.includes('.rel.llvm.call-graph-profile'));
     if (iBuild < 0 || iObj < 0 || iSec < 0) throw new Error(`rows: ${JSON.stringify(texts)}`);
-    if (!(iBuild < iObj && iObj < iSec)) throw new Error(`expected build dir, then kvm_nvhe.tmp.o, then its sections; rows: ${JSON.stringify(texts)}`);
-    const marked = await target.first().evaluate((el) => !!el.querySelector('.codicon-error, .codicon-error-small, [class*="codicon-error"]'));
+    if (!(iBuild < iObj && iObj < iSec))
+      throw new Error(`expected build dir, then kvm_nvhe.tmp.o, then its sections; rows: ${JSON.stringify(texts)}`);
+    const marked = await target
+      .first()
+      .evaluate((el) => !!el.querySelector('.codicon-error, .codicon-error-small, [class*="codicon-error"]'));
     if (!marked) {
       const html = await target.first().evaluate((el) => el.innerHTML.slice(0, 600));
       throw new Error(`.rel.llvm.call-graph-profile row has no error icon: ${html}`);
@@ -121,7 +150,10 @@ export async function sampleUiChecks(page, { workspace, artifacts, say }) {
     mkdirSync(artifacts, { recursive: true });
     const file = join(artifacts, 'sample-sections-problems.png');
     await page.keyboard.press('Escape');
-    await page.screenshot({ path: file }).then(() => say(`screenshot ${file}`), (e) => say(`screenshot failed: ${e.message}`));
+    await page.screenshot({ path: file }).then(
+      () => say(`screenshot ${file}`),
+      (e) => say(`screenshot failed: ${e.message}`),
+    );
   }
 
   await check('grammar: Developer: Inspect Editor Tokens and Scopes shows kbuild scopes', async () => {
@@ -129,7 +161,14 @@ export async function sampleUiChecks(page, { workspace, artifacts, say }) {
     // workbench, so the real tokenizer is asked through its inspector widget instead.
     const dir = join(workspace, 'e2e-grammar');
     mkdirSync(dir, { recursive: true });
-    const src = ['obj-y += foo.o', 'ccflags-y := -DFOO', 'KBUILD_CFLAGS += -DBAR', '$(obj)/foo.o: $(src)/foo.c FORCE', '\t$(call if_changed,ld)', ''];
+    const src = [
+      'obj-y += foo.o',
+      'ccflags-y := -DFOO',
+      'KBUILD_CFLAGS += -DBAR',
+      '$(obj)/foo.o: $(src)/foo.c FORCE',
+      '\t$(call if_changed,ld)',
+      '',
+    ];
     writeFileSync(join(dir, 'Kbuild'), src.join('\n'));
     const input = await palette(page, 'e2e-grammar/Kbuild');
     const fileRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Kbuild' });
@@ -162,20 +201,34 @@ export async function sampleUiChecks(page, { workspace, artifacts, say }) {
       const deadline = Date.now() + 5000;
       do {
         await page.waitForTimeout(200);
-        token = await widget.evaluate((el) => {
-          // <h2 class="tiw-token">TOKEN<span class="tiw-token-length">N chars</span></h2>
-          const h2 = el.querySelector('.tiw-token');
-          return h2?.firstChild?.nodeType === 3 ? h2.firstChild.textContent ?? '' : '';
-        }).catch(() => '');
+        token = await widget
+          .evaluate((el) => {
+            // <h2 class="tiw-token">TOKEN<span class="tiw-token-length">N chars</span></h2>
+            const h2 = el.querySelector('.tiw-token');
+            return h2?.firstChild?.nodeType === 3 ? (h2.firstChild.textContent ?? '') : '';
+          })
+          .catch(() => '');
         token = token.replace(/\s*\(\d+\)$/, '');
-        scopes = await widget.locator('.tiw-metadata-scopes').first().evaluate((el) => el.innerText.split('\n').map((x) => x.trim()).filter(Boolean)).catch(() => []);
+        scopes = await widget
+          .locator('.tiw-metadata-scopes')
+          .first()
+          .evaluate((el) =>
+            el.innerText
+              .split('\n')
+              .map((x) => x.trim())
+              .filter(Boolean),
+          )
+          .catch(() => []);
       } while (!(token && p.word.includes(token.trim()) && scopes.length) && Date.now() < deadline);
       if (!(token && p.word.includes(token.trim()))) {
         problems.push(`${p.word} (${p.line}:${p.col}): the inspector shows token ${JSON.stringify(token)}`);
         continue;
       }
       const own = scopes.filter((sc) => sc !== 'source.kbuild' && sc.includes('kbuild'));
-      if (!scopes.includes('source.kbuild') || own.length === 0) problems.push(`${p.word} (${p.line}:${p.col}, token ${JSON.stringify(token)}): scopes ${JSON.stringify(scopes)}`);
+      if (!scopes.includes('source.kbuild') || own.length === 0)
+        problems.push(
+          `${p.word} (${p.line}:${p.col}, token ${JSON.stringify(token)}): scopes ${JSON.stringify(scopes)}`,
+        );
       else say(`  ${p.word} (token ${JSON.stringify(token)}): ${own.join(' ')}`);
     }
     await palette(page, '>Developer: Inspect Editor Tokens and Scopes');

@@ -26,7 +26,6 @@ export interface FuzzStats {
   failures: FuzzFailure[];
 }
 
-
 /** Runs one input through everything; returns what happened, throws only on a real bug. */
 export async function exercise(buf: Uint8Array, stats: FuzzStats): Promise<void> {
   const src = bufferSource(buf);
@@ -62,7 +61,8 @@ export async function exercise(buf: Uint8Array, stats: FuzzStats): Promise<void>
     const v = await genHyprelVerdict(src, obj, 'fuzz.o', { bigEndianKernel, emitOutput: true });
     if (!v.accepted) {
       stats.genHyprelRejected++;
-      if (v.message.includes('\n') || !v.message.startsWith('error: fuzz.o: ')) throw new Error(`bad gen-hyprel message: ${JSON.stringify(v.message)}`);
+      if (v.message.includes('\n') || !v.message.startsWith('error: fuzz.o: '))
+        throw new Error(`bad gen-hyprel message: ${JSON.stringify(v.message)}`);
     }
   }
 }
@@ -87,10 +87,32 @@ export async function fuzzTruncations(name: string, buf: Buffer, stats: FuzzStat
   for (let n = 0; n <= buf.length; n++) await one(buf.subarray(0, n), `${name} truncated to ${n}`, stats);
 }
 
-const extremes = [0n, 1n, 0x7fn, 0xffn, 0x100n, 0xffffn, 0x10000n, 0x7fffffffn, 0xffffffffn, 0x100000000n, 0x7fffffffffffffffn, 0xffffffffffffffffn, 24n, 64n, 9n, 4n];
+const extremes = [
+  0n,
+  1n,
+  0x7fn,
+  0xffn,
+  0x100n,
+  0xffffn,
+  0x10000n,
+  0x7fffffffn,
+  0xffffffffn,
+  0x100000000n,
+  0x7fffffffffffffffn,
+  0xffffffffffffffffn,
+  24n,
+  64n,
+  9n,
+  4n,
+];
 
 /** `cases` seeded mutations spread over `bases`: bit flips, extreme header/section-header fields, truncation. */
-export async function fuzzMutations(bases: [string, Buffer][], cases: number, seed: number, stats: FuzzStats): Promise<void> {
+export async function fuzzMutations(
+  bases: [string, Buffer][],
+  cases: number,
+  seed: number,
+  stats: FuzzStats,
+): Promise<void> {
   const rand = mulberry32(seed);
   const pick = (n: number): number => Math.floor(rand() * n);
   for (let k = 0; k < cases; k++) {
@@ -107,7 +129,12 @@ export async function fuzzMutations(bases: [string, Buffer][], cases: number, se
       let at: number;
       if (mode === 1) at = 16 + pick(48 - width);
       else {
-        const shoff = b[4] === 2 ? Number(little ? b.readBigUInt64LE(40) : b.readBigUInt64BE(40)) : little ? b.readUInt32LE(32) : b.readUInt32BE(32);
+        const shoff =
+          b[4] === 2
+            ? Number(little ? b.readBigUInt64LE(40) : b.readBigUInt64BE(40))
+            : little
+              ? b.readUInt32LE(32)
+              : b.readUInt32BE(32);
         at = shoff < b.length - 8 ? shoff + pick(Math.min(b.length - shoff - 8, 64 * 16)) : pick(b.length - 8);
       }
       const v = BigInt.asUintN(width * 8, rand() < 0.7 ? extremes[pick(extremes.length)] : BigInt(pick(0x100000000)));

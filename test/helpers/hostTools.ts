@@ -21,7 +21,10 @@ export const findLlvmReadelf = (): string | undefined => findTool(['llvm-readelf
  * rule would (only <generated/autoconf.h> is faked: CONFIG_CPU_{LITTLE,BIG}_ENDIAN). Returns the binary
  * path, or a reason when gcc or the source is missing.
  */
-export function buildGenHyprel(kernelTree: string, opts: { bigEndian?: boolean; cacheDir?: string } = {}): { path: string } | { missing: string } {
+export function buildGenHyprel(
+  kernelTree: string,
+  opts: { bigEndian?: boolean; cacheDir?: string } = {},
+): { path: string } | { missing: string } {
   const source = join(kernelTree, 'arch/arm64/kvm/hyp/nvhe/gen-hyprel.c');
   if (!existsSync(source)) return { missing: `${source} does not exist` };
   const gcc = findTool(['gcc', 'cc']);

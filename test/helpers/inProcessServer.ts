@@ -2,13 +2,21 @@
 // JSON-RPC connection: features can be tested with any rule list, without spawning a process.
 import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import {
+  createMessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type MessageConnection,
+} from 'vscode-jsonrpc/node';
 import { createConnection } from 'vscode-languageserver/node';
 import { createServer, type ServerOptions } from '../../server/src/createServer';
 
 export interface InProcess {
   client: MessageConnection;
-  diagnostics: Map<string, { version?: number; diagnostics: { code?: string | number; severity?: number; message: string; range: unknown }[] }>;
+  diagnostics: Map<
+    string,
+    { version?: number; diagnostics: { code?: string | number; severity?: number; message: string; range: unknown }[] }
+  >;
   /** Resolves when `uri` gets diagnostics that satisfy `match`. */
   waitDiagnostics(uri: string, match: (d: { code?: string | number }[]) => boolean, timeoutMs?: number): Promise<void>;
   open(file: string, text: string, version?: number): string;
@@ -33,7 +41,13 @@ export async function startInProcess(rootPath: string, options: ServerOptions): 
   client.listen();
   const uri = pathToFileURL(rootPath).toString();
   // processId null: the server library would otherwise poll for this (its own) process on a timer.
-  await client.sendRequest('initialize', { processId: null, rootUri: uri, workspaceFolders: [{ uri, name: 'root' }], capabilities: {}, initializationOptions: { debounceMs: 0 } });
+  await client.sendRequest('initialize', {
+    processId: null,
+    rootUri: uri,
+    workspaceFolders: [{ uri, name: 'root' }],
+    capabilities: {},
+    initializationOptions: { debounceMs: 0 },
+  });
   await client.sendNotification('initialized', {});
   return {
     client,
@@ -48,13 +62,18 @@ export async function startInProcess(rootPath: string, options: ServerOptions): 
             resolve();
           }
         };
-        const timer = setTimeout(() => reject(new Error(`no matching diagnostics for ${u} within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no matching diagnostics for ${u} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         waiters.push(check);
         check();
       }),
     open: (file, text, version = 1) => {
       const u = pathToFileURL(file).toString();
-      void client.sendNotification('textDocument/didOpen', { textDocument: { uri: u, languageId: 'kbuild', version, text } });
+      void client.sendNotification('textDocument/didOpen', {
+        textDocument: { uri: u, languageId: 'kbuild', version, text },
+      });
       return u;
     },
     close: () => {

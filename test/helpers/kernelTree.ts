@@ -18,7 +18,8 @@ export const root = findRepoRoot();
 /** Path of the extracted tree, or a reason why there is none. */
 export function kernelTree(version: string): { path: string } | { missing: string } {
   const env = process.env[`KBD_LINUX_${version.replace(/\./g, '_')}`];
-  if (env) return existsSync(env) ? { path: env } : { missing: `KBD_LINUX_${version} points to ${env}, which does not exist` };
+  if (env)
+    return existsSync(env) ? { path: env } : { missing: `KBD_LINUX_${version} points to ${env}, which does not exist` };
   if (!existsSync(`/usr/src/linux-source-${version}.tar.xz`)) {
     return { missing: `linux-source-${version} is not installed (apt-get install linux-source-${version})` };
   }

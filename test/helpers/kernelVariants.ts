@@ -15,7 +15,8 @@ export type FixForm = 'A' | 'A-full' | 'noA' | 'B' | 'C' | 'v1' | 'cc-ccflags' |
 
 export const NVHE = 'arch/arm64/kvm/hyp/nvhe';
 /** What gen-hyprel prints when the section reaches kvm_nvhe.tmp.o (every variant). */
-export const GEN_HYPREL_ERROR = 'error: arch/arm64/kvm/hyp/nvhe/kvm_nvhe.tmp.o: Unexpected SHT_REL section ".rel.llvm.call-graph-profile"';
+export const GEN_HYPREL_ERROR =
+  'error: arch/arm64/kvm/hyp/nvhe/kvm_nvhe.tmp.o: Unexpected SHT_REL section ".rel.llvm.call-graph-profile"';
 
 const script = join(root, 'scripts', 'kernel-variants.sh');
 
@@ -32,7 +33,8 @@ export function variantsMissing(): string | undefined {
       return `${tool} is not installed`;
     }
   }
-  if (!existsSync('/usr/src/linux-source-6.1.tar.xz') && !process.env.KBD_LINUX_6_1) return 'linux-source-6.1 is not installed';
+  if (!existsSync('/usr/src/linux-source-6.1.tar.xz') && !process.env.KBD_LINUX_6_1)
+    return 'linux-source-6.1 is not installed';
   return undefined;
 }
 
@@ -74,7 +76,12 @@ export function buildVariant(variant: Variant, makeArgs: string[] = []): Variant
   const tree = out[out.length - 1];
   const m = /status=(\d+) seconds=([\d.]+)/.exec(out[0] ?? '');
   if (!m) throw new Error(`kernel-variants.sh build printed no status: ${out.join('\n')}`);
-  return { tree, status: Number(m[1]), seconds: Number(m[2]), log: readFileSync(join(tree, '.nvhe-build.log'), 'utf8') };
+  return {
+    tree,
+    status: Number(m[1]),
+    seconds: Number(m[2]),
+    log: readFileSync(join(tree, '.nvhe-build.log'), 'utf8'),
+  };
 }
 
 /**
@@ -87,5 +94,10 @@ export function buildModule(makeArgs: string[] = []): VariantBuild {
   const tree = out[out.length - 1];
   const m = /status=(\d+) seconds=([\d.]+)/.exec(out[0] ?? '');
   if (!m) throw new Error(`kernel-variants.sh build-module printed no status: ${out.join('\n')}`);
-  return { tree, status: Number(m[1]), seconds: Number(m[2]), log: readFileSync(join(tree, '.module-build.log'), 'utf8') };
+  return {
+    tree,
+    status: Number(m[1]),
+    seconds: Number(m[2]),
+    log: readFileSync(join(tree, '.module-build.log'), 'utf8'),
+  };
 }

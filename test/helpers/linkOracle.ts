@@ -46,9 +46,14 @@ function link(cwd: string, args: string[], scriptArg: number, scriptText: string
   const a = [...args];
   a[scriptArg] = script;
   const mapFile = join(dir, `${tag}.map`);
-  const r = spawnSync('ld.lld-19', [...a, '-o', join(dir, `${tag}.out`), '-Map', mapFile, '--orphan-handling=warn', '--error-limit=0'], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(
+    'ld.lld-19',
+    [...a, '-o', join(dir, `${tag}.out`), '-Map', mapFile, '--orphan-handling=warn', '--error-limit=0'],
+    { cwd, encoding: 'utf8', maxBuffer: 1 << 28 },
+  );
   const orphans = new Set<string>();
-  for (const m of r.stderr.matchAll(/warning: (.*):\((.*)\) is being placed in '(.*)'/g)) orphans.add(`${m[1]}\0${m[2]}`);
+  for (const m of r.stderr.matchAll(/warning: (.*):\((.*)\) is being placed in '(.*)'/g))
+    orphans.add(`${m[1]}\0${m[2]}`);
   let mapText: string;
   try {
     mapText = readFileSync(mapFile, 'utf8');
@@ -78,7 +83,11 @@ export function oraclePlacements(cwd: string, args: string[], scriptArg: number)
     const real = link(cwd, args, scriptArg, text, dir, 'real');
     const renamed = link(cwd, args, scriptArg, text.split('/DISCARD/').join(RENAMED), dir, 'renamed');
     const out = new Map<string, Outcome[]>();
-    for (const [key, outputs] of real.map) out.set(key, outputs.map((o) => (real.orphans.has(key) ? `orphan:${o}` : `output:${o}`)));
+    for (const [key, outputs] of real.map)
+      out.set(
+        key,
+        outputs.map((o) => (real.orphans.has(key) ? `orphan:${o}` : `output:${o}`)),
+      );
     for (const [key, outputs] of renamed.map) {
       const n = outputs.filter((o) => o === RENAMED).length;
       if (n > 0) out.set(key, [...(out.get(key) ?? []), ...Array(n).fill('discard')]);

@@ -38,7 +38,10 @@ export class LspClient {
 
   /** `server`: another build of the server (benchmarks compare one with the code before a change). */
   constructor(env: Record<string, string> = {}, server = serverPath) {
-    this.proc = spawn(process.execPath, [server, '--stdio'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(process.execPath, [server, '--stdio'], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.proc.stdout.on('data', (d: Buffer) => this.onData(d));
     this.proc.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.proc.on('exit', () => {
@@ -131,11 +134,23 @@ export class LspClient {
   }
 
   /** Waits for diagnostics on `uri` that satisfy `match`. */
-  diagnostics(uri: string, match: (d: PublishedDiagnostics) => boolean = () => true, timeoutMs = 30_000): Promise<PublishedDiagnostics> {
-    return this.waitFor<PublishedDiagnostics>('textDocument/publishDiagnostics', (p) => p.uri === uri && match(p), timeoutMs);
+  diagnostics(
+    uri: string,
+    match: (d: PublishedDiagnostics) => boolean = () => true,
+    timeoutMs = 30_000,
+  ): Promise<PublishedDiagnostics> {
+    return this.waitFor<PublishedDiagnostics>(
+      'textDocument/publishDiagnostics',
+      (p) => p.uri === uri && match(p),
+      timeoutMs,
+    );
   }
 
-  async initialize(rootPath: string, initializationOptions: Record<string, unknown> = {}, capabilities: Record<string, unknown> = {}): Promise<unknown> {
+  async initialize(
+    rootPath: string,
+    initializationOptions: Record<string, unknown> = {},
+    capabilities: Record<string, unknown> = {},
+  ): Promise<unknown> {
     const result = await this.request('initialize', {
       processId: process.pid,
       rootUri: pathToFileURL(rootPath).toString(),
@@ -187,7 +202,8 @@ export interface LspTextEdit {
 export function applyLspEdits(text: string, edits: readonly LspTextEdit[]): string {
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
-  const offset = (p: { line: number; character: number }) => Math.min(text.length, (lineStarts[p.line] ?? text.length) + p.character);
+  const offset = (p: { line: number; character: number }) =>
+    Math.min(text.length, (lineStarts[p.line] ?? text.length) + p.character);
   let out = text;
   for (const e of [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start))) {
     out = out.slice(0, offset(e.range.start)) + e.newText + out.slice(offset(e.range.end));

@@ -44,15 +44,28 @@ export const secondRule: Rule = {
       const access = await build();
       if (access) {
         const report = await access.reader.readObject(path.join(access.buildDir, link.output));
-        if (report.object?.kind === 'elf' && report.object.elf.sections.some((s) => s.name === '.comment')) seen = ` The build's ${path.basename(link.output)} has one.`;
+        if (report.object?.kind === 'elf' && report.object.elf.sections.some((s) => s.name === '.comment'))
+          seen = ` The build's ${path.basename(link.output)} has one.`;
       }
     }
     const span = link.rule.rule.span;
-    const anchor = { start: span.start, end: { line: span.start.line, character: splitLines(ctx.text)[span.start.line]?.length ?? 0 } };
+    const anchor = {
+      start: span.start,
+      end: { line: span.start.line, character: splitLines(ctx.text)[span.start.line]?.length ?? 0 },
+    };
     return {
       diagnostics: link.ack
         ? []
-        : [{ range: anchor, severity: DiagnosticSeverity.Warning, source: 'kbuild-diagnostics', code: TEST_RULE_ID, codeDescription: { href: links.docUri }, message: `The relocatable link of ${link.output} keeps .comment sections.${seen}` }],
+        : [
+            {
+              range: anchor,
+              severity: DiagnosticSeverity.Warning,
+              source: 'kbuild-diagnostics',
+              code: TEST_RULE_ID,
+              codeDescription: { href: links.docUri },
+              message: `The relocatable link of ${link.output} keeps .comment sections.${seen}`,
+            },
+          ],
       problem: !link.ack,
       anchor,
       objects,
@@ -67,12 +80,17 @@ export const secondRule: Rule = {
     const lines = splitLines(ctx.text);
     const last = lines.length - 1;
     const pos = { line: last, character: lines[last].length };
-    const edits = [{ range: { start: pos, end: pos }, newText: `${lines[last] === '' ? '' : eol}TEST_KEEP_COMMENT := y${eol}` }];
+    const edits = [
+      { range: { start: pos, end: pos }, newText: `${lines[last] === '' ? '' : eol}TEST_KEEP_COMMENT := y${eol}` },
+    ];
     const newText = applyEdits(ctx.text, edits);
     const after = relocatableLink({ ...ctx, text: newText, makefile: parseMakefile(newText) });
     return after?.ack ? { edits, newText } : undefined;
   },
-  patchText: () => ({ subject: 'test: Accept .comment sections in relocatable links', body: 'The test rule asks for it.' }),
+  patchText: () => ({
+    subject: 'test: Accept .comment sections in relocatable links',
+    body: 'The test rule asks for it.',
+  }),
   explorer: {
     stages: [
       { id: 'link-input', label: 'input of a relocatable link', short: 'link in', next: 'link-output' },
@@ -83,7 +101,9 @@ export const secondRule: Rule = {
     sectionReason: (s) => (s.name === '.comment' ? 'test rule: a .comment section' : undefined),
     async classify(report) {
       const sections = new Map<number, string>();
-      if (report.object?.kind === 'elf') for (const s of report.object.elf.sections) if (s.name === '.comment') sections.set(s.index, 'test rule: a .comment section');
+      if (report.object?.kind === 'elf')
+        for (const s of report.object.elf.sections)
+          if (s.name === '.comment') sections.set(s.index, 'test rule: a .comment section');
       return { sections };
     },
   },

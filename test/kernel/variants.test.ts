@@ -12,8 +12,23 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { applyLspEdits, LspClient, type LspDiagnostic, type LspTextEdit, type PublishedDiagnostics } from '../helpers/lspClient';
-import { buildVariant, GEN_HYPREL_ERROR, NVHE, pipelineFile, prepareVariant, variantsMissing, type Variant, type VariantBuild } from '../helpers/kernelVariants';
+import {
+  applyLspEdits,
+  LspClient,
+  type LspDiagnostic,
+  type LspTextEdit,
+  type PublishedDiagnostics,
+} from '../helpers/lspClient';
+import {
+  buildVariant,
+  GEN_HYPREL_ERROR,
+  NVHE,
+  pipelineFile,
+  prepareVariant,
+  variantsMissing,
+  type Variant,
+  type VariantBuild,
+} from '../helpers/kernelVariants';
 import { FIXES } from '../../server/src/rules/nvhe-profile-metadata/fixes';
 
 const RULE = 'nvhe-profile-metadata';
@@ -27,7 +42,8 @@ interface CodeAction {
 }
 
 const ruleDiag = (p: PublishedDiagnostics) => p.diagnostics.find((d) => d.code === RULE);
-const serious = (p: PublishedDiagnostics) => p.diagnostics.filter((d) => d.source === SOURCE && d.severity !== undefined && d.severity <= 2);
+const serious = (p: PublishedDiagnostics) =>
+  p.diagnostics.filter((d) => d.source === SOURCE && d.severity !== undefined && d.severity <= 2);
 
 function build(t: TestContext, variant: Variant, label: string): VariantBuild {
   const b = buildVariant(variant);
@@ -47,7 +63,12 @@ async function withServer<T>(tree: string, fn: (lsp: LspClient) => Promise<T>): 
 }
 
 /** The diagnostics the server publishes for `file` once it is open with `text` (version 1). */
-function openAndWait(lsp: LspClient, file: string, text: string, match: (p: PublishedDiagnostics) => boolean = () => true): Promise<PublishedDiagnostics> {
+function openAndWait(
+  lsp: LspClient,
+  file: string,
+  text: string,
+  match: (p: PublishedDiagnostics) => boolean = () => true,
+): Promise<PublishedDiagnostics> {
   const uri = lsp.open(file, text);
   return lsp.diagnostics(uri, (p) => p.version === 1 && match(p), 120_000);
 }
@@ -55,7 +76,11 @@ function openAndWait(lsp: LspClient, file: string, text: string, match: (p: Publ
 /** The form (A, B, C) of each quick-fix the server offers at `d`, with its edits. */
 async function quickFixes(lsp: LspClient, file: string, d: LspDiagnostic): Promise<Map<string, LspTextEdit[]>> {
   const uri = pathToFileURL(file).toString();
-  const actions = await lsp.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d], only: ['quickfix'] } }, 120_000);
+  const actions = await lsp.request<CodeAction[]>(
+    'textDocument/codeAction',
+    { textDocument: { uri }, range: d.range, context: { diagnostics: [d], only: ['quickfix'] } },
+    120_000,
+  );
   const out = new Map<string, LspTextEdit[]>();
   for (const a of actions) {
     const def = FIXES.find((f) => f.title === a.title);
@@ -90,7 +115,11 @@ async function failingVariant(t: TestContext, variant: Variant, offered: string[
       if (quietFile) {
         // The includer holds no pipeline of its own: nothing of the rule lands there.
         const other = await openAndWait(lsp, quietFile, readFileSync(quietFile, 'utf8'));
-        assert.deepEqual(other.diagnostics.filter((x) => x.code === RULE || x.code === ALIAS), [], `nothing on ${quietFile}`);
+        assert.deepEqual(
+          other.diagnostics.filter((x) => x.code === RULE || x.code === ALIAS),
+          [],
+          `nothing on ${quietFile}`,
+        );
       }
     });
 
@@ -114,7 +143,8 @@ async function failingVariant(t: TestContext, variant: Variant, offered: string[
     });
     assert.deepEqual([...fixes.keys()].sort(), offered, `quick-fixes offered on ${variant}`);
     // The advice in the message names the forms that are offered.
-    for (const form of offered) assert.match(errorMessage, new RegExp(`\\(form ${form}\\)`), `the error names form ${form}: ${errorMessage}`);
+    for (const form of offered)
+      assert.match(errorMessage, new RegExp(`\\(form ${form}\\)`), `the error names form ${form}: ${errorMessage}`);
 
     // 4. Each offered fix, written into the file as an editor applies it: the real build passes.
     for (const [form, edits] of fixes) {
@@ -125,7 +155,11 @@ async function failingVariant(t: TestContext, variant: Variant, offered: string[
       assert.ok(!hasCallGraphSection(join(tree, NVHE, 'kvm_nvhe.o')), 'kvm_nvhe.o has no call-graph section');
       await withServer(tree, async (lsp) => {
         const pub = await openAndWait(lsp, pipeline, fixed);
-        assert.deepEqual(serious(pub).map((d) => `${String(d.code)}: ${d.message}`), [], `no warning or error after form ${form}`);
+        assert.deepEqual(
+          serious(pub).map((d) => `${String(d.code)}: ${d.message}`),
+          [],
+          `no warning or error after form ${form}`,
+        );
       });
       writeFileSync(pipeline, original);
     }
@@ -140,14 +174,20 @@ test('real builds of the variant 6.1 trees: verdicts, quick-fixes, rebuilds', { 
   // CI installs the toolchain and linux-source-6.1: a machine without them must not pass quietly.
   if (missing) assert.fail(`the variant builds need the kernel toolchain: ${missing}`);
 
-  await t.test('android-split: Makefile.nvhe is judged with its includer; forms A and B fix the real build, C is not offered', async (st) => {
-    const tree = prepareVariant('android-split');
-    await failingVariant(st, 'android-split', ['A', 'B'], join(tree, NVHE, 'Makefile'));
-  });
+  await t.test(
+    'android-split: Makefile.nvhe is judged with its includer; forms A and B fix the real build, C is not offered',
+    async (st) => {
+      const tree = prepareVariant('android-split');
+      await failingVariant(st, 'android-split', ['A', 'B'], join(tree, NVHE, 'Makefile'));
+    },
+  );
 
-  await t.test("autofdo-y: Kbuild's own AutoFDO flags; forms B and C fix the real build, A is not offered", async (st) => {
-    await failingVariant(st, 'autofdo-y', ['B', 'C']);
-  });
+  await t.test(
+    "autofdo-y: Kbuild's own AutoFDO flags; forms B and C fix the real build, A is not offered",
+    async (st) => {
+      await failingVariant(st, 'autofdo-y', ['B', 'C']);
+    },
+  );
 
   await t.test('autofdo-mainline: the real build passes; no warning or error', async (st) => {
     const tree = prepareVariant('autofdo-mainline');
@@ -157,7 +197,11 @@ test('real builds of the variant 6.1 trees: verdicts, quick-fixes, rebuilds', { 
     assert.ok(!hasCallGraphSection(join(tree, NVHE, 'kvm_nvhe.tmp.o')), 'kvm_nvhe.tmp.o has no call-graph section');
     await withServer(tree, async (lsp) => {
       const pub = await openAndWait(lsp, makefile, readFileSync(makefile, 'utf8'));
-      assert.deepEqual(serious(pub).map((d) => `${String(d.code)}: ${d.message}`), [], 'no warning or error');
+      assert.deepEqual(
+        serious(pub).map((d) => `${String(d.code)}: ${d.message}`),
+        [],
+        'no warning or error',
+      );
       assert.equal(ruleDiag(pub), undefined);
       // Linux 6.1's own filter (form A, upstream v3) names two spellings: the KCFLAGS aliases get a hint.
       const hint = pub.diagnostics.find((d) => d.code === ALIAS);

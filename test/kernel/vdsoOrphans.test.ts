@@ -29,18 +29,28 @@ if (missing && process.env.CI) throw new Error(`CI needs the kernel toolchain: $
 interface CodeAction {
   title: string;
   isPreferred?: boolean;
-  edit: { documentChanges: { textDocument: { uri: string; version: number }; edits: { range: LspDiagnostic['range']; newText: string }[] }[] };
+  edit: {
+    documentChanges: {
+      textDocument: { uri: string; version: number };
+      edits: { range: LspDiagnostic['range']; newText: string }[];
+    }[];
+  };
 }
 
 function make(tree: string, args: string[]): { status: number; log: string } {
-  const r = spawnSync('make', ['-C', tree, 'ARCH=arm64', 'LLVM=-19', '-j2', ...args], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 20 * 60_000 });
+  const r = spawnSync('make', ['-C', tree, 'ARCH=arm64', 'LLVM=-19', '-j2', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    timeout: 20 * 60_000,
+  });
   return { status: r.status ?? 1, log: `${r.stdout}\n${r.stderr}` };
 }
 
 /** The vDSO's outputs removed, so each build compiles and links it anew. */
 function cleanVdso(tree: string): void {
   const dir = join(tree, VDSO);
-  for (const n of readdirSync(dir)) if (/\.(o|so|dbg|lds)$/.test(n) || /^\..*\.cmd$/.test(n)) rmSync(join(dir, n), { force: true });
+  for (const n of readdirSync(dir))
+    if (/\.(o|so|dbg|lds)$/.test(n) || /^\..*\.cmd$/.test(n)) rmSync(join(dir, n), { force: true });
 }
 
 function configure(tree: string, werror: boolean): void {
@@ -52,7 +62,9 @@ function configure(tree: string, werror: boolean): void {
 
 /** ld.lld's orphan lines in a build log, without the `ld.lld-19: error: ` prefix. */
 function lldLines(log: string, kind: 'error' | 'warning'): string[] {
-  return [...log.matchAll(new RegExp(`^ld\\.lld(?:-\\d+)?: ${kind}: (.*is being placed in '.*')$`, 'gm'))].map((m) => m[1]).sort();
+  return [...log.matchAll(new RegExp(`^ld\\.lld(?:-\\d+)?: ${kind}: (.*is being placed in '.*')$`, 'gm'))]
+    .map((m) => m[1])
+    .sort();
 }
 
 /** The ld.lld lines a diagnostic's message predicts. */
@@ -60,7 +72,12 @@ function predicted(d: LspDiagnostic): string[] {
   return [...d.message.matchAll(/(\S+:\([^)]*\) is being placed in '[^']*')/g)].map((m) => m[1]).sort();
 }
 
-async function serverVerdict(tree: string, makefile: string, text: string, until: (d: LspDiagnostic[]) => boolean): Promise<{ lsp: LspClient; uri: string; diagnostics: LspDiagnostic[] }> {
+async function serverVerdict(
+  tree: string,
+  makefile: string,
+  text: string,
+  until: (d: LspDiagnostic[]) => boolean,
+): Promise<{ lsp: LspClient; uri: string; diagnostics: LspDiagnostic[] }> {
   const lsp = new LspClient({ KBUILD_DIAGNOSTICS_DEBOUNCE_MS: '0' });
   await lsp.initialize(tree, {}, { workspace: { didChangeWatchedFiles: { dynamicRegistration: false } } });
   const uri = lsp.open(makefile, text);
@@ -68,78 +85,126 @@ async function serverVerdict(tree: string, makefile: string, text: string, until
   return { lsp, uri, diagnostics: pub.diagnostics };
 }
 
-test('real Linux 6.12 arm64 vDSO: orphan sections predicted from the objects, the fix proved by the build', { skip: missing ?? false, timeout: 60 * 60_000 }, async (t) => {
-  const out = execFileSync('bash', [join(root, 'scripts', 'prepare-vdso-tree.sh')], { encoding: 'utf8', timeout: 30 * 60_000 }).trim().split('\n');
-  const tree = out[out.length - 1];
-  const makefilePath = join(tree, VDSO, 'Makefile');
-  const pristine = readFileSync(join(tree, VDSO, 'Makefile.pristine'), 'utf8');
-  writeFileSync(makefilePath, pristine);
-  configure(tree, true);
-  try {
-    await t.test('CONFIG_WERROR=y: the link fails; the server said so, line for line; the fix makes it pass', async () => {
-      cleanVdso(tree);
-      const failed = make(tree, [`KCFLAGS=${FLAG}`, `${VDSO}/`]);
-      assert.notEqual(failed.status, 0, 'the build fails');
-      const real = lldLines(failed.log, 'error');
-      assert.deepEqual(real, [`${VDSO}/vgetrandom.o:(.llvm_bb_addr_map) is being placed in '.llvm_bb_addr_map'`, `${VDSO}/vgettimeofday.o:(.llvm_bb_addr_map) is being placed in '.llvm_bb_addr_map'`]);
-      assert.ok(!existsSync(join(tree, VDSO, 'vdso.so.dbg')), 'the link wrote nothing: the verdict comes from the objects');
-      const { lsp, uri, diagnostics } = await serverVerdict(tree, makefilePath, pristine, (ds) => ds.some((d) => d.code === RULE));
-      try {
-        const d = diagnostics.find((x) => x.code === RULE);
-        assert.ok(d);
-        assert.equal(d.severity, 1, 'an error: the link passes --orphan-handling=error');
-        assert.deepEqual(predicted(d), real, `the server predicts ld.lld's lines exactly: ${d.message}`);
-        const actions = await lsp.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d], only: ['quickfix'] } });
-        const mine = actions.filter((a) => /section-making flag/.test(a.title));
-        assert.equal(mine.length, 1);
-        assert.equal(mine[0].isPreferred, true, 'removing the flag is the preferred fix for the vDSO');
-        const patch = await lsp.request<{ patch: string | null }>('kbuild/makePatch', { makefileUri: uri, fix: 'remove-flag' });
-        assert.ok(patch.patch?.includes('CC_FLAGS_REMOVE_VDSO += -fbasic-block-sections=%'), 'the patch carries the fix');
-        const change = mine[0].edit.documentChanges[0];
-        const fixed = applyLspEdits(pristine, change.edits);
-        assert.match(fixed, /^CC_FLAGS_REMOVE_VDSO \+= -fbasic-block-sections=%$/m, 'extends the directory\'s own remove list');
-        writeFileSync(makefilePath, fixed);
-        const passed = make(tree, [`KCFLAGS=${FLAG}`, `${VDSO}/`]);
-        assert.equal(passed.status, 0, `the real build passes after the fix:\n${passed.log.slice(-3000)}`);
-        assert.ok(!execFileSync('llvm-readelf-19', ['-S', join(tree, VDSO, 'vdso.so')], { encoding: 'utf8' }).includes('llvm_bb_addr_map'));
-        lsp.notify('workspace/didChangeWatchedFiles', { changes: [{ uri: `file://${join(tree, VDSO, 'vgettimeofday.o')}`, type: 2 }] });
-        lsp.change(uri, 2, fixed);
-        const after = await lsp.diagnostics(uri, (p) => p.version === 2, 120_000);
-        assert.deepEqual(after.diagnostics.filter((x) => x.code === RULE || x.code === 'orphan-sections-stale'), [], 'nothing left after the rebuild');
-      } finally {
-        await lsp.stop();
-        writeFileSync(makefilePath, pristine);
-      }
-    });
-
-    await t.test('CONFIG_WERROR=n: the build passes with ld.lld warnings; the server says warning', async () => {
-      configure(tree, false);
-      cleanVdso(tree);
-      const built = make(tree, [`KCFLAGS=${FLAG}`, `${VDSO}/`]);
-      assert.equal(built.status, 0, built.log.slice(-3000));
-      const real = lldLines(built.log, 'warning');
-      assert.equal(real.length, 2, built.log.slice(-3000));
-      const { lsp, diagnostics } = await serverVerdict(tree, makefilePath, pristine, (ds) => ds.some((d) => d.code === RULE));
-      try {
-        const d = diagnostics.find((x) => x.code === RULE);
-        assert.ok(d);
-        assert.equal(d.severity, 2, 'a warning, not an error');
-        assert.deepEqual(predicted(d), real);
-      } finally {
-        await lsp.stop();
-      }
-    });
-
-    await t.test('a clean build with no such flag: nothing', async () => {
-      configure(tree, true);
-      cleanVdso(tree);
-      const built = make(tree, [`${VDSO}/`]);
-      assert.equal(built.status, 0, built.log.slice(-3000));
-      const check = spawnSync(process.execPath, [join(root, 'server', 'out', 'cli.js'), 'check', makefilePath], { encoding: 'utf8' });
-      assert.equal(check.status, 0, `check finds nothing: ${check.stdout}${check.stderr}`);
-      assert.equal(check.stdout.trim(), '');
-    });
-  } finally {
+test(
+  'real Linux 6.12 arm64 vDSO: orphan sections predicted from the objects, the fix proved by the build',
+  { skip: missing ?? false, timeout: 60 * 60_000 },
+  async (t) => {
+    const out = execFileSync('bash', [join(root, 'scripts', 'prepare-vdso-tree.sh')], {
+      encoding: 'utf8',
+      timeout: 30 * 60_000,
+    })
+      .trim()
+      .split('\n');
+    const tree = out[out.length - 1];
+    const makefilePath = join(tree, VDSO, 'Makefile');
+    const pristine = readFileSync(join(tree, VDSO, 'Makefile.pristine'), 'utf8');
     writeFileSync(makefilePath, pristine);
-  }
-});
+    configure(tree, true);
+    try {
+      await t.test(
+        'CONFIG_WERROR=y: the link fails; the server said so, line for line; the fix makes it pass',
+        async () => {
+          cleanVdso(tree);
+          const failed = make(tree, [`KCFLAGS=${FLAG}`, `${VDSO}/`]);
+          assert.notEqual(failed.status, 0, 'the build fails');
+          const real = lldLines(failed.log, 'error');
+          assert.deepEqual(real, [
+            `${VDSO}/vgetrandom.o:(.llvm_bb_addr_map) is being placed in '.llvm_bb_addr_map'`,
+            `${VDSO}/vgettimeofday.o:(.llvm_bb_addr_map) is being placed in '.llvm_bb_addr_map'`,
+          ]);
+          assert.ok(
+            !existsSync(join(tree, VDSO, 'vdso.so.dbg')),
+            'the link wrote nothing: the verdict comes from the objects',
+          );
+          const { lsp, uri, diagnostics } = await serverVerdict(tree, makefilePath, pristine, (ds) =>
+            ds.some((d) => d.code === RULE),
+          );
+          try {
+            const d = diagnostics.find((x) => x.code === RULE);
+            assert.ok(d);
+            assert.equal(d.severity, 1, 'an error: the link passes --orphan-handling=error');
+            assert.deepEqual(predicted(d), real, `the server predicts ld.lld's lines exactly: ${d.message}`);
+            const actions = await lsp.request<CodeAction[]>('textDocument/codeAction', {
+              textDocument: { uri },
+              range: d.range,
+              context: { diagnostics: [d], only: ['quickfix'] },
+            });
+            const mine = actions.filter((a) => /section-making flag/.test(a.title));
+            assert.equal(mine.length, 1);
+            assert.equal(mine[0].isPreferred, true, 'removing the flag is the preferred fix for the vDSO');
+            const patch = await lsp.request<{ patch: string | null }>('kbuild/makePatch', {
+              makefileUri: uri,
+              fix: 'remove-flag',
+            });
+            assert.ok(
+              patch.patch?.includes('CC_FLAGS_REMOVE_VDSO += -fbasic-block-sections=%'),
+              'the patch carries the fix',
+            );
+            const change = mine[0].edit.documentChanges[0];
+            const fixed = applyLspEdits(pristine, change.edits);
+            assert.match(
+              fixed,
+              /^CC_FLAGS_REMOVE_VDSO \+= -fbasic-block-sections=%$/m,
+              "extends the directory's own remove list",
+            );
+            writeFileSync(makefilePath, fixed);
+            const passed = make(tree, [`KCFLAGS=${FLAG}`, `${VDSO}/`]);
+            assert.equal(passed.status, 0, `the real build passes after the fix:\n${passed.log.slice(-3000)}`);
+            assert.ok(
+              !execFileSync('llvm-readelf-19', ['-S', join(tree, VDSO, 'vdso.so')], { encoding: 'utf8' }).includes(
+                'llvm_bb_addr_map',
+              ),
+            );
+            lsp.notify('workspace/didChangeWatchedFiles', {
+              changes: [{ uri: `file://${join(tree, VDSO, 'vgettimeofday.o')}`, type: 2 }],
+            });
+            lsp.change(uri, 2, fixed);
+            const after = await lsp.diagnostics(uri, (p) => p.version === 2, 120_000);
+            assert.deepEqual(
+              after.diagnostics.filter((x) => x.code === RULE || x.code === 'orphan-sections-stale'),
+              [],
+              'nothing left after the rebuild',
+            );
+          } finally {
+            await lsp.stop();
+            writeFileSync(makefilePath, pristine);
+          }
+        },
+      );
+
+      await t.test('CONFIG_WERROR=n: the build passes with ld.lld warnings; the server says warning', async () => {
+        configure(tree, false);
+        cleanVdso(tree);
+        const built = make(tree, [`KCFLAGS=${FLAG}`, `${VDSO}/`]);
+        assert.equal(built.status, 0, built.log.slice(-3000));
+        const real = lldLines(built.log, 'warning');
+        assert.equal(real.length, 2, built.log.slice(-3000));
+        const { lsp, diagnostics } = await serverVerdict(tree, makefilePath, pristine, (ds) =>
+          ds.some((d) => d.code === RULE),
+        );
+        try {
+          const d = diagnostics.find((x) => x.code === RULE);
+          assert.ok(d);
+          assert.equal(d.severity, 2, 'a warning, not an error');
+          assert.deepEqual(predicted(d), real);
+        } finally {
+          await lsp.stop();
+        }
+      });
+
+      await t.test('a clean build with no such flag: nothing', async () => {
+        configure(tree, true);
+        cleanVdso(tree);
+        const built = make(tree, [`${VDSO}/`]);
+        assert.equal(built.status, 0, built.log.slice(-3000));
+        const check = spawnSync(process.execPath, [join(root, 'server', 'out', 'cli.js'), 'check', makefilePath], {
+          encoding: 'utf8',
+        });
+        assert.equal(check.status, 0, `check finds nothing: ${check.stdout}${check.stderr}`);
+        assert.equal(check.stdout.trim(), '');
+      });
+    } finally {
+      writeFileSync(makefilePath, pristine);
+    }
+  },
+);

@@ -28,7 +28,8 @@ before(async () => {
     for (const name of readdirSync(dir)) {
       const renamed = rename(name);
       if (renamed !== name) renameSync(join(dir, name), join(dir, renamed));
-      if (name === 'Makefile' || name.endsWith('.cmd')) writeFileSync(join(dir, renamed), rename(readFileSync(join(dir, renamed), 'utf8')));
+      if (name === 'Makefile' || name.endsWith('.cmd'))
+        writeFileSync(join(dir, renamed), rename(readFileSync(join(dir, renamed), 'utf8')));
     }
   }
   lsp = new LspClient({ KBUILD_DIAGNOSTICS_DEBOUNCE_MS: '0' });
@@ -49,7 +50,10 @@ test('the rule follows the renamed pipeline and reads the renamed objects', asyn
   const d = pub.diagnostics.find((x) => x.code === 'nvhe-profile-metadata') as LspDiagnostic;
   assert.equal(d.severity, 1, 'error: evidence found under the renamed names');
   assert.match(d.message, /hyp_stage1\.o holds \.rel\.llvm\.call-graph-profile/);
-  assert.ok(d.message.includes(`error: ${NEW}/hyp_stage1.o: Unexpected SHT_REL section ".rel.llvm.call-graph-profile"`), d.message);
+  assert.ok(
+    d.message.includes(`error: ${NEW}/hyp_stage1.o: Unexpected SHT_REL section ".rel.llvm.call-graph-profile"`),
+    d.message,
+  );
   assert.match(d.message, /\.hyp\.o was compiled with -fprofile-sample-use=/);
 });
 
@@ -57,10 +61,16 @@ test('the explorer classifies the renamed stages by meaning', async () => {
   const { builds } = await lsp.request<{ builds: { uri: string }[] }>('kbuild/listBuildDirectories', {});
   const build = builds.find((b) => b.uri === pathToFileURL(join(tree, 'build')).toString());
   assert.ok(build, JSON.stringify(builds));
-  const { objects } = await lsp.request<{ objects: { relativePath: string; stage: string; status: string }[] }>('kbuild/listObjects', { buildUri: build.uri });
+  const { objects } = await lsp.request<{ objects: { relativePath: string; stage: string; status: string }[] }>(
+    'kbuild/listObjects',
+    { buildUri: build.uri },
+  );
   const stage1 = objects.find((o) => o.relativePath.endsWith('hyp_stage1.o'));
   assert.ok(stage1, JSON.stringify(objects));
   assert.equal(stage1.stage, 'tmp');
   assert.equal(stage1.status, 'offending');
-  assert.ok(objects.some((o) => o.relativePath.endsWith('switch.hyp.o') && o.stage === 'hyp-object'), JSON.stringify(objects));
+  assert.ok(
+    objects.some((o) => o.relativePath.endsWith('switch.hyp.o') && o.stage === 'hyp-object'),
+    JSON.stringify(objects),
+  );
 });

@@ -42,7 +42,9 @@ test('bug 1: evidence from objects built before the Makefile filtered their flag
     writeFileSync(makefile, original);
     const before = capture();
     assert.equal(await main(['check', '--format', 'json', '.'], before.io, { docsDir }), 1);
-    const b = JSON.parse(before.text()) as { results: { diagnostics: { severity: number; code: string; message: string }[] }[] };
+    const b = JSON.parse(before.text()) as {
+      results: { diagnostics: { severity: number; code: string; message: string }[] }[];
+    };
     assert.equal(b.results[0].diagnostics[0].severity, 1, 'the build shows the metadata: an error');
     assert.match(b.results[0].diagnostics[0].message, /was compiled with -fprofile-sample-use=/);
     // The Makefile now filters the spelling the build used; the objects are not rebuilt yet.
@@ -54,8 +56,14 @@ test('bug 1: evidence from objects built before the Makefile filtered their flag
     assert.ok(!ds.some((d) => d.severity <= 2), `no error or warning: ${JSON.stringify(ds)}`);
     const stale = ds.find((d) => d.code === 'nvhe-stale-build');
     assert.equal(stale?.severity, 3);
-    assert.match(stale?.message ?? '', /made before the Makefile changed: .*hyp-main\.nvhe\.o.*-fprofile-sample-use=….*Rebuild to confirm/);
-    assert.ok(ds.some((d) => d.code === 'nvhe-profile-alias' && d.severity === 4), 'the aliases still get through: the hint stays');
+    assert.match(
+      stale?.message ?? '',
+      /made before the Makefile changed: .*hyp-main\.nvhe\.o.*-fprofile-sample-use=….*Rebuild to confirm/,
+    );
+    assert.ok(
+      ds.some((d) => d.code === 'nvhe-profile-alias' && d.severity === 4),
+      'the aliases still get through: the hint stays',
+    );
   } finally {
     process.chdir(cwd);
     writeFileSync(makefile, original);
@@ -73,7 +81,11 @@ test('bug 2: the CLI fixes an alias-only Makefile as the editor offers to', asyn
       const c2 = capture();
       assert.equal(await main(['check', '--format', 'json', makefile], c2.io, { docsDir }), 0);
       const r = JSON.parse(c2.text()) as { results: { diagnostics: { code: string }[] }[] };
-      assert.deepEqual(r.results[0].diagnostics.map((d) => d.code).filter((x) => x !== 'nvhe-stale-build'), [], `form ${form} leaves no finding`);
+      assert.deepEqual(
+        r.results[0].diagnostics.map((d) => d.code).filter((x) => x !== 'nvhe-stale-build'),
+        [],
+        `form ${form} leaves no finding`,
+      );
     }
   } finally {
     writeFileSync(makefile, original);
@@ -84,20 +96,37 @@ test('bug 3: sections of another architecture are not marked (CLI and panel)', a
   const i386 = join(root, 'test', 'fixtures', 'elf', 'i386.o');
   const c = capture();
   assert.equal(await main(['sections', '--json', i386], c.io), 0);
-  const json = JSON.parse(c.text()) as { machine: string; sections: { name: string; typeName: string; offending?: string }[] }[];
-  assert.ok(json[0].sections.some((s) => s.name.startsWith('.rel.') && s.typeName === 'REL'), 'the fixture has SHT_REL sections');
-  assert.deepEqual(json[0].sections.filter((s) => s.offending).map((s) => s.name), []);
+  const json = JSON.parse(c.text()) as {
+    machine: string;
+    sections: { name: string; typeName: string; offending?: string }[];
+  }[];
+  assert.ok(
+    json[0].sections.some((s) => s.name.startsWith('.rel.') && s.typeName === 'REL'),
+    'the fixture has SHT_REL sections',
+  );
+  assert.deepEqual(
+    json[0].sections.filter((s) => s.offending).map((s) => s.name),
+    [],
+  );
   const lsp = new LspClient({ KBUILD_DIAGNOSTICS_DEBOUNCE_MS: '0' });
   try {
     await lsp.initialize(tree);
     const add = await lsp.request<{ ok: boolean }>('kbuild/addObject', { objectUri: pathToFileURL(i386).toString() });
     assert.equal(add.ok, true);
-    const s = await lsp.request<{ sections: { name: string; offending?: string }[]; object?: { status: string } }>('kbuild/listSections', { objectUri: pathToFileURL(i386).toString() });
-    assert.deepEqual(s.sections.filter((x) => x.offending).map((x) => x.name), []);
+    const s = await lsp.request<{ sections: { name: string; offending?: string }[]; object?: { status: string } }>(
+      'kbuild/listSections',
+      { objectUri: pathToFileURL(i386).toString() },
+    );
+    assert.deepEqual(
+      s.sections.filter((x) => x.offending).map((x) => x.name),
+      [],
+    );
     assert.equal(s.object?.status, 'ok');
     // An aarch64 profiled object is still marked.
     const prof = pathToFileURL(join(root, 'test', 'fixtures', 'elf', 'aarch64-hyp-profile.o')).toString();
-    const p = await lsp.request<{ sections: { name: string; offending?: string }[] }>('kbuild/listSections', { objectUri: prof });
+    const p = await lsp.request<{ sections: { name: string; offending?: string }[] }>('kbuild/listSections', {
+      objectUri: prof,
+    });
     assert.ok(p.sections.some((x) => x.name === '.rel.llvm.call-graph-profile' && x.offending));
   } finally {
     await lsp.stop();
@@ -111,13 +140,23 @@ test('bug 4: quick-fixes are there while the debounced analysis has not run yet'
     await lsp.initialize(tree);
     const uri = lsp.open(makefile, original, 'kbuild', 7);
     // What the user sees: the diagnostic published for this file earlier (as the client would pass it).
-    const seen = { range: { start: { line: 84, character: 0 }, end: { line: 84, character: 10 } }, code: 'nvhe-profile-metadata', message: 'x', severity: 1 };
-    const actions = await lsp.request<{ title: string; kind: string; edit: { documentChanges: { textDocument: { version: number } }[] } }[]>('textDocument/codeAction', {
+    const seen = {
+      range: { start: { line: 84, character: 0 }, end: { line: 84, character: 10 } },
+      code: 'nvhe-profile-metadata',
+      message: 'x',
+      severity: 1,
+    };
+    const actions = await lsp.request<
+      { title: string; kind: string; edit: { documentChanges: { textDocument: { version: number } }[] } }[]
+    >('textDocument/codeAction', {
       textDocument: { uri },
       range: seen.range,
       context: { diagnostics: [seen] },
     });
-    assert.deepEqual(actions.map((a) => a.title.slice(0, 32)), ['Filter profile-use flags out of ', 'Remove .llvm.call-graph-profile ']);
+    assert.deepEqual(
+      actions.map((a) => a.title.slice(0, 32)),
+      ['Filter profile-use flags out of ', 'Remove .llvm.call-graph-profile '],
+    );
     for (const a of actions) assert.equal(a.edit.documentChanges[0].textDocument.version, 7);
   } finally {
     await lsp.stop();
@@ -125,9 +164,14 @@ test('bug 4: quick-fixes are there while the debounced analysis has not run yet'
 });
 
 test('bug 5: each panel toggle shows its state (a when clause reads its context key)', () => {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { contributes: { menus: { 'view/title': { command: string; when: string }[] } } };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    contributes: { menus: { 'view/title': { command: string; when: string }[] } };
+  };
   const title = pkg.contributes.menus['view/title'];
-  for (const [cmd, key] of [['toggleOffendingOnly', 'kbuildDiagnostics.offendingOnly'], ['toggleDebugSections', 'kbuildDiagnostics.hideDebugSections']]) {
+  for (const [cmd, key] of [
+    ['toggleOffendingOnly', 'kbuildDiagnostics.offendingOnly'],
+    ['toggleDebugSections', 'kbuildDiagnostics.hideDebugSections'],
+  ]) {
     const off = title.find((m) => m.command === `kbuildDiagnostics.${cmd}`);
     const on = title.find((m) => m.command === `kbuildDiagnostics.${cmd}.on`);
     assert.match(off?.when ?? '', new RegExp(`!${key.replace('.', '\\.')}\\b`));
@@ -137,11 +181,18 @@ test('bug 5: each panel toggle shows its state (a when clause reads its context 
 
 test('bug 7: 1,000 open/close cycles of different files keep the server flat', { timeout: 240_000 }, async (t) => {
   const lsp = new LspClient({ KBUILD_DIAGNOSTICS_DEBOUNCE_MS: '0' });
-  const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${lsp.proc.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const rss = (): number =>
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${lsp.proc.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   try {
     await lsp.initialize(tree);
     // 20 KB make files, each different (a pipeline Makefile with its own padding).
-    const body = (i: number) => original + Array.from({ length: 300 }, (_, k) => `PAD_${i}_${k} := ${'x'.repeat(40)} $(PAD_${i}_${Math.max(0, k - 1)})`).join('\n') + '\n';
+    const body = (i: number) =>
+      original +
+      Array.from(
+        { length: 300 },
+        (_, k) => `PAD_${i}_${k} := ${'x'.repeat(40)} $(PAD_${i}_${Math.max(0, k - 1)})`,
+      ).join('\n') +
+      '\n';
     const cycle = async (i: number) => {
       const file = join(tree, 'many', `d${i}`, 'Makefile');
       const uri = lsp.open(file, body(i), 'kbuild', 1);

@@ -5,7 +5,22 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, constants, cpSync, linkSync, lstatSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  constants,
+  cpSync,
+  linkSync,
+  lstatSync,
+  mkdtempSync,
+  promises as fsp,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixCommand } from '../../server/src/cli/fix';
@@ -25,7 +40,10 @@ function io(): CliIo & { o: string; e: string } {
   const r = { o: '', e: '', out: (s: string) => void (r.o += s), err: (s: string) => void (r.e += s) };
   return r;
 }
-const leftovers = (): string[] => readdirSync(join(tree, NVHE)).filter((n) => n.includes('kbuild-diagnostics') || n.includes('.kbd-') || n.endsWith('.tmp'));
+const leftovers = (): string[] =>
+  readdirSync(join(tree, NVHE)).filter(
+    (n) => n.includes('kbuild-diagnostics') || n.includes('.kbd-') || n.endsWith('.tmp'),
+  );
 
 before(() => {
   tree = mkdtempSync(join(tmpdir(), 'kbd-fix-'));
@@ -46,7 +64,12 @@ test('form A and B keep mode 0640 and every original line; temp file gone', asyn
     assert.ok(after.length > original.length);
     let j = 0;
     const lines = original.split('\n');
-    for (const l of after.split('\n')) if (j < lines.length && (l === lines[j] || (form === 'B' && l.replace('$(OBJCOPY) -R .llvm.call-graph-profile $<; ', '') === lines[j]))) j++;
+    for (const l of after.split('\n'))
+      if (
+        j < lines.length &&
+        (l === lines[j] || (form === 'B' && l.replace('$(OBJCOPY) -R .llvm.call-graph-profile $<; ', '') === lines[j]))
+      )
+        j++;
     assert.equal(j, lines.length, `form ${form} lost original line ${j + 1}`);
     assert.deepEqual(leftovers(), []);
   }
@@ -70,7 +93,8 @@ test('a failing write (temp file creation or rename fails, as on a read-only fil
     const saved = fsp[fn];
     const failing = async (...args: unknown[]): Promise<unknown> => {
       // open: only the exclusive creation of the temp file fails; reads still work.
-      if (fn === 'open' && typeof args[1] === 'number' && (args[1] & constants.O_CREAT) === 0) return (saved as (...a: unknown[]) => Promise<unknown>)(...args);
+      if (fn === 'open' && typeof args[1] === 'number' && (args[1] & constants.O_CREAT) === 0)
+        return (saved as (...a: unknown[]) => Promise<unknown>)(...args);
       throw Object.assign(new Error(`EROFS: read-only file system, ${fn}`), { code: 'EROFS' });
     };
     (fsp as unknown as Record<string, unknown>)[fn] = failing;
@@ -86,17 +110,21 @@ test('a failing write (temp file creation or rename fails, as on a read-only fil
   }
 });
 
-test('a real read-only directory (when not root) fails cleanly', { skip: process.getuid?.() === 0 ? 'root ignores directory permissions' : false }, async () => {
-  writeFileSync(makefile, original);
-  chmodSync(join(tree, NVHE), 0o555);
-  try {
-    assert.equal(await fixCommand(['--form', 'A', makefile], io(), RULES), 1);
-  } finally {
-    chmodSync(join(tree, NVHE), 0o755);
-  }
-  assert.equal(readFileSync(makefile, 'utf8'), original);
-  assert.deepEqual(leftovers(), []);
-});
+test(
+  'a real read-only directory (when not root) fails cleanly',
+  { skip: process.getuid?.() === 0 ? 'root ignores directory permissions' : false },
+  async () => {
+    writeFileSync(makefile, original);
+    chmodSync(join(tree, NVHE), 0o555);
+    try {
+      assert.equal(await fixCommand(['--form', 'A', makefile], io(), RULES), 1);
+    } finally {
+      chmodSync(join(tree, NVHE), 0o755);
+    }
+    assert.equal(readFileSync(makefile, 'utf8'), original);
+    assert.deepEqual(leftovers(), []);
+  },
+);
 
 test('the file edited while the fix is computed: fix refuses and writes nothing', async () => {
   writeFileSync(makefile, original);
@@ -167,7 +195,14 @@ test('issue 13 write classes through the CLI: link kept, 0444 and hard links ref
   }
 
   // Latin-1 bytes in a comment survive byte for byte; every original line is still there.
-  const latin = Buffer.concat([Buffer.from('# Copyright (C) J', 'latin1'), Buffer.from([0xfc]), Buffer.from('rgen M', 'latin1'), Buffer.from([0xe9, 0xa9]), Buffer.from('\n'), Buffer.from(original, 'utf8')]);
+  const latin = Buffer.concat([
+    Buffer.from('# Copyright (C) J', 'latin1'),
+    Buffer.from([0xfc]),
+    Buffer.from('rgen M', 'latin1'),
+    Buffer.from([0xe9, 0xa9]),
+    Buffer.from('\n'),
+    Buffer.from(original, 'utf8'),
+  ]);
   writeFileSync(makefile, latin);
   r = io();
   assert.equal(await fixCommand(['--form', 'A', makefile], r, RULES), 0, r.e);
@@ -188,21 +223,25 @@ test('issue 13 write classes through the CLI: link kept, 0444 and hard links ref
   assert.deepEqual(leftovers(), []);
 });
 
-test('FIFO, /dev/zero link and a path longer than PATH_MAX: exit 2 at once, nothing written', { timeout: 30_000 }, async () => {
-  const fifo = join(tree, NVHE, 'Makefile.fifo');
-  execFileSync('mkfifo', [fifo]);
-  const zero = join(tree, NVHE, 'Makefile.zero');
-  symlinkSync('/dev/zero', zero);
-  for (const p of [fifo, zero, join(tree, 'a/'.repeat(2100), 'Makefile')]) {
-    const r = io();
-    const t0 = Date.now();
-    assert.equal(await fixCommand(['--form', 'A', p], r, RULES), 2, r.e);
-    assert.ok(Date.now() - t0 < 5_000);
-    assert.match(r.e, /not a regular file|PATH_MAX|no such file/);
-  }
-  rmSync(fifo);
-  rmSync(zero);
-});
+test(
+  'FIFO, /dev/zero link and a path longer than PATH_MAX: exit 2 at once, nothing written',
+  { timeout: 30_000 },
+  async () => {
+    const fifo = join(tree, NVHE, 'Makefile.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const zero = join(tree, NVHE, 'Makefile.zero');
+    symlinkSync('/dev/zero', zero);
+    for (const p of [fifo, zero, join(tree, 'a/'.repeat(2100), 'Makefile')]) {
+      const r = io();
+      const t0 = Date.now();
+      assert.equal(await fixCommand(['--form', 'A', p], r, RULES), 2, r.e);
+      assert.ok(Date.now() - t0 < 5_000);
+      assert.match(r.e, /not a regular file|PATH_MAX|no such file/);
+    }
+    rmSync(fifo);
+    rmSync(zero);
+  },
+);
 
 test('byte-level application of the fix edits gives exactly the text the fix computed (every nvhe variant, both forms)', async () => {
   const dir = join(root, 'test', 'fixtures', 'nvhe-variants');

@@ -16,13 +16,20 @@ let dir: string;
 
 async function check(args: string[]): Promise<{ code: number; out: string }> {
   const parts: string[] = [];
-  const code = await main(['check', ...args], { out: (t) => void parts.push(t), err: (t) => void parts.push(t) }, { docsDir: join(root, 'server', 'out', 'rules') });
+  const code = await main(
+    ['check', ...args],
+    { out: (t) => void parts.push(t), err: (t) => void parts.push(t) },
+    { docsDir: join(root, 'server', 'out', 'rules') },
+  );
   return { code, out: parts.join('') };
 }
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'kbd-incomplete-'));
-  cpSync(join(root, 'test', 'fixtures', 'sample-kernel'), join(dir, 'tree'), { recursive: true, verbatimSymlinks: true });
+  cpSync(join(root, 'test', 'fixtures', 'sample-kernel'), join(dir, 'tree'), {
+    recursive: true,
+    verbatimSymlinks: true,
+  });
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -32,15 +39,19 @@ test('check /dev/zero is incomplete, not clean', async () => {
   assert.match(r.out, /incomplete: .*\/dev\/zero.*(not a regular file|device)/i);
 });
 
-test('a FIFO named Makefile in a tree: the walk does not hang and says what it skipped', { timeout: 20_000 }, async () => {
-  const t = join(dir, 'fifo-tree');
-  mkdirSync(join(t, 'sub'), { recursive: true });
-  execFileSync('mkfifo', [join(t, 'sub', 'Makefile')]);
-  const direct = await check([join(t, 'sub', 'Makefile')]);
-  assert.equal(direct.code, 3, direct.out);
-  const walked = await check([t]);
-  assert.equal(walked.code, 0, 'the walk only looks at regular files (a FIFO is not a make file to read)');
-});
+test(
+  'a FIFO named Makefile in a tree: the walk does not hang and says what it skipped',
+  { timeout: 20_000 },
+  async () => {
+    const t = join(dir, 'fifo-tree');
+    mkdirSync(join(t, 'sub'), { recursive: true });
+    execFileSync('mkfifo', [join(t, 'sub', 'Makefile')]);
+    const direct = await check([join(t, 'sub', 'Makefile')]);
+    assert.equal(direct.code, 3, direct.out);
+    const walked = await check([t]);
+    assert.equal(walked.code, 0, 'the walk only looks at regular files (a FIFO is not a make file to read)');
+  },
+);
 
 test('a path longer than PATH_MAX is incomplete', async () => {
   const long = '/' + 'x'.repeat(5000);
@@ -51,7 +62,12 @@ test('a path longer than PATH_MAX is incomplete', async () => {
 test('an evaluation cut by its bounds is incomplete (19 doublings and a sort)', async () => {
   const t = join(dir, 'doubling');
   mkdirSync(t);
-  const lines = ['KBUILD_CFLAGS := a b c d', ...Array.from({ length: 19 }, () => 'KBUILD_CFLAGS := $(KBUILD_CFLAGS) $(KBUILD_CFLAGS)'), 'X := $(sort $(KBUILD_CFLAGS))', 'all: ; gen-hyprel x.o > y.S'];
+  const lines = [
+    'KBUILD_CFLAGS := a b c d',
+    ...Array.from({ length: 19 }, () => 'KBUILD_CFLAGS := $(KBUILD_CFLAGS) $(KBUILD_CFLAGS)'),
+    'X := $(sort $(KBUILD_CFLAGS))',
+    'all: ; gen-hyprel x.o > y.S',
+  ];
   writeFileSync(join(t, 'Makefile'), lines.join('\n') + '\n');
   const r = await check([join(t, 'Makefile')]);
   assert.equal(r.code, 3, r.out);
@@ -79,7 +95,10 @@ test('the editor shows an incomplete analysis', { timeout: 30_000 }, async () =>
     const file = join(dir, 'doubling', 'Makefile');
     const uri = lsp.open(file, readFileSync(file, 'utf8'), 'kbuild');
     const pub = await lsp.diagnostics(uri, (p) => p.diagnostics.some((d) => d.code === 'analysis-incomplete'), 20_000);
-    assert.ok(pub.diagnostics.every((d) => d.severity !== 1), 'no error claimed');
+    assert.ok(
+      pub.diagnostics.every((d) => d.severity !== 1),
+      'no error claimed',
+    );
   } finally {
     await lsp.stop();
   }
@@ -94,7 +113,11 @@ test('fix requests on a 30 MB open document answer at once (it is not analyzed)'
     const uri = lsp.open(file, huge, 'kbuild');
     await lsp.diagnostics(uri, (p) => p.diagnostics.some((d) => d.code === 'file-too-large'), 30_000);
     const t0 = Date.now();
-    const fixAll = await lsp.request<unknown[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [], only: ['source.fixAll'] } });
+    const fixAll = await lsp.request<unknown[]>('textDocument/codeAction', {
+      textDocument: { uri },
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      context: { diagnostics: [], only: ['source.fixAll'] },
+    });
     const edit = await lsp.request<{ edit: unknown }>('kbuild/fixEdit', { makefileUri: uri, fix: 'A' });
     const ms = Date.now() - t0;
     assert.deepEqual(fixAll, []);

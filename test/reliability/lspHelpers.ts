@@ -24,7 +24,10 @@ export function buildFiles(buildNvhe: string): Map<string, Buffer> {
   return out;
 }
 
-export async function startServer(tree: string, opts: { watch?: boolean; env?: Record<string, string> } = {}): Promise<LspClient> {
+export async function startServer(
+  tree: string,
+  opts: { watch?: boolean; env?: Record<string, string> } = {},
+): Promise<LspClient> {
   const lsp = new LspClient({ KBUILD_DIAGNOSTICS_DEBOUNCE_MS: '0', ...opts.env });
   const caps = opts.watch ? { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } } } : {};
   await lsp.initialize(tree, {}, caps);
@@ -33,7 +36,8 @@ export async function startServer(tree: string, opts: { watch?: boolean; env?: R
 
 /** The server process is alive and answers a request. */
 export async function assertAlive(lsp: LspClient, probeUri: string): Promise<void> {
-  if (lsp.proc.exitCode !== null || lsp.proc.signalCode !== null) throw new Error(`server died (exit ${lsp.proc.exitCode}, signal ${lsp.proc.signalCode}); stderr: ${lsp.stderr}`);
+  if (lsp.proc.exitCode !== null || lsp.proc.signalCode !== null)
+    throw new Error(`server died (exit ${lsp.proc.exitCode}, signal ${lsp.proc.signalCode}); stderr: ${lsp.stderr}`);
   await lsp.request('textDocument/documentSymbol', { textDocument: { uri: probeUri } }, 10_000);
 }
 
@@ -48,6 +52,16 @@ export function rssKb(pid: number): number {
 }
 
 /** Diagnostics for `u` that match, including ones that arrived before the call (no lost race). */
-export function diagnosticsOf(lsp: LspClient, u: string, match: (p: PublishedDiagnostics) => boolean, timeoutMs = 30_000): Promise<PublishedDiagnostics> {
-  return lsp.waitFor<PublishedDiagnostics>('textDocument/publishDiagnostics', (p) => p.uri === u && match(p), timeoutMs, true);
+export function diagnosticsOf(
+  lsp: LspClient,
+  u: string,
+  match: (p: PublishedDiagnostics) => boolean,
+  timeoutMs = 30_000,
+): Promise<PublishedDiagnostics> {
+  return lsp.waitFor<PublishedDiagnostics>(
+    'textDocument/publishDiagnostics',
+    (p) => p.uri === u && match(p),
+    timeoutMs,
+    true,
+  );
 }

@@ -25,20 +25,44 @@ if (isMainThread) {
     corpus = loadCorpus(root, 'path' in linux ? linux.path : undefined);
   });
 
-  test(`${CASES} seeded make mutations: no crash, no hang, fixes keep every line`, { timeout: 15 * 60_000 }, async (t) => {
-    const t0 = Date.now();
-    const stats = await runFuzz({ corpus, cases: CASES, seed: 1, workerFile: __filename, workers: 2, caseTimeoutMs: 60_000 });
-    t.diagnostic(JSON.stringify({ ...stats, failures: stats.failures.length, corpus: corpus.length, seconds: (Date.now() - t0) / 1000 }));
-    assert.deepEqual(stats.failures.slice(0, 3).map((f) => ({ case: f.case, kind: f.kind, base: f.base, mutations: f.mutations, error: f.error })), []);
-    assert.equal(stats.cases, CASES, 'every case ran');
-    assert.ok(stats.fixesChecked > 0);
-  });
+  test(
+    `${CASES} seeded make mutations: no crash, no hang, fixes keep every line`,
+    { timeout: 15 * 60_000 },
+    async (t) => {
+      const t0 = Date.now();
+      const stats = await runFuzz({
+        corpus,
+        cases: CASES,
+        seed: 1,
+        workerFile: __filename,
+        workers: 2,
+        caseTimeoutMs: 60_000,
+      });
+      t.diagnostic(
+        JSON.stringify({
+          ...stats,
+          failures: stats.failures.length,
+          corpus: corpus.length,
+          seconds: (Date.now() - t0) / 1000,
+        }),
+      );
+      assert.deepEqual(
+        stats.failures
+          .slice(0, 3)
+          .map((f) => ({ case: f.case, kind: f.kind, base: f.base, mutations: f.mutations, error: f.error })),
+        [],
+      );
+      assert.equal(stats.cases, CASES, 'every case ran');
+      assert.ok(stats.fixesChecked > 0);
+    },
+  );
 
   test('regression fixtures (crashers found by fuzzing) run clean', () => {
     const dir = join(root, 'test', 'fixtures', 'regressions', 'make');
     const files = readdirSync(dir).filter((n) => /\.(mk|cmd)$/.test(n));
     assert.ok(files.length > 0);
-    for (const n of files) exercise(n, readFileSync(join(dir, n), 'utf8'), rng(1), { boundHits: 0, fixesChecked: 0, cmdFlags: 0 });
+    for (const n of files)
+      exercise(n, readFileSync(join(dir, n), 'utf8'), rng(1), { boundHits: 0, fixesChecked: 0, cmdFlags: 0 });
     // Conditionals nested 10,000 deep (the outline and the rule walked them recursively).
     const deep = `${'ifeq (a,a)\nX := 1\n'.repeat(10_000)}${readFileSync(join(root, 'test', 'fixtures', 'nvhe-variants', 'v3-6.1', 'Makefile'), 'utf8')}${'endif\n'.repeat(10_000)}`;
     exercise('deep.mk', deep, rng(1), { boundHits: 0, fixesChecked: 0, cmdFlags: 0 });
@@ -49,7 +73,10 @@ if (isMainThread) {
       ['X = $(X)\nY := $(X)\n', /./],
       ['f = $(call f,$(1))\nY := $(call f,x)\n', /./],
       ['f = $(call f,$(1)$(1))\nY := $(call f,x)\n', /./],
-      ['L0 := x x x x x x x x x x\nL1 := $(foreach a,$(L0),$(foreach b,$(L0),$(foreach c,$(L0),$(foreach d,$(L0),$(foreach e,$(L0),$(foreach f,$(L0),$(foreach g,$(L0),$(L0)))))))))\n', /./],
+      [
+        'L0 := x x x x x x x x x x\nL1 := $(foreach a,$(L0),$(foreach b,$(L0),$(foreach c,$(L0),$(foreach d,$(L0),$(foreach e,$(L0),$(foreach f,$(L0),$(foreach g,$(L0),$(L0)))))))))\n',
+        /./,
+      ],
       [`D := xxxxxxxxxx\n${'D := $(D)$(D)\n'.repeat(30)}`, /./],
       ['define R\n$(eval $(R))\nendef\n$(eval $(R))\n', /./],
     ];

@@ -48,19 +48,72 @@ export interface FuzzStats {
 }
 
 export function newStats(): FuzzStats {
-  return { cases: 0, crashes: 0, hangs: 0, checkFailures: 0, boundHits: 0, fixesChecked: 0, cmdFlags: 0, slowestMs: 0, slowestCase: -1, failures: [] };
+  return {
+    cases: 0,
+    crashes: 0,
+    hangs: 0,
+    checkFailures: 0,
+    boundHits: 0,
+    fixesChecked: 0,
+    cmdFlags: 0,
+    slowestMs: 0,
+    slowestCase: -1,
+    failures: [],
+  };
 }
 
 /** The seeded PRNG of every fuzzer (re-exported for the LSP fuzz and the soak script). */
 export const rng = mulberry32;
 
-const caseSeed = (seed: number, i: number): number => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(i + 1, 0xc2b2ae35)) >>> 0;
+const caseSeed = (seed: number, i: number): number =>
+  (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(i + 1, 0xc2b2ae35)) >>> 0;
 
 const SNIPPETS = [
-  '$(', '$(call ', '${', '\\', '\\\n', 'define X\n', 'endef\n', '\0', ')', '}', ',', '#', '\t', '\r\n', ':=', '=', '+=', '?=', '!=',
-  'ifeq (a,b)\n', 'else\n', 'endif\n', 'ifdef X\n', '$(eval ', '$(foreach v,', '$(shell touch /tmp/kbd-fuzz-shell)', 'X != touch /tmp/kbd-fuzz-bang\n',
-  '-fprofile-sample-use=p.prof', '$(filter-out -fprofile-sample-use=%,', 'gen-hyprel', '$(OBJCOPY) -R .llvm.call-graph-profile $<; ',
-  'savedcmd_x.o := ', 'cmd_', 'quiet_cmd_hyprel = HYPREL $@\n', '$@', '$<', '$$', '%', ':', '::', '|', ';', '\u00e9', '\ud83d\ude00', '\ud800',
+  '$(',
+  '$(call ',
+  '${',
+  '\\',
+  '\\\n',
+  'define X\n',
+  'endef\n',
+  '\0',
+  ')',
+  '}',
+  ',',
+  '#',
+  '\t',
+  '\r\n',
+  ':=',
+  '=',
+  '+=',
+  '?=',
+  '!=',
+  'ifeq (a,b)\n',
+  'else\n',
+  'endif\n',
+  'ifdef X\n',
+  '$(eval ',
+  '$(foreach v,',
+  '$(shell touch /tmp/kbd-fuzz-shell)',
+  'X != touch /tmp/kbd-fuzz-bang\n',
+  '-fprofile-sample-use=p.prof',
+  '$(filter-out -fprofile-sample-use=%,',
+  'gen-hyprel',
+  '$(OBJCOPY) -R .llvm.call-graph-profile $<; ',
+  'savedcmd_x.o := ',
+  'cmd_',
+  'quiet_cmd_hyprel = HYPREL $@\n',
+  '$@',
+  '$<',
+  '$$',
+  '%',
+  ':',
+  '::',
+  '|',
+  ';',
+  '\u00e9',
+  '\ud83d\ude00',
+  '\ud800',
 ];
 
 /** Lines whose expansion grows exponentially or recurses: the evaluator must stop at its bounds. */
@@ -102,69 +155,116 @@ function lineRange(t: string, r: () => number): [number, number] {
 }
 
 export const MUTATIONS: Mutation[] = [
-  { name: 'byte-flip', apply: (t, r) => {
-    if (t.length === 0) return t;
-    const i = Math.floor(r() * t.length);
-    return t.slice(0, i) + String.fromCharCode(t.charCodeAt(i) ^ (1 << Math.floor(r() * 7))) + t.slice(i + 1);
-  } },
-  { name: 'byte-set', apply: (t, r) => {
-    const i = Math.floor(r() * (t.length + 1));
-    return t.slice(0, i) + String.fromCharCode(Math.floor(r() * 256)) + t.slice(i + 1);
-  } },
-  { name: 'delete-line', apply: (t, r) => {
-    const [a, b] = lineRange(t, r);
-    return t.slice(0, a) + t.slice(b);
-  } },
-  { name: 'delete-lines', apply: (t, r) => {
-    const [a] = lineRange(t, r);
-    const n = 1 + Math.floor(r() * 20);
-    let b = a;
-    for (let k = 0; k < n && b < t.length; k++) {
-      const nl = t.indexOf('\n', b);
-      b = nl < 0 ? t.length : nl + 1;
-    }
-    return t.slice(0, a) + t.slice(b);
-  } },
-  { name: 'duplicate-line', apply: (t, r) => {
-    const [a, b] = lineRange(t, r);
-    const times = 1 + Math.floor(r() * 4);
-    return t.slice(0, b) + t.slice(a, b).repeat(times) + t.slice(b);
-  } },
-  { name: 'swap-lines', apply: (t, r) => {
-    const [a, b] = lineRange(t, r);
-    const [c, d] = lineRange(t, r);
-    if (a === c) return t;
-    const [x, y] = a < c ? [[a, b], [c, d]] : [[c, d], [a, b]];
-    if (x[1] > y[0]) return t;
-    return t.slice(0, x[0]) + t.slice(y[0], y[1]) + t.slice(x[1], y[0]) + t.slice(x[0], x[1]) + t.slice(y[1]);
-  } },
-  { name: 'insert-snippet', apply: (t, r) => {
-    const i = Math.floor(r() * (t.length + 1));
-    return t.slice(0, i) + pick(SNIPPETS, r) + t.slice(i);
-  } },
-  { name: 'insert-line-snippet', apply: (t, r) => {
-    const [a] = lineRange(t, r);
-    return t.slice(0, a) + pick(SNIPPETS, r) + '\n' + t.slice(a);
-  } },
-  { name: 'blowup', weight: 0.25, apply: (t, r) => {
-    const [a] = lineRange(t, r);
-    return t.slice(0, a) + pick(BLOWUPS, r) + t.slice(a);
-  } },
-  { name: 'huge-line', weight: 0.15, apply: (t, r) => {
-    const [a] = lineRange(t, r);
-    const unit = pick(['x', '$(X)', '-fprofile-sample-use=p ', '\\', '$$', ' ', '$(', 'a:=b'], r);
-    return t.slice(0, a) + `HUGE := ${unit.repeat(50_000 + Math.floor(r() * 150_000))}\n` + t.slice(a);
-  } },
+  {
+    name: 'byte-flip',
+    apply: (t, r) => {
+      if (t.length === 0) return t;
+      const i = Math.floor(r() * t.length);
+      return t.slice(0, i) + String.fromCharCode(t.charCodeAt(i) ^ (1 << Math.floor(r() * 7))) + t.slice(i + 1);
+    },
+  },
+  {
+    name: 'byte-set',
+    apply: (t, r) => {
+      const i = Math.floor(r() * (t.length + 1));
+      return t.slice(0, i) + String.fromCharCode(Math.floor(r() * 256)) + t.slice(i + 1);
+    },
+  },
+  {
+    name: 'delete-line',
+    apply: (t, r) => {
+      const [a, b] = lineRange(t, r);
+      return t.slice(0, a) + t.slice(b);
+    },
+  },
+  {
+    name: 'delete-lines',
+    apply: (t, r) => {
+      const [a] = lineRange(t, r);
+      const n = 1 + Math.floor(r() * 20);
+      let b = a;
+      for (let k = 0; k < n && b < t.length; k++) {
+        const nl = t.indexOf('\n', b);
+        b = nl < 0 ? t.length : nl + 1;
+      }
+      return t.slice(0, a) + t.slice(b);
+    },
+  },
+  {
+    name: 'duplicate-line',
+    apply: (t, r) => {
+      const [a, b] = lineRange(t, r);
+      const times = 1 + Math.floor(r() * 4);
+      return t.slice(0, b) + t.slice(a, b).repeat(times) + t.slice(b);
+    },
+  },
+  {
+    name: 'swap-lines',
+    apply: (t, r) => {
+      const [a, b] = lineRange(t, r);
+      const [c, d] = lineRange(t, r);
+      if (a === c) return t;
+      const [x, y] =
+        a < c
+          ? [
+              [a, b],
+              [c, d],
+            ]
+          : [
+              [c, d],
+              [a, b],
+            ];
+      if (x[1] > y[0]) return t;
+      return t.slice(0, x[0]) + t.slice(y[0], y[1]) + t.slice(x[1], y[0]) + t.slice(x[0], x[1]) + t.slice(y[1]);
+    },
+  },
+  {
+    name: 'insert-snippet',
+    apply: (t, r) => {
+      const i = Math.floor(r() * (t.length + 1));
+      return t.slice(0, i) + pick(SNIPPETS, r) + t.slice(i);
+    },
+  },
+  {
+    name: 'insert-line-snippet',
+    apply: (t, r) => {
+      const [a] = lineRange(t, r);
+      return t.slice(0, a) + pick(SNIPPETS, r) + '\n' + t.slice(a);
+    },
+  },
+  {
+    name: 'blowup',
+    weight: 0.25,
+    apply: (t, r) => {
+      const [a] = lineRange(t, r);
+      return t.slice(0, a) + pick(BLOWUPS, r) + t.slice(a);
+    },
+  },
+  {
+    name: 'huge-line',
+    weight: 0.15,
+    apply: (t, r) => {
+      const [a] = lineRange(t, r);
+      const unit = pick(['x', '$(X)', '-fprofile-sample-use=p ', '\\', '$$', ' ', '$(', 'a:=b'], r);
+      return t.slice(0, a) + `HUGE := ${unit.repeat(50_000 + Math.floor(r() * 150_000))}\n` + t.slice(a);
+    },
+  },
   { name: 'crlf', apply: (t) => t.replace(/\r?\n/g, '\r\n') },
-  { name: 'strip-eol', apply: (t, r) => (r() < 0.5 ? t.replace(/\n$/, '') : t.replace(/\r?\n/g, r() < 0.5 ? '\r' : ' ')) },
+  {
+    name: 'strip-eol',
+    apply: (t, r) => (r() < 0.5 ? t.replace(/\n$/, '') : t.replace(/\r?\n/g, r() < 0.5 ? '\r' : ' ')),
+  },
   { name: 'truncate', apply: (t, r) => t.slice(0, Math.floor(r() * t.length)) },
-  { name: 'splice', apply: (t, r) => {
-    const a = Math.floor(r() * (t.length + 1));
-    const b = Math.floor(r() * (t.length + 1));
-    const c = Math.floor(r() * (t.length + 1));
-    const [lo, hi] = a < b ? [a, b] : [b, a];
-    return t.slice(0, c) + t.slice(lo, Math.min(hi, lo + 4096)) + t.slice(c);
-  } },
+  {
+    name: 'splice',
+    apply: (t, r) => {
+      const a = Math.floor(r() * (t.length + 1));
+      const b = Math.floor(r() * (t.length + 1));
+      const c = Math.floor(r() * (t.length + 1));
+      const [lo, hi] = a < b ? [a, b] : [b, a];
+      return t.slice(0, c) + t.slice(lo, Math.min(hi, lo + 4096)) + t.slice(c);
+    },
+  },
   { name: 'tabs-spaces', apply: (t, r) => (r() < 0.5 ? t.replace(/^\t/gm, '        ') : t.replace(/^ {2,}/gm, '\t')) },
 ];
 
@@ -180,7 +280,12 @@ function isSubsequence(small: string, big: string): boolean {
 }
 
 /** Every way a piece of make text enters the product. Throws on any failed check. */
-export function exercise(name: string, text: string, r: () => number, stats: Pick<FuzzStats, 'boundHits' | 'fixesChecked' | 'cmdFlags'>): void {
+export function exercise(
+  name: string,
+  text: string,
+  r: () => number,
+  stats: Pick<FuzzStats, 'boundHits' | 'fixesChecked' | 'cmdFlags'>,
+): void {
   const mf = parseMakefile(text);
   const ev = evaluateMakefile(mf);
   if (ev.diagnostics.some((d) => /limit|too deep|too long|recurs|steps/i.test(d.message))) stats.boundHits++;
@@ -195,16 +300,22 @@ export function exercise(name: string, text: string, r: () => number, stats: Pic
     const line = Math.floor(r() * lines.length);
     hoverAt(mf, ev, { line, character: Math.floor(r() * ((lines[line]?.length ?? 0) + 2)) });
   }
-  const input: RuleInput = { makefile: mf, objDir: 'arch/arm64/kvm/hyp/nvhe', readSibling: (n2) => (n2 === 'hyp.lds.S' ? LDS : undefined) };
+  const input: RuleInput = {
+    makefile: mf,
+    objDir: 'arch/arm64/kvm/hyp/nvhe',
+    readSibling: (n2) => (n2 === 'hyp.lds.S' ? LDS : undefined),
+  };
   analyzeNvhe(input, (l) => lines[l]?.length ?? 0);
   for (const form of ['A', 'B'] as const) {
     const fix = computeFix(text, input, form);
     if (!fix) continue;
     stats.fixesChecked++;
     for (const e of fix.edits) {
-      if (e.range.start.line !== e.range.end.line || e.range.start.character !== e.range.end.character) throw new Error(`form ${form}: an edit replaces text (${JSON.stringify(e.range)})`);
+      if (e.range.start.line !== e.range.end.line || e.range.start.character !== e.range.end.character)
+        throw new Error(`form ${form}: an edit replaces text (${JSON.stringify(e.range)})`);
     }
-    if (applyEdits(text, fix.edits) !== fix.newText) throw new Error(`form ${form}: newText differs from the edits applied`);
+    if (applyEdits(text, fix.edits) !== fix.newText)
+      throw new Error(`form ${form}: newText differs from the edits applied`);
     if (!isSubsequence(text, fix.newText)) throw new Error(`form ${form}: the fixed text lost original content`);
     const before = text.split(/\r?\n/);
     const after = fix.newText.split(/\r?\n/);
@@ -219,7 +330,11 @@ export function exercise(name: string, text: string, r: () => number, stats: Pic
 }
 
 /** The text of case `i`: a corpus file and 1-4 mutations, all from the seed. */
-export function makeCase(corpus: CorpusFile[], seed: number, i: number): { base: string; mutations: string[]; text: string; r: () => number } {
+export function makeCase(
+  corpus: CorpusFile[],
+  seed: number,
+  i: number,
+): { base: string; mutations: string[]; text: string; r: () => number } {
   const r = rng(caseSeed(seed, i));
   const base = corpus[Math.floor(r() * corpus.length)];
   let text = base.text;
@@ -249,7 +364,14 @@ function runOne(corpus: CorpusFile[], seed: number, i: number, stats: FuzzStats)
     const check = e instanceof Error && /^form [AB]:/.test(e.message);
     if (check) stats.checkFailures++;
     else stats.crashes++;
-    stats.failures.push({ case: i, base: c.base, mutations: c.mutations, kind: check ? 'check' : 'crash', error: msg.split('\n').slice(0, 6).join('\n'), text: c.text.length > 2_000_000 ? c.text.slice(0, 2_000_000) : c.text });
+    stats.failures.push({
+      case: i,
+      base: c.base,
+      mutations: c.mutations,
+      kind: check ? 'check' : 'crash',
+      error: msg.split('\n').slice(0, 6).join('\n'),
+      text: c.text.length > 2_000_000 ? c.text.slice(0, 2_000_000) : c.text,
+    });
   }
   const ms = performance.now() - t0;
   if (ms > stats.slowestMs) {
@@ -335,8 +457,10 @@ export async function runFuzz(opts: FuzzRun): Promise<FuzzStats> {
       const view = new Int32Array(progress);
       Atomics.store(view, 0, from);
       const job: WorkerJob = { kbdMakeFuzz: true, corpus: opts.corpus, seed: opts.seed, from, to, progress };
-      const w = new Worker(opts.workerFile, { workerData: job, // The server runs on the main thread (~1 MB of stack): workers get the same, so deep recursion shows.
-        resourceLimits: { maxOldGenerationSizeMb: 1536, stackSizeMb: 1 } });
+      const w = new Worker(opts.workerFile, {
+        workerData: job, // The server runs on the main thread (~1 MB of stack): workers get the same, so deep recursion shows.
+        resourceLimits: { maxOldGenerationSizeMb: 1536, stackSizeMb: 1 },
+      });
       let last = from;
       let since = Date.now();
       let settled = false;
@@ -346,24 +470,34 @@ export async function runFuzz(opts: FuzzRun): Promise<FuzzStats> {
         clearInterval(watch);
         resolve();
       };
-      const watch = setInterval(() => {
-        const cur = Atomics.load(view, 0);
-        if (cur !== last) {
-          last = cur;
-          since = Date.now();
-          return;
-        }
-        if (Date.now() - since > timeout) {
-          // A hang: record it, kill the worker, go on after it.
-          const c = makeCase(opts.corpus, opts.seed, cur);
-          total.hangs++;
-          total.cases += cur - from + 1;
-          total.failures.push({ case: cur, base: c.base, mutations: c.mutations, kind: 'hang', error: `no result within ${timeout} ms`, text: c.text });
-          finish();
-          void w.terminate();
-          if (cur + 1 < to) pending.push(runRange(cur + 1, to));
-        }
-      }, Math.min(250, timeout / 4));
+      const watch = setInterval(
+        () => {
+          const cur = Atomics.load(view, 0);
+          if (cur !== last) {
+            last = cur;
+            since = Date.now();
+            return;
+          }
+          if (Date.now() - since > timeout) {
+            // A hang: record it, kill the worker, go on after it.
+            const c = makeCase(opts.corpus, opts.seed, cur);
+            total.hangs++;
+            total.cases += cur - from + 1;
+            total.failures.push({
+              case: cur,
+              base: c.base,
+              mutations: c.mutations,
+              kind: 'hang',
+              error: `no result within ${timeout} ms`,
+              text: c.text,
+            });
+            finish();
+            void w.terminate();
+            if (cur + 1 < to) pending.push(runRange(cur + 1, to));
+          }
+        },
+        Math.min(250, timeout / 4),
+      );
       w.on('message', (m: WorkerMessage) => {
         if (m.type === 'failure') {
           if (m.failure.kind === 'check') total.checkFailures++;
@@ -381,7 +515,14 @@ export async function runFuzz(opts: FuzzRun): Promise<FuzzStats> {
         const c = makeCase(opts.corpus, opts.seed, cur);
         total.crashes++;
         total.cases += cur - from + 1;
-        total.failures.push({ case: cur, base: c.base, mutations: c.mutations, kind: 'crash', error: `worker died: ${e.message}`, text: c.text });
+        total.failures.push({
+          case: cur,
+          base: c.base,
+          mutations: c.mutations,
+          kind: 'crash',
+          error: `worker died: ${e.message}`,
+          text: c.text,
+        });
         finish();
         if (cur + 1 < to) pending.push(runRange(cur + 1, to));
       });
@@ -419,9 +560,18 @@ function walk(dir: string, accept: (p: string) => boolean, out: string[] = []): 
 }
 
 const LINUX_FILES = [
-  'arch/arm64/kvm/hyp/nvhe/Makefile', 'arch/arm64/kvm/hyp/Makefile', 'arch/arm64/kvm/Makefile', 'arch/arm64/Makefile',
-  'scripts/Kbuild.include', 'scripts/Makefile.build', 'scripts/Makefile.lib', 'scripts/Makefile.compiler', 'scripts/Makefile.clang',
-  'scripts/Makefile.extrawarn', 'arch/arm64/kernel/vdso/Makefile', 'drivers/gpu/drm/amd/display/dc/dml/Makefile',
+  'arch/arm64/kvm/hyp/nvhe/Makefile',
+  'arch/arm64/kvm/hyp/Makefile',
+  'arch/arm64/kvm/Makefile',
+  'arch/arm64/Makefile',
+  'scripts/Kbuild.include',
+  'scripts/Makefile.build',
+  'scripts/Makefile.lib',
+  'scripts/Makefile.compiler',
+  'scripts/Makefile.clang',
+  'scripts/Makefile.extrawarn',
+  'arch/arm64/kernel/vdso/Makefile',
+  'drivers/gpu/drm/amd/display/dc/dml/Makefile',
 ];
 
 /** Real make text: the nvhe variants, the sample tree (Makefiles and .cmd files), and Linux files when a tree is given. */
@@ -433,14 +583,18 @@ export function loadCorpus(repoRoot: string, linuxTree?: string): CorpusFile[] {
   };
   const fx = join(repoRoot, 'test', 'fixtures');
   for (const p of walk(join(fx, 'nvhe-variants'), (f) => f.endsWith('/Makefile'))) add(p, p.slice(fx.length + 1));
-  for (const p of walk(join(fx, 'sample-kernel'), (f) => /\/(Makefile|Kbuild|Kbuild\.include)$|\/\.[^/]+\.cmd$/.test(f))) add(p, p.slice(fx.length + 1));
+  for (const p of walk(join(fx, 'sample-kernel'), (f) =>
+    /\/(Makefile|Kbuild|Kbuild\.include)$|\/\.[^/]+\.cmd$/.test(f),
+  ))
+    add(p, p.slice(fx.length + 1));
   for (const p of walk(join(fx, 'regressions'), (f) => /\.(mk|cmd)$/.test(f))) add(p, p.slice(fx.length + 1));
-  if (linuxTree) for (const f of LINUX_FILES) {
-    try {
-      add(join(linuxTree, f), `linux-6.1/${f}`);
-    } catch {
-      // not in this tree
+  if (linuxTree)
+    for (const f of LINUX_FILES) {
+      try {
+        add(join(linuxTree, f), `linux-6.1/${f}`);
+      } catch {
+        // not in this tree
+      }
     }
-  }
   return out;
 }

@@ -50,7 +50,13 @@ function treeWith(name: string, kind: Kind | 'none', object: string, shape: 'lea
     const text = readFileSync(mk, 'utf8');
     const marker = '# KVM nVHE code is run at';
     assert.ok(text.includes(marker));
-    writeFileSync(mk, text.replace(marker, 'KBUILD_CFLAGS := $(filter-out -fprofile-sample-use=% -fprofile-use=%, $(KBUILD_CFLAGS))\n\n' + marker));
+    writeFileSync(
+      mk,
+      text.replace(
+        marker,
+        'KBUILD_CFLAGS := $(filter-out -fprofile-sample-use=% -fprofile-use=%, $(KBUILD_CFLAGS))\n\n' + marker,
+      ),
+    );
   }
   const p = join(tree, NVHE, object);
   if (kind !== 'none') {
@@ -78,72 +84,118 @@ function cli(args: string[], cwd: string): Promise<{ code: number | null; out: s
   });
 }
 
-test('check: the 6.1–6.12 shape with a regular build reads its objects and is clean (the baseline)', { timeout: 60_000 }, async () => {
-  const tree = treeWith('baseline', 'none', OBJECTS[0], '6.12');
-  const r = await cli(['check', NVHE_SRC, '--build-dir', 'build'], tree);
-  assert.equal(r.code, 0, r.err + r.out);
-  assert.match(r.out, /still reach the nVHE hyp compiles/, 'the hint (the objects are read for it)');
-});
+test(
+  'check: the 6.1–6.12 shape with a regular build reads its objects and is clean (the baseline)',
+  { timeout: 60_000 },
+  async () => {
+    const tree = treeWith('baseline', 'none', OBJECTS[0], '6.12');
+    const r = await cli(['check', NVHE_SRC, '--build-dir', 'build'], tree);
+    assert.equal(r.code, 0, r.err + r.out);
+    assert.match(r.out, /still reach the nVHE hyp compiles/, 'the hint (the objects are read for it)');
+  },
+);
 
 for (const { kind, what, skip } of KINDS) {
   for (const object of OBJECTS) {
-    test(`check with a ${kind} as ${object}: exit 3 within its bound, naming what it could not read`, { skip, timeout: 60_000 }, async () => {
-      const tree = treeWith(`check-${kind}-${object}`, kind, object, '6.12');
-      const r = await cli(['check', NVHE_SRC, '--build-dir', 'build'], tree);
-      assert.equal(r.code, 3, `exit ${r.code} after ${r.ms} ms: ${r.err}`);
-      assert.ok(r.err.includes(`incomplete: ${join(tree, NVHE, object)}: cannot open: `), r.err);
-      assert.match(r.err, what);
-    });
+    test(
+      `check with a ${kind} as ${object}: exit 3 within its bound, naming what it could not read`,
+      { skip, timeout: 60_000 },
+      async () => {
+        const tree = treeWith(`check-${kind}-${object}`, kind, object, '6.12');
+        const r = await cli(['check', NVHE_SRC, '--build-dir', 'build'], tree);
+        assert.equal(r.code, 3, `exit ${r.code} after ${r.ms} ms: ${r.err}`);
+        assert.ok(r.err.includes(`incomplete: ${join(tree, NVHE, object)}: cannot open: `), r.err);
+        assert.match(r.err, what);
+      },
+    );
 
-    test(`check with a ${kind} as ${object} and a Makefile that leaks: exit 1, the object named as not read`, { skip, timeout: 60_000 }, async () => {
-      const tree = treeWith(`leak-${kind}-${object}`, kind, object, 'leaks');
-      const r = await cli(['check', NVHE_SRC, '--build-dir', 'build'], tree);
-      assert.equal(r.code, 1, `exit ${r.code} after ${r.ms} ms: ${r.err}`);
-      assert.match(r.out, /error: Profile metadata reaches gen-hyprel/);
-      assert.ok(r.err.includes(`incomplete: ${join(tree, NVHE, object)}`), r.err);
-      assert.match(r.err, what);
-    });
+    test(
+      `check with a ${kind} as ${object} and a Makefile that leaks: exit 1, the object named as not read`,
+      { skip, timeout: 60_000 },
+      async () => {
+        const tree = treeWith(`leak-${kind}-${object}`, kind, object, 'leaks');
+        const r = await cli(['check', NVHE_SRC, '--build-dir', 'build'], tree);
+        assert.equal(r.code, 1, `exit ${r.code} after ${r.ms} ms: ${r.err}`);
+        assert.match(r.out, /error: Profile metadata reaches gen-hyprel/);
+        assert.ok(r.err.includes(`incomplete: ${join(tree, NVHE, object)}`), r.err);
+        assert.match(r.err, what);
+      },
+    );
 
-    test(`sections on a ${kind} as ${object}: exit 1 with a message, other files still printed`, { skip, timeout: 60_000 }, async () => {
-      const tree = treeWith(`sections-${kind}-${object}`, kind, object, 'leaks');
-      const other = OBJECTS.find((o) => o !== object) as string;
-      const r = await cli(['sections', join(NVHE, object), join(NVHE, other)], tree);
-      assert.equal(r.code, 1, `exit ${r.code} after ${r.ms} ms: ${r.err}`);
-      assert.match(r.err, new RegExp(`error: '${join(NVHE, object).replace(/\./g, '\\.')}': .*cannot open: is .*${what.source}`));
-      assert.ok(r.out.includes(`File: ${join(NVHE, other)}`), r.out);
-    });
+    test(
+      `sections on a ${kind} as ${object}: exit 1 with a message, other files still printed`,
+      { skip, timeout: 60_000 },
+      async () => {
+        const tree = treeWith(`sections-${kind}-${object}`, kind, object, 'leaks');
+        const other = OBJECTS.find((o) => o !== object) as string;
+        const r = await cli(['sections', join(NVHE, object), join(NVHE, other)], tree);
+        assert.equal(r.code, 1, `exit ${r.code} after ${r.ms} ms: ${r.err}`);
+        assert.match(
+          r.err,
+          new RegExp(`error: '${join(NVHE, object).replace(/\./g, '\\.')}': .*cannot open: is .*${what.source}`),
+        );
+        assert.ok(r.out.includes(`File: ${join(NVHE, other)}`), r.out);
+      },
+    );
   }
 
-  test(`server with a ${kind} as kvm_nvhe.tmp.o: diagnostics within the bound naming it, the explorer lists it as unreadable, its section table is refused with the reason`, { skip, timeout: 90_000 }, async () => {
-    const tree = treeWith(`lsp-${kind}`, kind, 'kvm_nvhe.tmp.o', 'leaks');
-    const bad = join(tree, NVHE, 'kvm_nvhe.tmp.o');
-    const lsp = new LspClient({ KBUILD_DIAGNOSTICS_DEBOUNCE_MS: '0' });
-    try {
-      await lsp.initialize(tree);
-      const mk = join(tree, NVHE_SRC, 'Makefile');
-      const uri = lsp.open(mk, readFileSync(mk, 'utf8'), 'kbuild');
-      const pub = await lsp.diagnostics(uri, (p) => p.diagnostics.some((d) => d.code === 'analysis-incomplete'), BOUND_MS);
-      const inc = pub.diagnostics.find((d) => d.code === 'analysis-incomplete');
-      assert.ok(inc?.message.includes(bad), inc?.message);
-      assert.match(inc?.message ?? '', what);
-      assert.ok(pub.diagnostics.some((d) => d.code === 'nvhe-profile-metadata'), 'the rule still answers from what it could read');
+  test(
+    `server with a ${kind} as kvm_nvhe.tmp.o: diagnostics within the bound naming it, the explorer lists it as unreadable, its section table is refused with the reason`,
+    { skip, timeout: 90_000 },
+    async () => {
+      const tree = treeWith(`lsp-${kind}`, kind, 'kvm_nvhe.tmp.o', 'leaks');
+      const bad = join(tree, NVHE, 'kvm_nvhe.tmp.o');
+      const lsp = new LspClient({ KBUILD_DIAGNOSTICS_DEBOUNCE_MS: '0' });
+      try {
+        await lsp.initialize(tree);
+        const mk = join(tree, NVHE_SRC, 'Makefile');
+        const uri = lsp.open(mk, readFileSync(mk, 'utf8'), 'kbuild');
+        const pub = await lsp.diagnostics(
+          uri,
+          (p) => p.diagnostics.some((d) => d.code === 'analysis-incomplete'),
+          BOUND_MS,
+        );
+        const inc = pub.diagnostics.find((d) => d.code === 'analysis-incomplete');
+        assert.ok(inc?.message.includes(bad), inc?.message);
+        assert.match(inc?.message ?? '', what);
+        assert.ok(
+          pub.diagnostics.some((d) => d.code === 'nvhe-profile-metadata'),
+          'the rule still answers from what it could read',
+        );
 
-      const listing = await lsp.request<{ objects: ObjectInfo[] }>('kbuild/listObjects', { buildUri: pathToFileURL(join(tree, 'build')).toString() }, BOUND_MS);
-      const o = listing.objects.find((x) => x.uri === pathToFileURL(bad).toString());
-      assert.ok(o, JSON.stringify(listing.objects.map((x) => x.relativePath)));
-      assert.equal(o.status, 'error');
-      assert.match(o.problem ?? '', what);
-      assert.ok(listing.objects.some((x) => x.relativePath.endsWith('switch.nvhe.o') && x.status === 'offending'), 'the other objects are still read');
+        const listing = await lsp.request<{ objects: ObjectInfo[] }>(
+          'kbuild/listObjects',
+          { buildUri: pathToFileURL(join(tree, 'build')).toString() },
+          BOUND_MS,
+        );
+        const o = listing.objects.find((x) => x.uri === pathToFileURL(bad).toString());
+        assert.ok(o, JSON.stringify(listing.objects.map((x) => x.relativePath)));
+        assert.equal(o.status, 'error');
+        assert.match(o.problem ?? '', what);
+        assert.ok(
+          listing.objects.some((x) => x.relativePath.endsWith('switch.nvhe.o') && x.status === 'offending'),
+          'the other objects are still read',
+        );
 
-      const objectUri = pathToFileURL(bad).toString();
-      const sections = await lsp.request<{ error?: string }>('kbuild/listSections', { objectUri }, BOUND_MS).catch((e: Error) => ({ error: e.message }));
-      assert.match(sections.error ?? '', what);
-      await assert.rejects(lsp.request('kbuild/sectionTable', { objectUri, relocations: true }, BOUND_MS), (e: Error) => what.test(e.message) && e.message.includes(bad));
-      // And the server still answers other requests.
-      const hover = await lsp.request('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 0 } }, BOUND_MS);
-      assert.ok(hover === null || typeof hover === 'object');
-    } finally {
-      await lsp.stop();
-    }
-  });
+        const objectUri = pathToFileURL(bad).toString();
+        const sections = await lsp
+          .request<{ error?: string }>('kbuild/listSections', { objectUri }, BOUND_MS)
+          .catch((e: Error) => ({ error: e.message }));
+        assert.match(sections.error ?? '', what);
+        await assert.rejects(
+          lsp.request('kbuild/sectionTable', { objectUri, relocations: true }, BOUND_MS),
+          (e: Error) => what.test(e.message) && e.message.includes(bad),
+        );
+        // And the server still answers other requests.
+        const hover = await lsp.request(
+          'textDocument/hover',
+          { textDocument: { uri }, position: { line: 0, character: 0 } },
+          BOUND_MS,
+        );
+        assert.ok(hover === null || typeof hover === 'object');
+      } finally {
+        await lsp.stop();
+      }
+    },
+  );
 }

@@ -10,18 +10,34 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createConnection, ProposedFeatures, type Message } from 'vscode-languageserver/node';
-import { BoundedStreamMessageReader, CoalescingMessageWriter, createBoundedConnection, type MessageSink } from '../../server/src/transport';
+import {
+  BoundedStreamMessageReader,
+  CoalescingMessageWriter,
+  createBoundedConnection,
+  type MessageSink,
+} from '../../server/src/transport';
 import { PassThrough } from 'node:stream';
 
 if (process.env.KBD_TRANSPORT_SERVER) {
   // KBD_STOCK=1: the stock connection, to measure what the bounds change (see RELIABILITY.md).
-  const connection = process.env.KBD_STOCK ? createConnection(ProposedFeatures.all) : createBoundedConnection({ transport: 'stdio', limits: { maxQueuedBytes: Number(process.env.KBD_MAX_QUEUED ?? 64 * 1024 * 1024) } });
+  const connection = process.env.KBD_STOCK
+    ? createConnection(ProposedFeatures.all)
+    : createBoundedConnection({
+        transport: 'stdio',
+        limits: { maxQueuedBytes: Number(process.env.KBD_MAX_QUEUED ?? 64 * 1024 * 1024) },
+      });
   connection.onInitialize(() => ({ capabilities: {} }));
   connection.onRequest('test/flood', (p: { uris: number; versions: number; diagnostics: number }) => {
     // Distinct objects per publish, as a real server makes them (shared strings would hide the cost).
     for (let v = 0; v < p.versions; v++) {
       for (let u = 0; u < p.uris; u++) {
-        const diagnostics = Array.from({ length: p.diagnostics }, (_, i) => ({ range: { start: { line: i, character: 0 }, end: { line: i, character: v } }, severity: 2 as const, source: 'kbuild', code: 'nvhe-profile-metadata', message: `version ${v} diagnostic ${i} of file ${u}` }));
+        const diagnostics = Array.from({ length: p.diagnostics }, (_, i) => ({
+          range: { start: { line: i, character: 0 }, end: { line: i, character: v } },
+          severity: 2 as const,
+          source: 'kbuild',
+          code: 'nvhe-profile-metadata',
+          message: `version ${v} diagnostic ${i} of file ${u}`,
+        }));
         void connection.sendDiagnostics({ uri: `file:///f${u}`, version: v, diagnostics });
       }
     }
@@ -41,7 +57,10 @@ if (process.env.KBD_TRANSPORT_SERVER) {
     waitFor(pred: (m: Message) => boolean, ms?: number): Promise<Message>;
   }
   function start(env: Record<string, string> = {}): Proc {
-    const p = spawn(process.execPath, [__filename, '--stdio'], { env: { ...process.env, KBD_TRANSPORT_SERVER: '1', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [__filename, '--stdio'], {
+      env: { ...process.env, KBD_TRANSPORT_SERVER: '1', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const messages: Message[] = [];
     let buf = Buffer.alloc(0);
     let err = '';
@@ -75,48 +94,80 @@ if (process.env.KBD_TRANSPORT_SERVER) {
     return { p, send, messages, stderr: () => err, exited, waitFor };
   }
   const initialize = async (s: Proc): Promise<void> => {
-    s.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } });
+    s.send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { processId: null, rootUri: null, capabilities: {} },
+    });
     await s.waitFor((m) => (m as { id?: number }).id === 1);
     s.send({ jsonrpc: '2.0', method: 'initialized', params: {} });
   };
   const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-    Promise.race([p, new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`${what}: no answer in ${ms} ms`)), ms))]);
+    Promise.race([
+      p,
+      new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`${what}: no answer in ${ms} ms`)), ms)),
+    ]);
 
-  test('a client that does not read stdout: 2 million diagnostics stay bounded and merge per URI', { timeout: 180_000 }, async () => {
-    const s = start();
-    try {
-      await initialize(s);
-      // Stop reading the server's stdout: the pipe fills and the server must queue.
-      s.p.stdout.pause();
-      const URIS = 20;
-      const VERSIONS = 1_000;
-      // 20 URIs × 1,000 versions × 100 diagnostics: 2 million diagnostic objects, about 0.3 GB of
-      // JSON and several times that as objects without merging.
-      s.send({ jsonrpc: '2.0', id: 2, method: 'test/flood', params: { uris: URIS, versions: VERSIONS, diagnostics: 100 } });
-      const t0 = Date.now();
-      while (!/flood done/.test(s.stderr()) && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 50));
-      const rss = Number(/flood done rss=(\d+)/.exec(s.stderr())?.[1]);
-      assert.ok(rss > 0, s.stderr());
-      assert.ok(rss < 400 * 1024 * 1024, `server RSS ${(rss / 1e6).toFixed(0)} MB while the client did not read`);
-      // Now read: the response arrives, and the last publish of every URI is the newest version.
-      s.p.stdout.resume();
-      await s.waitFor((m) => (m as { id?: number }).id === 2, 60_000);
-      await new Promise((r) => setTimeout(r, 300));
-      const pubs = s.messages.filter((m) => (m as { method?: string }).method === 'textDocument/publishDiagnostics') as unknown as { params: { uri: string; version: number } }[];
-      const last = new Map<string, number>();
-      for (const m of pubs) last.set(m.params.uri, m.params.version);
-      assert.equal(last.size, URIS);
-      for (const v of last.values()) assert.equal(v, VERSIONS - 1);
-      assert.ok(pubs.length < URIS * VERSIONS / 10, `${pubs.length} publishes reached the client (merged from ${URIS * VERSIONS})`);
-      console.log(`transport: server RSS ${(rss / 1e6).toFixed(0)} MB with the client not reading; ${pubs.length} of ${URIS * VERSIONS} publishes sent after merging`);
-    } finally {
-      s.p.kill();
-    }
-  });
+  test(
+    'a client that does not read stdout: 2 million diagnostics stay bounded and merge per URI',
+    { timeout: 180_000 },
+    async () => {
+      const s = start();
+      try {
+        await initialize(s);
+        // Stop reading the server's stdout: the pipe fills and the server must queue.
+        s.p.stdout.pause();
+        const URIS = 20;
+        const VERSIONS = 1_000;
+        // 20 URIs × 1,000 versions × 100 diagnostics: 2 million diagnostic objects, about 0.3 GB of
+        // JSON and several times that as objects without merging.
+        s.send({
+          jsonrpc: '2.0',
+          id: 2,
+          method: 'test/flood',
+          params: { uris: URIS, versions: VERSIONS, diagnostics: 100 },
+        });
+        const t0 = Date.now();
+        while (!/flood done/.test(s.stderr()) && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 50));
+        const rss = Number(/flood done rss=(\d+)/.exec(s.stderr())?.[1]);
+        assert.ok(rss > 0, s.stderr());
+        assert.ok(rss < 400 * 1024 * 1024, `server RSS ${(rss / 1e6).toFixed(0)} MB while the client did not read`);
+        // Now read: the response arrives, and the last publish of every URI is the newest version.
+        s.p.stdout.resume();
+        await s.waitFor((m) => (m as { id?: number }).id === 2, 60_000);
+        await new Promise((r) => setTimeout(r, 300));
+        const pubs = s.messages.filter(
+          (m) => (m as { method?: string }).method === 'textDocument/publishDiagnostics',
+        ) as unknown as { params: { uri: string; version: number } }[];
+        const last = new Map<string, number>();
+        for (const m of pubs) last.set(m.params.uri, m.params.version);
+        assert.equal(last.size, URIS);
+        for (const v of last.values()) assert.equal(v, VERSIONS - 1);
+        assert.ok(
+          pubs.length < (URIS * VERSIONS) / 10,
+          `${pubs.length} publishes reached the client (merged from ${URIS * VERSIONS})`,
+        );
+        console.log(
+          `transport: server RSS ${(rss / 1e6).toFixed(0)} MB with the client not reading; ${pubs.length} of ${URIS * VERSIONS} publishes sent after merging`,
+        );
+      } finally {
+        s.p.kill();
+      }
+    },
+  );
 
   for (const [name, bytes, expect] of [
-    ['Content-Length: 4000000000', Buffer.concat([Buffer.from('Content-Length: 4000000000\r\n\r\n'), Buffer.alloc(1024 * 1024, 0x7b)]), /refusing a message of 4000000000 bytes/],
-    ['a header that never ends (1 MB without a blank line)', Buffer.alloc(1024 * 1024, 0x41), /header longer than 8192 bytes/],
+    [
+      'Content-Length: 4000000000',
+      Buffer.concat([Buffer.from('Content-Length: 4000000000\r\n\r\n'), Buffer.alloc(1024 * 1024, 0x7b)]),
+      /refusing a message of 4000000000 bytes/,
+    ],
+    [
+      'a header that never ends (1 MB without a blank line)',
+      Buffer.alloc(1024 * 1024, 0x41),
+      /header longer than 8192 bytes/,
+    ],
     ['Content-Length: abc', Buffer.from('Content-Length: abc\r\n\r\n{}'), /is not a byte count/],
   ] as const) {
     test(`${name}: one clear stderr line, the server exits 1 without buffering`, { timeout: 60_000 }, async () => {
@@ -145,7 +196,9 @@ if (process.env.KBD_TRANSPORT_SERVER) {
       await s.waitFor((m) => (m as { id?: number }).id === 6);
       s.send({ jsonrpc: '2.0', id: 7, method: 'test/echo', params: { a: 2 } });
       s.send({ jsonrpc: '2.0', id: 8, method: 'textDocument/hover', params: {} });
-      const r7 = (await s.waitFor((m) => (m as { id?: number }).id === 7)) as { error?: { code: number; message: string } };
+      const r7 = (await s.waitFor((m) => (m as { id?: number }).id === 7)) as {
+        error?: { code: number; message: string };
+      };
       const r8 = (await s.waitFor((m) => (m as { id?: number }).id === 8)) as { error?: { code: number } };
       assert.equal(r7.error?.code, -32600);
       assert.match(r7.error?.message ?? '', /shutting down/);
@@ -176,8 +229,17 @@ if (process.env.KBD_TRANSPORT_SERVER) {
       pending.push(() => done());
     };
     const logs: string[] = [];
-    const w = new CoalescingMessageWriter(sink, true, { highWaterBytes: 1, maxQueuedBytes: 10_000_000, log: (l) => logs.push(l) });
-    const pub = (uri: string, v: number): Message => ({ jsonrpc: '2.0', method: 'textDocument/publishDiagnostics', params: { uri, version: v, diagnostics: [] } }) as Message;
+    const w = new CoalescingMessageWriter(sink, true, {
+      highWaterBytes: 1,
+      maxQueuedBytes: 10_000_000,
+      log: (l) => logs.push(l),
+    });
+    const pub = (uri: string, v: number): Message =>
+      ({
+        jsonrpc: '2.0',
+        method: 'textDocument/publishDiagnostics',
+        params: { uri, version: v, diagnostics: [] },
+      }) as Message;
     await w.write(pub('a', 0)); // sent at once, then the sink holds it
     for (let v = 1; v <= 1000; v++) {
       await w.write(pub('a', v));
@@ -187,13 +249,22 @@ if (process.env.KBD_TRANSPORT_SERVER) {
     assert.equal(seen.length, 1);
     assert.equal(w.coalesced, 2 * 999);
     while (pending.length) pending.shift()?.();
-    const order = seen.map((m) => ((m as { id?: number }).id !== undefined ? 'resp' : `${(m as unknown as { params: { uri: string; version: number } }).params.uri}${(m as unknown as { params: { version: number } }).params.version}`));
+    const order = seen.map((m) =>
+      (m as { id?: number }).id !== undefined
+        ? 'resp'
+        : `${(m as unknown as { params: { uri: string; version: number } }).params.uri}${(m as unknown as { params: { version: number } }).params.version}`,
+    );
     assert.deepEqual(order, ['a0', 'a1000', 'b1000', 'resp']);
     // Overflow: a queue that cannot merge (responses) past the cap closes the writer.
     let closed = false;
-    const w2 = new CoalescingMessageWriter(() => undefined, true, { highWaterBytes: 1, maxQueuedBytes: 10_000, log: (l) => logs.push(l) });
+    const w2 = new CoalescingMessageWriter(() => undefined, true, {
+      highWaterBytes: 1,
+      maxQueuedBytes: 10_000,
+      log: (l) => logs.push(l),
+    });
     w2.onClose(() => (closed = true));
-    for (let i = 0; i < 1000 && !closed; i++) await w2.write({ jsonrpc: '2.0', id: i, result: 'x'.repeat(100) } as Message);
+    for (let i = 0; i < 1000 && !closed; i++)
+      await w2.write({ jsonrpc: '2.0', id: i, result: 'x'.repeat(100) } as Message);
     assert.ok(closed);
     assert.match(logs.join('\n'), /has not read .* bytes of output/);
   });
@@ -206,7 +277,12 @@ if (process.env.KBD_TRANSPORT_SERVER) {
     const frames: Buffer[] = [];
     for (let i = 0; i < 50; i++) {
       const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: i, method: 'm', params: { s: 'é'.repeat(i) } }));
-      frames.push(Buffer.from(`Content-Length: ${body.length}\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n`), body);
+      frames.push(
+        Buffer.from(
+          `Content-Length: ${body.length}\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n`,
+        ),
+        body,
+      );
     }
     const all = Buffer.concat(frames);
     for (let i = 0; i < all.length; i += 7) input.write(all.subarray(i, i + 7));

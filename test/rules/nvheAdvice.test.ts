@@ -23,7 +23,14 @@ function errorAdvice(shape: string): { warning: string; error: string } {
   const evidence: BuildEvidence = {
     buildDir: dir,
     objects: [],
-    flags: [{ cmdFile: join(dir, NVHE, '.hyp-main.nvhe.o.cmd'), target: `${NVHE}/hyp-main.nvhe.o`, flag: '-fprofile-sample-use=/tmp/nvhe.prof', span: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }],
+    flags: [
+      {
+        cmdFile: join(dir, NVHE, '.hyp-main.nvhe.o.cmd'),
+        target: `${NVHE}/hyp-main.nvhe.o`,
+        flag: '-fprofile-sample-use=/tmp/nvhe.prof',
+        span: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      },
+    ],
     incomplete: [],
   };
   const [warning] = nvheDiagnostics(v, links);

@@ -47,7 +47,9 @@ for (const [shape, want] of Object.entries(EXPECT)) {
     const io = { out: (t: string) => void parts.push(t), err: (t: string) => void parts.push(t) };
     await main(['check', '--format', 'json', dir], io, { docsDir: join(root, 'server', 'out', 'rules') });
     const out = parts.join('');
-    const results = out.startsWith('{') ? (JSON.parse(out) as { results: { file: string; diagnostics: { code: string; severity: number }[] }[] }).results : [];
+    const results = out.startsWith('{')
+      ? (JSON.parse(out) as { results: { file: string; diagnostics: { code: string; severity: number }[] }[] }).results
+      : [];
     const got: Record<string, string> = {};
     for (const r of results) {
       const worst = [...r.diagnostics].sort((a, b) => a.severity - b.severity)[0];
@@ -73,10 +75,20 @@ for (const [shape, want] of Object.entries(EXPECT)) {
           const fixed = applyEdits(text, fix.edits);
           writeFileSync(fixedFile, fixed);
           const p2: string[] = [];
-          await main(['check', '--format', 'json', copy], { out: (t) => void p2.push(t), err: (t) => void p2.push(t) }, { docsDir: join(root, 'server', 'out', 'rules') });
-          const after = p2.join('').startsWith('{') ? (JSON.parse(p2.join('')) as { results: { diagnostics: { code: string; severity: number }[] }[] }).results : [];
+          await main(
+            ['check', '--format', 'json', copy],
+            { out: (t) => void p2.push(t), err: (t) => void p2.push(t) },
+            { docsDir: join(root, 'server', 'out', 'rules') },
+          );
+          const after = p2.join('').startsWith('{')
+            ? (JSON.parse(p2.join('')) as { results: { diagnostics: { code: string; severity: number }[] }[] }).results
+            : [];
           const left = after.flatMap((r) => r.diagnostics).filter((d) => d.severity <= 2);
-          assert.deepEqual(left.map((d) => d.code), [], `fix ${id} on ${shape}`);
+          assert.deepEqual(
+            left.map((d) => d.code),
+            [],
+            `fix ${id} on ${shape}`,
+          );
         } finally {
           rmSync(copy, { recursive: true, force: true });
         }

@@ -20,7 +20,11 @@ let makefile: string;
 let text: string;
 const docsDir = join(root, 'server', 'out', 'rules');
 
-interface CodeAction { title: string; kind: string; edit: { documentChanges: { edits: LspTextEdit[] }[] } }
+interface CodeAction {
+  title: string;
+  kind: string;
+  edit: { documentChanges: { edits: LspTextEdit[] }[] };
+}
 
 before(() => {
   tree = mkdtempSync(join(tmpdir(), 'kbd-rule2-'));
@@ -34,20 +38,40 @@ test('editor: diagnostics, quick-fix, fix-all and hover from both rules', async 
   const s: InProcess = await startInProcess(tree, { rules: [...RULES, secondRule], docsDir });
   try {
     const uri = s.open(makefile, text);
-    await s.waitDiagnostics(uri, (ds) => ds.some((d) => d.code === TEST_RULE_ID) && ds.some((d) => d.code === 'nvhe-profile-metadata'));
+    await s.waitDiagnostics(
+      uri,
+      (ds) => ds.some((d) => d.code === TEST_RULE_ID) && ds.some((d) => d.code === 'nvhe-profile-metadata'),
+    );
     const mine = s.diagnostics.get(uri)?.diagnostics.find((d) => d.code === TEST_RULE_ID);
     assert.match(mine?.message ?? '', /keeps \.comment sections\. The build's kvm_nvhe\.tmp\.o has one\./);
-    const actions = await s.client.sendRequest<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: mine?.range, context: { diagnostics: [mine] } });
+    const actions = await s.client.sendRequest<CodeAction[]>('textDocument/codeAction', {
+      textDocument: { uri },
+      range: mine?.range,
+      context: { diagnostics: [mine] },
+    });
     const quick = actions.find((a) => a.title.startsWith('Accept .comment'));
     assert.ok(quick, actions.map((a) => a.title).join(' | '));
     const fixed = applyLspEdits(text, quick.edit.documentChanges[0].edits);
     assert.match(fixed, /TEST_KEEP_COMMENT := y\n$/);
-    const all = await s.client.sendRequest<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: mine?.range, context: { diagnostics: [], only: ['source.fixAll'] } });
-    assert.ok(all.some((a) => a.title === 'Accept .comment sections (TEST_KEEP_COMMENT := y) (fix all)'), all.map((a) => a.title).join(' | '));
-    void s.client.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: fixed + 'X := $(TEST_KEEP_COMMENT)\n' }] });
+    const all = await s.client.sendRequest<CodeAction[]>('textDocument/codeAction', {
+      textDocument: { uri },
+      range: mine?.range,
+      context: { diagnostics: [], only: ['source.fixAll'] },
+    });
+    assert.ok(
+      all.some((a) => a.title === 'Accept .comment sections (TEST_KEEP_COMMENT := y) (fix all)'),
+      all.map((a) => a.title).join(' | '),
+    );
+    void s.client.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: 2 },
+      contentChanges: [{ text: fixed + 'X := $(TEST_KEEP_COMMENT)\n' }],
+    });
     await s.waitDiagnostics(uri, (ds) => !ds.some((d) => d.code === TEST_RULE_ID));
     const lines = (fixed + 'X := $(TEST_KEEP_COMMENT)\n').split('\n');
-    const hover = await s.client.sendRequest<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri }, position: { line: lines.length - 3, character: 2 } });
+    const hover = await s.client.sendRequest<{ contents: { value: string } } | null>('textDocument/hover', {
+      textDocument: { uri },
+      position: { line: lines.length - 3, character: 2 },
+    });
     assert.match(hover?.contents.value ?? '', /test rule:\*\* accepts \.comment sections/);
   } finally {
     s.close();
@@ -73,9 +97,19 @@ test('explorer: stages, labels and marks come from the rule', async () => {
     assert.equal(out?.stageLabel, 'output of a relocatable link');
     assert.equal(out?.status, 'offending');
     assert.ok(objects.filter((o) => o.stage === 'link-input').length >= 4, JSON.stringify(objects.map((o) => o.stage)));
-    const sections = await s.client.sendRequest<{ sections: { name: string; offending?: string }[] }>('kbuild/listSections', { objectUri: out?.uri });
-    assert.deepEqual(sections.sections.filter((x) => x.offending).map((x) => [x.name, x.offending]), [['.comment', 'test rule: a .comment section']]);
-    const patch = await s.client.sendRequest<{ patch: string | null }>('kbuild/makePatch', { makefileUri: uri, rule: TEST_RULE_ID, fix: 'ack' });
+    const sections = await s.client.sendRequest<{ sections: { name: string; offending?: string }[] }>(
+      'kbuild/listSections',
+      { objectUri: out?.uri },
+    );
+    assert.deepEqual(
+      sections.sections.filter((x) => x.offending).map((x) => [x.name, x.offending]),
+      [['.comment', 'test rule: a .comment section']],
+    );
+    const patch = await s.client.sendRequest<{ patch: string | null }>('kbuild/makePatch', {
+      makefileUri: uri,
+      rule: TEST_RULE_ID,
+      fix: 'ack',
+    });
     assert.match(patch.patch ?? '', /Subject: \[PATCH\] test: Accept \.comment sections in relocatable links/);
     assert.match(patch.patch ?? '', /^\+TEST_KEEP_COMMENT := y$/m);
   } finally {
@@ -90,13 +124,23 @@ test('command line: check, fix and sections --json use the rule', async () => {
   process.chdir(tree);
   try {
     assert.equal(await main(['check', '.'], io, { rules: [secondRule], docsDir }), 1);
-    assert.match(out.join(''), /arch\/arm64\/kvm\/hyp\/nvhe\/Makefile:\d+:1: warning: The relocatable link of .* keeps \.comment sections\. .*\[test-link-comment\]/);
+    assert.match(
+      out.join(''),
+      /arch\/arm64\/kvm\/hyp\/nvhe\/Makefile:\d+:1: warning: The relocatable link of .* keeps \.comment sections\. .*\[test-link-comment\]/,
+    );
     out.length = 0;
     assert.equal(await main(['sections', '--json', `build/${NVHE}/tlb.nvhe.o`], io, { rules: [secondRule] }), 0);
     const json = JSON.parse(out.join('')) as { sections: { name: string; offending?: string }[] }[];
-    assert.deepEqual(json[0].sections.filter((x) => x.offending).map((x) => x.name), ['.comment']);
+    assert.deepEqual(
+      json[0].sections.filter((x) => x.offending).map((x) => x.name),
+      ['.comment'],
+    );
     out.length = 0;
-    assert.equal(await main(['fix', '--rule', TEST_RULE_ID, '--fix', 'ack', makefile], io, { rules: [...RULES, secondRule] }), 0, out.join(''));
+    assert.equal(
+      await main(['fix', '--rule', TEST_RULE_ID, '--fix', 'ack', makefile], io, { rules: [...RULES, secondRule] }),
+      0,
+      out.join(''),
+    );
     assert.match(readFileSync(makefile, 'utf8'), /\nTEST_KEEP_COMMENT := y\n$/);
     out.length = 0;
     assert.equal(await main(['check', '.'], io, { rules: [secondRule], docsDir }), 0, out.join(''));

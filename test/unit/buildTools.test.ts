@@ -10,25 +10,54 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { root } from '../helpers/kernelTree';
 
-interface Plan { missing: string[]; offPath: string[]; command?: string; canInstall: boolean }
-interface Probes { has?: (cmd: string) => boolean; installed?: (pkg: string) => boolean | undefined; isRoot?: boolean; hasApt?: boolean }
-interface Reporter { say(s: string): void; logFile: string }
+interface Plan {
+  missing: string[];
+  offPath: string[];
+  command?: string;
+  canInstall: boolean;
+}
+interface Probes {
+  has?: (cmd: string) => boolean;
+  installed?: (pkg: string) => boolean | undefined;
+  isRoot?: boolean;
+  hasApt?: boolean;
+}
+interface Reporter {
+  say(s: string): void;
+  logFile: string;
+}
 interface VscodeWeb {
   planBuildTools(p: Probes): Plan;
   ensureBuildTools(rep: Reporter, p?: Probes): Promise<void>;
 }
-interface Progress { createReporter(o: { prefix: string; logFile: string; stream: { write(s: string): boolean; isTTY?: boolean } }): Reporter }
+interface Progress {
+  createReporter(o: {
+    prefix: string;
+    logFile: string;
+    stream: { write(s: string): boolean; isTTY?: boolean };
+  }): Reporter;
+}
 const load = async <T>(rel: string): Promise<T> => (await import(pathToFileURL(join(root, rel)).href)) as T;
 
 test('planBuildTools: a missing tool is a Debian package to install; the command is exact', async () => {
   const m = await load<VscodeWeb>('scripts/vscode-web.mjs');
   const has = (c: string) => c !== 'make' && c !== 'g++';
   const root = m.planBuildTools({ has, installed: () => false, isRoot: true, hasApt: true });
-  assert.deepEqual(root, { missing: ['make', 'g++'], offPath: [], command: 'apt-get install -y --no-install-recommends make g++', canInstall: true });
+  assert.deepEqual(root, {
+    missing: ['make', 'g++'],
+    offPath: [],
+    command: 'apt-get install -y --no-install-recommends make g++',
+    canInstall: true,
+  });
   assert.equal(m.planBuildTools({ has, installed: () => false, isRoot: false, hasApt: true }).canInstall, false);
   // dpkg-query says installed but the command is not found: apt-get cannot help.
-  assert.deepEqual(m.planBuildTools({ has, installed: (p) => p === 'make', isRoot: true, hasApt: true }).offPath, ['make']);
-  assert.deepEqual(m.planBuildTools({ has: () => true, installed: () => false, isRoot: true, hasApt: true }).missing, []);
+  assert.deepEqual(m.planBuildTools({ has, installed: (p) => p === 'make', isRoot: true, hasApt: true }).offPath, [
+    'make',
+  ]);
+  assert.deepEqual(
+    m.planBuildTools({ has: () => true, installed: () => false, isRoot: true, hasApt: true }).missing,
+    [],
+  );
 });
 
 test('as root with make missing: dpkg-query is asked, apt-get update and install run, and it says so', async () => {
@@ -49,13 +78,23 @@ test('as root with make missing: dpkg-query is asked, apt-get update and install
     shim('python3', 'exit 0');
     shim('g++', 'exit 0');
     // make is not installed: dpkg-query answers like Debian's for a removed package.
-    shim('dpkg-query', `echo "dpkg-query $*" >> ${calls}; case "$*" in *make*) printf 'deinstall ok config-files';; *) printf 'install ok installed';; esac`);
-    shim('apt-get', `echo "apt-get $*" >> ${calls}; case "$1" in install) printf '#!/bin/sh\\nexit 0\\n' > ${bin}/make; /bin/chmod +x ${bin}/make;; esac`);
+    shim(
+      'dpkg-query',
+      `echo "dpkg-query $*" >> ${calls}; case "$*" in *make*) printf 'deinstall ok config-files';; *) printf 'install ok installed';; esac`,
+    );
+    shim(
+      'apt-get',
+      `echo "apt-get $*" >> ${calls}; case "$1" in install) printf '#!/bin/sh\\nexit 0\\n' > ${bin}/make; /bin/chmod +x ${bin}/make;; esac`,
+    );
     const oldPath = process.env.PATH;
     let out = '';
     process.env.PATH = bin;
     try {
-      const rep = p.createReporter({ prefix: 'start', logFile: join(dir, 'log'), stream: { write: (s: string) => ((out += s), true) } });
+      const rep = p.createReporter({
+        prefix: 'start',
+        logFile: join(dir, 'log'),
+        stream: { write: (s: string) => ((out += s), true) },
+      });
       await m.ensureBuildTools(rep, { isRoot: true });
     } finally {
       process.env.PATH = oldPath;
@@ -74,8 +113,14 @@ test('as root with make missing: dpkg-query is asked, apt-get update and install
 test('not root with make missing: stops with the exact command, installs nothing', async () => {
   const m = await load<VscodeWeb>('scripts/vscode-web.mjs');
   const rep = { say: () => {}, logFile: '/dev/null' } as unknown as Reporter;
-  await assert.rejects(m.ensureBuildTools(rep, { has: (c) => c !== 'make', installed: () => false, isRoot: false, hasApt: true }), (e: Error & { paragraph(): string }) => {
-    assert.match(e.paragraph(), /Fix: run, as root: sudo apt-get update && sudo apt-get install -y --no-install-recommends make; then run the command again/);
-    return true;
-  });
+  await assert.rejects(
+    m.ensureBuildTools(rep, { has: (c) => c !== 'make', installed: () => false, isRoot: false, hasApt: true }),
+    (e: Error & { paragraph(): string }) => {
+      assert.match(
+        e.paragraph(),
+        /Fix: run, as root: sudo apt-get update && sudo apt-get install -y --no-install-recommends make; then run the command again/,
+      );
+      return true;
+    },
+  );
 });

@@ -16,7 +16,8 @@ function flagsOfCmdFile(file: string, text: string): { target: string; flag: str
     if (s.kind !== 'assignment') continue;
     const m = /^(?:saved)?cmd_(.+)$/.exec(s.nameText.trim());
     if (!m) continue;
-    for (const c of splitCommands(s.valueText)) for (const eff of effectiveProfileUse(c.words)) out.push({ target: m[1], flag: eff.flag });
+    for (const c of splitCommands(s.valueText))
+      for (const eff of effectiveProfileUse(c.words)) out.push({ target: m[1], flag: eff.flag });
   }
   void file;
   return out;
@@ -41,7 +42,7 @@ function cmdFixtures(): string[] {
 
 const lineOf = (text: string, l: number): string => text.split('\n')[l].replace(/\r$/, '');
 
-test('the fixtures\' .cmd files: the same flags and targets as flagsOfCmdFile; spans hold the flag', () => {
+test("the fixtures' .cmd files: the same flags and targets as flagsOfCmdFile; spans hold the flag", () => {
   const files = cmdFixtures();
   assert.ok(files.length >= 3);
   let flags = 0;
@@ -50,7 +51,11 @@ test('the fixtures\' .cmd files: the same flags and targets as flagsOfCmdFile; s
     const old = flagsOfCmdFile(f, text);
     const now = profileFlagsOfCmdFile(f, text);
     assert.equal(now.incomplete, undefined);
-    assert.deepEqual(now.flags.map((x) => [x.target, x.flag]), old.map((x) => [x.target, x.flag]), f);
+    assert.deepEqual(
+      now.flags.map((x) => [x.target, x.flag]),
+      old.map((x) => [x.target, x.flag]),
+      f,
+    );
     for (const x of now.flags) {
       assert.equal(lineOf(text, x.span.start.line).slice(x.span.start.character, x.span.end.character), x.flag);
       flags++;
@@ -64,7 +69,7 @@ test('words: quotes and escapes removed, spans include the quotes, commands spli
     'deps_x.o := \\',
     '  cmd_fake.o := not a record \\',
     '  include/linux/kconfig.h',
-    "savedcmd_x.o := clang -D'KBUILD_MODNAME=\"x\"' \"-DA=b c\" -DH=\\#x -c x.c >/dev/null && echo done; ld -r -o y.o x.o # make comment",
+    'savedcmd_x.o := clang -D\'KBUILD_MODNAME="x"\' "-DA=b c" -DH=\\#x -c x.c >/dev/null && echo done; ld -r -o y.o x.o # make comment',
     'cmd_z.o := gcc \\',
     '\t-O2 -fprofile-sample-use=/p \\\r',
     '\t-c z.c\r',
@@ -72,22 +77,41 @@ test('words: quotes and escapes removed, spans include the quotes, commands spli
   ].join('\n');
   const r = readCmdFile(text);
   assert.ok(r.ok);
-  assert.deepEqual(r.records.map((x) => [x.variable, x.target, x.line]), [['savedcmd', 'x.o', 3], ['cmd', 'z.o', 4]]);
+  assert.deepEqual(
+    r.records.map((x) => [x.variable, x.target, x.line]),
+    [
+      ['savedcmd', 'x.o', 3],
+      ['cmd', 'z.o', 4],
+    ],
+  );
   const [x, z] = r.records;
-  assert.deepEqual(x.commands.map((c) => c.words.map((w) => w.text)), [
-    ['clang', '-DKBUILD_MODNAME="x"', '-DA=b c', '-DH=#x', '-c', 'x.c'],
-    ['echo', 'done'],
-    ['ld', '-r', '-o', 'y.o', 'x.o'],
-  ]);
+  assert.deepEqual(
+    x.commands.map((c) => c.words.map((w) => w.text)),
+    [
+      ['clang', '-DKBUILD_MODNAME="x"', '-DA=b c', '-DH=#x', '-c', 'x.c'],
+      ['echo', 'done'],
+      ['ld', '-r', '-o', 'y.o', 'x.o'],
+    ],
+  );
   const q = x.commands[0].words[1];
-  assert.equal(lineOf(text, 3).slice(q.span.start.character, q.span.end.character), "-D'KBUILD_MODNAME=\"x\"'");
-  assert.deepEqual(z.commands.map((c) => c.words.map((w) => w.text)), [['gcc', '-O2', '-fprofile-sample-use=/p', '-c', 'z.c']]);
+  assert.equal(lineOf(text, 3).slice(q.span.start.character, q.span.end.character), '-D\'KBUILD_MODNAME="x"\'');
+  assert.deepEqual(
+    z.commands.map((c) => c.words.map((w) => w.text)),
+    [['gcc', '-O2', '-fprofile-sample-use=/p', '-c', 'z.c']],
+  );
   const p = z.commands[0].words[2];
   assert.deepEqual(p.span, { start: { line: 5, character: 5 }, end: { line: 5, character: 28 } });
   const last = z.commands[0].words[4];
-  assert.deepEqual(last.span, { start: { line: 6, character: 4 }, end: { line: 6, character: 7 } }, 'the CR is not part of the word');
+  assert.deepEqual(
+    last.span,
+    { start: { line: 6, character: 4 }, end: { line: 6, character: 7 } },
+    'the CR is not part of the word',
+  );
   const fl = profileFlagsOfCmdFile('/b/.z.o.cmd', text);
-  assert.deepEqual(fl.flags.map((f) => [f.target, f.flag, f.span.start.line]), [['z.o', '-fprofile-sample-use=/p', 5]]);
+  assert.deepEqual(
+    fl.flags.map((f) => [f.target, f.flag, f.span.start.line]),
+    [['z.o', '-fprofile-sample-use=/p', 5]],
+  );
   // The span is the effective (last) spelling, not the first text match.
   const twice = 'cmd_a.o := clang -fprofile-sample-use=/p -O2 -fprofile-sample-use=/p -c a.c\n';
   const t2 = profileFlagsOfCmdFile('/b/.a.o.cmd', twice).flags;
@@ -98,7 +122,24 @@ test('words: quotes and escapes removed, spans include the quotes, commands spli
 test('seeded mutations of the fixtures: never throws; flags agree with flagsOfCmdFile on intact lines', () => {
   const rnd = mulberry32(13);
   const bases = cmdFixtures().map((f) => readFileSync(f, 'utf8'));
-  const pieces = ['\\\n', "'", '"', '#', '\\', ';', '&&', '|', '>', ' ', '\r\n', 'cmd_q.o := ', '-fprofile-sample-use=/x ', '-fno-profile-sample-use ', '\u0001', '\0'];
+  const pieces = [
+    '\\\n',
+    "'",
+    '"',
+    '#',
+    '\\',
+    ';',
+    '&&',
+    '|',
+    '>',
+    ' ',
+    '\r\n',
+    'cmd_q.o := ',
+    '-fprofile-sample-use=/x ',
+    '-fno-profile-sample-use ',
+    '\u0001',
+    '\0',
+  ];
   let agreed = 0;
   for (let k = 0; k < 2000; k++) {
     let t = bases[Math.floor(rnd() * bases.length)];
@@ -110,11 +151,18 @@ test('seeded mutations of the fixtures: never throws; flags agree with flagsOfCm
     const r = profileFlagsOfCmdFile('/b/.m.cmd', t);
     for (const f of r.flags) {
       const l = lineOf(t, f.span.start.line);
-      assert.ok(f.span.end.line > f.span.start.line || f.span.end.character <= l.length, `span inside its line (case ${k})`);
+      assert.ok(
+        f.span.end.line > f.span.start.line || f.span.end.character <= l.length,
+        `span inside its line (case ${k})`,
+      );
     }
     // Without quotes, escapes, comments or continuations, the two readers must agree exactly.
     if (!/['"\\#]/.test(t) && !t.includes(String.fromCharCode(1))) {
-      assert.deepEqual(r.flags.map((x) => [x.target, x.flag]), flagsOfCmdFile('/b/.m.cmd', t).map((x) => [x.target, x.flag]), `case ${k}`);
+      assert.deepEqual(
+        r.flags.map((x) => [x.target, x.flag]),
+        flagsOfCmdFile('/b/.m.cmd', t).map((x) => [x.target, x.flag]),
+        `case ${k}`,
+      );
       agreed++;
     }
   }
@@ -123,7 +171,10 @@ test('seeded mutations of the fixtures: never throws; flags agree with flagsOfCm
 
 test('40,000 commands in one .cmd file: linear (well under a second when quiet)', { timeout: 60_000 }, () => {
   const lines: string[] = [];
-  for (let i = 0; i < 40_000; i++) lines.push(`savedcmd_dir/f${i}.o := clang -Wp,-MMD,dir/.f${i}.o.d -O2 -fprofile-sample-use=/p/${i}.prof -DKBUILD_BASENAME='"f${i}"' -c -o dir/f${i}.o dir/f${i}.c`);
+  for (let i = 0; i < 40_000; i++)
+    lines.push(
+      `savedcmd_dir/f${i}.o := clang -Wp,-MMD,dir/.f${i}.o.d -O2 -fprofile-sample-use=/p/${i}.prof -DKBUILD_BASENAME='"f${i}"' -c -o dir/f${i}.o dir/f${i}.c`,
+    );
   const text = lines.join('\n') + '\n';
   const t0 = performance.now();
   const r = profileFlagsOfCmdFile('/b/.big.cmd', text);
@@ -142,25 +193,36 @@ test('a 62 MB .cmd text is refused as too-large at once; a word cap cuts and say
   assert.ok(performance.now() - t0 < 1_000);
   const p = profileFlagsOfCmdFile('/b/.x.o.cmd', big);
   assert.ok(p.incomplete && /larger than/.test(p.incomplete));
-  const many = readCmdFile('savedcmd_x.o := ' + 'w '.repeat(5_000) + '-fprofile-sample-use=/late\n', { maxWords: 1_000 });
+  const many = readCmdFile('savedcmd_x.o := ' + 'w '.repeat(5_000) + '-fprofile-sample-use=/late\n', {
+    maxWords: 1_000,
+  });
   assert.ok(many.ok && many.incomplete?.reason === 'too-many-words' && many.words === 1_000);
-  const pf = profileFlagsOfCmdFile('/b/.x.o.cmd', 'savedcmd_x.o := ' + 'w '.repeat(5_000) + '-fprofile-sample-use=/late\n', { maxWords: 1_000 });
+  const pf = profileFlagsOfCmdFile(
+    '/b/.x.o.cmd',
+    'savedcmd_x.o := ' + 'w '.repeat(5_000) + '-fprofile-sample-use=/late\n',
+    { maxWords: 1_000 },
+  );
   assert.ok(pf.incomplete, 'a cut scan is not "no flag"');
 });
 
-test('a 15 MB .cmd file (just under the cap): bounded time and memory; readCmdFile stops at its word cap and says so', { timeout: 120_000 }, () => {
-  const line = "savedcmd_a/b.o := clang -nostdinc -I./arch/arm64/include -O2 -fprofile-sample-use=/p -DKBUILD_MODNAME='\"b\"' -c -o a/b.o a/b.c\n";
-  const text = line.repeat(Math.floor((15 * 1024 * 1024) / line.length));
-  const heap0 = process.memoryUsage().heapUsed;
-  const t0 = performance.now();
-  const r = readCmdFile(text);
-  assert.ok(r.ok && r.incomplete?.reason === 'too-many-words' && r.words === 1_000_000);
-  // The flag reader keeps one command at a time: no word cap needed under the size cap.
-  const f = profileFlagsOfCmdFile('/b/.x.cmd', text, { maxWords: Infinity });
-  const ms = performance.now() - t0;
-  assert.equal(f.incomplete, undefined);
-  assert.equal(f.flags.length, Math.floor((15 * 1024 * 1024) / line.length));
-  const heapMb = (process.memoryUsage().heapUsed - heap0) / 1e6;
-  assert.ok(ms < 60_000, `${ms.toFixed(0)} ms`);
-  assert.ok(heapMb < 1_000, `${heapMb.toFixed(0)} MB`);
-});
+test(
+  'a 15 MB .cmd file (just under the cap): bounded time and memory; readCmdFile stops at its word cap and says so',
+  { timeout: 120_000 },
+  () => {
+    const line =
+      'savedcmd_a/b.o := clang -nostdinc -I./arch/arm64/include -O2 -fprofile-sample-use=/p -DKBUILD_MODNAME=\'"b"\' -c -o a/b.o a/b.c\n';
+    const text = line.repeat(Math.floor((15 * 1024 * 1024) / line.length));
+    const heap0 = process.memoryUsage().heapUsed;
+    const t0 = performance.now();
+    const r = readCmdFile(text);
+    assert.ok(r.ok && r.incomplete?.reason === 'too-many-words' && r.words === 1_000_000);
+    // The flag reader keeps one command at a time: no word cap needed under the size cap.
+    const f = profileFlagsOfCmdFile('/b/.x.cmd', text, { maxWords: Infinity });
+    const ms = performance.now() - t0;
+    assert.equal(f.incomplete, undefined);
+    assert.equal(f.flags.length, Math.floor((15 * 1024 * 1024) / line.length));
+    const heapMb = (process.memoryUsage().heapUsed - heap0) / 1e6;
+    assert.ok(ms < 60_000, `${ms.toFixed(0)} ms`);
+    assert.ok(heapMb < 1_000, `${heapMb.toFixed(0)} MB`);
+  },
+);

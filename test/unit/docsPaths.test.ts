@@ -10,7 +10,10 @@ import { root } from '../helpers/kernelTree';
 
 /** Markdown files a reader meets: README, CHANGELOG, docs/, the rules' explanations. */
 function docFiles(): string[] {
-  const tracked = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.md'], { cwd: root, encoding: 'utf8' });
+  const tracked = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.md'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   return tracked
     .split('\n')
     .filter((f) => f && !f.startsWith('test/fixtures/') && !f.startsWith('node_modules/'))
@@ -19,7 +22,10 @@ function docFiles(): string[] {
 
 /** Base names of this repository's TypeScript and script files: a bare `name.ts` must be one of them. */
 function ownBaseNames(): Set<string> {
-  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' });
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   return new Set(files.split('\n').map((f) => f.slice(f.lastIndexOf('/') + 1)));
 }
 // Only this repository writes TypeScript and .mjs; a bare name of another kind may be the kernel's.
@@ -34,7 +40,9 @@ const OWN_TOP = /^(README|CHANGELOG|LICENSE|package|tsconfig|eslint\.config)[\w.
 const NOT_A_PATH = /[*<>{}$ ]|\.\.\.|…|^out\/|\/out\//;
 
 export function namedPaths(markdown: string): { link: string[]; code: string[] } {
-  const link = [...markdown.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((t) => !/^[a-z]+:|^#/.test(t) && !NOT_A_PATH.test(t));
+  const link = [...markdown.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1])
+    .filter((t) => !/^[a-z]+:|^#/.test(t) && !NOT_A_PATH.test(t));
   const code = [...markdown.matchAll(/`([^`\n]+)`/g)].map((m) => m[1].trim());
   return { link: link.map((l) => l.replace(/#.*$/, '')), code };
 }
@@ -73,7 +81,9 @@ test('every repository path named in the docs exists', () => {
 });
 
 test('the scan sees links and code spans, and leaves kernel paths alone', () => {
-  const { link, code } = namedPaths('See [x](docs/e2e.md#top), `server/src/a.ts:3`, `arch/arm64/Makefile`, [w](https://x.org).');
+  const { link, code } = namedPaths(
+    'See [x](docs/e2e.md#top), `server/src/a.ts:3`, `arch/arm64/Makefile`, [w](https://x.org).',
+  );
   assert.deepEqual(link, ['docs/e2e.md']);
   assert.deepEqual(code.filter(isRepoPath), ['server/src/a.ts:3']);
   assert.equal(isRepoPath('scripts/Makefile.lib'), false);

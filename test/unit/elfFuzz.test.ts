@@ -23,7 +23,18 @@ test('every prefix of small objects: no crash, no hang', { timeout: 120_000 }, a
 
 test('20,000 seeded mutations: no crash, no hang', { timeout: 300_000 }, async (t) => {
   const stats = newStats();
-  const bases = ['aarch64-profile.o', 'aarch64-hyp.o', 'aarch64-ldr.o', 'aarch64_be-hyp-profile.o', 'x86_64-profile.o', 'arm32.o', 'mips-be.o', 'ppc64-be.o', 'libregular.a', 'libthin.a'].map(fx);
+  const bases = [
+    'aarch64-profile.o',
+    'aarch64-hyp.o',
+    'aarch64-ldr.o',
+    'aarch64_be-hyp-profile.o',
+    'x86_64-profile.o',
+    'arm32.o',
+    'mips-be.o',
+    'ppc64-be.o',
+    'libregular.a',
+    'libthin.a',
+  ].map(fx);
   await fuzzMutations(bases, 20_000, 1, stats);
   t.diagnostic(JSON.stringify({ ...stats, failures: stats.failures.length }));
   assert.deepEqual(stats.failures.slice(0, 3), []);

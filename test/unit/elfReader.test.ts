@@ -28,7 +28,8 @@ function findReadelf(): string | undefined {
 }
 const readelf = findReadelf();
 const liveSkip = readelf ? false : 'llvm-readelf-19 is not installed';
-const runReadelf = (args: string[]): string => execFileSync(readelf as string, args, { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+const runReadelf = (args: string[]): string =>
+  execFileSync(readelf as string, args, { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
 
 /** Fixture path, gunzipping `.gz` ones into the temp dir. */
 function fixture(name: string): string {
@@ -54,7 +55,17 @@ const elfFixtures = readdirSync(fixtures)
   .map((f) => f.replace(/\.readelf-S\.txt(\.gz)?$/, ''));
 
 test('fixture set is complete', () => {
-  for (const f of ['aarch64-profile.o', 'aarch64-clean.o', 'aarch64-ldr.o', 'x86_64-profile.o', 'arm32.o', 'mips-be.o', 'ppc64-be.o', 'ppc32-be.o', 'many-sections.o']) {
+  for (const f of [
+    'aarch64-profile.o',
+    'aarch64-clean.o',
+    'aarch64-ldr.o',
+    'x86_64-profile.o',
+    'arm32.o',
+    'mips-be.o',
+    'ppc64-be.o',
+    'ppc32-be.o',
+    'many-sections.o',
+  ]) {
     assert.ok(elfFixtures.includes(f), f);
   }
 });
@@ -92,15 +103,35 @@ test('profiled aarch64 object: call-graph-profile sections, types, flags and off
   const offending = elf.sections.filter((s) => offendingReason(s, elf) !== undefined).map((s) => s.name);
   assert.deepEqual(offending, ['.llvm.call-graph-profile', '.rel.llvm.call-graph-profile']);
   const clean = await elfOf(fixture('aarch64-clean.o'));
-  assert.deepEqual(clean.sections.filter((s) => offendingReason(s, clean) !== undefined), []);
+  assert.deepEqual(
+    clean.sections.filter((s) => offendingReason(s, clean) !== undefined),
+    [],
+  );
   const j = sectionToJson(cg);
-  assert.deepEqual(j, { index: cg.index, name: '.llvm.call-graph-profile', type: 0x6fff4c09, typeName: 'LLVM_CALL_GRAPH_PROFILE', flags: 0x80000000, flagLetters: 'E', address: 0, offset: Number(cg.offset), size: 8, entsize: 8, link: cg.link, info: 0, alignment: 1 });
+  assert.deepEqual(j, {
+    index: cg.index,
+    name: '.llvm.call-graph-profile',
+    type: 0x6fff4c09,
+    typeName: 'LLVM_CALL_GRAPH_PROFILE',
+    flags: 0x80000000,
+    flagLetters: 'E',
+    address: 0,
+    offset: Number(cg.offset),
+    size: 8,
+    entsize: 8,
+    link: cg.link,
+    info: 0,
+    alignment: 1,
+  });
 });
 
 test('ld -r of several profiled objects keeps the REL section', async () => {
   const elf = await elfOf(fixture('aarch64-ldr.o'));
   const rel = elf.sections.filter((s) => s.type === 9);
-  assert.deepEqual(rel.map((s) => s.name), ['.rel.llvm.call-graph-profile']);
+  assert.deepEqual(
+    rel.map((s) => s.name),
+    ['.rel.llvm.call-graph-profile'],
+  );
 });
 
 test('big-endian ELF32 (MIPS) and ELF64 (PowerPC64)', async () => {
@@ -144,12 +175,21 @@ test('bitcode, archives, empty, unknown', async () => {
   assert.equal(reg.kind, 'archive');
   if (reg.kind !== 'archive') return;
   assert.equal(reg.thin, false);
-  assert.deepEqual(reg.members.map((m) => m.name), ['a-member-with-a-long-name.o', 'short.o']);
-  assert.deepEqual(reg.members.map((m) => m.size), [readFileSync(fixture('aarch64-clean.o')).length, readFileSync(fixture('aarch64-profile.o')).length]);
+  assert.deepEqual(
+    reg.members.map((m) => m.name),
+    ['a-member-with-a-long-name.o', 'short.o'],
+  );
+  assert.deepEqual(
+    reg.members.map((m) => m.size),
+    [readFileSync(fixture('aarch64-clean.o')).length, readFileSync(fixture('aarch64-profile.o')).length],
+  );
   const thin = await readObjectFile(fixture('libthin.a'));
   assert.ok(thin.kind === 'archive' && thin.thin);
   if (thin.kind !== 'archive') return;
-  assert.deepEqual(thin.members.map((m) => m.name), ['aarch64-clean.o', 'aarch64-profile.o']);
+  assert.deepEqual(
+    thin.members.map((m) => m.name),
+    ['aarch64-clean.o', 'aarch64-profile.o'],
+  );
   assert.equal((await readObjectFile(fixture('empty.o'))).kind, 'empty');
   const unk = await readObject(bufferSource(Buffer.from('#!/bin/sh\necho hi\n')));
   assert.equal(unk.kind, 'unknown');
@@ -164,7 +204,8 @@ test('reads only the header, the section header table and the name table', async
     assert.equal(obj.kind, 'elf');
     if (obj.kind !== 'elf') return;
     const e = obj.elf;
-    const min = (e.class === 64 ? 64 : 52) + e.sections.length * (e.class === 64 ? 64 : 40) + Number(e.sections[e.shstrndx].size);
+    const min =
+      (e.class === 64 ? 64 : 52) + e.sections.length * (e.class === 64 ? 64 : 40) + Number(e.sections[e.shstrndx].size);
     assert.ok(src.bytesRead >= min && src.bytesRead <= 2 * min, `${name}: read ${src.bytesRead}, minimum ${min}`);
     assert.ok(src.bytesRead < readFileSync(p).length || name === 'ppc32-be.o', `${name}: must not read the whole file`);
   }
@@ -179,32 +220,91 @@ test('ObjectReadError on lying headers', async () => {
     ['e_shentsize wrong', (b) => b.writeUInt16LE(12, 58), /e_shentsize/],
     ['e_shstrndx out of range', (b) => b.writeUInt16LE(200, 62), /section name table index/],
     ['bad class', (b) => (b[4] = 7), /EI_CLASS/],
-    ['shstrtab size lies', (b) => b.writeBigUInt64LE(0x7fffffffn, b.readUInt32LE(40) + 64 * b.readUInt16LE(62) + 32), /section name table/],
+    [
+      'shstrtab size lies',
+      (b) => b.writeBigUInt64LE(0x7fffffffn, b.readUInt32LE(40) + 64 * b.readUInt16LE(62) + 32),
+      /section name table/,
+    ],
   ];
   for (const [what, mutate, re] of cases) {
     const b = Buffer.from(good);
     mutate(b);
-    await assert.rejects(readObject(bufferSource(b)), (e: unknown) => e instanceof ObjectReadError && re.test(e.message) && !e.message.includes('\n'), what);
+    await assert.rejects(
+      readObject(bufferSource(b)),
+      (e: unknown) => e instanceof ObjectReadError && re.test(e.message) && !e.message.includes('\n'),
+      what,
+    );
   }
-  await assert.rejects(readObject(bufferSource(good.subarray(0, 30))), (e: unknown) => e instanceof ObjectReadError && e.code === 'truncated');
+  await assert.rejects(
+    readObject(bufferSource(good.subarray(0, 30))),
+    (e: unknown) => e instanceof ObjectReadError && e.code === 'truncated',
+  );
 });
 
 function craftedSections(machine: number): SectionSpec[] {
-  const types = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14, 15, 16, 17, 18, 19, 12, 13, 20, 0x60000000, 0x60000001, 0x60000002, 0x6fffff00,
-    0x6fff4c00, 0x6fff4c01, 0x6fff4c02, 0x6fff4c03, 0x6fff4c04, 0x6fff4c05, 0x6fff4c06, 0x6fff4c07, 0x6fff4c08, 0x6fff4c09, 0x6fff4c0a,
-    0x6fff4c0b, 0x6fff4c0c, 0x6fff4c0d, 0x6ffffff5, 0x6ffffff6, 0x6ffffffd, 0x6ffffffe, 0x6fffffff, 0x70000000, 0x70000001, 0x70000002,
-    0x70000003, 0x70000004, 0x70000005, 0x70000006, 0x70000007, 0x70000008, 0x7000000d, 0x7000001e, 0x7000002a, 0x7fffffff, 0x80000000,
-    0xffffffff];
-  const flags = [0x1n, 0x2n, 0x4n, 0x10n, 0x20n, 0x40n, 0x80n, 0x100n, 0x200n, 0x400n, 0x800n, 0x80000000n, 0x200000n, 0x100000n,
-    0x10000000n, 0x20000000n, 0x40000000n, 0x90000000n, 0x08000000n, 0x1000n, 0x100000000n, 0x7n, 0xffffffffn, 0xffffffffffffffffn, 0x80000002n];
-  const out: SectionSpec[] = types.map((type, i) => ({ name: `.t${i}`, type, size: 16n, flags: flags[i % flags.length], link: i % 3, info: i * 1000, addralign: BigInt(1 << (i % 13)), entsize: BigInt(i * 7), addr: BigInt(i) * 0x123456789n }));
+  const types = [
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14, 15, 16, 17, 18, 19, 12, 13, 20, 0x60000000, 0x60000001, 0x60000002,
+    0x6fffff00, 0x6fff4c00, 0x6fff4c01, 0x6fff4c02, 0x6fff4c03, 0x6fff4c04, 0x6fff4c05, 0x6fff4c06, 0x6fff4c07,
+    0x6fff4c08, 0x6fff4c09, 0x6fff4c0a, 0x6fff4c0b, 0x6fff4c0c, 0x6fff4c0d, 0x6ffffff5, 0x6ffffff6, 0x6ffffffd,
+    0x6ffffffe, 0x6fffffff, 0x70000000, 0x70000001, 0x70000002, 0x70000003, 0x70000004, 0x70000005, 0x70000006,
+    0x70000007, 0x70000008, 0x7000000d, 0x7000001e, 0x7000002a, 0x7fffffff, 0x80000000, 0xffffffff,
+  ];
+  const flags = [
+    0x1n,
+    0x2n,
+    0x4n,
+    0x10n,
+    0x20n,
+    0x40n,
+    0x80n,
+    0x100n,
+    0x200n,
+    0x400n,
+    0x800n,
+    0x80000000n,
+    0x200000n,
+    0x100000n,
+    0x10000000n,
+    0x20000000n,
+    0x40000000n,
+    0x90000000n,
+    0x08000000n,
+    0x1000n,
+    0x100000000n,
+    0x7n,
+    0xffffffffn,
+    0xffffffffffffffffn,
+    0x80000002n,
+  ];
+  const out: SectionSpec[] = types.map((type, i) => ({
+    name: `.t${i}`,
+    type,
+    size: 16n,
+    flags: flags[i % flags.length],
+    link: i % 3,
+    info: i * 1000,
+    addralign: BigInt(1 << (i % 13)),
+    entsize: BigInt(i * 7),
+    addr: BigInt(i) * 0x123456789n,
+  }));
   out.push({ name: 'a name that is much longer than the column width', type: 1, data: Buffer.from('x') });
   void machine;
   return out;
 }
 
 test('crafted objects: every type/flag spelling matches live llvm-readelf', { skip: liveSkip }, async () => {
-  const variants: [number, 32 | 64, 'little' | 'big', number][] = [[183, 64, 'little', 0], [62, 64, 'little', 0], [40, 32, 'little', 0], [8, 32, 'big', 0], [21, 64, 'big', 0], [243, 64, 'little', 0], [164, 32, 'little', 0], [105, 32, 'little', 0], [183, 64, 'little', 6], [3, 32, 'little', 3]];
+  const variants: [number, 32 | 64, 'little' | 'big', number][] = [
+    [183, 64, 'little', 0],
+    [62, 64, 'little', 0],
+    [40, 32, 'little', 0],
+    [8, 32, 'big', 0],
+    [21, 64, 'big', 0],
+    [243, 64, 'little', 0],
+    [164, 32, 'little', 0],
+    [105, 32, 'little', 0],
+    [183, 64, 'little', 6],
+    [3, 32, 'little', 3],
+  ];
   for (const [machine, cls, endian, osabi] of variants) {
     const buf = buildElf({ class: cls, endian, machine, osabi, sections: craftedSections(machine) });
     const p = join(tmp, `crafted-${machine}-${cls}-${osabi}.o`);
@@ -220,7 +320,10 @@ test('no section header table, and no section name table, match live llvm-readel
   a.writeBigUInt64LE(0n, 40);
   const b = Buffer.from(good);
   b.writeUInt16LE(0, 62);
-  for (const [n, buf] of [['noshdr.o', a], ['nostrtab.o', b]] as const) {
+  for (const [n, buf] of [
+    ['noshdr.o', a],
+    ['nostrtab.o', b],
+  ] as const) {
     const p = join(tmp, n);
     writeFileSync(p, buf);
     assert.equal(formatSectionTable(await elfOf(p), p), runReadelf(['-S', p]), n);
@@ -248,7 +351,10 @@ test('files over 2 GiB: the section header table at offset 3 GiB (sparse file) i
     assert.ok(src.bytesRead < 4096, `read ${src.bytesRead} bytes of a 3 GiB file`);
     const text = formatSectionTable(obj.elf, p);
     assert.match(text, /starting at offset 0xc0000008:/);
-    assert.equal(text.replace(/starting at offset 0x[0-9a-f]+/, ''), expected('aarch64-clean.o.readelf-S.txt').replace(/starting at offset 0x[0-9a-f]+/, ''));
+    assert.equal(
+      text.replace(/starting at offset 0x[0-9a-f]+/, ''),
+      expected('aarch64-clean.o.readelf-S.txt').replace(/starting at offset 0x[0-9a-f]+/, ''),
+    );
     if (readelf) assert.equal(text, runReadelf(['-S', p]));
   } finally {
     rmSync(p, { force: true });

@@ -15,15 +15,42 @@ import { kernelTree, skipUnlessKernel } from '../helpers/kernelTree';
 
 /** Everything a caller can see of an evaluation, in a comparable form (variable order aside). */
 function view(ev: Evaluation, names: string[]): unknown {
-  const vars = [...ev.variables.values()].map((v) => [v.name, v.flavor, v.value, v.origin, v.history.length] as const).sort((a, b) => a[0].localeCompare(b[0]));
-  return { vars, values: names.map((n) => [n, ev.expand(`$(${n})`), ev.expand(`$(origin ${n})`), ev.expand(`$(flavor ${n})`)]), unknown: ev.unknownConditionals.length, diagnostics: ev.diagnostics };
+  const vars = [...ev.variables.values()]
+    .map((v) => [v.name, v.flavor, v.value, v.origin, v.history.length] as const)
+    .sort((a, b) => a[0].localeCompare(b[0]));
+  return {
+    vars,
+    values: names.map((n) => [n, ev.expand(`$(${n})`), ev.expand(`$(origin ${n})`), ev.expand(`$(flavor ${n})`)]),
+    unknown: ev.unknownConditionals.length,
+    diagnostics: ev.diagnostics,
+  };
 }
 
 const CASES: { text: string; initial: Record<string, string>; layer: Record<string, string>; names: string[] }[] = [
-  { text: 'A ?= 1\nB += 2\nC := $(A) $(B) $(D)\n', initial: {}, layer: { A: 'x', B: 'y', D: '' }, names: ['A', 'B', 'C', 'D'] },
-  { text: 'ifdef A\nX := a-set\nendif\nifeq ($(E),)\nY := e-empty\nendif\nundefine A\nZ := $(A)|$(origin A)\n', initial: {}, layer: { A: 'y', E: '' }, names: ['A', 'E', 'X', 'Y', 'Z'] },
-  { text: 'obj-$(CONFIG_K) += k.o\nobj-$(CONFIG_M) += m.o\nCFLAGS_k.o := -DK\n', initial: { CONFIG_K: 'n' }, layer: { CONFIG_K: 'y', CONFIG_M: '' }, names: ['obj-y', 'obj-', 'obj-n', 'CONFIG_K'] },
-  { text: 'override A = $(B)\nB = later\nA += more\n', initial: { B: 'first' }, layer: { A: 'init' }, names: ['A', 'B'] },
+  {
+    text: 'A ?= 1\nB += 2\nC := $(A) $(B) $(D)\n',
+    initial: {},
+    layer: { A: 'x', B: 'y', D: '' },
+    names: ['A', 'B', 'C', 'D'],
+  },
+  {
+    text: 'ifdef A\nX := a-set\nendif\nifeq ($(E),)\nY := e-empty\nendif\nundefine A\nZ := $(A)|$(origin A)\n',
+    initial: {},
+    layer: { A: 'y', E: '' },
+    names: ['A', 'E', 'X', 'Y', 'Z'],
+  },
+  {
+    text: 'obj-$(CONFIG_K) += k.o\nobj-$(CONFIG_M) += m.o\nCFLAGS_k.o := -DK\n',
+    initial: { CONFIG_K: 'n' },
+    layer: { CONFIG_K: 'y', CONFIG_M: '' },
+    names: ['obj-y', 'obj-', 'obj-n', 'CONFIG_K'],
+  },
+  {
+    text: 'override A = $(B)\nB = later\nA += more\n',
+    initial: { B: 'first' },
+    layer: { A: 'init' },
+    names: ['A', 'B'],
+  },
 ];
 
 for (const [i, c] of CASES.entries()) {
@@ -49,7 +76,13 @@ test('one layer serves many evaluations without being changed by them', () => {
 });
 
 /** evaluateInKbuild as it was before the layer: every configuration value in `initial`. */
-function withConfigInInitial(tree: KbuildTree, mf: ReturnType<typeof parseMakefile>, objDir: string, kcflags: string, mode: 'true' | 'false'): Evaluation {
+function withConfigInInitial(
+  tree: KbuildTree,
+  mf: ReturnType<typeof parseMakefile>,
+  objDir: string,
+  kcflags: string,
+  mode: 'true' | 'false',
+): Evaluation {
   // The probes answer as evaluateInKbuild's do: only where the configuration comes from differs.
   const opts = { ...kbuildEvalOptions(objDir, kcflags, mode), callHooks: probeHooks(defaultProbeSession(tree)) };
   const { statements, reads } = kbuildStatements(tree, mf);
@@ -61,26 +94,34 @@ function withConfigInInitial(tree: KbuildTree, mf: ReturnType<typeof parseMakefi
   return evaluateMakefile({ ...mf, statements }, { ...opts, initial, undefinedIsEmpty: true });
 }
 
-test('Linux 6.1 nvhe Makefile with its tree and arm64 defconfig: the same variables and compile flags as with the configuration in initial', { skip: skipUnlessKernel('6.1') }, () => {
-  const t = kernelTree('6.1');
-  assert.ok('path' in t);
-  const base = loadKbuildTree(t.path);
-  assert.ok(base, 'the tree has scripts/Makefile.lib');
-  const config = parseConfig(readFileSync(join(t.path, 'arch/arm64/configs/defconfig'), 'utf8'));
-  // CONFIG_CC_IS_CLANG is set by the evaluation options; the configuration must win over it.
-  config.CONFIG_CC_IS_CLANG = 'from-config';
-  const unsetConfig = base.unsetConfig.length > 0 ? base.unsetConfig : ['CONFIG_LTO_CLANG', 'CONFIG_LD_IS_LLD'];
-  const tree: KbuildTree = { ...base, config, configSource: 'arch/arm64/configs/defconfig', unsetConfig };
-  const objDir = 'arch/arm64/kvm/hyp/nvhe';
-  const mf = parseMakefile(readFileSync(join(t.path, objDir, 'Makefile'), 'utf8'));
-  for (const mode of ['false', 'true'] as const) {
-    const now = evaluateInKbuild(mf, objDir, '-fprofile-sample-use=/p.prof', mode, tree);
-    const before = withConfigInInitial(tree, mf, objDir, '-fprofile-sample-use=/p.prof', mode);
-    assert.deepEqual(view(now, ['KBUILD_CFLAGS', 'CONFIG_CC_IS_CLANG', 'CONFIG_LD_IS_LLD', 'obj-y', 'hyp-obj-y']), view(before, ['KBUILD_CFLAGS', 'CONFIG_CC_IS_CLANG', 'CONFIG_LD_IS_LLD', 'obj-y', 'hyp-obj-y']));
-    assert.equal(now.expand('$(CONFIG_CC_IS_CLANG)'), 'from-config');
-    const stems = objectStems(now, ['hyp-main.nvhe']);
-    assert.deepEqual([...stems].sort(), objectStems(before, ['hyp-main.nvhe']).sort());
-    assert.ok(stems.length > 1, `per-object stems found: ${JSON.stringify(stems)}`);
-    for (const stem of stems) assert.deepEqual(compileFlags(now, stem, objDir), compileFlags(before, stem, objDir), `flags of ${stem}`);
-  }
-});
+test(
+  'Linux 6.1 nvhe Makefile with its tree and arm64 defconfig: the same variables and compile flags as with the configuration in initial',
+  { skip: skipUnlessKernel('6.1') },
+  () => {
+    const t = kernelTree('6.1');
+    assert.ok('path' in t);
+    const base = loadKbuildTree(t.path);
+    assert.ok(base, 'the tree has scripts/Makefile.lib');
+    const config = parseConfig(readFileSync(join(t.path, 'arch/arm64/configs/defconfig'), 'utf8'));
+    // CONFIG_CC_IS_CLANG is set by the evaluation options; the configuration must win over it.
+    config.CONFIG_CC_IS_CLANG = 'from-config';
+    const unsetConfig = base.unsetConfig.length > 0 ? base.unsetConfig : ['CONFIG_LTO_CLANG', 'CONFIG_LD_IS_LLD'];
+    const tree: KbuildTree = { ...base, config, configSource: 'arch/arm64/configs/defconfig', unsetConfig };
+    const objDir = 'arch/arm64/kvm/hyp/nvhe';
+    const mf = parseMakefile(readFileSync(join(t.path, objDir, 'Makefile'), 'utf8'));
+    for (const mode of ['false', 'true'] as const) {
+      const now = evaluateInKbuild(mf, objDir, '-fprofile-sample-use=/p.prof', mode, tree);
+      const before = withConfigInInitial(tree, mf, objDir, '-fprofile-sample-use=/p.prof', mode);
+      assert.deepEqual(
+        view(now, ['KBUILD_CFLAGS', 'CONFIG_CC_IS_CLANG', 'CONFIG_LD_IS_LLD', 'obj-y', 'hyp-obj-y']),
+        view(before, ['KBUILD_CFLAGS', 'CONFIG_CC_IS_CLANG', 'CONFIG_LD_IS_LLD', 'obj-y', 'hyp-obj-y']),
+      );
+      assert.equal(now.expand('$(CONFIG_CC_IS_CLANG)'), 'from-config');
+      const stems = objectStems(now, ['hyp-main.nvhe']);
+      assert.deepEqual([...stems].sort(), objectStems(before, ['hyp-main.nvhe']).sort());
+      assert.ok(stems.length > 1, `per-object stems found: ${JSON.stringify(stems)}`);
+      for (const stem of stems)
+        assert.deepEqual(compileFlags(now, stem, objDir), compileFlags(before, stem, objDir), `flags of ${stem}`);
+    }
+  },
+);

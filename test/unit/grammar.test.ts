@@ -57,7 +57,12 @@ function tokenize(text: string): Line[] {
     state = r.ruleStack;
     out.push({
       text: lineText,
-      tokens: r.tokens.map((t) => ({ start: t.startIndex, end: t.endIndex, text: lineText.slice(t.startIndex, t.endIndex), scopes: t.scopes })),
+      tokens: r.tokens.map((t) => ({
+        start: t.startIndex,
+        end: t.endIndex,
+        text: lineText.slice(t.startIndex, t.endIndex),
+        scopes: t.scopes,
+      })),
     });
   }
   return out;
@@ -92,7 +97,12 @@ function expectScope(line: Line, needle: string, scope: string, opts: { nth?: nu
     toks.every((t) => t.scopes.includes(scope)),
     `${JSON.stringify(needle)} in ${JSON.stringify(line.text)} should be ${scope}, got\n${describe(toks)}`,
   );
-  if (opts.exact) assert.equal(toks.length === 1 && toks[0]?.text, needle, `${JSON.stringify(needle)} should be one token, got\n${describe(toks)}`);
+  if (opts.exact)
+    assert.equal(
+      toks.length === 1 && toks[0]?.text,
+      needle,
+      `${JSON.stringify(needle)} should be one token, got\n${describe(toks)}`,
+    );
 }
 
 function expectNoScope(line: Line, needle: string, scope: string, nth = 0): void {
@@ -133,7 +143,8 @@ test('grammar: scopeName, every scope is a .kbuild scope, nothing external is in
   collectScopes(raw.patterns, scopes, includes);
   collectScopes(raw.repository, scopes, includes);
   assert.ok(scopes.size > 40, `only ${scopes.size} scopes`);
-  for (const s of scopes) assert.ok(s.endsWith('.kbuild') || s.includes('.kbuild.'), `scope ${s} is not a .kbuild scope`);
+  for (const s of scopes)
+    assert.ok(s.endsWith('.kbuild') || s.includes('.kbuild.'), `scope ${s} is not a .kbuild scope`);
   const repo = raw.repository as Record<string, unknown>;
   for (const inc of includes) {
     assert.ok(inc.startsWith('#') || inc === '$self', `external include ${inc}`);
@@ -143,12 +154,19 @@ test('grammar: scopeName, every scope is a .kbuild scope, nothing external is in
 
 test('manifest: kbuild does not claim plain Makefiles; configuration parses', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-    contributes: { languages: { id: string; filenames?: string[]; filenamePatterns?: string[] }[]; grammars: { scopeName: string; path: string }[] };
+    contributes: {
+      languages: { id: string; filenames?: string[]; filenamePatterns?: string[] }[];
+      grammars: { scopeName: string; path: string }[];
+    };
   };
   const lang = pkg.contributes.languages.find((l) => l.id === 'kbuild');
   assert.ok(lang);
   for (const f of [...(lang.filenames ?? []), ...(lang.filenamePatterns ?? [])]) assert.doesNotMatch(f, /makefile/i);
-  assert.ok(pkg.contributes.grammars.some((g) => g.scopeName === 'source.kbuild' && g.path === './syntaxes/kbuild.tmLanguage.json'));
+  assert.ok(
+    pkg.contributes.grammars.some(
+      (g) => g.scopeName === 'source.kbuild' && g.path === './syntaxes/kbuild.tmLanguage.json',
+    ),
+  );
 
   const config = JSON.parse(readFileSync(configPath, 'utf8')) as {
     comments: { lineComment: string };
@@ -158,10 +176,20 @@ test('manifest: kbuild does not claim plain Makefiles; configuration parses', ()
     onEnterRules: { beforeText: string }[];
   };
   assert.equal(config.comments.lineComment, '#');
-  assert.deepEqual(config.brackets, [['(', ')'], ['{', '}']]);
+  assert.deepEqual(config.brackets, [
+    ['(', ')'],
+    ['{', '}'],
+  ]);
   const start = new RegExp(config.folding.markers.start);
   const end = new RegExp(config.folding.markers.end);
-  for (const s of ['ifeq ($(CONFIG_X),y)', 'ifneq ($(a),)', 'ifdef CONFIG_X', '  ifndef KBUILD_EXTMOD', 'define rule_cc_o_c', 'export define foo'])
+  for (const s of [
+    'ifeq ($(CONFIG_X),y)',
+    'ifneq ($(a),)',
+    'ifdef CONFIG_X',
+    '  ifndef KBUILD_EXTMOD',
+    'define rule_cc_o_c',
+    'export define foo',
+  ])
     assert.match(s, start);
   for (const s of ['endif', 'endef', '  endif # CONFIG_X']) assert.match(s, end);
   for (const s of ['obj-y += a.o', 'else', '\t$(call cmd,ld)']) assert.doesNotMatch(s, start);
@@ -281,11 +309,17 @@ test('linux 6.1 arch/arm64/kvm/hyp/nvhe/Makefile', { skip: skipUnlessKernel('6.1
   expectScope(kcflags, 'KBUILD_CFLAGS', 'variable.language.kbuild.kbuild-var', { nth: 1, exact: true });
 
   expectScope(L('GCOV_PROFILE\t:= n'), 'GCOV_PROFILE', 'variable.other.kbuild.toggle', { exact: true });
-  expectScope(L('OBJECT_FILES_NON_STANDARD := y'), 'OBJECT_FILES_NON_STANDARD', 'variable.other.kbuild.toggle', { exact: true });
+  expectScope(L('OBJECT_FILES_NON_STANDARD := y'), 'OBJECT_FILES_NON_STANDARD', 'variable.other.kbuild.toggle', {
+    exact: true,
+  });
 
   // Comment lines between rules do not leak scopes, and nothing is left open at the end of the file.
   for (const l of lines) {
-    if (l.text.startsWith('#')) assert.ok(l.tokens.every((t) => t.scopes.includes('comment.line.number-sign.kbuild') || t.text === ''), l.text);
+    if (l.text.startsWith('#'))
+      assert.ok(
+        l.tokens.every((t) => t.scopes.includes('comment.line.number-sign.kbuild') || t.text === ''),
+        l.text,
+      );
   }
 });
 
@@ -293,7 +327,7 @@ test('linux 6.1 arch/arm64/kvm/hyp/nvhe/Makefile', { skip: skipUnlessKernel('6.1
 // The shape of a Kbuild .cmd file (scripts/basic/fixdep output)
 
 const CMD_FILE = [
-  "savedcmd_arch/arm64/kvm/hyp/nvhe/hyp-main.nvhe.o := clang -Wp,-MMD,arch/arm64/kvm/hyp/nvhe/.hyp-main.nvhe.o.d -nostdinc -I./arch/arm64/include -include ./include/linux/kconfig.h -D__KVM_NVHE_HYPERVISOR__ -fprofile-sample-use=/tmp/p.prof -DKBUILD_MODFILE='\"arch/arm64/kvm/hyp/nvhe/hyp-main\"' -DKBUILD_BASENAME='\"hyp_main\"' -c -o arch/arm64/kvm/hyp/nvhe/hyp-main.nvhe.o arch/arm64/kvm/hyp/nvhe/hyp-main.c",
+  'savedcmd_arch/arm64/kvm/hyp/nvhe/hyp-main.nvhe.o := clang -Wp,-MMD,arch/arm64/kvm/hyp/nvhe/.hyp-main.nvhe.o.d -nostdinc -I./arch/arm64/include -include ./include/linux/kconfig.h -D__KVM_NVHE_HYPERVISOR__ -fprofile-sample-use=/tmp/p.prof -DKBUILD_MODFILE=\'"arch/arm64/kvm/hyp/nvhe/hyp-main"\' -DKBUILD_BASENAME=\'"hyp_main"\' -c -o arch/arm64/kvm/hyp/nvhe/hyp-main.nvhe.o arch/arm64/kvm/hyp/nvhe/hyp-main.c',
   '',
   'source_arch/arm64/kvm/hyp/nvhe/hyp-main.nvhe.o := arch/arm64/kvm/hyp/nvhe/hyp-main.c',
   '',
@@ -312,7 +346,9 @@ const CMD_FILE = [
 test('.cmd file: savedcmd_/source_/deps_ definitions, deps continuation list, the dependency rules', () => {
   const lines = tokenize(CMD_FILE);
   const saved = findLine(lines, 'savedcmd_');
-  expectScope(saved, 'savedcmd_arch/arm64/kvm/hyp/nvhe/hyp-main.nvhe.o', 'entity.name.function.kbuild.cmd.saved', { exact: true });
+  expectScope(saved, 'savedcmd_arch/arm64/kvm/hyp/nvhe/hyp-main.nvhe.o', 'entity.name.function.kbuild.cmd.saved', {
+    exact: true,
+  });
   expectScope(saved, ':=', 'keyword.operator.assignment.kbuild', { exact: true });
   expectScope(saved, 'clang', 'meta.scope.assignment.kbuild');
   expectScope(saved, 'hyp-main.c', 'meta.scope.assignment.kbuild');
@@ -320,19 +356,26 @@ test('.cmd file: savedcmd_/source_/deps_ definitions, deps continuation list, th
   expectNoScope(saved, '-fprofile-sample-use=/tmp/p.prof', 'keyword.operator.assignment.kbuild');
 
   const source = findLine(lines, 'source_');
-  expectScope(source, 'source_arch/arm64/kvm/hyp/nvhe/hyp-main.nvhe.o', 'variable.other.kbuild.source', { exact: true });
+  expectScope(source, 'source_arch/arm64/kvm/hyp/nvhe/hyp-main.nvhe.o', 'variable.other.kbuild.source', {
+    exact: true,
+  });
 
   const d = lines.findIndex((l) => l.text.startsWith('deps_'));
   const deps = lines.slice(d, d + 6);
   const [d0, d1, d2, d3, d4, d5] = deps;
   assert.ok(d0 && d1 && d2 && d3 && d4 && d5);
   expectScope(d0, 'deps_arch/arm64/kvm/hyp/nvhe/hyp-main.nvhe.o', 'variable.other.kbuild.deps', { exact: true });
-  for (const l of [d0, d1, d2, d3, d4]) expectScope(l, '\\', 'constant.character.escape.continuation.kbuild', { exact: true });
+  for (const l of [d0, d1, d2, d3, d4])
+    expectScope(l, '\\', 'constant.character.escape.continuation.kbuild', { exact: true });
   expectScope(d1, 'include/linux/compiler-version.h', 'meta.scope.assignment.kbuild');
   expectScope(d2, 'wildcard', 'support.function.builtin.make.kbuild', { exact: true });
   expectScope(d2, 'include/config/CC_VERSION_TEXT', 'meta.function-call.kbuild');
   expectScope(d4, 'CPU_BIG_ENDIAN', 'meta.scope.assignment.kbuild');
-  assert.deepEqual(d5.tokens.flatMap((t) => t.scopes), ['source.kbuild'], 'the blank line after the list is back at the top level');
+  assert.deepEqual(
+    d5.tokens.flatMap((t) => t.scopes),
+    ['source.kbuild'],
+    'the blank line after the list is back at the top level',
+  );
 
   const rule = findLine(lines, 'arch/arm64/kvm/hyp/nvhe/hyp-main.nvhe.o:');
   expectScope(rule, 'arch/arm64/kvm/hyp/nvhe/hyp-main.nvhe.o', 'entity.name.function.target.kbuild', { exact: true });
@@ -430,12 +473,21 @@ test('Kbuild variable classes', () => {
 });
 
 test('Kbuild macro calls', () => {
-  const l = one('ccflags-y += $(call cc-option,-mno-outline-atomics) $(call cc-disable-warning, unused-but-set-variable)');
+  const l = one(
+    'ccflags-y += $(call cc-option,-mno-outline-atomics) $(call cc-disable-warning, unused-but-set-variable)',
+  );
   expectScope(l, 'cc-option', 'support.function.kbuild', { exact: true });
   expectScope(l, '-mno-outline-atomics', 'meta.function-call.kbuild.macro');
   expectScope(l, 'cc-disable-warning', 'support.function.kbuild', { exact: true });
-  expectScope(one('LDFLAGS_vmlinux += $(call ld-option, --no-apply-dynamic-relocs)'), 'ld-option', 'support.function.kbuild', { exact: true });
-  expectScope(one('x := $(call as-instr,.arch_extension rcpc,-DHAS)'), 'as-instr', 'support.function.kbuild', { exact: true });
+  expectScope(
+    one('LDFLAGS_vmlinux += $(call ld-option, --no-apply-dynamic-relocs)'),
+    'ld-option',
+    'support.function.kbuild',
+    { exact: true },
+  );
+  expectScope(one('x := $(call as-instr,.arch_extension rcpc,-DHAS)'), 'as-instr', 'support.function.kbuild', {
+    exact: true,
+  });
   const cmd = one('\t$(call cmd,objcopy)');
   expectScope(cmd, 'cmd', 'support.function.kbuild', { exact: true });
   expectScope(cmd, 'objcopy', 'entity.name.function.kbuild.cmd', { exact: true });
@@ -475,8 +527,11 @@ test('variable references: $(x) ${x} $X $$ automatic, substitution refs, deep ne
   expectScope(l, ':', 'keyword.operator.substitution.kbuild', { nth: 1, exact: true });
   expectScope(l, '=', 'keyword.operator.substitution.kbuild', { nth: 1, exact: true });
 
-  const deep = one('x := $(call f,$(patsubst %.o,%.c,$(filter-out $(obj-n),$(foreach d,$(dirs),$(if $(CONFIG_$(d)),$(d)/)))))) # done');
-  for (const fn of ['call', 'patsubst', 'filter-out', 'foreach', 'if']) expectScope(deep, fn, 'support.function.builtin.make.kbuild', { exact: true });
+  const deep = one(
+    'x := $(call f,$(patsubst %.o,%.c,$(filter-out $(obj-n),$(foreach d,$(dirs),$(if $(CONFIG_$(d)),$(d)/)))))) # done',
+  );
+  for (const fn of ['call', 'patsubst', 'filter-out', 'foreach', 'if'])
+    expectScope(deep, fn, 'support.function.builtin.make.kbuild', { exact: true });
   expectScope(deep, 'obj-n', 'variable.other.kbuild.goal', { exact: true });
   expectScope(deep, 'CONFIG_', 'constant.other.config.kbuild', { exact: true });
   expectScope(deep, 'done', 'comment.line.number-sign.kbuild');
@@ -673,56 +728,83 @@ function kbuildFiles(dir: string, out: string[]): string[] {
   return out;
 }
 
-test('linux 6.12: every Makefile/Kbuild file under arch/ and scripts/ (and the top level) tokenizes quickly', { skip: skipUnlessKernel('6.12') }, () => {
-  const tree = kernelTree('6.12');
-  assert.ok('path' in tree);
-  const files = [join(tree.path, 'Makefile'), join(tree.path, 'Kbuild'), ...kbuildFiles(join(tree.path, 'arch'), []), ...kbuildFiles(join(tree.path, 'scripts'), [])];
-  assert.ok(files.length > 500, `only ${files.length} files`);
-  let lineCount = 0;
-  let slowest = { ms: 0, where: '' };
-  // CPU time of this process, not wall time: the bounds hold however busy the machine is.
-  const started = process.cpuUsage();
-  for (const file of files) {
-    let state: StateStack = INITIAL;
-    const lines = readFileSync(file, 'utf8').split('\n');
-    lines.forEach((text, i) => {
-      const t0 = process.cpuUsage();
-      const r = grammar.tokenizeLine(text, state);
-      const ms = cpuMsSince(t0);
-      if (ms > slowest.ms) slowest = { ms, where: `${file}:${i + 1}` };
-      assert.equal(r.stoppedEarly, false, `${file}:${i + 1}`);
-      state = r.ruleStack;
-      lineCount++;
-    });
-  }
-  const total = cpuMsSince(started);
-  // Loose bounds: the whole set takes well under a second on a laptop; the first line also pays for regex compilation.
-  assert.ok(slowest.ms < 500, `slowest line ${slowest.where} took ${slowest.ms.toFixed(1)} ms`);
-  assert.ok(total < 30_000, `${lineCount} lines took ${total.toFixed(0)} ms`);
-});
+test(
+  'linux 6.12: every Makefile/Kbuild file under arch/ and scripts/ (and the top level) tokenizes quickly',
+  { skip: skipUnlessKernel('6.12') },
+  () => {
+    const tree = kernelTree('6.12');
+    assert.ok('path' in tree);
+    const files = [
+      join(tree.path, 'Makefile'),
+      join(tree.path, 'Kbuild'),
+      ...kbuildFiles(join(tree.path, 'arch'), []),
+      ...kbuildFiles(join(tree.path, 'scripts'), []),
+    ];
+    assert.ok(files.length > 500, `only ${files.length} files`);
+    let lineCount = 0;
+    let slowest = { ms: 0, where: '' };
+    // CPU time of this process, not wall time: the bounds hold however busy the machine is.
+    const started = process.cpuUsage();
+    for (const file of files) {
+      let state: StateStack = INITIAL;
+      const lines = readFileSync(file, 'utf8').split('\n');
+      lines.forEach((text, i) => {
+        const t0 = process.cpuUsage();
+        const r = grammar.tokenizeLine(text, state);
+        const ms = cpuMsSince(t0);
+        if (ms > slowest.ms) slowest = { ms, where: `${file}:${i + 1}` };
+        assert.equal(r.stoppedEarly, false, `${file}:${i + 1}`);
+        state = r.ruleStack;
+        lineCount++;
+      });
+    }
+    const total = cpuMsSince(started);
+    // Loose bounds: the whole set takes well under a second on a laptop; the first line also pays for regex compilation.
+    assert.ok(slowest.ms < 500, `slowest line ${slowest.where} took ${slowest.ms.toFixed(1)} ms`);
+    assert.ok(total < 30_000, `${lineCount} lines took ${total.toFixed(0)} ms`);
+  },
+);
 
-test('linux 6.12: no $( … ), assignment or comment stays open past a line that does not continue', { skip: skipUnlessKernel('6.12') }, () => {
-  const tree = kernelTree('6.12');
-  assert.ok('path' in tree);
-  const files = [join(tree.path, 'Makefile'), ...kbuildFiles(join(tree.path, 'arch'), []), ...kbuildFiles(join(tree.path, 'scripts'), [])];
-  const leaks = ['meta.scope.assignment.kbuild', 'meta.variable-reference.kbuild', 'meta.function-call.kbuild', 'comment.line.number-sign.kbuild', 'meta.scope.prerequisites.kbuild', 'meta.scope.recipe.kbuild'];
-  let rules = 0;
-  let defines = 0;
-  for (const file of files) {
-    let state: StateStack = INITIAL;
-    readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
-      state = grammar.tokenizeLine(text, state).ruleStack;
-      if (text.endsWith('\\')) return;
-      // Only the root, a rule (its recipe may follow) or a define body may be open at the end of a line.
-      assert.ok(state.depth <= 2, `${file}:${i + 1} leaves ${state.depth} scopes open`);
-      const open = grammar.tokenizeLine('', state).tokens[0]?.scopes ?? [];
-      for (const leak of leaks) assert.ok(!open.includes(leak), `${file}:${i + 1} leaves ${leak} open: ${open.join(' ')}`);
-      if (open.includes('meta.scope.rule.kbuild')) rules++;
-      if (open.includes('meta.scope.define.kbuild')) defines++;
-    });
-  }
-  assert.ok(rules > 1000 && defines > 100, `rules ${rules}, defines ${defines}`);
-});
+test(
+  'linux 6.12: no $( … ), assignment or comment stays open past a line that does not continue',
+  { skip: skipUnlessKernel('6.12') },
+  () => {
+    const tree = kernelTree('6.12');
+    assert.ok('path' in tree);
+    const files = [
+      join(tree.path, 'Makefile'),
+      ...kbuildFiles(join(tree.path, 'arch'), []),
+      ...kbuildFiles(join(tree.path, 'scripts'), []),
+    ];
+    const leaks = [
+      'meta.scope.assignment.kbuild',
+      'meta.variable-reference.kbuild',
+      'meta.function-call.kbuild',
+      'comment.line.number-sign.kbuild',
+      'meta.scope.prerequisites.kbuild',
+      'meta.scope.recipe.kbuild',
+    ];
+    let rules = 0;
+    let defines = 0;
+    for (const file of files) {
+      let state: StateStack = INITIAL;
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .forEach((text, i) => {
+          state = grammar.tokenizeLine(text, state).ruleStack;
+          if (text.endsWith('\\')) return;
+          // Only the root, a rule (its recipe may follow) or a define body may be open at the end of a line.
+          assert.ok(state.depth <= 2, `${file}:${i + 1} leaves ${state.depth} scopes open`);
+          const open = grammar.tokenizeLine('', state).tokens[0]?.scopes ?? [];
+          for (const leak of leaks)
+            assert.ok(!open.includes(leak), `${file}:${i + 1} leaves ${leak} open: ${open.join(' ')}`);
+          if (open.includes('meta.scope.rule.kbuild')) rules++;
+          if (open.includes('meta.scope.define.kbuild')) defines++;
+        });
+    }
+    assert.ok(rules > 1000 && defines > 100, `rules ${rules}, defines ${defines}`);
+  },
+);
 
 test('pathological 10,000-character lines tokenize in reasonable time', () => {
   const n = 10_000;

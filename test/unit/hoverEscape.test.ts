@@ -49,8 +49,9 @@ test('inlineCode: nothing breaks out of the code span (markdown-it, html and lin
   assert.equal(inlineCode(''), '*(empty)*');
 });
 
-test('hover on the issue\'s value: the link and the image stay text inside code', (t) => {
-  const text = 'X := a\\` [Click](https://evil.example/x) ![](https://evil.example/p.png) \\`b\nY := $(X)\ndefine [Z](https://evil.example/z)\nline1\n\n![](https://evil.example/p.png)\nendef\n';
+test("hover on the issue's value: the link and the image stay text inside code", (t) => {
+  const text =
+    'X := a\\` [Click](https://evil.example/x) ![](https://evil.example/p.png) \\`b\nY := $(X)\ndefine [Z](https://evil.example/z)\nline1\n\n![](https://evil.example/p.png)\nendef\n';
   const mf = parseMakefile(text);
   const ev = evaluateMakefile(mf);
   const md = markdownIt();

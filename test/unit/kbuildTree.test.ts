@@ -78,11 +78,17 @@ function tree(top: string): string {
   writeFileSync(join(root, 'Makefile'), top);
   writeFileSync(join(root, 'scripts', 'Makefile.lib'), '_c_flags = $(KBUILD_CFLAGS) $(ccflags-y)\n');
   writeFileSync(join(root, 'scripts', 'Makefile.extrawarn'), 'KBUILD_CFLAGS += -Wall\n');
-  writeFileSync(join(root, 'scripts', 'Makefile.autofdo'), 'CFLAGS_AUTOFDO_CLANG := -fprofile-sample-use=$(CLANG_AUTOFDO_PROFILE)\n');
+  writeFileSync(
+    join(root, 'scripts', 'Makefile.autofdo'),
+    'CFLAGS_AUTOFDO_CLANG := -fprofile-sample-use=$(CLANG_AUTOFDO_PROFILE)\n',
+  );
   return root;
 }
 
-for (const [name, top] of [['6.1', TOP_6_1], ['6.12', TOP_6_12]] as const) {
+for (const [name, top] of [
+  ['6.1', TOP_6_1],
+  ['6.12', TOP_6_12],
+] as const) {
   test(`a ${name}-shaped top Makefile: its scripts are read as the final make invocation reads them`, () => {
     const root = tree(top);
     try {

@@ -26,10 +26,16 @@ test('unbalanced parentheses: diagnostic, no crash, rest of line kept', () => {
 });
 
 test('NUL bytes and invalid UTF-8 (decoded with U+FFFD) give warnings, not crashes', () => {
-  const bytes = Buffer.concat([Buffer.from('A := x\0y\nB := '), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(' z\nC := 1\n')]);
+  const bytes = Buffer.concat([
+    Buffer.from('A := x\0y\nB := '),
+    Buffer.from([0xff, 0xfe, 0xc3]),
+    Buffer.from(' z\nC := 1\n'),
+  ]);
   const text = new TextDecoder('utf-8').decode(bytes);
   const mf = parseMakefile(text);
-  assert.ok(mf.diagnostics.some((d) => /NUL/.test(d.message) && d.span.start.line === 0 && d.span.start.character === 6));
+  assert.ok(
+    mf.diagnostics.some((d) => /NUL/.test(d.message) && d.span.start.line === 0 && d.span.start.character === 6),
+  );
   assert.ok(mf.diagnostics.some((d) => /UTF-8/.test(d.message) && d.span.start.line === 1));
   assert.equal(mf.statements.filter((s) => s.kind === 'assignment').length, 3);
   assert.equal(evaluateMakefile(mf).expand('$(C)'), '1');

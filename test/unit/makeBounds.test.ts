@@ -20,21 +20,25 @@ function timed(text: string): { ev: ReturnType<typeof evaluateMakefile>; ms: num
   return { ev, ms: performance.now() - t0 };
 }
 
-test('a recursive $(call) doubling its argument, 1.3 MB of calls: bounded and reported incomplete', { timeout: 120_000 }, () => {
-  let body = 'f = $(if $(word 3000000,$(1)),$(1),$(call f,$(1) $(1)))\n';
-  let i = 0;
-  while (body.length < 1_300_000) body += `X${i++} := $(call f,a)\n`;
-  const { ev, ms } = timed(body);
-  assert.ok(ms < SLOW_MS, `${ms.toFixed(0)} ms`);
-  assert.ok(ev.incomplete, 'the evaluation must say it is incomplete');
-  assert.match(ev.incomplete.reason, /^(maxSteps|maxTotalSteps|maxExpansionLength)$/);
-  assert.ok(ev.incomplete.hits >= i - 10, `hits ${ev.incomplete.hits} of ${i} lines`);
-  assert.ok(ev.diagnostics.some((d) => /maxTotalSteps/.test(d.message)));
-  // The file-wide budget: later expansions answer at once with an unknown.
-  const t0 = performance.now();
-  for (let k = 0; k < 1000; k++) ev.expand('$(call f,a)');
-  assert.ok(performance.now() - t0 < 2_000);
-});
+test(
+  'a recursive $(call) doubling its argument, 1.3 MB of calls: bounded and reported incomplete',
+  { timeout: 120_000 },
+  () => {
+    let body = 'f = $(if $(word 3000000,$(1)),$(1),$(call f,$(1) $(1)))\n';
+    let i = 0;
+    while (body.length < 1_300_000) body += `X${i++} := $(call f,a)\n`;
+    const { ev, ms } = timed(body);
+    assert.ok(ms < SLOW_MS, `${ms.toFixed(0)} ms`);
+    assert.ok(ev.incomplete, 'the evaluation must say it is incomplete');
+    assert.match(ev.incomplete.reason, /^(maxSteps|maxTotalSteps|maxExpansionLength)$/);
+    assert.ok(ev.incomplete.hits >= i - 10, `hits ${ev.incomplete.hits} of ${i} lines`);
+    assert.ok(ev.diagnostics.some((d) => /maxTotalSteps/.test(d.message)));
+    // The file-wide budget: later expansions answer at once with an unknown.
+    const t0 = performance.now();
+    for (let k = 0; k < 1000; k++) ev.expand('$(call f,a)');
+    assert.ok(performance.now() - t0 < 2_000);
+  },
+);
 
 test('19 doublings of KBUILD_CFLAGS and a $(sort): incomplete (maxExpansionLength), fast', () => {
   let t = 'KBUILD_CFLAGS := -O2 -Wall -fprofile-sample-use=foo.prof\n';
@@ -47,7 +51,8 @@ test('19 doublings of KBUILD_CFLAGS and a $(sort): incomplete (maxExpansionLengt
 });
 
 test('a $(filter) cross product (40,000 patterns × 40,000 words) is cut by the budget', { timeout: 60_000 }, () => {
-  const t = 'N := 0 1 2 3 4 5 6 7 8 9\nA := $(foreach a,$(N),$(foreach b,$(N),$(foreach c,$(N),$(foreach d,$(N),p$(a)$(b)$(c)$(d) q$(a)$(b)$(c)$(d) r$(a)$(b)$(c)$(d) s$(a)$(b)$(c)$(d)))))\nB := $(filter $(A),$(A))\nC := $(filter-out $(A),$(A))\n';
+  const t =
+    'N := 0 1 2 3 4 5 6 7 8 9\nA := $(foreach a,$(N),$(foreach b,$(N),$(foreach c,$(N),$(foreach d,$(N),p$(a)$(b)$(c)$(d) q$(a)$(b)$(c)$(d) r$(a)$(b)$(c)$(d) s$(a)$(b)$(c)$(d)))))\nB := $(filter $(A),$(A))\nC := $(filter-out $(A),$(A))\n';
   const { ev, ms } = timed(t);
   assert.ok(ms < SLOW_MS, `${ms.toFixed(0)} ms`);
   assert.ok(ev.incomplete);
@@ -56,7 +61,8 @@ test('a $(filter) cross product (40,000 patterns × 40,000 words) is cut by the 
 
 test('$(sort) of a long value costs n log n against the budget; a long value passes through one statement', () => {
   // 2 MB of distinct words: sorted within the budget (one statement may handle up to maxExpansionLength).
-  const t = 'N := 0 1 2 3 4 5 6 7 8 9\nA := $(foreach a,$(N),$(foreach b,$(N),$(foreach c,$(N),$(foreach d,$(N),$(foreach e,$(N),w$(e)$(d)$(c)$(b)$(a)xxxxxxxxxxxxx)))))\nB := $(sort $(A))\nW := $(words $(B))\n';
+  const t =
+    'N := 0 1 2 3 4 5 6 7 8 9\nA := $(foreach a,$(N),$(foreach b,$(N),$(foreach c,$(N),$(foreach d,$(N),$(foreach e,$(N),w$(e)$(d)$(c)$(b)$(a)xxxxxxxxxxxxx)))))\nB := $(sort $(A))\nW := $(words $(B))\n';
   const { ev } = timed(t);
   assert.equal(ev.incomplete, undefined, JSON.stringify(ev.incomplete));
   assert.equal(ev.expand('$(W)'), '100000');
@@ -71,7 +77,10 @@ test('a complete evaluation has no `incomplete`; a later expand() that hits a bo
 });
 
 test('the nvhe fixtures and the sample tree evaluate completely', () => {
-  for (const p of ['test/fixtures/nvhe-variants/v3-6.1/Makefile', 'test/fixtures/sample-kernel/arch/arm64/kvm/hyp/nvhe/Makefile']) {
+  for (const p of [
+    'test/fixtures/nvhe-variants/v3-6.1/Makefile',
+    'test/fixtures/sample-kernel/arch/arm64/kvm/hyp/nvhe/Makefile',
+  ]) {
     const ev = evaluateMakefile(parseMakefile(readFileSync(join(root, p), 'utf8')));
     assert.equal(ev.incomplete, undefined, p);
   }

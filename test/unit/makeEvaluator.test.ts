@@ -26,7 +26,9 @@ test('values: unknown encoding and word splitting', () => {
 });
 
 test('flavors: recursive sees later values, simple does not, += keeps flavor, ?=, !=, :::=', () => {
-  const e = ev('A = $(B)\nS := $(B)\nB = 1\nA += x\nS += $(B)\nB = 2\nC ?= c\nC ?= d\nD != echo hi\nE :::= $(B) $$x\nB = 3\n');
+  const e = ev(
+    'A = $(B)\nS := $(B)\nB = 1\nA += x\nS += $(B)\nB = 2\nC ?= c\nC ?= d\nD != echo hi\nE :::= $(B) $$x\nB = 3\n',
+  );
   assert.equal(e.expand('$(A)'), '3 x');
   assert.equal(e.expand('$(S)'), '1');
   assert.equal(e.variables.get('S')?.value, '1');
@@ -65,7 +67,8 @@ test('define: recursive by default, := expands, multi-line body', () => {
 });
 
 test('conditionals evaluated with current values; unknown tests follow unknownConditions and are recorded', () => {
-  const text = 'A := y\nifeq ($(A),y)\nX := 1\nelse\nX := 2\nendif\nifdef CONFIG_EXT\nY := on\nelse\nY := off\nendif\nifneq ($(A),n)\nZ := z\nendif\n';
+  const text =
+    'A := y\nifeq ($(A),y)\nX := 1\nelse\nX := 2\nendif\nifdef CONFIG_EXT\nY := on\nelse\nY := off\nendif\nifneq ($(A),n)\nZ := z\nendif\n';
   const mf = parseMakefile(text);
   const f = evaluateMakefile(mf);
   assert.equal(f.expand('$(X)'), '1');
@@ -133,7 +136,9 @@ test('shell, wildcard and file are never executed: unknown', () => {
 });
 
 test('unknowns flow: unknown filter-out pattern keeps known words; unknown words stay', () => {
-  const e = ev('A := $(filter-out $(UNDEFINED_EXTERNAL), a b)\nB := $(filter-out -fprofile-sample-use=%, -O2 -fprofile-sample-use=$(PWD)/x.prof $(OTHER))\n');
+  const e = ev(
+    'A := $(filter-out $(UNDEFINED_EXTERNAL), a b)\nB := $(filter-out -fprofile-sample-use=%, -O2 -fprofile-sample-use=$(PWD)/x.prof $(OTHER))\n',
+  );
   assert.equal(e.expand('$(A)'), 'a b');
   assert.equal(displayValue(e.expand('$(B)')), '-O2 ⟨OTHER⟩');
   assert.equal(displayValue(e.expand('$(patsubst %.o,%.nvhe.o,a.o $(X)-y.o)')), 'a.nvhe.o ⟨X⟩-y.nvhe.o');
@@ -142,7 +147,9 @@ test('unknowns flow: unknown filter-out pattern keeps known words; unknown words
 });
 
 test('call with $(0)..$(n), nested call scoping, user recursion bounded', () => {
-  const e = ev('rev = $(if $(1),$(call rev,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))\nouter = $(call inner,$(1))[$(2)]\ninner = <$(1)|$(2)>\n');
+  const e = ev(
+    'rev = $(if $(1),$(call rev,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))\nouter = $(call inner,$(1))[$(2)]\ninner = <$(1)|$(2)>\n',
+  );
   assert.equal(splitWords(e.expand('$(call rev,a b c)')).join(' '), 'c b a');
   assert.equal(e.expand('$(call outer,x,y)'), '<x|>[y]');
   const inf = ev('f = $(call f)\nX := $(call f)\n', { limits: { maxDepth: 30 } });
@@ -157,24 +164,38 @@ test('self-referencing recursive variable: diagnostic, unknown, no hang', () => 
 });
 
 test('foreach blow-up and length limits end with a diagnostic', () => {
-  const e = ev('L := 1 2 3 4 5 6 7 8 9 10\nX := $(foreach a,$(L),$(foreach b,$(L),$(foreach c,$(L),$(foreach d,$(L),$(foreach e,$(L),$(foreach f,$(L),x))))))\n', { limits: { maxSteps: 100_000 } });
+  const e = ev(
+    'L := 1 2 3 4 5 6 7 8 9 10\nX := $(foreach a,$(L),$(foreach b,$(L),$(foreach c,$(L),$(foreach d,$(L),$(foreach e,$(L),$(foreach f,$(L),x))))))\n',
+    { limits: { maxSteps: 100_000 } },
+  );
   assert.ok(isUnknownWord(e.expand('$(X)')));
   assert.ok(e.diagnostics.some((d) => /maxSteps/.test(d.message)));
-  const g = ev('A := xxxxxxxxxx\nA := $(A)$(A)$(A)$(A)\nA := $(A)$(A)$(A)$(A)\nA := $(A)$(A)$(A)$(A)\nA := $(A)$(A)$(A)$(A)\n', { limits: { maxExpansionLength: 1000 } });
+  const g = ev(
+    'A := xxxxxxxxxx\nA := $(A)$(A)$(A)$(A)\nA := $(A)$(A)$(A)$(A)\nA := $(A)$(A)$(A)$(A)\nA := $(A)$(A)$(A)$(A)\n',
+    { limits: { maxExpansionLength: 1000 } },
+  );
   assert.ok(g.diagnostics.some((d) => /maxExpansionLength/.test(d.message)));
 });
 
 test('eval defines variables and rules; error/warning/info are recorded, not thrown', () => {
-  const e = ev('define tmpl\n$(1)_obj := $(1).o\nendef\n$(foreach m,a b,$(eval $(call tmpl,$(m))))\n$(warning careful $(a_obj))\n$(info hi)\nifeq (1,0)\n$(error never)\nendif\n$(error stop here)\nAFTER := 1\n');
+  const e = ev(
+    'define tmpl\n$(1)_obj := $(1).o\nendef\n$(foreach m,a b,$(eval $(call tmpl,$(m))))\n$(warning careful $(a_obj))\n$(info hi)\nifeq (1,0)\n$(error never)\nendif\n$(error stop here)\nAFTER := 1\n',
+  );
   assert.equal(e.expand('$(a_obj) $(b_obj)'), 'a.o b.o');
-  assert.deepEqual(e.messages.map((m) => `${m.kind}:${m.text}`), ['warning:careful a.o', 'info:hi', 'error:stop here']);
+  assert.deepEqual(
+    e.messages.map((m) => `${m.kind}:${m.text}`),
+    ['warning:careful a.o', 'info:hi', 'error:stop here'],
+  );
   assert.ok(e.diagnostics.some((d) => d.severity === 'error' && /stop here/.test(d.message)));
   assert.equal(e.expand('$(AFTER)'), '1');
 });
 
 test('automatic variables come from extra', () => {
   const e = ev('cmd_x = $(CC) -o $@ $< $(@D) $(@F) $^\nCC := clang\n');
-  assert.equal(e.expand('$(cmd_x)', { '@': 'out/dir/a.o', '<': 'a.c', '^': 'a.c b.h' }), 'clang -o out/dir/a.o a.c out/dir a.o a.c b.h');
+  assert.equal(
+    e.expand('$(cmd_x)', { '@': 'out/dir/a.o', '<': 'a.c', '^': 'a.c b.h' }),
+    'clang -o out/dir/a.o a.c out/dir a.o a.c b.h',
+  );
   assert.ok(isUnknownWord(e.expand('$@')));
 });
 
@@ -182,7 +203,14 @@ test('history and valueAt', () => {
   const mf = parseMakefile('X := 1\nX += 2\n\nX := $(filter-out 1,$(X))\n');
   const e = evaluateMakefile(mf);
   const h = e.variables.get('X')?.history ?? [];
-  assert.deepEqual(h.map((r) => [r.stmt.span.start.line, r.valueBefore, r.valueAfter]), [[0, '', '1'], [1, '1', '1 2'], [3, '1 2', '2']]);
+  assert.deepEqual(
+    h.map((r) => [r.stmt.span.start.line, r.valueBefore, r.valueAfter]),
+    [
+      [0, '', '1'],
+      [1, '1', '1 2'],
+      [3, '1 2', '2'],
+    ],
+  );
   assert.equal(e.valueAt('X', 0), undefined);
   assert.equal(e.valueAt('X', 1), '1');
   assert.equal(e.valueAt('X', 2), '1 2');
@@ -219,26 +247,38 @@ test('Linux 6.1 nVHE Makefile: form A filters the profile flag', { skip: skipUnl
   assert.equal(objs.length, 31);
   assert.ok(objs.includes('hyp-main.nvhe.o'));
   assert.ok(objs.includes('../../../lib/memset.nvhe.o'));
-  assert.equal(e.expand('$(cmd_hyprel)', { '@': 'arch/arm64/kvm/hyp/nvhe/hyp-reloc.S', '<': 'arch/arm64/kvm/hyp/nvhe/kvm_nvhe.tmp.o' }), 'arch/arm64/kvm/hyp/nvhe/gen-hyprel arch/arm64/kvm/hyp/nvhe/kvm_nvhe.tmp.o > arch/arm64/kvm/hyp/nvhe/hyp-reloc.S');
+  assert.equal(
+    e.expand('$(cmd_hyprel)', {
+      '@': 'arch/arm64/kvm/hyp/nvhe/hyp-reloc.S',
+      '<': 'arch/arm64/kvm/hyp/nvhe/kvm_nvhe.tmp.o',
+    }),
+    'arch/arm64/kvm/hyp/nvhe/gen-hyprel arch/arm64/kvm/hyp/nvhe/kvm_nvhe.tmp.o > arch/arm64/kvm/hyp/nvhe/hyp-reloc.S',
+  );
   assert.equal(e.expand('$(LDFLAGS_kvm_nvhe.tmp.o)'), '-r -T');
   assert.equal(e.diagnostics.length, 0);
 });
 
-test('Linux 6.1 nVHE Makefile without the form-A line: the profile flag survives', { skip: skipUnlessKernel('6.1') }, () => {
-  const { text } = nvhe('6.1');
-  const lines = text.split('\n');
-  const i = lines.findIndex((l) => l.includes('-fprofile-sample-use=% -fprofile-use=%'));
-  assert.ok(i > 0);
-  lines.splice(i, 1);
-  const e = evaluateMakefile(parseMakefile(lines.join('\n')), { initial: nvheInitial });
-  assert.deepEqual(splitWords(e.expand('$(KBUILD_CFLAGS)')), ['-O2', '-fprofile-sample-use=/p/nvhe.prof', '-g']);
-  assert.equal(e.variables.get('KBUILD_CFLAGS')?.history.length, 1);
-});
+test(
+  'Linux 6.1 nVHE Makefile without the form-A line: the profile flag survives',
+  { skip: skipUnlessKernel('6.1') },
+  () => {
+    const { text } = nvhe('6.1');
+    const lines = text.split('\n');
+    const i = lines.findIndex((l) => l.includes('-fprofile-sample-use=% -fprofile-use=%'));
+    assert.ok(i > 0);
+    lines.splice(i, 1);
+    const e = evaluateMakefile(parseMakefile(lines.join('\n')), { initial: nvheInitial });
+    assert.deepEqual(splitWords(e.expand('$(KBUILD_CFLAGS)')), ['-O2', '-fprofile-sample-use=/p/nvhe.prof', '-g']);
+    assert.equal(e.variables.get('KBUILD_CFLAGS')?.history.length, 1);
+  },
+);
 
 test('Linux 6.1 nVHE Makefile: the filter-out assignment statement is live', { skip: skipUnlessKernel('6.1') }, () => {
   const mf = parseMakefile(nvhe('6.1').text);
   const e = evaluateMakefile(mf);
-  const s = mf.statements.find((x): x is AssignmentStmt => x.kind === 'assignment' && x.valueText.includes('-fprofile-use=%'));
+  const s = mf.statements.find(
+    (x): x is AssignmentStmt => x.kind === 'assignment' && x.valueText.includes('-fprofile-use=%'),
+  );
   assert.ok(s);
   assert.equal(e.liveness(s), 'live');
   // KBUILD_CFLAGS comes from the top Makefile: unknown, but the filter still applies to known parts.

@@ -1,9 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMakefile, walkStatements, exprToText } from '../../server/src/make/parser';
-import type { AssignmentStmt, ConditionalStmt, DefineStmt, DirectiveStmt, Expr, ExpressionStmt, IncludeStmt, RuleStmt, Span, Statement } from '../../server/src/make/ast';
+import type {
+  AssignmentStmt,
+  ConditionalStmt,
+  DefineStmt,
+  DirectiveStmt,
+  Expr,
+  ExpressionStmt,
+  IncludeStmt,
+  RuleStmt,
+  Span,
+  Statement,
+} from '../../server/src/make/ast';
 
-const sp = (l1: number, c1: number, l2: number, c2: number): Span => ({ start: { line: l1, character: c1 }, end: { line: l2, character: c2 } });
+const sp = (l1: number, c1: number, l2: number, c2: number): Span => ({
+  start: { line: l1, character: c1 },
+  end: { line: l2, character: c2 },
+});
 
 function only<T extends Statement['kind']>(text: string, kind: T): Extract<Statement, { kind: T }> {
   const mf = parseMakefile(text);
@@ -13,7 +27,15 @@ function only<T extends Statement['kind']>(text: string, kind: T): Extract<State
   return s[0] as Extract<Statement, { kind: T }>;
 }
 function texts(e: Expr): string[] {
-  return e.map((p) => (p.kind === 'text' ? `T:${p.text}` : p.kind === 'ref' ? `R:${exprToText(p.name)}` : p.kind === 'call' ? `C:${p.fn}/${p.args.length}` : `S:${exprToText(p.name)}`));
+  return e.map((p) =>
+    p.kind === 'text'
+      ? `T:${p.text}`
+      : p.kind === 'ref'
+        ? `R:${exprToText(p.name)}`
+        : p.kind === 'call'
+          ? `C:${p.fn}/${p.args.length}`
+          : `S:${exprToText(p.name)}`,
+  );
 }
 
 test('every assignment operator, with exact spans', () => {
@@ -53,7 +75,8 @@ test('computed names keep their references', () => {
 });
 
 test('continuations: value joined with one space, spans point into the physical lines', () => {
-  const text = 'ccflags-y += -fno-stack-protector\t\\\n\t     -DDISABLE_BRANCH_PROFILING\t\\\n\t     $(DISABLE_STACKLEAK_PLUGIN)\n';
+  const text =
+    'ccflags-y += -fno-stack-protector\t\\\n\t     -DDISABLE_BRANCH_PROFILING\t\\\n\t     $(DISABLE_STACKLEAK_PLUGIN)\n';
   const a = only(text, 'assignment');
   assert.equal(a.valueText, '-fno-stack-protector -DDISABLE_BRANCH_PROFILING $(DISABLE_STACKLEAK_PLUGIN)');
   assert.deepEqual(a.span, sp(0, 0, 2, 33));
@@ -164,13 +187,17 @@ test('define/endef: nested define, define with operator, body span, unterminated
 });
 
 test('conditionals: both syntaxes, ifdef/ifndef, else if chains, nesting, spans', () => {
-  const text = 'ifeq ($(A),y)\nX=1\nelse ifneq "$(B)" \'n\'\nX=2\nelse ifdef C\nifndef D\nX=3\nendif\nelse\nX=4\nendif # trailing comment\n';
+  const text =
+    'ifeq ($(A),y)\nX=1\nelse ifneq "$(B)" \'n\'\nX=2\nelse ifdef C\nifndef D\nX=3\nendif\nelse\nX=4\nendif # trailing comment\n';
   const mf = parseMakefile(text);
   assert.equal(mf.diagnostics.length, 0);
   const c = mf.statements[0] as ConditionalStmt;
   assert.equal(c.kind, 'conditional');
   assert.equal(c.branches.length, 4);
-  assert.deepEqual(c.branches.map((b) => b.test?.kind ?? 'else'), ['ifeq', 'ifneq', 'ifdef', 'else']);
+  assert.deepEqual(
+    c.branches.map((b) => b.test?.kind ?? 'else'),
+    ['ifeq', 'ifneq', 'ifdef', 'else'],
+  );
   assert.deepEqual(texts(c.branches[0].test?.args[0] ?? []), ['R:A']);
   assert.deepEqual(texts(c.branches[0].test?.args[1] ?? []), ['T:y']);
   assert.deepEqual(texts(c.branches[1].test?.args[1] ?? []), ['T:n']);
@@ -185,9 +212,27 @@ test('conditionals: both syntaxes, ifdef/ifndef, else if chains, nesting, spans'
 });
 
 test('include variants, export/unexport/vpath/undefine directives', () => {
-  const mf = parseMakefile('include a.mk $(B)\n-include c\nsinclude d\nexport\nexport A B\nunexport C\nvpath %.c src\nundefine V\noverride undefine W\n');
-  const k = mf.statements.map((s) => (s.kind === 'include' ? `inc:${(s as IncludeStmt).optional}` : s.kind === 'directive' ? (s as DirectiveStmt).directive : s.kind));
-  assert.deepEqual(k, ['inc:false', 'inc:true', 'inc:true', 'export', 'export', 'unexport', 'vpath', 'undefine', 'undefine']);
+  const mf = parseMakefile(
+    'include a.mk $(B)\n-include c\nsinclude d\nexport\nexport A B\nunexport C\nvpath %.c src\nundefine V\noverride undefine W\n',
+  );
+  const k = mf.statements.map((s) =>
+    s.kind === 'include'
+      ? `inc:${(s as IncludeStmt).optional}`
+      : s.kind === 'directive'
+        ? (s as DirectiveStmt).directive
+        : s.kind,
+  );
+  assert.deepEqual(k, [
+    'inc:false',
+    'inc:true',
+    'inc:true',
+    'export',
+    'export',
+    'unexport',
+    'vpath',
+    'undefine',
+    'undefine',
+  ]);
   assert.deepEqual(texts((mf.statements[0] as IncludeStmt).files), ['T:a.mk ', 'R:B']);
 });
 
@@ -222,10 +267,16 @@ test('Kbuild .cmd file shape', () => {
   ].join('\n');
   const mf = parseMakefile(text);
   assert.equal(mf.diagnostics.length, 0);
-  assert.deepEqual(mf.statements.map((s) => s.kind), ['assignment', 'assignment', 'assignment', 'rule', 'rule']);
+  assert.deepEqual(
+    mf.statements.map((s) => s.kind),
+    ['assignment', 'assignment', 'assignment', 'rule', 'rule'],
+  );
   const deps = mf.statements[2] as AssignmentStmt;
   assert.equal(deps.span.end.line, 8);
-  assert.equal(deps.valueText.trim(), 'include/linux/compiler-version.h $(wildcard include/config/CC_VERSION_TEXT) include/linux/kconfig.h');
+  assert.equal(
+    deps.valueText.trim(),
+    'include/linux/compiler-version.h $(wildcard include/config/CC_VERSION_TEXT) include/linux/kconfig.h',
+  );
 });
 
 test('garbage lines become ErrorStmt with a diagnostic; every non-blank line is covered', () => {

@@ -4,11 +4,30 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeText, openRegular, openRegularSync, readdirSafe, readRegularFile, readRegularFileSync, readRegularText, readRegularTextSync, statSafe } from '../../server/src/fs/safeRead';
+import {
+  decodeText,
+  openRegular,
+  openRegularSync,
+  readdirSafe,
+  readRegularFile,
+  readRegularFileSync,
+  readRegularText,
+  readRegularTextSync,
+  statSafe,
+} from '../../server/src/fs/safeRead';
 
 const CHILD = process.env.KBD_SAFE_READ_CHILD;
 
@@ -53,42 +72,49 @@ if (CHILD) {
     assert.equal(decodeText(Buffer.from('\ufeffa')).text, '\ufeffa', 'a BOM is kept');
   });
 
-  test('FIFO, symlink to a FIFO, /dev/zero, a link to it, a directory and a socket: not-regular, at once', { timeout: 30_000 }, async () => {
-    const fifo = join(dir, 'kvm_nvhe.tmp.o');
-    execFileSync('mkfifo', [fifo]);
-    const lfifo = join(dir, '.kvm_nvhe.tmp.o.cmd');
-    symlinkSync(fifo, lfifo);
-    const zero = join(dir, 'hyp.lds.S');
-    symlinkSync('/dev/zero', zero);
-    const sock = join(dir, 'sock');
-    const srv = net.createServer();
-    await new Promise<void>((res) => srv.listen(sock, res));
-    try {
-      for (const p of [fifo, lfifo, zero, '/dev/zero', '/dev/null', dir, sock]) {
+  test(
+    'FIFO, symlink to a FIFO, /dev/zero, a link to it, a directory and a socket: not-regular, at once',
+    { timeout: 30_000 },
+    async () => {
+      const fifo = join(dir, 'kvm_nvhe.tmp.o');
+      execFileSync('mkfifo', [fifo]);
+      const lfifo = join(dir, '.kvm_nvhe.tmp.o.cmd');
+      symlinkSync(fifo, lfifo);
+      const zero = join(dir, 'hyp.lds.S');
+      symlinkSync('/dev/zero', zero);
+      const sock = join(dir, 'sock');
+      const srv = net.createServer();
+      await new Promise<void>((res) => srv.listen(sock, res));
+      try {
+        for (const p of [fifo, lfifo, zero, '/dev/zero', '/dev/null', dir, sock]) {
+          const t0 = Date.now();
+          const a = await readRegularFile(p);
+          const s = readRegularFileSync(p);
+          const o = await openRegular(p);
+          const os = openRegularSync(p);
+          assert.ok(!a.ok && a.reason === 'not-regular', `${p}: ${JSON.stringify(a)}`);
+          assert.ok(!s.ok && s.reason === 'not-regular', p);
+          assert.ok(!o.ok && o.reason === 'not-regular', p);
+          assert.ok(!os.ok && os.reason === 'not-regular', p);
+          assert.match(a.message, /not a regular file|is a directory/);
+          assert.ok(Date.now() - t0 < 5_000, `${p} took ${Date.now() - t0} ms`);
+        }
+        // 8 FIFO reads at once (more than the 4 libuv threads) and then a healthy read: nothing waits.
+        const healthy = join(dir, 'ok');
+        writeFileSync(healthy, 'fine');
         const t0 = Date.now();
-        const a = await readRegularFile(p);
-        const s = readRegularFileSync(p);
-        const o = await openRegular(p);
-        const os = openRegularSync(p);
-        assert.ok(!a.ok && a.reason === 'not-regular', `${p}: ${JSON.stringify(a)}`);
-        assert.ok(!s.ok && s.reason === 'not-regular', p);
-        assert.ok(!o.ok && o.reason === 'not-regular', p);
-        assert.ok(!os.ok && os.reason === 'not-regular', p);
-        assert.match(a.message, /not a regular file|is a directory/);
-        assert.ok(Date.now() - t0 < 5_000, `${p} took ${Date.now() - t0} ms`);
+        const all = await Promise.all([
+          ...Array.from({ length: 8 }, () => readRegularFile(fifo)),
+          readRegularFile(healthy),
+        ]);
+        assert.ok(all.slice(0, 8).every((r) => !r.ok && r.reason === 'not-regular'));
+        assert.ok(all[8].ok && all[8].bytes.toString() === 'fine');
+        assert.ok(Date.now() - t0 < 5_000);
+      } finally {
+        srv.close();
       }
-      // 8 FIFO reads at once (more than the 4 libuv threads) and then a healthy read: nothing waits.
-      const healthy = join(dir, 'ok');
-      writeFileSync(healthy, 'fine');
-      const t0 = Date.now();
-      const all = await Promise.all([...Array.from({ length: 8 }, () => readRegularFile(fifo)), readRegularFile(healthy)]);
-      assert.ok(all.slice(0, 8).every((r) => !r.ok && r.reason === 'not-regular'));
-      assert.ok(all[8].ok && all[8].bytes.toString() === 'fine');
-      assert.ok(Date.now() - t0 < 5_000);
-    } finally {
-      srv.close();
-    }
-  });
+    },
+  );
 
   test('symlinks are followed by default and refused with followSymlinks: false', async () => {
     const f = join(dir, 'real');
@@ -179,12 +205,26 @@ if (CHILD) {
     const bundle = join(dir, 'safeRead.child.js');
     copyFileSync(__filename, bundle);
     chmodSync(bundle, 0o644);
-    const asNobody = (argv: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, argv, { env: { ...process.env, ...env }, cwd: dir, uid: 65534, gid: 65534, encoding: 'utf8', timeout: 20_000 });
+    const asNobody = (argv: string[], env: Record<string, string> = {}) =>
+      spawnSync(process.execPath, argv, {
+        env: { ...process.env, ...env },
+        cwd: dir,
+        uid: 65534,
+        gid: 65534,
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
     // Whether nobody can run node and reach the temp folder at all is a property of the machine,
     // asked first and on its own: only then is a skip honest (the real run below never skips).
-    const reach = asNobody(['-e', 'require("node:fs").accessSync(process.argv[1], require("node:fs").constants.R_OK)', bundle]);
+    const reach = asNobody([
+      '-e',
+      'require("node:fs").accessSync(process.argv[1], require("node:fs").constants.R_OK)',
+      bundle,
+    ]);
     if (reach.error || reach.status !== 0) {
-      t.skip(`nobody cannot run ${process.execPath} or read ${bundle} on this machine: ${reach.error?.message ?? reach.stderr.trim().split('\n').pop()}`);
+      t.skip(
+        `nobody cannot run ${process.execPath} or read ${bundle} on this machine: ${reach.error?.message ?? reach.stderr.trim().split('\n').pop()}`,
+      );
       return;
     }
     const r = asNobody([bundle], { KBD_SAFE_READ_CHILD: JSON.stringify(args) });

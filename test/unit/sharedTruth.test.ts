@@ -16,7 +16,8 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 
 test('package.json setting defaults and version are the shared ones', () => {
   const props = pkg.contributes.configuration.properties;
-  for (const [name, value] of Object.entries(DEFAULT_SETTINGS)) assert.equal(props[`${SETTINGS_SECTION}.${name}`]?.default, value, name);
+  for (const [name, value] of Object.entries(DEFAULT_SETTINGS))
+    assert.equal(props[`${SETTINGS_SECTION}.${name}`]?.default, value, name);
   assert.equal(Object.keys(props).length, Object.keys(DEFAULT_SETTINGS).length);
   assert.equal(VERSION, pkg.version);
 });

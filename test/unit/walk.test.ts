@@ -34,30 +34,47 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('regular files only, links not followed, skipped folders skipped, and the event loop runs between slices', { timeout: 30_000 }, async () => {
-  // With slices of 0 ms the walk yields after every folder and file: other work runs in between
-  // (a state, counted, not a time measured on a shared machine).
-  let ticks = 0;
-  let walking = true;
-  const tick = () => {
-    ticks++;
-    if (walking) setImmediate(tick);
-  };
-  setImmediate(tick);
-  const slices: number[] = [];
-  const r = await findMakeFiles([dir], accept, { sliceMs: 0, onSlice: (ms) => slices.push(ms) });
-  walking = false;
-  assert.deepEqual(r.files, [join(dir, 'a7', 'b3', 'Makefile')], 'once: not through the link, nor the loop, nor include/');
-  assert.equal(r.texts.get(r.files[0]), 'x: ; gen-hyprel x.o\n');
-  assert.ok(r.incomplete.some((m) => m.startsWith(join(dir, 'a2', 'Makefile.link')) && /symbolic link/.test(m)), r.incomplete.join('\n'));
-  assert.ok(!r.incomplete.some((m) => m.includes('Kbuild')), 'a FIFO is not a make file to read (its listing entry is not a regular file)');
-  assert.ok(slices.length >= 1000, `${slices.length} slices for 1,000 folders`);
-  assert.ok(ticks >= 1000, `the event loop ran ${ticks} times during the walk`);
-});
+test(
+  'regular files only, links not followed, skipped folders skipped, and the event loop runs between slices',
+  { timeout: 30_000 },
+  async () => {
+    // With slices of 0 ms the walk yields after every folder and file: other work runs in between
+    // (a state, counted, not a time measured on a shared machine).
+    let ticks = 0;
+    let walking = true;
+    const tick = () => {
+      ticks++;
+      if (walking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const slices: number[] = [];
+    const r = await findMakeFiles([dir], accept, { sliceMs: 0, onSlice: (ms) => slices.push(ms) });
+    walking = false;
+    assert.deepEqual(
+      r.files,
+      [join(dir, 'a7', 'b3', 'Makefile')],
+      'once: not through the link, nor the loop, nor include/',
+    );
+    assert.equal(r.texts.get(r.files[0]), 'x: ; gen-hyprel x.o\n');
+    assert.ok(
+      r.incomplete.some((m) => m.startsWith(join(dir, 'a2', 'Makefile.link')) && /symbolic link/.test(m)),
+      r.incomplete.join('\n'),
+    );
+    assert.ok(
+      !r.incomplete.some((m) => m.includes('Kbuild')),
+      'a FIFO is not a make file to read (its listing entry is not a regular file)',
+    );
+    assert.ok(slices.length >= 1000, `${slices.length} slices for 1,000 folders`);
+    assert.ok(ticks >= 1000, `the event loop ran ${ticks} times during the walk`);
+  },
+);
 
 test('bounded: a walk cut by its entry limit says so', async () => {
   const r = await findMakeFiles([dir], accept, { maxEntries: 500 });
-  assert.ok(r.incomplete.some((m) => /stopped after \d+ entries/.test(m)), r.incomplete.join('\n'));
+  assert.ok(
+    r.incomplete.some((m) => /stopped after \d+ entries/.test(m)),
+    r.incomplete.join('\n'),
+  );
 });
 
 test('cancellable: a token set during the walk stops it and says so', async () => {
@@ -76,20 +93,32 @@ test('cancellable: a token set during the walk stops it and says so', async () =
   assert.ok(r.incomplete.includes('the search was cancelled'), r.incomplete.join('\n'));
 });
 
-test('the server scan of linux-source-6.12 reports progress and stops when cancelled', { skip: skipUnlessKernel('6.12'), timeout: 60_000 }, async () => {
-  const t = kernelTree('6.12');
-  assert.ok('path' in t);
-  const lsp = new LspClient();
-  try {
-    const begun = lsp.waitFor<{ token: string | number; value: { kind: string } }>('$/progress', (p) => p.value.kind === 'begin', 30_000);
-    const ended = lsp.waitFor<{ value: { kind: string } }>('$/progress', (p) => p.value.kind === 'end', 30_000);
-    const said = lsp.waitFor<{ message: string }>('window/logMessage', (p) => /Workspace scan incomplete/.test(p.message), 30_000);
-    await lsp.initialize(t.path, {}, { window: { workDoneProgress: true } });
-    const b = await begun;
-    lsp.notify('window/workDoneProgress/cancel', { token: b.token });
-    await ended;
-    assert.match((await said).message, /the search was cancelled/);
-  } finally {
-    await lsp.stop();
-  }
-});
+test(
+  'the server scan of linux-source-6.12 reports progress and stops when cancelled',
+  { skip: skipUnlessKernel('6.12'), timeout: 60_000 },
+  async () => {
+    const t = kernelTree('6.12');
+    assert.ok('path' in t);
+    const lsp = new LspClient();
+    try {
+      const begun = lsp.waitFor<{ token: string | number; value: { kind: string } }>(
+        '$/progress',
+        (p) => p.value.kind === 'begin',
+        30_000,
+      );
+      const ended = lsp.waitFor<{ value: { kind: string } }>('$/progress', (p) => p.value.kind === 'end', 30_000);
+      const said = lsp.waitFor<{ message: string }>(
+        'window/logMessage',
+        (p) => /Workspace scan incomplete/.test(p.message),
+        30_000,
+      );
+      await lsp.initialize(t.path, {}, { window: { workDoneProgress: true } });
+      const b = await begun;
+      lsp.notify('window/workDoneProgress/cancel', { token: b.token });
+      await ended;
+      assert.match((await said).message, /the search was cancelled/);
+    } finally {
+      await lsp.stop();
+    }
+  },
+);

@@ -16,7 +16,12 @@ import type { CliIo } from './io';
 
 const SEVERITY = ['', 'error', 'warning', 'note', 'note'];
 
-export async function checkCommand(args: string[], io: CliIo, ruleList?: readonly Rule[], docsDirGiven?: string): Promise<number> {
+export async function checkCommand(
+  args: string[],
+  io: CliIo,
+  ruleList?: readonly Rule[],
+  docsDirGiven?: string,
+): Promise<number> {
   const rules = ruleList ?? RULES;
   const docsDir = docsDirGiven ?? path.join(__dirname, 'rules');
   const paths: string[] = [];
@@ -85,7 +90,14 @@ export async function checkCommand(args: string[], io: CliIo, ruleList?: readonl
       }
       text = read.text;
     }
-    const a = await analyzeFile(file, text, { rules, docsDir, reader, cache, buildDirectory: buildDir ? path.resolve(buildDir) : undefined, searchRoots: [process.cwd()] });
+    const a = await analyzeFile(file, text, {
+      rules,
+      docsDir,
+      reader,
+      cache,
+      buildDirectory: buildDir ? path.resolve(buildDir) : undefined,
+      searchRoots: [process.cwd()],
+    });
     incomplete.push(...a.incomplete);
     if (a.findings.size === 0) continue;
     // Errors and warnings count; hints and information are printed as notes but do not fail the check.
@@ -100,17 +112,26 @@ export async function checkCommand(args: string[], io: CliIo, ruleList?: readonl
     if (format !== 'text') continue;
     for (const d of a.diagnostics) {
       const rel = path.relative(process.cwd(), file) || file;
-      io.out(`${rel}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${SEVERITY[d.severity ?? 2]}: ${d.message} [${String(d.code)}]\n`);
+      io.out(
+        `${rel}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${SEVERITY[d.severity ?? 2]}: ${d.message} [${String(d.code)}]\n`,
+      );
       for (const r of d.relatedInformation ?? []) {
-        const where = r.location.uri.startsWith('file:') ? path.relative(process.cwd(), fileURLToPath(r.location.uri)) : r.location.uri;
-        io.out(`${where}:${r.location.range.start.line + 1}:${r.location.range.start.character + 1}: note: ${r.message}\n`);
+        const where = r.location.uri.startsWith('file:')
+          ? path.relative(process.cwd(), fileURLToPath(r.location.uri))
+          : r.location.uri;
+        io.out(
+          `${where}:${r.location.range.start.line + 1}:${r.location.range.start.character + 1}: note: ${r.message}\n`,
+        );
       }
     }
   }
   if (format === 'json') io.out(JSON.stringify({ checked: files.length, found, incomplete, results }, null, 2) + '\n');
   else {
     for (const why of incomplete) io.err(`kbuild-diagnostics check: incomplete: ${why}\n`);
-    if (results.length === 0 && incomplete.length === 0) io.err(`kbuild-diagnostics check: no make file that a rule (${rules.map((r) => r.id).join(', ')}) applies to was found\n`);
+    if (results.length === 0 && incomplete.length === 0)
+      io.err(
+        `kbuild-diagnostics check: no make file that a rule (${rules.map((r) => r.id).join(', ')}) applies to was found\n`,
+      );
   }
   return found > 0 ? 1 : incomplete.length > 0 ? 3 : 0;
 }

@@ -39,7 +39,9 @@ export async function fixCommand(args: string[], io: CliIo, rules: readonly Rule
   const known = rulesFixes(rules, ruleId);
   const chosen = fixId === undefined ? [] : fixesNamed(rules, fixId, ruleId);
   if (chosen.length === 0 || files.length !== 1) {
-    io.err(`usage: kbuild-diagnostics fix [--rule ID] --fix ID [--force] [--in-place] FILE   (fixes: ${known.map((k) => `${k.rule.id}/${k.def.id}`).join(', ')})\n`);
+    io.err(
+      `usage: kbuild-diagnostics fix [--rule ID] --fix ID [--force] [--in-place] FILE   (fixes: ${known.map((k) => `${k.rule.id}/${k.def.id}`).join(', ')})\n`,
+    );
     return 2;
   }
   const file = path.resolve(files[0]);
@@ -63,17 +65,30 @@ export async function fixCommand(args: string[], io: CliIo, rules: readonly Rule
     { force, hardLinks: inPlace ? 'in-place' : 'refuse', maxBytes: MAX_MAKEFILE_BYTES },
   );
   if (!result.ok) {
-    const hint = result.reason === 'read-only' ? ' (--force writes it anyway)' : result.reason === 'hard-links' ? ' (--in-place rewrites it, keeping every link)' : '';
-    const message = result.reason === 'changed' ? `${files[0]} changed while the fix was computed; nothing written (${result.message})` : result.message;
+    const hint =
+      result.reason === 'read-only'
+        ? ' (--force writes it anyway)'
+        : result.reason === 'hard-links'
+          ? ' (--in-place rewrites it, keeping every link)'
+          : '';
+    const message =
+      result.reason === 'changed'
+        ? `${files[0]} changed while the fix was computed; nothing written (${result.message})`
+        : result.message;
     io.err(`kbuild-diagnostics fix: ${message}${hint}\n`);
-    return ['missing', 'not-regular', 'too-large', 'unreadable', 'path-too-long', 'symlink'].includes(result.reason) ? 2 : 1;
+    return ['missing', 'not-regular', 'too-large', 'unreadable', 'path-too-long', 'symlink'].includes(result.reason)
+      ? 2
+      : 1;
   }
   if (!applied) {
     io.out(`${files[0]}: nothing to fix: fix ${fixId} does not apply (no finding it clears)\n`);
     return 0;
   }
   const where = result.target !== file ? ` (written to ${result.target}; the link is kept)` : '';
-  const merged = result.appendedBytesMerged > 0 ? `; ${result.appendedBytesMerged} bytes another program appended meanwhile were kept` : '';
+  const merged =
+    result.appendedBytesMerged > 0
+      ? `; ${result.appendedBytesMerged} bytes another program appended meanwhile were kept`
+      : '';
   io.out(`${files[0]}: applied ${applied.rule.id} fix ${applied.def.id}: ${applied.def.title}${where}${merged}\n`);
   return 0;
 }

@@ -18,7 +18,8 @@ function guarded(stream: NodeJS.WriteStream): (text: string) => void {
       listening = true;
       stream.on('error', (e: NodeJS.ErrnoException) => {
         closed = true;
-        if (e.code !== 'EPIPE' && stream !== process.stderr) process.stderr.write(`kbuild-diagnostics: cannot write output: ${e.message}\n`);
+        if (e.code !== 'EPIPE' && stream !== process.stderr)
+          process.stderr.write(`kbuild-diagnostics: cannot write output: ${e.message}\n`);
       });
     }
     try {

@@ -56,7 +56,10 @@ function regularFile(file: string): string | undefined {
   return undefined;
 }
 
-async function loadScript(script: string, buildDir: string | undefined): Promise<{ script: LinkerScript; incomplete: string[] } | string> {
+async function loadScript(
+  script: string,
+  buildDir: string | undefined,
+): Promise<{ script: LinkerScript; incomplete: string[] } | string> {
   const bad = regularFile(script);
   if (bad) return `${script}: ${bad}`;
   if (script.endsWith('.lds.S')) {
@@ -86,8 +89,17 @@ function entryOf(object: string, section: string, p: Placement): LinkMapEntry {
 }
 
 /** The placements of every section of one ELF object. */
-export function placeObject(script: LinkerScript, object: string, sections: ElfSection[], relocatable: boolean): LinkMapEntry[] {
-  const asInput = (s: ElfSection): InputSection => ({ name: s.name, type: s.type, flags: Number(s.flags & 0xffffffffn) >>> 0 });
+export function placeObject(
+  script: LinkerScript,
+  object: string,
+  sections: ElfSection[],
+  relocatable: boolean,
+): LinkMapEntry[] {
+  const asInput = (s: ElfSection): InputSection => ({
+    name: s.name,
+    type: s.type,
+    flags: Number(s.flags & 0xffffffffn) >>> 0,
+  });
   const out: LinkMapEntry[] = [];
   for (const s of sections) {
     if (s.index === 0) continue;
@@ -99,7 +111,13 @@ export function placeObject(script: LinkerScript, object: string, sections: ElfS
 }
 
 function formatText(e: LinkMapEntry): string {
-  const where = e.discarded ? '/DISCARD/' : e.orphan ? `(orphan) ${e.output}` : e.dropped ? `(dropped: ${e.dropped})` : (e.output as string);
+  const where = e.discarded
+    ? '/DISCARD/'
+    : e.orphan
+      ? `(orphan) ${e.output}`
+      : e.dropped
+        ? `(dropped: ${e.dropped})`
+        : (e.output as string);
   return `${e.object}:(${e.section}) -> ${where}\n`;
 }
 
@@ -114,14 +132,17 @@ export async function linkMapCommand(argv: string[], io: CliIo): Promise<number>
     io.err(`kbuild-diagnostics link-map: ${loaded}\n`);
     return 1;
   }
-  for (const m of [...loaded.script.errors, ...loaded.incomplete]) io.err(`kbuild-diagnostics link-map: ${args.script}: ${m}\n`);
+  for (const m of [...loaded.script.errors, ...loaded.incomplete])
+    io.err(`kbuild-diagnostics link-map: ${args.script}: ${m}\n`);
   let status = 0;
   const all: LinkMapEntry[] = [];
   for (const obj of args.objects) {
     const bad = regularFile(obj);
     const read = bad ? undefined : await readObjectFile(obj).catch((e: Error) => e);
     if (!read || read instanceof Error || read.kind !== 'elf') {
-      io.err(`kbuild-diagnostics link-map: ${obj}: ${bad ?? (read instanceof Error ? read.message : 'is not an ELF object')}\n`);
+      io.err(
+        `kbuild-diagnostics link-map: ${obj}: ${bad ?? (read instanceof Error ? read.message : 'is not an ELF object')}\n`,
+      );
       status = 1;
       continue;
     }

@@ -22,7 +22,10 @@ const describe = (obj: ObjectKind): string => {
     case 'bitcode':
       return `is LLVM bitcode${obj.wrapper ? ' (wrapper)' : ''}, not an ELF object (an LTO build: the sections exist only after code generation)`;
     case 'archive':
-      return `is a${obj.thin ? ' thin' : 'n'} archive (${obj.members.length} members: ${obj.members.slice(0, 5).map((m) => m.name).join(', ')}${obj.members.length > 5 ? ', ...' : ''}), not an ELF object`;
+      return `is a${obj.thin ? ' thin' : 'n'} archive (${obj.members.length} members: ${obj.members
+        .slice(0, 5)
+        .map((m) => m.name)
+        .join(', ')}${obj.members.length > 5 ? ', ...' : ''}), not an ELF object`;
     case 'empty':
       return 'is empty';
     case 'unknown':
@@ -37,7 +40,8 @@ export interface ByteCliIo extends CliIo {
   outBytes?(bytes: Uint8Array): void;
 }
 
-const jsonInt = (v: bigint): number | string => (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString());
+const jsonInt = (v: bigint): number | string =>
+  v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
 
 /** JSON output for one file is held back up to this many characters; past it, it is streamed. */
 export const JSON_HOLD_CHARS = 8 << 20;
@@ -77,7 +81,9 @@ function sinkFor(io: ByteCliIo): Sink {
   }
   return {
     text: (s) => io.out(s),
-    bytes: io.outBytes ? (b) => io.outBytes?.(b) : (b) => io.out(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')),
+    bytes: io.outBytes
+      ? (b) => io.outBytes?.(b)
+      : (b) => io.out(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')),
   };
 }
 
@@ -134,7 +140,8 @@ class JsonStream {
   }
 }
 
-const indentJson = (v: unknown, indent: string): string => indent + JSON.stringify(v, null, 2).replace(/\n/g, '\n' + indent);
+const indentJson = (v: unknown, indent: string): string =>
+  indent + JSON.stringify(v, null, 2).replace(/\n/g, '\n' + indent);
 
 const I4 = '\n    ';
 const I6 = '\n      ';
@@ -142,7 +149,12 @@ const I8 = '\n        ';
 const I12 = '\n            ';
 
 /** Streams one file's relocations as the "relocations" member (same layout as JSON.stringify(..., null, 2)). */
-async function relocJson(src: ByteSource, elf: ElfFile, js: JsonStream, state: { inEntries: number; inSection: boolean }): Promise<void> {
+async function relocJson(
+  src: ByteSource,
+  elf: ElfFile,
+  js: JsonStream,
+  state: { inEntries: number; inSection: boolean },
+): Promise<void> {
   const secs = elf.sections.filter(isRelocationSection);
   // Check every relocation section's shape before any of it is written.
   for (const s of secs) {
@@ -150,8 +162,16 @@ async function relocJson(src: ByteSource, elf: ElfFile, js: JsonStream, state: {
     const where = `relocation section [${s.index}] "${s.name}"`;
     const off = toOffset(s.offset, `${where} sh_offset`);
     const size = toOffset(s.size, `${where} sh_size`);
-    if (off + size > src.size) throw new ObjectReadError('truncated', `${where} at offset 0x${off.toString(16)} size 0x${size.toString(16)} goes past the end of the file (size 0x${src.size.toString(16)})`);
-    if (size % entsize !== 0) throw new ObjectReadError('malformed', `${where}: sh_size 0x${size.toString(16)} is not a multiple of the entry size ${entsize}`);
+    if (off + size > src.size)
+      throw new ObjectReadError(
+        'truncated',
+        `${where} at offset 0x${off.toString(16)} size 0x${size.toString(16)} goes past the end of the file (size 0x${src.size.toString(16)})`,
+      );
+    if (size % entsize !== 0)
+      throw new ObjectReadError(
+        'malformed',
+        `${where}: sh_size 0x${size.toString(16)} is not a multiple of the entry size ${entsize}`,
+      );
   }
   js.put(',\n    "relocations": [');
   if (secs.length === 0) {
@@ -161,7 +181,9 @@ async function relocJson(src: ByteSource, elf: ElfFile, js: JsonStream, state: {
   let firstSection = true;
   const typeJson = new Map<number, string>();
   for (const s of secs) {
-    js.put(`${firstSection ? '' : ','}${I6}{${I8}"section": ${JSON.stringify(s.name)},${I8}"index": ${s.index},${I8}"entries": [`);
+    js.put(
+      `${firstSection ? '' : ','}${I6}{${I8}"section": ${JSON.stringify(s.name)},${I8}"index": ${s.index},${I8}"entries": [`,
+    );
     firstSection = false;
     state.inSection = true;
     state.inEntries = 0;
@@ -267,7 +289,9 @@ export async function sectionsCommand(args: string[], io: ByteCliIo, rules?: rea
       elf.sections = sectionsOf(obj.table);
       js.beginFile();
       begun = true;
-      js.put(`${I4}"file": ${JSON.stringify(file)},${I4}"class": ${elf.class},${I4}"endian": ${JSON.stringify(elf.endian)},${I4}"type": ${JSON.stringify(elf.typeName)},${I4}"machine": ${JSON.stringify(elf.machineName)},${I4}"sections": `);
+      js.put(
+        `${I4}"file": ${JSON.stringify(file)},${I4}"class": ${elf.class},${I4}"endian": ${JSON.stringify(elf.endian)},${I4}"type": ${JSON.stringify(elf.typeName)},${I4}"machine": ${JSON.stringify(elf.machineName)},${I4}"sections": `,
+      );
       if (elf.sections.length === 0) js.put('[]');
       else {
         js.put('[');
@@ -277,7 +301,10 @@ export async function sectionsCommand(args: string[], io: ByteCliIo, rules?: rea
         const marks = markSections(elf);
         elf.sections.forEach((s, i) => {
           const why = marks.get(s.index);
-          parts.push((i === 0 ? '\n' : ',\n') + indentJson({ ...sectionToJson(s), ...(why ? { offending: why } : {}) }, '      '));
+          parts.push(
+            (i === 0 ? '\n' : ',\n') +
+              indentJson({ ...sectionToJson(s), ...(why ? { offending: why } : {}) }, '      '),
+          );
           if (parts.length >= 4096) {
             js.put(parts.join(''));
             parts = [];

@@ -25,8 +25,11 @@ export function compareSections(
   const rm = byName(rs);
   const onlyLeft = [...lm.keys()].filter((n) => !rm.has(n));
   const onlyRight = [...rm.keys()].filter((n) => !lm.has(n));
-  const changed = [...lm.keys()].filter((n) => rm.has(n) && (lm.get(n)?.size !== rm.get(n)?.size || lm.get(n)?.type !== rm.get(n)?.type));
-  const row = (side: 'left' | 'right', s: ElfSection) => `  ${marked(side, s) ? '!' : ' '} ${s.name.padEnd(36)} ${s.typeName.padEnd(26)} size 0x${s.size.toString(16)}`;
+  const changed = [...lm.keys()].filter(
+    (n) => rm.has(n) && (lm.get(n)?.size !== rm.get(n)?.size || lm.get(n)?.type !== rm.get(n)?.type),
+  );
+  const row = (side: 'left' | 'right', s: ElfSection) =>
+    `  ${marked(side, s) ? '!' : ' '} ${s.name.padEnd(36)} ${s.typeName.padEnd(26)} size 0x${s.size.toString(16)}`;
   const lines = [
     `Sections of ${left.file}`,
     `     and of ${right.file}`,

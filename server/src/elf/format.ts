@@ -48,12 +48,14 @@ export class ColumnWriter {
   }
 }
 
-export const hexNoPrefix = (v: bigint | number, width: number): string => BigInt.asUintN(64, BigInt(v)).toString(16).padStart(width, '0');
+export const hexNoPrefix = (v: bigint | number, width: number): string =>
+  BigInt.asUintN(64, BigInt(v)).toString(16).padStart(width, '0');
 const rj = (s: string, w: number): string => s.padStart(w, ' ');
 const SPACES: string[] = [];
 for (let i = 0, s = ''; i <= 64; i++, s += ' ') SPACES.push(s);
 /** At least one space, enough to reach `column` from `col` (LLVM's PadToColumn). */
-const padTo = (col: number, column: number): string => (column - col <= 1 ? ' ' : column - col <= 64 ? SPACES[column - col] : ' '.repeat(column - col));
+const padTo = (col: number, column: number): string =>
+  column - col <= 1 ? ' ' : column - col <= 64 ? SPACES[column - col] : ' '.repeat(column - col);
 const ZEROS = '0000000000000000';
 const hex64 = (v: bigint, width: number): string => {
   const h = (v >= 0n ? v : BigInt.asUintN(64, v)).toString(16);
@@ -73,7 +75,13 @@ const sectionColumns = (is64: boolean): number[] => {
 };
 
 /** Everything `llvm-readelf -S` prints before the first section row. */
-function sectionTablePreamble(count: number, shoff: bigint | undefined, is64: boolean, fileName: string, fileHeader: boolean | undefined): string {
+function sectionTablePreamble(
+  count: number,
+  shoff: bigint | undefined,
+  is64: boolean,
+  fileName: string,
+  fileHeader: boolean | undefined,
+): string {
   const w = new ColumnWriter();
   if (fileHeader) w.write(`\nFile: ${fileName}\n`);
   if (count === 0) {
@@ -99,7 +107,12 @@ export function formatSectionTable(elf: ElfFile, fileName: string, opts: { fileH
   // Printable ASCII rows (nearly all): plain concatenation, the column is the line's length.
   let line = '';
   const field = (column: number, text: string): void => {
-    line += (column - line.length <= 1 ? ' ' : column - line.length <= 64 ? SPACES[column - line.length] : ' '.repeat(column - line.length)) + text;
+    line +=
+      (column - line.length <= 1
+        ? ' '
+        : column - line.length <= 64
+          ? SPACES[column - line.length]
+          : ' '.repeat(column - line.length)) + text;
   };
   const addrWidth = elf.class === 64 ? 16 : 8;
   for (const s of elf.sections) {
@@ -198,7 +211,12 @@ function putDec(buf: Buffer, p: number, v: number, width: number): number {
  * end at a row boundary. One flat loop over 32-bit words: this runs once per CLI call, mostly before
  * the JIT has optimized anything, so it avoids per-field calls.
  */
-export function formatSectionTableBytes(t: ElfTable, fileName: string, opts: { fileHeader?: boolean }, emit: (chunk: Buffer) => void): void {
+export function formatSectionTableBytes(
+  t: ElfTable,
+  fileName: string,
+  opts: { fileHeader?: boolean },
+  emit: (chunk: Buffer) => void,
+): void {
   const { elf, is64, little, shdrSize } = t;
   const names = t.names ?? Buffer.alloc(0);
   const out = new ByteOut(emit);
@@ -363,10 +381,10 @@ export function formatSectionTableBytes(t: ElfTable, fileName: string, opts: { f
   out.flush();
 }
 
-
 /** A bigint as a JSON number when it is a safe integer, else as a decimal string. */
 export type JsonInt = number | string;
-const jsonInt = (v: bigint): JsonInt => (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString());
+const jsonInt = (v: bigint): JsonInt =>
+  v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
 
 export interface SectionJson {
   index: number;
@@ -390,8 +408,18 @@ export interface SectionJson {
  */
 export function sectionToJson(s: ElfSection): SectionJson {
   return {
-    index: s.index, name: s.name, type: s.type, typeName: s.typeName, flags: jsonInt(s.flags), flagLetters: s.flagLetters,
-    address: jsonInt(s.addr), offset: jsonInt(s.offset), size: jsonInt(s.size), entsize: jsonInt(s.entsize), link: s.link, info: s.info,
+    index: s.index,
+    name: s.name,
+    type: s.type,
+    typeName: s.typeName,
+    flags: jsonInt(s.flags),
+    flagLetters: s.flagLetters,
+    address: jsonInt(s.addr),
+    offset: jsonInt(s.offset),
+    size: jsonInt(s.size),
+    entsize: jsonInt(s.entsize),
+    link: s.link,
+    info: s.info,
     alignment: jsonInt(s.addralign),
   };
 }
@@ -401,13 +429,21 @@ export class SymbolResolver {
   static readonly MAX_CACHED = 1 << 18;
   private cache = new Map<number, { value: bigint; name: string } | null>();
   private shndx: ElfSection | undefined;
-  constructor(private readonly src: ByteSource, private readonly elf: ElfFile, private readonly symtab: ElfSection | undefined) {
+  constructor(
+    private readonly src: ByteSource,
+    private readonly elf: ElfFile,
+    private readonly symtab: ElfSection | undefined,
+  ) {
     if (symtab) this.shndx = elf.sections.find((s) => s.type === 18 && s.link === symtab.index);
   }
   private async cString(sec: ElfSection, at: number): Promise<string> {
     const start = toOffset(sec.offset, 'string table') + at;
     const end = toOffset(sec.offset + sec.size, 'string table');
-    if (at >= Number(sec.size) || end > this.src.size) throw new ObjectReadError('malformed', `string table [${sec.index}]: offset 0x${at.toString(16)} is outside the table`);
+    if (at >= Number(sec.size) || end > this.src.size)
+      throw new ObjectReadError(
+        'malformed',
+        `string table [${sec.index}]: offset 0x${at.toString(16)} is outside the table`,
+      );
     const parts: Buffer[] = [];
     for (let p = start; p < end;) {
       // Through the block cache: a table's names are read once per block, not once per symbol.
@@ -449,10 +485,12 @@ export class SymbolResolver {
     // Bounded memory: a table with more distinct symbols than this starts over instead of growing.
     if (this.cache.size >= SymbolResolver.MAX_CACHED) this.cache.clear();
     const st = this.symtab;
-    if (!st) throw new ObjectReadError('malformed', `relocation refers to symbol ${index} but there is no symbol table`);
+    if (!st)
+      throw new ObjectReadError('malformed', `relocation refers to symbol ${index} but there is no symbol table`);
     const is64 = this.elf.class === 64;
     const es = is64 ? 24 : 16;
-    if (BigInt(index + 1) * BigInt(es) > st.size) throw new ObjectReadError('malformed', `symbol index ${index} is past the end of symbol table [${st.index}]`);
+    if (BigInt(index + 1) * BigInt(es) > st.size)
+      throw new ObjectReadError('malformed', `symbol index ${index} is past the end of symbol table [${st.index}]`);
     const stOff = toOffset(st.offset, 'symbol table');
     const stSize = toOffset(st.size, 'symbol table');
     const rel = index * es;
@@ -481,13 +519,24 @@ export class SymbolResolver {
     }
     if ((info & 0xf) === 3 && name === '') {
       if (shndx === 0xffff && this.shndx) {
-        shndx = new Fields(await this.src.read(toOffset(this.shndx.offset, 'SHT_SYMTAB_SHNDX') + index * 4, 4), this.elf.endian === 'little').u32(0);
+        shndx = new Fields(
+          await this.src.read(toOffset(this.shndx.offset, 'SHT_SYMTAB_SHNDX') + index * 4, 4),
+          this.elf.endian === 'little',
+        ).u32(0);
       }
       const sec = this.elf.sections[shndx];
-      if (!sec) throw new ObjectReadError('malformed', `section symbol ${index} refers to section ${shndx}, which does not exist`);
+      if (!sec)
+        throw new ObjectReadError(
+          'malformed',
+          `section symbol ${index} refers to section ${shndx}, which does not exist`,
+        );
       name = sec.name;
     } else if ((info & 0xf) !== 3) {
-      if (!strtab) throw new ObjectReadError('malformed', `symbol table [${st.index}] links to string table ${st.link}, which does not exist`);
+      if (!strtab)
+        throw new ObjectReadError(
+          'malformed',
+          `symbol table [${st.index}] links to string table ${st.link}, which does not exist`,
+        );
       name = nameOff === 0 ? '' : await this.cString(strtab, nameOff);
     }
     const r = { value, name };
@@ -495,7 +544,6 @@ export class SymbolResolver {
     return r;
   }
 }
-
 
 /** One relocation line exactly as llvm-readelf -r prints it. */
 function formatRelocationLine(elf: ElfFile, r: Relocation, sym: { value: bigint; name: string } | null): string {
@@ -553,7 +601,12 @@ function formatRelocationLine(elf: ElfFile, r: Relocation, sym: { value: bigint;
  * column header, one line per entry. Streams the entries; `onChunk` receives text as it is produced
  * (when given, the returned string is empty).
  */
-async function formatRelocations(src: ByteSource, elf: ElfFile, section: ElfSection, onChunk?: (text: string) => void | Promise<void>): Promise<string> {
+async function formatRelocations(
+  src: ByteSource,
+  elf: ElfFile,
+  section: ElfSection,
+  onChunk?: (text: string) => void | Promise<void>,
+): Promise<string> {
   const { entsize, rela } = relocEntrySize(elf, section);
   const parts: string[] = [];
   const emit = async (t: string): Promise<void> => {
@@ -562,7 +615,10 @@ async function formatRelocations(src: ByteSource, elf: ElfFile, section: ElfSect
   };
   const count = section.size / BigInt(entsize);
   let head = `\nRelocation section '${section.name}' at offset 0x${section.offset.toString(16)} contains ${count} entries:\n`;
-  head += elf.class === 64 ? '    Offset             Info             Type               Symbol\'s Value  Symbol\'s Name' : ' Offset     Info    Type                Sym. Value  Symbol\'s Name';
+  head +=
+    elf.class === 64
+      ? "    Offset             Info             Type               Symbol's Value  Symbol's Name"
+      : " Offset     Info    Type                Sym. Value  Symbol's Name";
   head += rela ? ' + Addend\n' : '\n';
   await emit(head);
   const symtab = elf.sections[section.link];
@@ -579,7 +635,11 @@ async function formatRelocations(src: ByteSource, elf: ElfFile, section: ElfSect
 }
 
 /** Everything `llvm-readelf -r FILE` prints for a relocatable object (REL and RELA sections). */
-export async function formatAllRelocations(src: ByteSource, elf: ElfFile, onChunk?: (text: string) => void | Promise<void>): Promise<string> {
+export async function formatAllRelocations(
+  src: ByteSource,
+  elf: ElfFile,
+  onChunk?: (text: string) => void | Promise<void>,
+): Promise<string> {
   const parts: string[] = [];
   const emit = async (t: string): Promise<void> => {
     if (onChunk) await onChunk(t);

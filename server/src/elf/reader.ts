@@ -13,7 +13,10 @@ const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
 /** Endian/class-aware field access on a buffer. */
 export class Fields {
-  constructor(readonly buf: Buffer, readonly little: boolean) {}
+  constructor(
+    readonly buf: Buffer,
+    readonly little: boolean,
+  ) {}
   u8(o: number): number {
     return this.buf[o];
   }
@@ -34,7 +37,8 @@ export class Fields {
 
 /** A bigint file offset as a number, or ObjectReadError when it cannot be one. */
 export function toOffset(v: bigint, what: string): number {
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ObjectReadError('malformed', `${what}: offset ${hex(v)} is out of range`);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new ObjectReadError('malformed', `${what}: offset ${hex(v)} is out of range`);
   return Number(v);
 }
 
@@ -75,12 +79,18 @@ export function entryAt(t: ElfTable, i: number): [Buffer, number] {
 async function readElfTable(src: ByteSource, ident: Buffer): Promise<ElfTable> {
   const cls = ident[4];
   const data = ident[5];
-  if (cls !== 1 && cls !== 2) throw new ObjectReadError('malformed', `ELF header: invalid EI_CLASS ${cls} at offset 0x4`);
-  if (data !== 1 && data !== 2) throw new ObjectReadError('malformed', `ELF header: invalid EI_DATA ${data} at offset 0x5`);
+  if (cls !== 1 && cls !== 2)
+    throw new ObjectReadError('malformed', `ELF header: invalid EI_CLASS ${cls} at offset 0x4`);
+  if (data !== 1 && data !== 2)
+    throw new ObjectReadError('malformed', `ELF header: invalid EI_DATA ${data} at offset 0x5`);
   const is64 = cls === 2;
   const little = data === 1;
   const ehsize = is64 ? 64 : 52;
-  if (src.size < ehsize) throw new ObjectReadError('truncated', `ELF header: file is ${src.size} bytes, the ELF${is64 ? 64 : 32} header needs ${ehsize} at offset 0x0`);
+  if (src.size < ehsize)
+    throw new ObjectReadError(
+      'truncated',
+      `ELF header: file is ${src.size} bytes, the ELF${is64 ? 64 : 32} header needs ${ehsize} at offset 0x0`,
+    );
   const h = new Fields(await src.read(0, ehsize), little);
   const type = h.u16(16);
   const machine = h.u16(18);
@@ -90,8 +100,16 @@ async function readElfTable(src: ByteSource, ident: Buffer): Promise<ElfTable> {
   let shstrndx = h.u16(is64 ? 62 : 50);
   const osabi = ident[7];
   const elf: ElfFile = {
-    class: is64 ? 64 : 32, endian: little ? 'little' : 'big', type, typeName: fileTypeName(type), machine, machineName: machineName(machine),
-    osabi, shstrndx: 0, sections: [], shoff: shoffBig,
+    class: is64 ? 64 : 32,
+    endian: little ? 'little' : 'big',
+    type,
+    typeName: fileTypeName(type),
+    machine,
+    machineName: machineName(machine),
+    osabi,
+    shstrndx: 0,
+    sections: [],
+    shoff: shoffBig,
   };
   const shdrSize = is64 ? 64 : 40;
   const table: ElfTable = { elf, count: 0, is64, little, shdrSize, blocks: [], names: undefined };
@@ -99,26 +117,48 @@ async function readElfTable(src: ByteSource, ident: Buffer): Promise<ElfTable> {
     // No section header table at all (llvm-readelf: "There are no sections in this file.").
     return table;
   }
-  if (shentsize !== shdrSize) throw new ObjectReadError('malformed', `ELF header: e_shentsize is ${shentsize}, expected ${shdrSize} (at offset ${hex(is64 ? 58 : 46)})`);
+  if (shentsize !== shdrSize)
+    throw new ObjectReadError(
+      'malformed',
+      `ELF header: e_shentsize is ${shentsize}, expected ${shdrSize} (at offset ${hex(is64 ? 58 : 46)})`,
+    );
   const shoff = toOffset(shoffBig, 'ELF header e_shoff');
-  if (shoff + shdrSize > src.size) throw new ObjectReadError('truncated', `section header table: e_shoff ${hex(shoff)} is past the end of the file (size ${hex(src.size)})`);
+  if (shoff + shdrSize > src.size)
+    throw new ObjectReadError(
+      'truncated',
+      `section header table: e_shoff ${hex(shoff)} is past the end of the file (size ${hex(src.size)})`,
+    );
   const firstBuf = await src.read(shoff, shdrSize);
   const first = new Fields(firstBuf, little);
   if (shnum === 0) {
     // Extended numbering: the real count lives in section 0's sh_size.
     const s0size = first.word(is64 ? 32 : 20, is64);
-    if (s0size > BigInt(Number.MAX_SAFE_INTEGER)) throw new ObjectReadError('malformed', `section header 0 at ${hex(shoff)}: sh_size (extended section count) ${hex(s0size)} is out of range`);
+    if (s0size > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new ObjectReadError(
+        'malformed',
+        `section header 0 at ${hex(shoff)}: sh_size (extended section count) ${hex(s0size)} is out of range`,
+      );
     shnum = Number(s0size);
     if (shnum === 0) return table;
   }
   if (shstrndx === SHN_XINDEX) shstrndx = first.u32(is64 ? 40 : 24);
   const maxByFile = Math.floor((src.size - shoff) / shdrSize);
   if (shnum > maxByFile) {
-    throw new ObjectReadError('truncated', `section header table at ${hex(shoff)}: ${shnum} entries of ${shdrSize} bytes go past the end of the file (size ${hex(src.size)})`);
+    throw new ObjectReadError(
+      'truncated',
+      `section header table at ${hex(shoff)}: ${shnum} entries of ${shdrSize} bytes go past the end of the file (size ${hex(src.size)})`,
+    );
   }
-  if (shnum > MAX_SECTIONS) throw new ObjectReadError('malformed', `section header table at ${hex(shoff)}: ${shnum} sections is more than the supported ${MAX_SECTIONS}`);
+  if (shnum > MAX_SECTIONS)
+    throw new ObjectReadError(
+      'malformed',
+      `section header table at ${hex(shoff)}: ${shnum} sections is more than the supported ${MAX_SECTIONS}`,
+    );
   if (shstrndx !== 0 && shstrndx >= shnum) {
-    throw new ObjectReadError('malformed', `ELF header: section name table index ${shstrndx} does not exist (${shnum} sections)`);
+    throw new ObjectReadError(
+      'malformed',
+      `ELF header: section name table index ${shstrndx} does not exist (${shnum} sections)`,
+    );
   }
   table.blocks.push(firstBuf);
   for (let i = 1; i < shnum; i += TABLE_BLOCK) {
@@ -130,11 +170,15 @@ async function readElfTable(src: ByteSource, ident: Buffer): Promise<ElfTable> {
   if (shstrndx !== 0) {
     const [b, o] = entryAt(table, shstrndx);
     const f = new Fields(b, little);
-    if (f.u32(o + 4) === SHT_NOBITS) throw new ObjectReadError('malformed', `section name table [${shstrndx}] is SHT_NOBITS`);
+    if (f.u32(o + 4) === SHT_NOBITS)
+      throw new ObjectReadError('malformed', `section name table [${shstrndx}] is SHT_NOBITS`);
     const off = toOffset(f.word(o + (is64 ? 24 : 16), is64), `section name table [${shstrndx}] sh_offset`);
     const size = toOffset(f.word(o + (is64 ? 32 : 20), is64), `section name table [${shstrndx}] sh_size`);
     if (off + size > src.size) {
-      throw new ObjectReadError('truncated', `section name table [${shstrndx}] at offset ${hex(off)} size ${hex(size)} goes past the end of the file (size ${hex(src.size)})`);
+      throw new ObjectReadError(
+        'truncated',
+        `section name table [${shstrndx}] at offset ${hex(off)} size ${hex(size)} goes past the end of the file (size ${hex(src.size)})`,
+      );
     }
     names = await src.read(off, size);
   }
@@ -149,7 +193,10 @@ async function readElfTable(src: ByteSource, ident: Buffer): Promise<ElfTable> {
         const nameOff = little ? b.readUInt32LE(o) : b.readUInt32BE(o);
         if (nameOff >= limit) {
           const index = bi === 0 ? 0 : 1 + (bi - 1) * TABLE_BLOCK + o / shdrSize;
-          throw new ObjectReadError('malformed', `section header ${index} at ${hex(shoff + index * shdrSize)}: sh_name ${hex(nameOff)} is past the end of the section name table (size ${hex(names.length)})`);
+          throw new ObjectReadError(
+            'malformed',
+            `section header ${index} at ${hex(shoff + index * shdrSize)}: sh_name ${hex(nameOff)} is past the end of the section name table (size ${hex(names.length)})`,
+          );
         }
       }
     }
@@ -161,7 +208,10 @@ async function readElfTable(src: ByteSource, ident: Buffer): Promise<ElfTable> {
 export class SectionNameCache {
   private types = new Map<number, string>();
   private flags = new Map<number, string>();
-  constructor(readonly osabi: number, readonly machine: number) {}
+  constructor(
+    readonly osabi: number,
+    readonly machine: number,
+  ) {}
   typeName(type: number): string {
     let s = this.types.get(type);
     if (s === undefined) {
@@ -208,14 +258,35 @@ export function sectionsOf(t: ElfTable): ElfSection[] {
       }
       out[index] = is64
         ? {
-          index, name: names && names.length > 0 ? cString(names, nameOff) : '', type, typeName: cache.typeName(type), flags, flagLetters,
-          addr: u64(b, o + 16), offset: u64(b, o + 24), size: u64(b, o + 32), link: u32(b, o + 40), info: u32(b, o + 44), addralign: u64(b, o + 48), entsize: u64(b, o + 56),
-        }
+            index,
+            name: names && names.length > 0 ? cString(names, nameOff) : '',
+            type,
+            typeName: cache.typeName(type),
+            flags,
+            flagLetters,
+            addr: u64(b, o + 16),
+            offset: u64(b, o + 24),
+            size: u64(b, o + 32),
+            link: u32(b, o + 40),
+            info: u32(b, o + 44),
+            addralign: u64(b, o + 48),
+            entsize: u64(b, o + 56),
+          }
         : {
-          index, name: names && names.length > 0 ? cString(names, nameOff) : '', type, typeName: cache.typeName(type), flags, flagLetters,
-          addr: BigInt(u32(b, o + 12)), offset: BigInt(u32(b, o + 16)), size: BigInt(u32(b, o + 20)), link: u32(b, o + 24), info: u32(b, o + 28),
-          addralign: BigInt(u32(b, o + 32)), entsize: BigInt(u32(b, o + 36)),
-        };
+            index,
+            name: names && names.length > 0 ? cString(names, nameOff) : '',
+            type,
+            typeName: cache.typeName(type),
+            flags,
+            flagLetters,
+            addr: BigInt(u32(b, o + 12)),
+            offset: BigInt(u32(b, o + 16)),
+            size: BigInt(u32(b, o + 20)),
+            link: u32(b, o + 24),
+            info: u32(b, o + 28),
+            addralign: BigInt(u32(b, o + 32)),
+            entsize: BigInt(u32(b, o + 36)),
+          };
     }
   }
   return out;
@@ -237,30 +308,48 @@ async function readArchive(src: ByteSource, thin: boolean): Promise<ObjectKind> 
   let longNames: Buffer | undefined;
   let off = 8;
   while (off < src.size) {
-    if (off + 60 > src.size) throw new ObjectReadError('truncated', `archive member header at ${hex(off)}: needs 60 bytes, file size ${hex(src.size)}`);
+    if (off + 60 > src.size)
+      throw new ObjectReadError(
+        'truncated',
+        `archive member header at ${hex(off)}: needs 60 bytes, file size ${hex(src.size)}`,
+      );
     const hdr = await src.read(off, 60);
-    if (hdr[58] !== 0x60 || hdr[59] !== 0x0a) throw new ObjectReadError('malformed', `archive member header at ${hex(off)}: bad terminator (expected "\`\\n")`);
+    if (hdr[58] !== 0x60 || hdr[59] !== 0x0a)
+      throw new ObjectReadError('malformed', `archive member header at ${hex(off)}: bad terminator (expected "\`\\n")`);
     const rawName = hdr.toString('latin1', 0, 16);
     const size = parseDecimal(hdr.toString('latin1', 48, 58));
-    if (!Number.isSafeInteger(size)) throw new ObjectReadError('malformed', `archive member header at ${hex(off)}: bad size field "${hdr.toString('latin1', 48, 58).trim()}"`);
+    if (!Number.isSafeInteger(size))
+      throw new ObjectReadError(
+        'malformed',
+        `archive member header at ${hex(off)}: bad size field "${hdr.toString('latin1', 48, 58).trim()}"`,
+      );
     const dataOff = off + 60;
     const special = rawName.startsWith('/ ') || rawName.startsWith('/SYM64/') || rawName.startsWith('// ');
     // In a thin archive, only the symbol table and the name table have their data inside the archive.
     const dataInside = !thin || special;
-    if (dataInside && dataOff + size > src.size) throw new ObjectReadError('truncated', `archive member at ${hex(off)}: size ${size} goes past the end of the file (size ${hex(src.size)})`);
+    if (dataInside && dataOff + size > src.size)
+      throw new ObjectReadError(
+        'truncated',
+        `archive member at ${hex(off)}: size ${size} goes past the end of the file (size ${hex(src.size)})`,
+      );
     if (rawName.startsWith('// ')) {
       longNames = await src.read(dataOff, size);
     } else if (!special) {
       let name: string;
       if (rawName.startsWith('/') && /^\/\d+/.test(rawName)) {
         const idx = parseDecimal(rawName.slice(1));
-        if (!longNames || !Number.isSafeInteger(idx) || idx >= longNames.length) throw new ObjectReadError('malformed', `archive member header at ${hex(off)}: long name offset ${rawName.trim()} is outside the name table`);
+        if (!longNames || !Number.isSafeInteger(idx) || idx >= longNames.length)
+          throw new ObjectReadError(
+            'malformed',
+            `archive member header at ${hex(off)}: long name offset ${rawName.trim()} is outside the name table`,
+          );
         let end = longNames.indexOf('/\n', idx, 'latin1');
         if (end < 0) end = longNames.indexOf('\n', idx);
         name = longNames.toString('utf8', idx, end < 0 ? longNames.length : end);
       } else if (rawName.startsWith('#1/')) {
         const len = parseDecimal(rawName.slice(3));
-        if (!Number.isSafeInteger(len) || len > size) throw new ObjectReadError('malformed', `archive member header at ${hex(off)}: bad BSD name length`);
+        if (!Number.isSafeInteger(len) || len > size)
+          throw new ObjectReadError('malformed', `archive member header at ${hex(off)}: bad BSD name length`);
         name = (await src.read(dataOff, len)).toString('utf8').replace(/\0+$/, '');
       } else {
         name = rawName.trimEnd().replace(/\/$/, '');
@@ -274,7 +363,9 @@ async function readArchive(src: ByteSource, thin: boolean): Promise<ObjectKind> 
 }
 
 /** Like readObject, but an ELF object comes back as its undecoded table (see ElfTable). */
-export async function readObjectTable(src: ByteSource): Promise<Exclude<ObjectKind, { kind: 'elf' }> | { kind: 'elf-table'; table: ElfTable }> {
+export async function readObjectTable(
+  src: ByteSource,
+): Promise<Exclude<ObjectKind, { kind: 'elf' }> | { kind: 'elf-table'; table: ElfTable }> {
   const head = src.size === 0 ? undefined : await src.read(0, Math.min(16, src.size));
   if (head && head.length >= 16 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) {
     return { kind: 'elf-table', table: await readElfTable(src, head) };
@@ -289,7 +380,8 @@ export async function readObject(src: ByteSource): Promise<ObjectKind> {
   if (src.size === 0) return { kind: 'empty' };
   const head = await src.read(0, Math.min(16, src.size));
   if (head.length >= 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) {
-    if (head.length < 16) throw new ObjectReadError('truncated', `ELF header: file is ${src.size} bytes, e_ident needs 16 at offset 0x0`);
+    if (head.length < 16)
+      throw new ObjectReadError('truncated', `ELF header: file is ${src.size} bytes, e_ident needs 16 at offset 0x0`);
     return { kind: 'elf', elf: await readElf(src, head) };
   }
   if (head.length >= 4 && head.readUInt32BE(0) === 0x4243c0de) return { kind: 'bitcode', wrapper: false };

@@ -2,7 +2,16 @@
 import { ByteSource } from './source';
 import { toOffset } from './reader';
 import type { relocTypeNames as RelocTypeNames } from './relocNames';
-import { ElfFile, ElfSection, EM_MIPS, ObjectReadError, SHT_ANDROID_REL, SHT_ANDROID_RELA, SHT_REL, SHT_RELA } from './types';
+import {
+  ElfFile,
+  ElfSection,
+  EM_MIPS,
+  ObjectReadError,
+  SHT_ANDROID_REL,
+  SHT_ANDROID_RELA,
+  SHT_REL,
+  SHT_RELA,
+} from './types';
 
 export interface Relocation {
   offset: bigint;
@@ -33,21 +42,41 @@ export function isRelocationSection(s: ElfSection): boolean {
 /** Entry size of a relocation section (sh_entsize 0 means the natural size); ObjectReadError when it lies. */
 export function relocEntrySize(elf: ElfFile, s: ElfSection): { entsize: number; rela: boolean } {
   const rela = s.type === SHT_RELA || s.type === SHT_ANDROID_RELA;
-  if (!isRelocationSection(s)) throw new ObjectReadError('malformed', `section [${s.index}] "${s.name}" (${s.typeName}) is not a REL/RELA section`);
+  if (!isRelocationSection(s))
+    throw new ObjectReadError(
+      'malformed',
+      `section [${s.index}] "${s.name}" (${s.typeName}) is not a REL/RELA section`,
+    );
   const natural = (elf.class === 64 ? 8 : 4) * (rela ? 3 : 2);
   if (s.entsize !== 0n && s.entsize !== BigInt(natural)) {
-    throw new ObjectReadError('malformed', `section [${s.index}] "${s.name}": sh_entsize ${s.entsize} is not ${natural}`);
+    throw new ObjectReadError(
+      'malformed',
+      `section [${s.index}] "${s.name}": sh_entsize ${s.entsize} is not ${natural}`,
+    );
   }
   return { entsize: natural, rela };
 }
 
-export async function* readRelocations(src: ByteSource, elf: ElfFile, section: ElfSection, chunkEntries = 4096): AsyncIterable<Relocation[]> {
+export async function* readRelocations(
+  src: ByteSource,
+  elf: ElfFile,
+  section: ElfSection,
+  chunkEntries = 4096,
+): AsyncIterable<Relocation[]> {
   const { entsize, rela } = relocEntrySize(elf, section);
   const where = `relocation section [${section.index}] "${section.name}"`;
   const off = toOffset(section.offset, `${where} sh_offset`);
   const size = toOffset(section.size, `${where} sh_size`);
-  if (off + size > src.size) throw new ObjectReadError('truncated', `${where} at offset 0x${off.toString(16)} size 0x${size.toString(16)} goes past the end of the file (size 0x${src.size.toString(16)})`);
-  if (size % entsize !== 0) throw new ObjectReadError('malformed', `${where}: sh_size 0x${size.toString(16)} is not a multiple of the entry size ${entsize}`);
+  if (off + size > src.size)
+    throw new ObjectReadError(
+      'truncated',
+      `${where} at offset 0x${off.toString(16)} size 0x${size.toString(16)} goes past the end of the file (size 0x${src.size.toString(16)})`,
+    );
+  if (size % entsize !== 0)
+    throw new ObjectReadError(
+      'malformed',
+      `${where}: sh_size 0x${size.toString(16)} is not a multiple of the entry size ${entsize}`,
+    );
   const count = size / entsize;
   const per = Math.max(1, Math.min(Math.floor(chunkEntries), 1 << 20));
   const is64 = elf.class === 64;
@@ -83,7 +112,14 @@ export async function* readRelocations(src: ByteSource, elf: ElfFile, section: E
         symbol = i32 >>> 8;
         type = i32 & 0xff;
       }
-      out[j] = { offset, type, typeName: relocTypeName(elf.machine, type), symbol, info, ...(addend !== undefined ? { addend } : {}) };
+      out[j] = {
+        offset,
+        type,
+        typeName: relocTypeName(elf.machine, type),
+        symbol,
+        info,
+        ...(addend !== undefined ? { addend } : {}),
+      };
     }
     yield out;
   }

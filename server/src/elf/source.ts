@@ -20,10 +20,16 @@ function checkRange(size: number, offset: number, length: number, what: string):
     throw new ObjectReadError('malformed', `${what}: invalid range offset ${offset} length ${length}`);
   }
   if (offset + length > size) {
-    throw new ObjectReadError('truncated', `${what}: range 0x${offset.toString(16)}+0x${length.toString(16)} goes past the end of the file (size 0x${size.toString(16)})`);
+    throw new ObjectReadError(
+      'truncated',
+      `${what}: range 0x${offset.toString(16)}+0x${length.toString(16)} goes past the end of the file (size 0x${size.toString(16)})`,
+    );
   }
   if (length > MAX_READ) {
-    throw new ObjectReadError('malformed', `${what}: refusing a single read of ${length} bytes at offset 0x${offset.toString(16)}`);
+    throw new ObjectReadError(
+      'malformed',
+      `${what}: refusing a single read of ${length} bytes at offset 0x${offset.toString(16)}`,
+    );
   }
 }
 
@@ -51,9 +57,16 @@ class FileSource implements ByteSource {
         try {
           n = this.file.readAt(buf, done, length - done, offset + done);
         } catch (e) {
-          throw new ObjectReadError('io', `${this.path}: read at offset 0x${(offset + done).toString(16)} failed: ${errorText(e)}`);
+          throw new ObjectReadError(
+            'io',
+            `${this.path}: read at offset 0x${(offset + done).toString(16)} failed: ${errorText(e)}`,
+          );
         }
-        if (n === 0) throw new ObjectReadError('truncated', `${this.path}: file shrank while reading at offset 0x${(offset + done).toString(16)}`);
+        if (n === 0)
+          throw new ObjectReadError(
+            'truncated',
+            `${this.path}: file shrank while reading at offset 0x${(offset + done).toString(16)}`,
+          );
         done += n;
       }
       this.bytesRead += length;
@@ -81,7 +94,13 @@ class FileSource implements ByteSource {
  */
 export function openFileSource(path: string): Promise<ByteSource> {
   const o = openRangeFile(path);
-  if (!o.ok) return Promise.reject(new ObjectReadError('io', `${path}: cannot open: ${o.message.startsWith(`${path}: `) ? o.message.slice(path.length + 2) : o.message}`));
+  if (!o.ok)
+    return Promise.reject(
+      new ObjectReadError(
+        'io',
+        `${path}: cannot open: ${o.message.startsWith(`${path}: `) ? o.message.slice(path.length + 2) : o.message}`,
+      ),
+    );
   return Promise.resolve(new FileSource(o.file));
 }
 

@@ -25,7 +25,10 @@ export interface ElfSpec {
 }
 
 class Out {
-  constructor(readonly buf: Buffer, readonly little: boolean) {}
+  constructor(
+    readonly buf: Buffer,
+    readonly little: boolean,
+  ) {}
   u16(o: number, v: number): void {
     if (this.little) this.buf.writeUInt16LE(v, o);
     else this.buf.writeUInt16BE(v, o);

@@ -2,7 +2,13 @@
 // (not from whatever diagnostics the client last saw), so they are there even while the debounced
 // analysis is still pending. Each edit names the document version it was computed for, so a stale
 // edit is refused by the client.
-import { CodeActionKind, type CodeAction, type Diagnostic, type Range, type TextDocumentEdit } from 'vscode-languageserver';
+import {
+  CodeActionKind,
+  type CodeAction,
+  type Diagnostic,
+  type Range,
+  type TextDocumentEdit,
+} from 'vscode-languageserver';
 import { MAX_ANALYZED_CHARS, SERVER_NAME } from '../lspExt';
 import { uriToPath, type Workspace } from '../workspace';
 import { fixesForFile } from './fixes';
@@ -10,7 +16,8 @@ import { fixesForFile } from './fixes';
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SERVER_NAME}`;
 
 function overlaps(a: Range, b: Range): boolean {
-  const before = (x: Range['start'], y: Range['start']) => x.line < y.line || (x.line === y.line && x.character < y.character);
+  const before = (x: Range['start'], y: Range['start']) =>
+    x.line < y.line || (x.line === y.line && x.character < y.character);
   return !before(a.end, b.start) && !before(b.end, a.start);
 }
 
@@ -29,22 +36,36 @@ export function registerCodeActions(ws: Workspace): void {
     for (let attempt = 0; attempt < 3; attempt++) {
       const version = doc.version;
       const known = ws.analyses.get(file);
-      const analysis = known && known.version === version ? known : await ws.analyze(file, doc.getText(), undefined, version);
+      const analysis =
+        known && known.version === version ? known : await ws.analyze(file, doc.getText(), undefined, version);
       const fixes = await fixesForFile(ws, file);
       const current = ws.documents.get(params.textDocument.uri);
       if (!current || current.version !== version) continue;
       const actions: CodeAction[] = [];
       for (const f of fixes) {
-        const ruleDiagnostics: Diagnostic[] = (analysis.findings.get(f.rule.id)?.diagnostics ?? []).filter((d) => f.rule.codes.includes(String(d.code)));
+        const ruleDiagnostics: Diagnostic[] = (analysis.findings.get(f.rule.id)?.diagnostics ?? []).filter((d) =>
+          f.rule.codes.includes(String(d.code)),
+        );
         const change: TextDocumentEdit = { textDocument: { uri: doc.uri, version }, edits: f.fix.edits };
         // Quick-fixes go with the rule's diagnostics the request's range touches.
         const seen = params.context.diagnostics.some((d) => f.rule.codes.includes(String(d.code)));
         const here = ruleDiagnostics.filter((d) => seen || overlaps(d.range, params.range));
         if (wantsQuickFix && here.length > 0) {
-          actions.push({ title: f.def.title, kind: CodeActionKind.QuickFix, diagnostics: here, isPreferred: !!f.def.preferred, edit: { documentChanges: [change] } });
+          actions.push({
+            title: f.def.title,
+            kind: CodeActionKind.QuickFix,
+            diagnostics: here,
+            isPreferred: !!f.def.preferred,
+            edit: { documentChanges: [change] },
+          });
         }
         if (wantsFixAll && f.def.fixAll && ruleDiagnostics.length > 0) {
-          actions.push({ title: `${f.def.title} (fix all)`, kind: FIX_ALL_KIND, isPreferred: false, edit: { documentChanges: [change] } });
+          actions.push({
+            title: `${f.def.title} (fix all)`,
+            kind: FIX_ALL_KIND,
+            isPreferred: false,
+            edit: { documentChanges: [change] },
+          });
         }
       }
       return actions;

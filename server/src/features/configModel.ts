@@ -23,13 +23,19 @@ export interface ConfiguredModel {
 const models = new Map<string, { version: number; configuration: BuildConfiguration; model: ConfiguredModel }>();
 
 /** The tree and the build configuration of a file; undefined outside a tree or without a configuration. */
-export async function configurationOf(ws: Workspace, file: string): Promise<{ kernelRoot: string; objDir: string; configuration?: BuildConfiguration } | undefined> {
+export async function configurationOf(
+  ws: Workspace,
+  file: string,
+): Promise<{ kernelRoot: string; objDir: string; configuration?: BuildConfiguration } | undefined> {
   const cache = ws.cache ?? new AnalysisCache();
   const kernelRoot = await cache.kernelRoot(file);
   if (!kernelRoot) return undefined;
   const objDir = path.relative(kernelRoot, path.dirname(file)) || '.';
   const configuration = await cache.memo(`config\0${kernelRoot}\0${objDir}`, () =>
-    buildConfigurationOf(kernelRoot, objDir, { configured: ws.settings.buildDirectory || undefined, searchRoots: ws.roots }),
+    buildConfigurationOf(kernelRoot, objDir, {
+      configured: ws.settings.buildDirectory || undefined,
+      searchRoots: ws.roots,
+    }),
   );
   // Lazily, in the background: the index is ready when the user asks for a definition.
   void kconfigIndex(kernelRoot, configuration?.srcArch);

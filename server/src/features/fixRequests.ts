@@ -44,14 +44,26 @@ export function registerFixRequests(ws: Workspace): void {
     const file = pickFile(ws, p.makefileUri);
     if (!file) return { fixes: [] };
     const fixes = await fixesForFile(ws, file);
-    return { fixes: fixes.map((f) => ({ rule: f.rule.id, fix: f.def.id, title: f.def.title, uri: pathToUri(f.file), preferred: !!f.def.preferred })) };
+    return {
+      fixes: fixes.map((f) => ({
+        rule: f.rule.id,
+        fix: f.def.id,
+        title: f.def.title,
+        uri: pathToUri(f.file),
+        preferred: !!f.def.preferred,
+      })),
+    };
   });
 
   onRequest(ws.connection, fixEdit, async (p) => {
     const file = pickFile(ws, p.makefileUri);
     if (!file) return { edit: null, reason: 'No make file in the workspace has a problem these rules fix.' };
     const f = await fixForFile(ws, file, p);
-    if (!f) return { edit: null, reason: `No fix needed: ${path.basename(file)} has no problem fix ${p.fix} clears (or the fix cannot be applied to it).` };
+    if (!f)
+      return {
+        edit: null,
+        reason: `No fix needed: ${path.basename(file)} has no problem fix ${p.fix} clears (or the fix cannot be applied to it).`,
+      };
     return { edit: toVersionedEdit(f) };
   });
 
@@ -61,7 +73,14 @@ export function registerFixRequests(ws: Workspace): void {
     const f = await fixForFile(ws, file, p);
     if (!f) return { patch: null, reason: 'No fix needed for this file.' };
     const text = f.rule.patchText(f.ctx, f.def.id, f.fix);
-    const out = writePatch({ ...text, relativePath: relativeToKernel(f), oldText: f.oldText, newText: f.fix.newText, author: await gitAuthor(), date: new Date() });
+    const out = writePatch({
+      ...text,
+      relativePath: relativeToKernel(f),
+      oldText: f.oldText,
+      newText: f.fix.newText,
+      author: await gitAuthor(),
+      date: new Date(),
+    });
     return { patch: out.patch, fileName: out.fileName };
   });
 

@@ -24,7 +24,12 @@ async function fixesFor(ws: Workspace, file: string, candidates: RuleFix[], firs
   if ('failure' in source || source.text.length > MAX_ANALYZED_CHARS) return [];
   const ctx = await ws.contextOf(file, source.text);
   const out: FixForFile[] = [];
-  const { build } = buildAccessFor(ctx.kernelRoot, ctx.objDir, { reader: ws.reader, buildDirectory: ws.settings.buildDirectory || undefined, searchRoots: ws.roots }, ws.cache ?? new AnalysisCache());
+  const { build } = buildAccessFor(
+    ctx.kernelRoot,
+    ctx.objDir,
+    { reader: ws.reader, buildDirectory: ws.settings.buildDirectory || undefined, searchRoots: ws.roots },
+    ws.cache ?? new AnalysisCache(),
+  );
   for (const { rule, def } of candidates) {
     const fix = await rule.fix(ctx, def.id, build);
     if (fix) out.push({ file, version: source.version, oldText: source.text, rule, def, fix, ctx });

@@ -13,7 +13,10 @@ import { configuredModel } from './configModel';
 import { documentModel } from './documentModel';
 
 /** The body lines of each branch make does not take (outermost only: a dead branch's inner ones are inside it). */
-export function inactiveRanges(statements: Statement[], evaluation: Evaluation): { first: number; last: number; test: string }[] {
+export function inactiveRanges(
+  statements: Statement[],
+  evaluation: Evaluation,
+): { first: number; last: number; test: string }[] {
   const out: { first: number; last: number; test: string }[] = [];
   const stack: Statement[][] = [statements];
   while (stack.length > 0) {

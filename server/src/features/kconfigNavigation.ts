@@ -20,21 +20,35 @@ const MAX_REFERENCES = 2000;
 
 /** The CONFIG_ option under the cursor (the word CONFIG_X, with X under the cursor too). */
 export function optionAt(doc: TextDocument, position: Position): string | undefined {
-  const line = doc.getText({ start: { line: position.line, character: 0 }, end: { line: position.line + 1, character: 0 } });
+  const line = doc.getText({
+    start: { line: position.line, character: 0 },
+    end: { line: position.line + 1, character: 0 },
+  });
   for (const m of line.matchAll(/CONFIG_[A-Za-z0-9_]+/g)) {
     if (m.index <= position.character && position.character <= m.index + m[0].length) return m[0];
   }
   return undefined;
 }
 
-async function lookup(ws: Workspace, doc: TextDocument, position: Position): Promise<{ option: string; entries: KconfigEntryAt[]; index: KconfigIndex; values?: Record<string, string> } | undefined> {
+async function lookup(
+  ws: Workspace,
+  doc: TextDocument,
+  position: Position,
+): Promise<
+  { option: string; entries: KconfigEntryAt[]; index: KconfigIndex; values?: Record<string, string> } | undefined
+> {
   const option = optionAt(doc, position);
   const file = uriToPath(doc.uri);
   if (!option || !file) return undefined;
   const where = await configurationOf(ws, file);
   if (!where) return undefined;
   const index = await kconfigIndex(where.kernelRoot, where.configuration?.srcArch);
-  return { option, entries: index.entries.get(option.slice('CONFIG_'.length)) ?? [], index, values: where.configuration?.values };
+  return {
+    option,
+    entries: index.entries.get(option.slice('CONFIG_'.length)) ?? [],
+    index,
+    values: where.configuration?.values,
+  };
 }
 
 function partialNote(index: KconfigIndex): string {
@@ -47,7 +61,8 @@ export async function kconfigHover(ws: Workspace, doc: TextDocument, position: P
   if (!found) return undefined;
   const { option, entries, index, values } = found;
   const value = values ? configValueLabel(values, option) : 'no configuration found';
-  if (entries.length === 0) return `${inlineCode(option)} = ${inlineCode(value)}; no \`config\` entry in the tree's Kconfig files${partialNote(index)}`;
+  if (entries.length === 0)
+    return `${inlineCode(option)} = ${inlineCode(value)}; no \`config\` entry in the tree's Kconfig files${partialNote(index)}`;
   const e = entries.find((x) => x.prompt) ?? entries[0];
   const lines = [
     `**${inlineCode(`${e.kind} ${e.name}`)}**${e.type ? ` (${e.type})` : ''}${e.prompt ? `: ${inlineCode(e.prompt)}` : ''}`,
@@ -64,7 +79,10 @@ export function registerKconfigNavigation(ws: Workspace): void {
     const doc = ws.documents.get(params.textDocument.uri);
     const found = doc ? await lookup(ws, doc, params.position) : undefined;
     if (!found) return [];
-    return found.entries.map((e) => ({ uri: pathToUri(e.file), range: { start: { line: e.line, character: e.nameStart }, end: { line: e.line, character: e.nameEnd } } }));
+    return found.entries.map((e) => ({
+      uri: pathToUri(e.file),
+      range: { start: { line: e.line, character: e.nameStart }, end: { line: e.line, character: e.nameEnd } },
+    }));
   });
   ws.connection.onReferences(async (params): Promise<Location[]> => {
     const doc = ws.documents.get(params.textDocument.uri);
@@ -86,7 +104,11 @@ export async function referencesTo(option: string, kernelRoot: string): Promise<
     if (!r.ok) continue;
     r.text.split('\n').forEach((line, i) => {
       for (const m of line.matchAll(word)) {
-        if (out.length < MAX_REFERENCES) out.push({ uri: pathToUri(f), range: { start: { line: i, character: m.index }, end: { line: i, character: m.index + option.length } } });
+        if (out.length < MAX_REFERENCES)
+          out.push({
+            uri: pathToUri(f),
+            range: { start: { line: i, character: m.index }, end: { line: i, character: m.index + option.length } },
+          });
       }
     });
     if (out.length >= MAX_REFERENCES) break;

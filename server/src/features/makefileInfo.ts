@@ -34,7 +34,10 @@ export function registerMakefileInfo(ws: Workspace, parts: readonly HoverPart[] 
     const h = hoverAt(model.makefile, model.evaluation, params.position);
     if (!h && more.length === 0) return null;
     const notes = h ? ruleNotes(ws, doc.uri, h.variable) : [];
-    return { contents: { kind: MarkupKind.Markdown, value: [...more, ...(h ? [h.markdown] : []), ...notes].join('\n\n') }, range: h?.range };
+    return {
+      contents: { kind: MarkupKind.Markdown, value: [...more, ...(h ? [h.markdown] : []), ...notes].join('\n\n') },
+      range: h?.range,
+    };
   });
   ws.connection.onDocumentSymbol((params) => {
     const doc = ws.documents.get(params.textDocument.uri);

@@ -14,7 +14,13 @@ import type { Workspace } from '../workspace';
 import { configuredModel } from './configModel';
 import { documentModel } from './documentModel';
 
-const FATE_WORDS: Record<Fate, string> = { 'built-in': 'built in', module: 'module', built: 'built', 'not-built': 'not built', unknown: 'cannot be decided here' };
+const FATE_WORDS: Record<Fate, string> = {
+  'built-in': 'built in',
+  module: 'module',
+  built: 'built',
+  'not-built': 'not built',
+  unknown: 'cannot be decided here',
+};
 /** Objects described per hover (a list line rarely has more than a few dozen). */
 const MAX_OBJECTS = 60;
 
@@ -24,11 +30,16 @@ async function holds(dir: string, word: string): Promise<string> {
   return word.endsWith('/') ? 'folder in the build directory' : 'in the build directory';
 }
 
-export async function objectFateHover(ws: Workspace, doc: TextDocument, position: Position): Promise<string | undefined> {
+export async function objectFateHover(
+  ws: Workspace,
+  doc: TextDocument,
+  position: Position,
+): Promise<string | undefined> {
   const { makefile } = documentModel(doc);
   const assignments: AssignmentStmt[] = [];
   walkStatements(makefile.statements, (s) => {
-    if (s.kind === 'assignment' && s.span.start.line <= position.line && position.line <= s.span.end.line) assignments.push(s);
+    if (s.kind === 'assignment' && s.span.start.line <= position.line && position.line <= s.span.end.line)
+      assignments.push(s);
   });
   const stmt = assignments[assignments.length - 1];
   if (!stmt) return undefined;
@@ -37,10 +48,17 @@ export async function objectFateHover(ws: Workspace, doc: TextDocument, position
   const fate = listFate(stmt, makefile, model.evaluation);
   if (!fate) return undefined;
   const { values, buildDir, source } = model.configuration;
-  const decided = fate.options.length > 0 ? fate.options.map((o) => `${inlineCode(o)} = ${inlineCode(configValueLabel(values, o))}`).join(', ') : 'no option (a fixed list)';
+  const decided =
+    fate.options.length > 0
+      ? fate.options.map((o) => `${inlineCode(o)} = ${inlineCode(configValueLabel(values, o))}`).join(', ')
+      : 'no option (a fixed list)';
   const outDir = path.join(buildDir, model.objDir);
-  const lines = [`**Objects with this configuration**: ${FATE_WORDS[fate.fate]} — list ${inlineCode(fate.list)}, decided by ${decided}; ${fate.why}.`, ''];
-  for (const o of fate.objects.slice(0, MAX_OBJECTS)) lines.push(`- ${inlineCode(o)}: ${FATE_WORDS[fate.fate]}; ${await holds(outDir, o)}`);
+  const lines = [
+    `**Objects with this configuration**: ${FATE_WORDS[fate.fate]} — list ${inlineCode(fate.list)}, decided by ${decided}; ${fate.why}.`,
+    '',
+  ];
+  for (const o of fate.objects.slice(0, MAX_OBJECTS))
+    lines.push(`- ${inlineCode(o)}: ${FATE_WORDS[fate.fate]}; ${await holds(outDir, o)}`);
   if (fate.objects.length > MAX_OBJECTS) lines.push(`- … and ${fate.objects.length - MAX_OBJECTS} more`);
   lines.push('', `Configuration: ${inlineCode(source)}; build directory: ${inlineCode(buildDir)}`);
   return lines.join('\n');

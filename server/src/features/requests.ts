@@ -2,7 +2,13 @@
 // throws becomes an LSP error response and the connection stays up: a ResponseError is passed on as
 // it is, StaleResult (the build changed under the request) becomes ContentModified, anything else
 // RequestFailed with the method named.
-import { LSPErrorCodes, ResponseError, type CancellationToken, type Connection, type PublishDiagnosticsParams } from 'vscode-languageserver';
+import {
+  LSPErrorCodes,
+  ResponseError,
+  type CancellationToken,
+  type Connection,
+  type PublishDiagnosticsParams,
+} from 'vscode-languageserver';
 import type { NotificationDef, RequestDef } from '../lspExt';
 import { errorText } from '../common/errors';
 
@@ -13,13 +19,18 @@ export class StaleResult extends Error {
   }
 }
 
-export function onRequest<P, R>(connection: Connection, def: RequestDef<P, R>, handler: (params: P, token: CancellationToken) => Promise<R> | R): void {
+export function onRequest<P, R>(
+  connection: Connection,
+  def: RequestDef<P, R>,
+  handler: (params: P, token: CancellationToken) => Promise<R> | R,
+): void {
   connection.onRequest(def.method, async (params: P, token: CancellationToken) => {
     try {
       return await handler(params, token);
     } catch (e) {
       if (e instanceof ResponseError) return e;
-      if (e instanceof StaleResult) return new ResponseError(LSPErrorCodes.ContentModified, `${def.method}: the build changed; ask again`);
+      if (e instanceof StaleResult)
+        return new ResponseError(LSPErrorCodes.ContentModified, `${def.method}: the build changed; ask again`);
       return new ResponseError(LSPErrorCodes.RequestFailed, `${def.method} failed: ${errorText(e)}`);
     }
   });
@@ -27,9 +38,12 @@ export function onRequest<P, R>(connection: Connection, def: RequestDef<P, R>, h
 
 /** Waits for `p`, but gives up (the work goes on) when the request is cancelled. */
 export function orCancel<T>(p: Promise<T>, token: CancellationToken): Promise<T> {
-  if (token.isCancellationRequested) return Promise.reject(new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled'));
+  if (token.isCancellationRequested)
+    return Promise.reject(new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled'));
   return new Promise<T>((resolve, reject) => {
-    const sub = token.onCancellationRequested(() => reject(new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled')));
+    const sub = token.onCancellationRequested(() =>
+      reject(new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled')),
+    );
     p.then(resolve, reject).finally(() => sub.dispose());
   });
 }

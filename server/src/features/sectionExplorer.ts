@@ -17,8 +17,17 @@ import { openFileSource } from '../elf/source';
 import { statSafe, typeName, type FileStats } from '../fs/safeRead';
 import type { ElfSection, ObjectKind } from '../elf/types';
 import {
-  addObject, compareObjects, listBuildDirectories, listObjects, listSections, sectionTable, SECTION_PAGE,
-  type BuildDirectoryInfo, type ObjectInfo, type ObjectStatus, type SectionInfo,
+  addObject,
+  compareObjects,
+  listBuildDirectories,
+  listObjects,
+  listSections,
+  sectionTable,
+  SECTION_PAGE,
+  type BuildDirectoryInfo,
+  type ObjectInfo,
+  type ObjectStatus,
+  type SectionInfo,
 } from '../lspExt';
 import type { SectionMarks, StageDef } from '../rules/rule';
 import { pathToUri, uriToPath, type Workspace } from '../workspace';
@@ -131,7 +140,11 @@ export function registerSectionExplorer(ws: Workspace): { invalidate(): void } {
   });
 
   /** Every rule's marks for an object; the first rule that marks a section names the reason. */
-  async function marksOf(report: ObjectReport, stage: string | undefined, buildPath: string | undefined): Promise<SectionMarks> {
+  async function marksOf(
+    report: ObjectReport,
+    stage: string | undefined,
+    buildPath: string | undefined,
+  ): Promise<SectionMarks> {
     const out: SectionMarks = { sections: new Map() };
     if (report.object?.kind !== 'elf') return out;
     for (const e of explorers) {
@@ -142,7 +155,12 @@ export function registerSectionExplorer(ws: Workspace): { invalidate(): void } {
     return out;
   }
 
-  async function objectInfo(buildDir: string, c: StagedObject, st: FileStats | undefined, readStatus: boolean): Promise<ObjectInfo> {
+  async function objectInfo(
+    buildDir: string,
+    c: StagedObject,
+    st: FileStats | undefined,
+    readStatus: boolean,
+  ): Promise<ObjectInfo> {
     const def = stageDefs.get(c.stage);
     const info: ObjectInfo = {
       uri: pathToUri(c.file),
@@ -163,11 +181,16 @@ export function registerSectionExplorer(ws: Workspace): { invalidate(): void } {
     if (report.error) [status, problem] = ['error', report.error];
     else if (report.object?.kind !== 'elf') [status, problem] = ['not-elf', objectKindProblem(report.object)];
     else {
-      const marks = await marksOf(report, c.stage === OTHER_STAGE ? undefined : c.stage, path.relative(buildDir, c.file));
+      const marks = await marksOf(
+        report,
+        c.stage === OTHER_STAGE ? undefined : c.stage,
+        path.relative(buildDir, c.file),
+      );
       info.sectionCount = report.object.elf.sections.length;
       info.offendingCount = marks.sections.size;
       if (marks.objectProblem) info.objectProblem = marks.objectProblem;
-      if (marks.sections.size > 0 || marks.objectProblem) [status, problem] = ['offending', marks.sections.values().next().value ?? marks.objectProblem];
+      if (marks.sections.size > 0 || marks.objectProblem)
+        [status, problem] = ['offending', marks.sections.values().next().value ?? marks.objectProblem];
     }
     info.status = status;
     if (problem) info.problem = problem;
@@ -210,7 +233,11 @@ export function registerSectionExplorer(ws: Workspace): { invalidate(): void } {
     const file = pathOfUri(uri, what);
     const st = await statOrUndefined(file);
     if (!st) throw new ResponseError(LSPErrorCodes.RequestFailed, `${what}: ${file}: no such file`);
-    if (!st.isFile()) throw new ResponseError(LSPErrorCodes.RequestFailed, `${what}: ${file}: is ${typeName(st)}, not a regular file; not read`);
+    if (!st.isFile())
+      throw new ResponseError(
+        LSPErrorCodes.RequestFailed,
+        `${what}: ${file}: is ${typeName(st)}, not a regular file; not read`,
+      );
     return file;
   }
 
@@ -218,12 +245,17 @@ export function registerSectionExplorer(ws: Workspace): { invalidate(): void } {
     const dirs = await orCancel(catalog.getBuildDirs(), token);
     const builds: BuildDirectoryInfo[] = [];
     for (const b of dirs) {
-      const info: BuildDirectoryInfo = { uri: pathToUri(b.dir), sourceUri: b.sourceRoot ? pathToUri(b.sourceRoot) : '' };
+      const info: BuildDirectoryInfo = {
+        uri: pathToUri(b.dir),
+        sourceUri: b.sourceRoot ? pathToUri(b.sourceRoot) : '',
+      };
       let timer: NodeJS.Timeout | undefined;
       const budget = new Promise<undefined>((r) => {
         timer = setTimeout(() => r(undefined), COUNT_BUDGET_MS);
       });
-      const done = await orCancel(Promise.race([getListing(b.dir).catch(() => undefined), budget]), token).finally(() => clearTimeout(timer));
+      const done = await orCancel(Promise.race([getListing(b.dir).catch(() => undefined), budget]), token).finally(() =>
+        clearTimeout(timer),
+      );
       if (done) {
         info.objectCount = done.objects.length + done.truncated;
         info.offending = done.objects.some((o) => o.status === 'offending');
@@ -236,7 +268,8 @@ export function registerSectionExplorer(ws: Workspace): { invalidate(): void } {
   onRequest(ws.connection, listObjects, async ({ buildUri }, token) => {
     const dir = pathOfUri(buildUri, 'listObjects');
     const st = await statOrUndefined(dir);
-    if (!st?.isDirectory()) throw new ResponseError(LSPErrorCodes.RequestFailed, `listObjects: ${dir}: no such directory`);
+    if (!st?.isDirectory())
+      throw new ResponseError(LSPErrorCodes.RequestFailed, `listObjects: ${dir}: no such directory`);
     const l = await orCancel(getListing(path.resolve(dir)), token);
     return l.truncated > 0 ? { objects: l.objects, truncated: l.truncated } : { objects: l.objects };
   });
@@ -246,12 +279,21 @@ export function registerSectionExplorer(ws: Workspace): { invalidate(): void } {
     const stage = catalog.stageOf(file);
     const buildDir = (await catalog.buildDirOf(file)) ?? path.dirname(file);
     const report = await ws.reader.readObject(file);
-    const object = await objectInfo(buildDir, { file, stage, added: catalog.added.has(file) }, await statOrUndefined(file), true);
+    const object = await objectInfo(
+      buildDir,
+      { file, stage, added: catalog.added.has(file) },
+      await statOrUndefined(file),
+      true,
+    );
     if (report.error) return { sections: [], total: 0, error: report.error, object };
-    if (report.object?.kind !== 'elf') return { sections: [], total: 0, error: objectKindProblem(report.object), object };
+    if (report.object?.kind !== 'elf')
+      return { sections: [], total: 0, error: objectKindProblem(report.object), object };
     const marks = await marksOf(report, stage === OTHER_STAGE ? undefined : stage, path.relative(buildDir, file));
     // One page at a time: a vmlinux.o-sized object is never sent whole.
-    const from = only === 'offending' ? report.object.elf.sections.filter((s) => marks.sections.has(s.index)) : report.object.elf.sections;
+    const from =
+      only === 'offending'
+        ? report.object.elf.sections.filter((s) => marks.sections.has(s.index))
+        : report.object.elf.sections;
     const start = Math.max(0, Math.floor(offset ?? 0));
     const page = from.slice(start, start + Math.max(1, Math.min(Math.floor(limit ?? SECTION_PAGE), SECTION_PAGE * 10)));
     return { sections: page.map((s) => toSectionInfo(s, marks.sections.get(s.index))), total: from.length, object };
@@ -290,11 +332,16 @@ export function registerSectionExplorer(ws: Workspace): { invalidate(): void } {
     const left = await requireFile(leftUri, 'compareObjects');
     const right = await requireFile(rightUri, 'compareObjects');
     const [l, r] = await Promise.all([ws.reader.readObject(left), ws.reader.readObject(right)]);
-    for (const [f, rep] of [[left, l], [right, r]] as const) {
+    for (const [f, rep] of [
+      [left, l],
+      [right, r],
+    ] as const) {
       if (rep.error) throw new ResponseError(LSPErrorCodes.RequestFailed, `compareObjects: ${f}: ${rep.error}`);
-      if (rep.object?.kind !== 'elf') throw new ResponseError(LSPErrorCodes.RequestFailed, `compareObjects: ${f}: ${objectKindProblem(rep.object)}`);
+      if (rep.object?.kind !== 'elf')
+        throw new ResponseError(LSPErrorCodes.RequestFailed, `compareObjects: ${f}: ${objectKindProblem(rep.object)}`);
     }
-    if (l.object?.kind !== 'elf' || r.object?.kind !== 'elf') throw new ResponseError(LSPErrorCodes.RequestFailed, 'compareObjects: not ELF');
+    if (l.object?.kind !== 'elf' || r.object?.kind !== 'elf')
+      throw new ResponseError(LSPErrorCodes.RequestFailed, 'compareObjects: not ELF');
     const stageOf = (f: string) => {
       const s = catalog.stageOf(f);
       return s === OTHER_STAGE ? undefined : s;
@@ -317,7 +364,8 @@ export function registerSectionExplorer(ws: Workspace): { invalidate(): void } {
     }
     const report = await ws.reader.readObject(file);
     if (report.error) return { ok: false, error: report.error };
-    if (report.object?.kind === 'unknown' || report.object?.kind === 'empty') return { ok: false, error: `${file}: ${objectKindProblem(report.object)}` };
+    if (report.object?.kind === 'unknown' || report.object?.kind === 'empty')
+      return { ok: false, error: `${file}: ${objectKindProblem(report.object)}` };
     return { ok: true, buildUri: pathToUri(await catalog.add(file)) };
   });
 

@@ -25,7 +25,12 @@ export interface ByteTextEdit {
 export type EditDecoding = 'auto' | 'utf8' | 'latin1' | 'utf8-replacement';
 
 export type ApplyBytesResult =
-  | { ok: true; bytes: Buffer; encoding: 'utf8' | 'latin1'; /** 0-based first lines of the edited ranges in the original. */ editedLines: number[] }
+  | {
+      ok: true;
+      bytes: Buffer;
+      encoding: 'utf8' | 'latin1';
+      /** 0-based first lines of the edited ranges in the original. */ editedLines: number[];
+    }
   | { ok: false; reason: 'encoding' | 'range' | 'overlap'; message: string };
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -71,18 +76,32 @@ function utf8Step(b: Uint8Array, i: number, end: number): { bytes: number; units
   return { bytes: need + 1, units: need === 3 ? 2 : 1 };
 }
 
-export function applyEditsToBytes(original: Uint8Array, edits: readonly ByteTextEdit[], decoding: EditDecoding = 'auto'): ApplyBytesResult {
+export function applyEditsToBytes(
+  original: Uint8Array,
+  edits: readonly ByteTextEdit[],
+  decoding: EditDecoding = 'auto',
+): ApplyBytesResult {
   const bytes = Buffer.from(original.buffer, original.byteOffset, original.byteLength);
   const valid = decoding === 'latin1' ? false : isValidUtf8(bytes);
-  if (decoding === 'utf8' && !valid) return { ok: false, reason: 'encoding', message: 'the file is not valid UTF-8, but the edits were computed on a UTF-8 decoding' };
-  const mode: 'utf8' | 'latin1' | 'replace' = decoding === 'latin1' || (decoding === 'auto' && !valid) ? 'latin1' : decoding === 'utf8-replacement' && !valid ? 'replace' : 'utf8';
+  if (decoding === 'utf8' && !valid)
+    return {
+      ok: false,
+      reason: 'encoding',
+      message: 'the file is not valid UTF-8, but the edits were computed on a UTF-8 decoding',
+    };
+  const mode: 'utf8' | 'latin1' | 'replace' =
+    decoding === 'latin1' || (decoding === 'auto' && !valid)
+      ? 'latin1'
+      : decoding === 'utf8-replacement' && !valid
+        ? 'replace'
+        : 'utf8';
   const fileEncoding: 'utf8' | 'latin1' = mode === 'latin1' ? 'latin1' : 'utf8';
 
   // Line starts are computed lazily up to the highest line an edit names.
   let maxLine = 0;
   for (const e of edits) maxLine = Math.max(maxLine, e.range.start.line, e.range.end.line);
   const starts: number[] = [0];
-  for (let i = 0; starts.length <= maxLine; ) {
+  for (let i = 0; starts.length <= maxLine;) {
     const nl = bytes.indexOf(0x0a, i);
     if (nl < 0) break;
     starts.push(nl + 1);
@@ -90,7 +109,8 @@ export function applyEditsToBytes(original: Uint8Array, edits: readonly ByteText
   }
 
   const offsetOf = (p: BytePos): number | string => {
-    if (!Number.isInteger(p.line) || !Number.isInteger(p.character) || p.line < 0 || p.character < 0) return `invalid position ${p.line}:${p.character}`;
+    if (!Number.isInteger(p.line) || !Number.isInteger(p.character) || p.line < 0 || p.character < 0)
+      return `invalid position ${p.line}:${p.character}`;
     if (p.line >= starts.length) return bytes.length; // past the last line: end of the file (as LSP)
     const s = starts[p.line];
     const nl = bytes.indexOf(0x0a, s);
@@ -114,21 +134,38 @@ export function applyEditsToBytes(original: Uint8Array, edits: readonly ByteText
     const b = offsetOf(e.range.end);
     if (typeof a === 'string') return { ok: false, reason: 'range', message: a };
     if (typeof b === 'string') return { ok: false, reason: 'range', message: b };
-    if (b < a) return { ok: false, reason: 'range', message: `edit range ends before it starts (${e.range.start.line}:${e.range.start.character}–${e.range.end.line}:${e.range.end.character})` };
+    if (b < a)
+      return {
+        ok: false,
+        reason: 'range',
+        message: `edit range ends before it starts (${e.range.start.line}:${e.range.start.character}–${e.range.end.line}:${e.range.end.character})`,
+      };
     let text: Buffer;
     if (fileEncoding === 'latin1') {
       for (let k = 0; k < e.newText.length; k++) {
-        if (e.newText.charCodeAt(k) > 0xff) return { ok: false, reason: 'encoding', message: `the file is Latin-1 (not valid UTF-8) and the new text holds U+${e.newText.charCodeAt(k).toString(16).toUpperCase().padStart(4, '0')}, which Latin-1 cannot store` };
+        if (e.newText.charCodeAt(k) > 0xff)
+          return {
+            ok: false,
+            reason: 'encoding',
+            message: `the file is Latin-1 (not valid UTF-8) and the new text holds U+${e.newText.charCodeAt(k).toString(16).toUpperCase().padStart(4, '0')}, which Latin-1 cannot store`,
+          };
       }
       text = Buffer.from(e.newText, 'latin1');
     } else {
-      if (LONE_SURROGATE.test(e.newText)) return { ok: false, reason: 'encoding', message: 'the new text holds a lone surrogate, which UTF-8 cannot store' };
+      if (LONE_SURROGATE.test(e.newText))
+        return {
+          ok: false,
+          reason: 'encoding',
+          message: 'the new text holds a lone surrogate, which UTF-8 cannot store',
+        };
       text = Buffer.from(e.newText, 'utf8');
     }
     ranges.push({ start: a, end: b, text, line: e.range.start.line });
   }
   // Stable by start; an insertion at the same offset as another edit keeps the given order.
-  const order = ranges.map((r, i) => ({ r, i })).sort((x, y) => x.r.start - y.r.start || x.r.end - y.r.end || x.i - y.i);
+  const order = ranges
+    .map((r, i) => ({ r, i }))
+    .sort((x, y) => x.r.start - y.r.start || x.r.end - y.r.end || x.i - y.i);
   for (let k = 1; k < order.length; k++) {
     if (order[k].r.start < order[k - 1].r.end) return { ok: false, reason: 'overlap', message: 'edits overlap' };
   }
@@ -139,5 +176,10 @@ export function applyEditsToBytes(original: Uint8Array, edits: readonly ByteText
     at = r.end;
   }
   parts.push(bytes.subarray(at));
-  return { ok: true, bytes: Buffer.concat(parts), encoding: fileEncoding, editedLines: [...new Set(order.map((o) => o.r.line))] };
+  return {
+    ok: true,
+    bytes: Buffer.concat(parts),
+    encoding: fileEncoding,
+    editedLines: [...new Set(order.map((o) => o.r.line))],
+  };
 }

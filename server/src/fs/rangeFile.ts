@@ -16,7 +16,10 @@ export interface RangeFile {
 }
 
 /** Opens `path` for range reads if it is a regular file; never throws (the result says why not). */
-export function openRangeFile(path: string, opts: Pick<SafeOpenOptions, 'followSymlinks'> = {}): { ok: true; file: RangeFile } | ReadFailure {
+export function openRangeFile(
+  path: string,
+  opts: Pick<SafeOpenOptions, 'followSymlinks'> = {},
+): { ok: true; file: RangeFile } | ReadFailure {
   const o = openRegularSync(path, { ...opts, maxBytes: Number.MAX_SAFE_INTEGER });
   if (!o.ok) return o;
   const { fd, stat } = o;

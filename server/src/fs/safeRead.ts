@@ -115,7 +115,9 @@ function fromError(path: string, e: unknown, follow: boolean): ReadFailure {
       return fail(path, 'path-too-long', 'path too long (ENAMETOOLONG)', code);
     case 'ELOOP':
       // With O_NOFOLLOW, ELOOP means "the last component is a link".
-      return follow ? fail(path, 'unreadable', 'too many levels of symbolic links', code) : fail(path, 'symlink', 'is a symbolic link (not followed)', code);
+      return follow
+        ? fail(path, 'unreadable', 'too many levels of symbolic links', code)
+        : fail(path, 'symlink', 'is a symbolic link (not followed)', code);
     case 'EACCES':
     case 'EPERM':
       return fail(path, 'unreadable', `permission denied (${code})`, code);
@@ -133,13 +135,19 @@ function fromError(path: string, e: unknown, follow: boolean): ReadFailure {
 function checkPath(path: string): ReadFailure | null {
   if (path.length === 0) return fail(path, 'missing', 'empty path');
   if (path.includes('\0')) return fail(path, 'missing', 'path contains a NUL byte');
-  if (Buffer.byteLength(path) >= PATH_MAX) return fail(path.slice(0, 200) + '…', 'path-too-long', `path of ${Buffer.byteLength(path)} bytes is longer than PATH_MAX (${PATH_MAX})`);
+  if (Buffer.byteLength(path) >= PATH_MAX)
+    return fail(
+      path.slice(0, 200) + '…',
+      'path-too-long',
+      `path of ${Buffer.byteLength(path)} bytes is longer than PATH_MAX (${PATH_MAX})`,
+    );
   return null;
 }
 
 function checkStat(path: string, st: fs.Stats, maxBytes: number): ReadFailure | null {
   if (!st.isFile()) return fail(path, 'not-regular', `is ${typeName(st)}, not a regular file; not read`);
-  if (st.size > maxBytes) return fail(path, 'too-large', `${st.size} bytes is larger than the ${maxBytes}-byte limit; not read`);
+  if (st.size > maxBytes)
+    return fail(path, 'too-large', `${st.size} bytes is larger than the ${maxBytes}-byte limit; not read`);
   return null;
 }
 
@@ -215,7 +223,8 @@ export async function readRegularFile(path: string, opts: SafeOpenOptions = {}):
   if (!o.ok) return o;
   try {
     const r = await readBounded(o.fh, o.stat.size, maxBytes);
-    if (r === 'too-large') return fail(path, 'too-large', `grew past the ${maxBytes}-byte limit while being read; not read`);
+    if (r === 'too-large')
+      return fail(path, 'too-large', `grew past the ${maxBytes}-byte limit while being read; not read`);
     return { ok: true, bytes: r, stat: o.stat, path };
   } catch (e) {
     return fromError(path, e, opts.followSymlinks !== false);
@@ -276,7 +285,8 @@ export function readRegularFileSync(path: string, opts: SafeOpenOptions = {}): R
     let n = 0;
     for (;;) {
       if (n === buf.length) {
-        if (buf.length > maxBytes) return fail(path, 'too-large', `grew past the ${maxBytes}-byte limit while being read; not read`);
+        if (buf.length > maxBytes)
+          return fail(path, 'too-large', `grew past the ${maxBytes}-byte limit while being read; not read`);
         const bigger = Buffer.allocUnsafe(Math.min(maxBytes + 1, buf.length * 2));
         buf.copy(bigger, 0, 0, n);
         buf = bigger;
@@ -320,7 +330,10 @@ export function decodeText(bytes: Uint8Array): { text: string; encoding: TextEnc
   try {
     return { text: strictUtf8.decode(bytes), encoding: 'utf8' };
   } catch {
-    return { text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'), encoding: 'latin1' };
+    return {
+      text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'),
+      encoding: 'latin1',
+    };
   }
 }
 

@@ -20,7 +20,14 @@ import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { applyEditsToBytes, type ByteTextEdit, type EditDecoding } from './byteEdits';
-import { DEFAULT_MAX_BYTES, decodeText, openRegular, PATH_MAX, type ReadFailureReason, type TextEncodingName } from './safeRead';
+import {
+  DEFAULT_MAX_BYTES,
+  decodeText,
+  openRegular,
+  PATH_MAX,
+  type ReadFailureReason,
+  type TextEncodingName,
+} from './safeRead';
 import { errorText } from '../common/errors';
 
 export type WriteFailureReason =
@@ -91,7 +98,14 @@ function identity(st: fs.BigIntStats): Identity {
   return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, nlink: st.nlink };
 }
 function sameIdentity(a: Identity, b: Identity): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.nlink === b.nlink;
+  return (
+    a.dev === b.dev &&
+    a.ino === b.ino &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs &&
+    a.nlink === b.nlink
+  );
 }
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -139,12 +153,14 @@ async function fsyncDir(dir: string): Promise<void> {
 
 /** realpath of `p`, with errors as typed failures. */
 async function resolveTarget(p: string): Promise<string | WriteFailure> {
-  if (Buffer.byteLength(p) >= PATH_MAX) return failed('path-too-long', `${p.slice(0, 200)}…: path longer than PATH_MAX (${PATH_MAX})`);
+  if (Buffer.byteLength(p) >= PATH_MAX)
+    return failed('path-too-long', `${p.slice(0, 200)}…: path longer than PATH_MAX (${PATH_MAX})`);
   try {
     return await fsp.realpath(p);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return failed('missing', `${p}: no such file (or a dangling symbolic link)`);
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      return failed('missing', `${p}: no such file (or a dangling symbolic link)`);
     if (code === 'ELOOP') return failed('unreadable', `${p}: too many levels of symbolic links`);
     if (code === 'ENAMETOOLONG') return failed('path-too-long', `${p}: path too long`);
     if (code === 'EACCES' || code === 'EPERM') return failed('unreadable', `${p}: permission denied`);
@@ -156,7 +172,12 @@ async function resolveTarget(p: string): Promise<string | WriteFailure> {
  * Replaces the content of `file` (or of the file a link at `file` points to) with `newBytes`,
  * provided it still holds exactly `expected` (the bytes the change was computed from).
  */
-export async function replaceFileContent(file: string, expected: Uint8Array, newBytes: Uint8Array, opts: SafeWriteOptions = {}): Promise<WriteResult> {
+export async function replaceFileContent(
+  file: string,
+  expected: Uint8Array,
+  newBytes: Uint8Array,
+  opts: SafeWriteOptions = {},
+): Promise<WriteResult> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const target = await resolveTarget(file);
   if (typeof target !== 'string') return target;
@@ -171,7 +192,10 @@ export async function replaceFileContent(file: string, expected: Uint8Array, new
     if (current === null) return failed('too-large', `${file}: grew past the ${maxBytes}-byte limit; not written`);
     const expectedHash = sha256(expected);
     if (current.length !== expected.length || sha256(current) !== expectedHash) {
-      return failed('changed', `${file}: changed since it was read (the edit was computed on other content); nothing written`);
+      return failed(
+        'changed',
+        `${file}: changed since it was read (the edit was computed on other content); nothing written`,
+      );
     }
     if (Buffer.compare(Buffer.from(expected), Buffer.from(newBytes)) === 0) {
       return { ok: true, path: file, target, via: 'unchanged', bytesWritten: 0, appendedBytesMerged: 0 };
@@ -181,18 +205,29 @@ export async function replaceFileContent(file: string, expected: Uint8Array, new
     const gid = Number(st.gid);
     const euid = process.geteuid?.() ?? -1;
     if ((mode & 0o222) === 0 && !opts.force) {
-      return failed('read-only', `${file}: is read-only (mode ${octal(mode)}); not written (force to write it anyway, keeping the mode)`);
+      return failed(
+        'read-only',
+        `${file}: is read-only (mode ${octal(mode)}); not written (force to write it anyway, keeping the mode)`,
+      );
     }
     if (euid !== 0) {
       try {
         await fsp.access(target, fs.constants.W_OK);
       } catch {
-        if (!opts.force || euid !== uid) return failed('read-only', `${file}: you may not write it (mode ${octal(mode)}, owner ${uid}); not written`);
+        if (!opts.force || euid !== uid)
+          return failed('read-only', `${file}: you may not write it (mode ${octal(mode)}, owner ${uid}); not written`);
       }
-      if (euid !== uid) return failed('owner', `${file}: owned by uid ${uid}; a replacement written by uid ${euid} could not keep that owner; not written`);
+      if (euid !== uid)
+        return failed(
+          'owner',
+          `${file}: owned by uid ${uid}; a replacement written by uid ${euid} could not keep that owner; not written`,
+        );
     }
     if (st.nlink > 1n && opts.hardLinks !== 'in-place') {
-      return failed('hard-links', `${file}: has ${st.nlink} hard links; replacing it would split them; not written (rewrite in place to keep them)`);
+      return failed(
+        'hard-links',
+        `${file}: has ${st.nlink} hard links; replacing it would split them; not written (rewrite in place to keep them)`,
+      );
     }
 
     if (st.nlink > 1n) return await writeInPlace(file, target, id, expectedHash, newBytes, maxBytes, opts);
@@ -202,10 +237,16 @@ export async function replaceFileContent(file: string, expected: Uint8Array, new
     const base = path.basename(target);
     let tfh: fsp.FileHandle | null = null;
     for (let n = 0; n < 16 && !tfh; n++) {
-      const name = opts.hooks?.tempName?.(dir, base, n) ?? `.${base.slice(0, 100)}.kbd-${randomBytes(9).toString('base64url')}.tmp`;
+      const name =
+        opts.hooks?.tempName?.(dir, base, n) ??
+        `.${base.slice(0, 100)}.kbd-${randomBytes(9).toString('base64url')}.tmp`;
       const candidate = path.join(dir, name);
       try {
-        tfh = await fsp.open(candidate, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+        tfh = await fsp.open(
+          candidate,
+          fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
+          0o600,
+        );
         tmp = candidate;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
@@ -213,7 +254,8 @@ export async function replaceFileContent(file: string, expected: Uint8Array, new
         return failed('unwritable', `${file}: cannot create a temp file in ${dir}: ${errorText(e)}; not written`);
       }
     }
-    if (!tfh || !tmp) return failed('unwritable', `${file}: could not create a fresh temp file in ${dir} after 16 tries; not written`);
+    if (!tfh || !tmp)
+      return failed('unwritable', `${file}: could not create a fresh temp file in ${dir} after 16 tries; not written`);
     try {
       await writeAll(tfh, newBytes, 0);
       const tst = await tfh.stat();
@@ -241,11 +283,17 @@ export async function replaceFileContent(file: string, expected: Uint8Array, new
       return failed('changed', `${file}: disappeared while the fix was written (${errorText(e)}); nothing written`);
     }
     if (!now.isFile() || !sameIdentity(identity(now), id)) {
-      return failed('changed', `${file}: changed while the fix was written (another program wrote, replaced or linked it); nothing written, the other change is kept`);
+      return failed(
+        'changed',
+        `${file}: changed while the fix was written (another program wrote, replaced or linked it); nothing written, the other change is kept`,
+      );
     }
     const again = await readAllFrom(fh, maxBytes);
     if (again === null || sha256(again) !== expectedHash) {
-      return failed('changed', `${file}: its content changed while the fix was written; nothing written, the other change is kept`);
+      return failed(
+        'changed',
+        `${file}: its content changed while the fix was written; nothing written, the other change is kept`,
+      );
     }
     await opts.hooks?.beforeRename?.();
     try {
@@ -257,7 +305,16 @@ export async function replaceFileContent(file: string, expected: Uint8Array, new
     await fsyncDir(dir);
 
     // ---- late appends to the old inode (a writer that opened it before the rename) ----
-    const merged = await mergeLateAppends(file, target, fh, id, expected, maxBytes, opts.lateAppendWindowMs ?? 0, opts.holderWaitMs ?? 2000);
+    const merged = await mergeLateAppends(
+      file,
+      target,
+      fh,
+      id,
+      expected,
+      maxBytes,
+      opts.lateAppendWindowMs ?? 0,
+      opts.holderWaitMs ?? 2000,
+    );
     if (typeof merged !== 'number') return merged;
     return { ok: true, path: file, target, via: 'rename', bytesWritten: newBytes.length, appendedBytesMerged: merged };
   } catch (e) {
@@ -268,7 +325,16 @@ export async function replaceFileContent(file: string, expected: Uint8Array, new
   }
 }
 
-async function mergeLateAppends(file: string, target: string, oldFh: fsp.FileHandle, id: Identity, expected: Uint8Array, maxBytes: number, windowMs: number, holderWaitMs: number): Promise<number | WriteFailure> {
+async function mergeLateAppends(
+  file: string,
+  target: string,
+  oldFh: fsp.FileHandle,
+  id: Identity,
+  expected: Uint8Array,
+  maxBytes: number,
+  windowMs: number,
+  holderWaitMs: number,
+): Promise<number | WriteFailure> {
   let copied = 0n;
   let seenMtime = id.mtimeNs;
   const check = async (): Promise<number | WriteFailure> => {
@@ -279,7 +345,10 @@ async function mergeLateAppends(file: string, target: string, oldFh: fsp.FileHan
     const head = old?.subarray(0, expected.length);
     if (!old || !head || Buffer.compare(head, Buffer.from(expected)) !== 0) {
       const saved = await saveCopy(target, old ?? Buffer.alloc(0));
-      return failed('changed', `${file}: another program changed it while the fix was being renamed into place; the fix is written, and the other program's version was saved as ${saved}`);
+      return failed(
+        'changed',
+        `${file}: another program changed it while the fix was being renamed into place; the fix is written, and the other program's version was saved as ${saved}`,
+      );
     }
     const tail = old.subarray(Number(id.size + copied));
     if (tail.length === 0) return 0;
@@ -346,9 +415,16 @@ function othersHoldOpen(id: { dev: bigint; ino: bigint }, selfFd: number, target
 }
 
 async function saveCopy(target: string, bytes: Uint8Array): Promise<string> {
-  const name = path.join(path.dirname(target), `.${path.basename(target).slice(0, 100)}.kbd-saved-${randomBytes(6).toString('base64url')}`);
+  const name = path.join(
+    path.dirname(target),
+    `.${path.basename(target).slice(0, 100)}.kbd-saved-${randomBytes(6).toString('base64url')}`,
+  );
   try {
-    const h = await fsp.open(name, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    const h = await fsp.open(
+      name,
+      fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
+      0o600,
+    );
     try {
       await writeAll(h, bytes, 0);
     } finally {
@@ -360,19 +436,35 @@ async function saveCopy(target: string, bytes: Uint8Array): Promise<string> {
   }
 }
 
-async function writeInPlace(file: string, target: string, id: Identity, expectedHash: string, newBytes: Uint8Array, maxBytes: number, opts: SafeWriteOptions): Promise<WriteResult> {
+async function writeInPlace(
+  file: string,
+  target: string,
+  id: Identity,
+  expectedHash: string,
+  newBytes: Uint8Array,
+  maxBytes: number,
+  opts: SafeWriteOptions,
+): Promise<WriteResult> {
   let fh: fsp.FileHandle;
   try {
-    fh = await fsp.open(target, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+    fh = await fsp.open(
+      target,
+      fs.constants.O_RDWR | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY,
+    );
   } catch (e) {
     return failed('unwritable', `${file}: cannot open for writing: ${errorText(e)}; not written`);
   }
   try {
     await opts.hooks?.beforeFinalCheck?.();
     const st = await fh.stat({ bigint: true });
-    if (!st.isFile() || !sameIdentity(identity(st), id)) return failed('changed', `${file}: changed while the fix was written; nothing written, the other change is kept`);
+    if (!st.isFile() || !sameIdentity(identity(st), id))
+      return failed('changed', `${file}: changed while the fix was written; nothing written, the other change is kept`);
     const again = await readAllFrom(fh, maxBytes);
-    if (again === null || sha256(again) !== expectedHash) return failed('changed', `${file}: its content changed while the fix was written; nothing written, the other change is kept`);
+    if (again === null || sha256(again) !== expectedHash)
+      return failed(
+        'changed',
+        `${file}: its content changed while the fix was written; nothing written, the other change is kept`,
+      );
     await opts.hooks?.beforeRename?.();
     await writeAll(fh, newBytes, 0);
     await fh.truncate(newBytes.length);
@@ -418,7 +510,8 @@ export async function safeEditFile(
   if (bytes === null) return failed('too-large', `${file}: larger than the ${maxBytes}-byte limit; not read`);
   const d = decodeText(bytes);
   const edits = await compute({ text: d.text, encoding: d.encoding, bytes });
-  if (!edits || edits.length === 0) return { ok: true, path: file, target, via: 'unchanged', bytesWritten: 0, appendedBytesMerged: 0 };
+  if (!edits || edits.length === 0)
+    return { ok: true, path: file, target, via: 'unchanged', bytesWritten: 0, appendedBytesMerged: 0 };
   const applied = applyEditsToBytes(bytes, edits, opts.decoding ?? 'auto');
   if (!applied.ok) return failed(applied.reason, `${file}: ${applied.message}; not written`);
   return replaceFileContent(file, bytes, applied.bytes, opts);

@@ -97,6 +97,7 @@ export async function walkTree(roots: string[], visitor: WalkVisitor, opts: Walk
   opts.onSlice?.(performance.now() - sliceStart);
   opts.onProgress?.(directories);
   if (token.cancelled) incomplete.push('the search was cancelled');
-  else if (cut || next < queue.length) incomplete.push(`the search stopped after ${seen} entries (${queue.length - next} folders not read)`);
+  else if (cut || next < queue.length)
+    incomplete.push(`the search stopped after ${seen} entries (${queue.length - next} folders not read)`);
   return { incomplete, directoriesRead: directories, entriesSeen: seen };
 }

@@ -16,7 +16,11 @@ export interface BuildConfiguration {
   srcArch?: string;
 }
 
-export async function buildConfigurationOf(kernelRoot: string, objDir: string, opts: { configured?: string; searchRoots?: string[] } = {}): Promise<BuildConfiguration | undefined> {
+export async function buildConfigurationOf(
+  kernelRoot: string,
+  objDir: string,
+  opts: { configured?: string; searchRoots?: string[] } = {},
+): Promise<BuildConfiguration | undefined> {
   const dirs = await findBuildDirectories(kernelRoot, opts);
   const withOutput = dirs.filter((d) => holdsOutput(d, objDir));
   for (const buildDir of [...withOutput, ...dirs.filter((d) => !withOutput.includes(d))]) {

@@ -7,7 +7,16 @@ import { readObject } from '../elf/reader';
 import { openFileSource, type ByteSource } from '../elf/source';
 import type { ObjectKind } from '../elf/types';
 import { CMD_FILE_MAX_CHARS, readCmdFile, type CmdFileResult } from './cmdFile';
-import { existsSafe, listNames, listNamesSync, readdirSafe, readRegularText, realpathSafe, statSafe, type FileStats } from '../fs/safeRead';
+import {
+  existsSafe,
+  listNames,
+  listNamesSync,
+  readdirSafe,
+  readRegularText,
+  realpathSafe,
+  statSafe,
+  type FileStats,
+} from '../fs/safeRead';
 
 const exists = existsSafe;
 
@@ -63,7 +72,10 @@ export async function isOutputDirOf(dir: string, sourceRoot: string): Promise<bo
  * Build directories of a kernel tree: the configured one (when it is one), O= directories among the
  * tree's and the workspace folders' children, and the tree itself when it holds build output.
  */
-export async function findBuildDirectories(sourceRoot: string, opts: { configured?: string; searchRoots?: string[] } = {}): Promise<string[]> {
+export async function findBuildDirectories(
+  sourceRoot: string,
+  opts: { configured?: string; searchRoots?: string[] } = {},
+): Promise<string[]> {
   const found: string[] = [];
   const add = (d: string) => {
     const r = path.resolve(d);
@@ -84,13 +96,16 @@ export async function findBuildDirectories(sourceRoot: string, opts: { configure
     }
   }
   // In-tree builds leave .config and include/generated behind.
-  if (await exists(path.join(sourceRoot, 'include', 'generated')) || await exists(path.join(sourceRoot, '.config'))) add(sourceRoot);
+  if ((await exists(path.join(sourceRoot, 'include', 'generated'))) || (await exists(path.join(sourceRoot, '.config'))))
+    add(sourceRoot);
   return found;
 }
 
 /** True when the directory of `objDir` in `buildDir` holds build output (objects or .cmd files). */
 export function holdsOutput(buildDir: string, objDir: string): boolean {
-  return (listNamesSync(path.join(buildDir, objDir)) ?? []).some((n) => n.endsWith('.o') || (n.startsWith('.') && n.endsWith('.cmd')));
+  return (listNamesSync(path.join(buildDir, objDir)) ?? []).some(
+    (n) => n.endsWith('.o') || (n.startsWith('.') && n.endsWith('.cmd')),
+  );
 }
 
 export interface ObjectReport {
@@ -105,7 +120,6 @@ interface CacheEntry<T> {
   mtimeMs: number;
   value: T;
 }
-
 
 /** Reads objects and .cmd files, keeping results keyed by path, size and mtime. */
 export class BuildReader {
@@ -140,7 +154,8 @@ export class BuildReader {
     this.bytesRead += report.bytesRead;
     // A file rewritten while it was read gets a fresh look next time.
     const after = await statOrUndefined(file);
-    if (after && after.size === st.size && after.mtimeMs === st.mtimeMs) this.objects.set(file, { size: st.size, mtimeMs: st.mtimeMs, value: report });
+    if (after && after.size === st.size && after.mtimeMs === st.mtimeMs)
+      this.objects.set(file, { size: st.size, mtimeMs: st.mtimeMs, value: report });
     return report;
   }
 
@@ -148,7 +163,11 @@ export class BuildReader {
    * A fact computed from an object's bytes (a rule's model of a tool reading it), cached with the
    * object under `key`. Undefined when the object cannot be opened or is not ELF.
    */
-  async derive<T>(file: string, key: string, compute: (src: ByteSource, object: ObjectKind) => Promise<T>): Promise<T | undefined> {
+  async derive<T>(
+    file: string,
+    key: string,
+    compute: (src: ByteSource, object: ObjectKind) => Promise<T>,
+  ): Promise<T | undefined> {
     const st = await statOrUndefined(file);
     if (!st) return undefined;
     const cacheKey = `${file}\0${key}`;
@@ -171,7 +190,8 @@ export class BuildReader {
       await src.close();
     }
     const after = await statOrUndefined(file);
-    if (after && after.size === st.size && after.mtimeMs === st.mtimeMs) this.derived.set(cacheKey, { size: st.size, mtimeMs: st.mtimeMs, value });
+    if (after && after.size === st.size && after.mtimeMs === st.mtimeMs)
+      this.derived.set(cacheKey, { size: st.size, mtimeMs: st.mtimeMs, value });
     return value;
   }
 
@@ -184,7 +204,10 @@ export class BuildReader {
     const cached = this.cmds.get(file);
     if (st && cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return cached.value;
     const read = await readRegularText(file, { maxBytes: CMD_FILE_MAX_CHARS });
-    if (!read.ok) return read.reason === 'too-large' ? { ok: false, reason: 'too-large', message: read.message } : { ok: false, reason: 'unreadable', message: read.message };
+    if (!read.ok)
+      return read.reason === 'too-large'
+        ? { ok: false, reason: 'too-large', message: read.message }
+        : { ok: false, reason: 'unreadable', message: read.message };
     const value = readCmdFile(read.text);
     this.cmds.set(file, { size: read.stat.size, mtimeMs: read.stat.mtimeMs, value });
     return value;

@@ -55,7 +55,10 @@ interface Sink {
 }
 
 /** Walks the cmd lines of `text`, handing each logical line's value to `start(...)`'s sink. */
-function scanText(text: string, start: (target: string, variable: 'savedcmd' | 'cmd', line: number) => Sink): { stopped: boolean } {
+function scanText(
+  text: string,
+  start: (target: string, variable: 'savedcmd' | 'cmd', line: number) => Sink,
+): { stopped: boolean } {
   let lineNo = 0;
   let pos = 0;
   const n = text.length;
@@ -94,7 +97,12 @@ function scanText(text: string, start: (target: string, variable: 'savedcmd' | '
 export function readCmdFile(text: string, opts: CmdFileOptions = {}): CmdFileResult {
   const maxChars = opts.maxChars ?? CMD_FILE_MAX_CHARS;
   const maxWords = opts.maxWords ?? CMD_FILE_MAX_WORDS;
-  if (text.length > maxChars) return { ok: false, reason: 'too-large', message: `.cmd file of ${text.length} characters is larger than the ${maxChars}-character limit; not read` };
+  if (text.length > maxChars)
+    return {
+      ok: false,
+      reason: 'too-large',
+      message: `.cmd file of ${text.length} characters is larger than the ${maxChars}-character limit; not read`,
+    };
   const records: CmdRecord[] = [];
   let words = 0;
   const { stopped } = scanText(text, (target, variable, line) => {
@@ -112,7 +120,16 @@ export function readCmdFile(text: string, opts: CmdFileOptions = {}): CmdFileRes
       },
     };
   });
-  if (stopped) return { ok: true, records, words, incomplete: { reason: 'too-many-words', message: `more than ${maxWords} words in this .cmd file; the rest was not read` } };
+  if (stopped)
+    return {
+      ok: true,
+      records,
+      words,
+      incomplete: {
+        reason: 'too-many-words',
+        message: `more than ${maxWords} words in this .cmd file; the rest was not read`,
+      },
+    };
   return { ok: true, records, words };
 }
 
@@ -128,14 +145,32 @@ function endsWithOddBackslashes(text: string, start: number, eol: number): boole
 /** Characters that end a plain run inside a word. */
 function special(c: number): boolean {
   // \n \r \t space " # & ' ; \\ |
-  return c === 10 || c === 13 || c === 9 || c === 32 || c === 34 || c === 35 || c === 38 || c === 39 || c === 59 || c === 92 || c === 124;
+  return (
+    c === 10 ||
+    c === 13 ||
+    c === 9 ||
+    c === 32 ||
+    c === 34 ||
+    c === 35 ||
+    c === 38 ||
+    c === 39 ||
+    c === 59 ||
+    c === 92 ||
+    c === 124
+  );
 }
 
 /**
  * Scans one logical line's value from `i` into `sink`. Returns where the logical line ended (index
  * of its '\n' or text.length), its last physical line, and whether the sink asked to stop.
  */
-function scanValue(text: string, i: number, lineStart0: number, line0: number, sink: Sink): { end: number; line: number; full: boolean } {
+function scanValue(
+  text: string,
+  i: number,
+  lineStart0: number,
+  line0: number,
+  sink: Sink,
+): { end: number; line: number; full: boolean } {
   const n = text.length;
   let line = line0;
   let lineStart = lineStart0;
@@ -260,10 +295,18 @@ export interface CmdFlagEvidence {
  * linear in the text; `incomplete` says the scan was cut
  * or refused, in which case an empty list does not mean "no flag".
  */
-export function profileFlagsOfCmdFile(file: string, text: string, opts: CmdFileOptions = {}): { flags: CmdFlagEvidence[]; incomplete?: string } {
+export function profileFlagsOfCmdFile(
+  file: string,
+  text: string,
+  opts: CmdFileOptions = {},
+): { flags: CmdFlagEvidence[]; incomplete?: string } {
   const maxChars = opts.maxChars ?? CMD_FILE_MAX_CHARS;
   const maxWords = opts.maxWords ?? CMD_FILE_MAX_WORDS;
-  if (text.length > maxChars) return { flags: [], incomplete: `${file}: .cmd file of ${text.length} characters is larger than the ${maxChars}-character limit; not read` };
+  if (text.length > maxChars)
+    return {
+      flags: [],
+      incomplete: `${file}: .cmd file of ${text.length} characters is larger than the ${maxChars}-character limit; not read`,
+    };
   const flags: CmdFlagEvidence[] = [];
   let words = 0;
   // One command's words at a time (no span objects for words that are not flags).
@@ -279,14 +322,21 @@ export function profileFlagsOfCmdFile(file: string, text: string, opts: CmdFileO
       if (texts.length > 0) {
         for (const eff of effectiveProfileUse(texts)) {
           const k = 4 * texts.lastIndexOf(eff.flag);
-          flags.push({ cmdFile: file, target, flag: eff.flag, span: { start: { line: pos[k], character: pos[k + 1] }, end: { line: pos[k + 2], character: pos[k + 3] } } });
+          flags.push({
+            cmdFile: file,
+            target,
+            flag: eff.flag,
+            span: { start: { line: pos[k], character: pos[k + 1] }, end: { line: pos[k + 2], character: pos[k + 3] } },
+          });
         }
       }
       texts.length = 0;
       pos.length = 0;
     },
   }));
-  return stopped ? { flags, incomplete: `${file}: more than ${maxWords} words in this .cmd file; the rest was not read` } : { flags };
+  return stopped
+    ? { flags, incomplete: `${file}: more than ${maxWords} words in this .cmd file; the rest was not read` }
+    : { flags };
 }
 
 /** The profile-use flags in effect in each command of one record, with the span of that very word. */
@@ -294,7 +344,8 @@ export function profileFlagsOf(cmdFile: string, record: CmdRecord): CmdFlagEvide
   const out: CmdFlagEvidence[] = [];
   for (const c of record.commands) {
     const texts = c.words.map((w) => w.text);
-    for (const eff of effectiveProfileUse(texts)) out.push({ cmdFile, target: record.target, flag: eff.flag, span: c.words[texts.lastIndexOf(eff.flag)].span });
+    for (const eff of effectiveProfileUse(texts))
+      out.push({ cmdFile, target: record.target, flag: eff.flag, span: c.words[texts.lastIndexOf(eff.flag)].span });
   }
   return out;
 }

@@ -3,7 +3,13 @@
 // kbuildTree.ts) the flags are what its `c_flags` gives for the object; a tree without
 // scripts/Makefile.lib gets the built-in `_c_flags` formula below. Knows no rule.
 import type { Makefile } from '../make/ast';
-import { evaluateMakefile, initialLayer, type EvalOptions, type Evaluation, type InitialLayer } from '../make/evaluator';
+import {
+  evaluateMakefile,
+  initialLayer,
+  type EvalOptions,
+  type Evaluation,
+  type InitialLayer,
+} from '../make/evaluator';
 import { splitWords, unknownValue } from '../make/values';
 import type { Surroundings } from './includes';
 import { kbuildStatements, type KbuildTree } from './kbuildTree';
@@ -20,7 +26,11 @@ export const ANY_OBJECT = '\u0000any-object';
  * KBUILD_CFLAGS as the top Makefile leaves it with `extraCflags` appended (the user's KCFLAGS).
  * Conditions on values the file does not know are taken as `unknownConditions`.
  */
-export function kbuildEvalOptions(objDir: string, extraCflags: string, unknownConditions: 'true' | 'false'): EvalOptions {
+export function kbuildEvalOptions(
+  objDir: string,
+  extraCflags: string,
+  unknownConditions: 'true' | 'false',
+): EvalOptions {
   return {
     unknownConditions,
     initial: {
@@ -60,9 +70,14 @@ export function evaluateInKbuild(
   surroundings?: Surroundings,
   probes: ProbeSession = defaultProbeSession(tree),
 ): Evaluation {
-  const opts: EvalOptions = { ...kbuildEvalOptions(objDir, extraCflags, unknownConditions), callHooks: probeHooks(probes) };
+  const opts: EvalOptions = {
+    ...kbuildEvalOptions(objDir, extraCflags, unknownConditions),
+    callHooks: probeHooks(probes),
+  };
   // An included file is read where its includer includes it.
-  const directory = surroundings ? { ...mf, statements: [...surroundings.before, ...mf.statements, ...surroundings.after] } : mf;
+  const directory = surroundings
+    ? { ...mf, statements: [...surroundings.before, ...mf.statements, ...surroundings.after] }
+    : mf;
   if (!tree) return evaluateMakefile(directory, opts);
   const { statements, reads } = kbuildStatements(tree, directory);
   const initial: NonNullable<EvalOptions['initial']> = {};
@@ -70,7 +85,10 @@ export function evaluateInKbuild(
   for (const name of tree.inputs) if (reads.has(name)) initial[name] = unknownValue(name);
   Object.assign(initial, opts.initial, { srctree: tree.root, objtree: tree.root });
   // The configuration (it wins over the values above) is prepared once per tree, not per edit.
-  return evaluateMakefile({ ...directory, statements }, { ...opts, initial, layer: configLayer(tree), undefinedIsEmpty: true });
+  return evaluateMakefile(
+    { ...directory, statements },
+    { ...opts, initial, layer: configLayer(tree), undefinedIsEmpty: true },
+  );
 }
 
 const configLayers = new WeakMap<KbuildTree, InitialLayer | undefined>();
@@ -100,7 +118,9 @@ const BUILTIN_C_FLAGS =
 export function compileFlags(ev: Evaluation, stem: string, objDir = '.'): string[] {
   if (ev.variables.has('c_flags') || ev.variables.has('_c_flags')) {
     const target = objDir === '.' ? `${stem}.o` : `${objDir}/${stem}.o`;
-    return splitWords(ev.expand(ev.variables.has('c_flags') ? '$(c_flags)' : '$(_c_flags)', { '@': target, 'target-stem': stem }));
+    return splitWords(
+      ev.expand(ev.variables.has('c_flags') ? '$(c_flags)' : '$(_c_flags)', { '@': target, 'target-stem': stem }),
+    );
   }
   return splitWords(ev.expand(BUILTIN_C_FLAGS, { 'target-stem': stem }));
 }
@@ -121,7 +141,8 @@ export function objectStems(ev: Evaluation, objects: readonly string[] = []): st
 }
 
 /** Variables that feed the compile flags formula (for hovers and explanations). */
-export const COMPILE_FLAG_VARIABLE = /^(KBUILD_CFLAGS|KBUILD_CPPFLAGS|ccflags-y|ccflags-remove-y|CFLAGS_.+\.o|CFLAGS_REMOVE_.+\.o)$/;
+export const COMPILE_FLAG_VARIABLE =
+  /^(KBUILD_CFLAGS|KBUILD_CPPFLAGS|ccflags-y|ccflags-remove-y|CFLAGS_.+\.o|CFLAGS_REMOVE_.+\.o)$/;
 
 /** `-fprofile-sample-use=/tmp/kernel.prof` -> `-fprofile-sample-use=…` (drops the value). */
 export function flagShape(flag: string): string {

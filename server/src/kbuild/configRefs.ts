@@ -57,7 +57,13 @@ export function configReferences(mf: Makefile): ConfigReference[] {
           const name = only?.text.trim() ?? '';
           if (only && CONFIG_NAME.test(name) && only.span.start.line === only.span.end.line) {
             const at = only.span.start.character + only.text.indexOf(name);
-            out.push({ name, span: { start: { line: only.span.start.line, character: at }, end: { line: only.span.start.line, character: at + name.length } } });
+            out.push({
+              name,
+              span: {
+                start: { line: only.span.start.line, character: at },
+                end: { line: only.span.start.line, character: at + name.length },
+              },
+            });
             continue;
           }
         }

@@ -7,7 +7,14 @@ import { MAX_MAKEFILE_BYTES } from '../lspExt';
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.cache', 'Documentation', 'include', 'LICENSES']);
 
 export function isMakeFileName(name: string): boolean {
-  return name === 'Makefile' || name === 'Kbuild' || name === 'GNUmakefile' || name === 'makefile' || name.endsWith('.mk') || /^(Makefile|Kbuild)\.[\w-]+$/.test(name);
+  return (
+    name === 'Makefile' ||
+    name === 'Kbuild' ||
+    name === 'GNUmakefile' ||
+    name === 'makefile' ||
+    name.endsWith('.mk') ||
+    /^(Makefile|Kbuild)\.[\w-]+$/.test(name)
+  );
 }
 
 export interface MakeFileSearch {
@@ -27,7 +34,11 @@ export interface MakeFileSearchOptions {
   sliceMs?: number;
 }
 
-export async function findMakeFiles(roots: string[], accept: (text: string) => boolean, opts: MakeFileSearchOptions = {}): Promise<MakeFileSearch> {
+export async function findMakeFiles(
+  roots: string[],
+  accept: (text: string) => boolean,
+  opts: MakeFileSearchOptions = {},
+): Promise<MakeFileSearch> {
   const texts = new Map<string, string>();
   const walked = await walkTree(
     roots,
@@ -38,9 +49,17 @@ export async function findMakeFiles(roots: string[], accept: (text: string) => b
       onFile: (file, text) => {
         if (accept(text)) texts.set(file, text);
       },
-      onLink: (file) => `${file}: a symbolic link; links inside a tree are not followed (open or check the file itself)`,
+      onLink: (file) =>
+        `${file}: a symbolic link; links inside a tree are not followed (open or check the file itself)`,
     },
-    { token: opts.token, maxEntries: opts.maxEntries, maxBytes: MAX_MAKEFILE_BYTES, onSlice: opts.onSlice, sliceMs: opts.sliceMs, onProgress: (dirs) => opts.onProgress?.(dirs, texts.size) },
+    {
+      token: opts.token,
+      maxEntries: opts.maxEntries,
+      maxBytes: MAX_MAKEFILE_BYTES,
+      onSlice: opts.onSlice,
+      sliceMs: opts.sliceMs,
+      onProgress: (dirs) => opts.onProgress?.(dirs, texts.size),
+    },
   );
   return { files: [...texts.keys()].sort(), texts, incomplete: walked.incomplete };
 }

@@ -30,7 +30,10 @@ export function recordedDeps(cmdText: string): string[] {
   for (const line of joined.split('\n')) {
     const m = /^(source|deps)_\S+\s*:?=\s*(.*)$/.exec(line);
     if (!m) continue;
-    const words = m[2].replace(/\$\(wildcard\s+([^)]*)\)/g, ' $1 ').split(/\s+/).filter(Boolean);
+    const words = m[2]
+      .replace(/\$\(wildcard\s+([^)]*)\)/g, ' $1 ')
+      .split(/\s+/)
+      .filter(Boolean);
     for (const w of words) if (!out.includes(w)) out.push(w);
   }
   return out;
@@ -57,10 +60,16 @@ export function checkGeneratedFile(opts: UpToDateOptions): GeneratedFileCheck {
   const abs = (p: string): string => (path.isAbsolute(p) ? p : path.join(opts.buildDir, p));
   const reasons: string[] = [];
   const outTime = mtime(abs(opts.target));
-  if (outTime === undefined) return { upToDate: false, reasons: [`${opts.target} does not exist (or is not a regular file)`], deps: [] };
+  if (outTime === undefined)
+    return { upToDate: false, reasons: [`${opts.target} does not exist (or is not a regular file)`], deps: [] };
   const cmdPath = abs(cmdFileOf(opts.target));
   const cmd = readRegularTextSync(cmdPath, { maxBytes: 16 << 20 });
-  if (!cmd.ok) return { upToDate: false, reasons: [`${path.relative(opts.buildDir, cmdPath)} cannot be read: the last build did not finish this target`], deps: [] };
+  if (!cmd.ok)
+    return {
+      upToDate: false,
+      reasons: [`${path.relative(opts.buildDir, cmdPath)} cannot be read: the last build did not finish this target`],
+      deps: [],
+    };
   const deps = recordedDeps(cmd.text);
   const parsed = readCmdFile(cmd.text);
   const recordedCommand = parsed.ok ? parsed.records[0]?.commands[0]?.words.map((w) => w.text) : undefined;

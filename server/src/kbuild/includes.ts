@@ -21,18 +21,29 @@ export interface Surroundings {
 }
 
 /** The files an `include` statement names, resolved as Kbuild runs make (from the tree's top). */
-function includedFiles(stmt: Extract<Statement, { kind: 'include' }>, expand: (e: Extract<Statement, { kind: 'include' }>['files']) => string, kernelRoot: string): string[] {
+function includedFiles(
+  stmt: Extract<Statement, { kind: 'include' }>,
+  expand: (e: Extract<Statement, { kind: 'include' }>['files']) => string,
+  kernelRoot: string,
+): string[] {
   return splitWords(expand(stmt.files)).map((w) => path.resolve(kernelRoot, w));
 }
 
 /** Top-level statements of `mf` split around the first include of `target`, if it has one. */
-function splitAround(mf: Makefile, file: string, target: string, kernelRoot: string, objDir: string): Surroundings | undefined {
+function splitAround(
+  mf: Makefile,
+  file: string,
+  target: string,
+  kernelRoot: string,
+  objDir: string,
+): Surroundings | undefined {
   const ev = evaluateMakefile(mf, { initial: { srctree: kernelRoot, objtree: kernelRoot, src: objDir, obj: objDir } });
   const top = mf.statements;
   for (let i = 0; i < top.length; i++) {
     const s = top[i];
     if (s.kind !== 'include') continue;
-    if (includedFiles(s, (e) => ev.expand(e), kernelRoot).includes(target)) return { includer: file, before: top.slice(0, i), after: top.slice(i + 1) };
+    if (includedFiles(s, (e) => ev.expand(e), kernelRoot).includes(target))
+      return { includer: file, before: top.slice(0, i), after: top.slice(i + 1) };
   }
   return undefined;
 }

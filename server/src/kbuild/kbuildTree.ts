@@ -67,13 +67,19 @@ function mtimeOf(file: string): number | undefined {
  * than auto.conf wins: the next build regenerates auto.conf from it (syncconfig), so auto.conf is
  * stale (e.g. after `scripts/config --enable X` and `make olddefconfig`, which do not rewrite it).
  */
-export function readConfig(buildDir: string | undefined, root: string): { config: Record<string, string>; source: string; arch?: string } {
+export function readConfig(
+  buildDir: string | undefined,
+  root: string,
+): { config: Record<string, string>; source: string; arch?: string } {
   for (const dir of buildDir && buildDir !== root ? [buildDir, root] : [root]) {
     const autoConf = path.join(dir, 'include/config/auto.conf');
     const dotConfig = path.join(dir, '.config');
     const autoTime = mtimeOf(autoConf);
     const dotTime = mtimeOf(dotConfig);
-    const order = autoTime !== undefined && dotTime !== undefined && dotTime > autoTime ? [dotConfig, autoConf] : [autoConf, dotConfig];
+    const order =
+      autoTime !== undefined && dotTime !== undefined && dotTime > autoTime
+        ? [dotConfig, autoConf]
+        : [autoConf, dotConfig];
     for (const file of order) {
       const text = readSmall(file);
       if (text !== undefined) return { config: parseConfig(text), source: file, arch: configArch(text) };
@@ -85,7 +91,9 @@ export function readConfig(buildDir: string | undefined, root: string): { config
 /** Variables a parsed make file assigns (plain names only). */
 function assignedNames(mf: Makefile): Set<string> {
   const out = new Set<string>();
-  for (const s of allStatements(mf.statements)) if ((s.kind === 'assignment' || s.kind === 'define') && /^[A-Za-z0-9_.-]+$/.test(s.nameText.trim())) out.add(s.nameText.trim());
+  for (const s of allStatements(mf.statements))
+    if ((s.kind === 'assignment' || s.kind === 'define') && /^[A-Za-z0-9_.-]+$/.test(s.nameText.trim()))
+      out.add(s.nameText.trim());
   return out;
 }
 
@@ -97,8 +105,17 @@ function topLevelScripts(root: string, config: Record<string, string>, text: str
   // exported sub_make_done and abs_objtree, and runs it in abs_objtree with --no-print-directory.
   // Without these, the sub-make tests (`ifeq ($(abs_objtree),$(CURDIR))`, `ifneq ($(sub_make_done),1)`)
   // are unknown, taken as false, and the whole body of a real top Makefile is dead.
-  const finalInvocation = { sub_make_done: '1', abs_srctree: root, abs_objtree: root, CURDIR: root, MAKEFLAGS: '-rR --no-print-directory' };
-  const ev = evaluateMakefile(mf, { initial: { ...config, ...finalInvocation, srctree: root, objtree: root }, unknownConditions: 'false' });
+  const finalInvocation = {
+    sub_make_done: '1',
+    abs_srctree: root,
+    abs_objtree: root,
+    CURDIR: root,
+    MAKEFLAGS: '-rR --no-print-directory',
+  };
+  const ev = evaluateMakefile(mf, {
+    initial: { ...config, ...finalInvocation, srctree: root, objtree: root },
+    unknownConditions: 'false',
+  });
   const out: string[] = [];
   for (const s of allStatements(mf.statements)) {
     if (s.kind !== 'include' || ev.liveness(s) === 'dead') continue;
@@ -106,7 +123,8 @@ function topLevelScripts(root: string, config: Record<string, string>, text: str
       const file = path.resolve(root, word);
       const rel = path.relative(root, file);
       // Only the tree's own Kbuild scripts: the flags they set are what every directory gets.
-      if (/^scripts\/Makefile\.[\w-]+$/.test(rel) && rel !== 'scripts/Makefile.lib' && !out.includes(file)) out.push(file);
+      if (/^scripts\/Makefile\.[\w-]+$/.test(rel) && rel !== 'scripts/Makefile.lib' && !out.includes(file))
+        out.push(file);
     }
   }
   return out;
@@ -128,12 +146,15 @@ function stampOf(files: string[]): string {
  * undefined when the tree has no scripts/Makefile.lib (the caller then uses the built-in formula).
  */
 export function loadKbuildTree(root: string, buildDir?: string): KbuildTree | undefined {
-  const configFiles = [buildDir, root].filter((d): d is string => !!d).flatMap((d) => [path.join(d, 'include/config/auto.conf'), path.join(d, '.config')]);
+  const configFiles = [buildDir, root]
+    .filter((d): d is string => !!d)
+    .flatMap((d) => [path.join(d, 'include/config/auto.conf'), path.join(d, '.config')]);
   const key = `${root}\0${buildDir ?? ''}`;
   const baseStamp = stampOf([path.join(root, 'Makefile'), path.join(root, 'scripts/Makefile.lib'), ...configFiles]);
   const hit = cache.get(key);
   if (hit && hit.stamp.startsWith(baseStamp)) {
-    if (!hit.tree || stampOf(hit.tree.prelude.map((p) => p.file)) === hit.stamp.slice(baseStamp.length + 1)) return hit.tree;
+    if (!hit.tree || stampOf(hit.tree.prelude.map((p) => p.file)) === hit.stamp.slice(baseStamp.length + 1))
+      return hit.tree;
   }
   const tree = buildTree(root, buildDir);
   cache.set(key, { stamp: `${baseStamp}\n${stampOf(tree?.prelude.map((p) => p.file) ?? [])}`, tree });
@@ -168,7 +189,16 @@ function buildTree(root: string, buildDir?: string): KbuildTree | undefined {
       for (const m of t.matchAll(/CONFIG_[A-Za-z0-9_]+/g)) if (!(m[0] in config)) unsetConfig.add(m[0]);
     }
   }
-  return { root, config, configSource: source, toolchain: toolchainFromConfig(config, source), prelude, makefileLib, unsetConfig: [...unsetConfig], inputs };
+  return {
+    root,
+    config,
+    configSource: source,
+    toolchain: toolchainFromConfig(config, source),
+    prelude,
+    makefileLib,
+    unsetConfig: [...unsetConfig],
+    inputs,
+  };
 }
 
 /** Variables a text reads: `$(NAME)`, `${NAME}`, `$(call NAME,...)`, and names inside computed ones. */
@@ -221,7 +251,8 @@ function readIndex(tree: KbuildTree): Map<string, string[]> {
   if (!index) {
     index = new Map();
     for (const statements of [...tree.prelude.map((p) => p.makefile.statements), tree.makefileLib?.statements ?? []]) {
-      for (const { name, reads } of assignmentsOf(statements).values()) index.set(name, [...(index.get(name) ?? []), ...reads]);
+      for (const { name, reads } of assignmentsOf(statements).values())
+        index.set(name, [...(index.get(name) ?? []), ...reads]);
     }
     readIndexes.set(tree, index);
   }
@@ -229,7 +260,10 @@ function readIndex(tree: KbuildTree): Map<string, string[]> {
 }
 
 /** The statements make reads for a directory: the top-level scripts, the directory's Makefile, Makefile.lib (sliced to what matters). */
-export function kbuildStatements(tree: KbuildTree, directory: Makefile): { statements: Statement[]; reads: Set<string> } {
+export function kbuildStatements(
+  tree: KbuildTree,
+  directory: Makefile,
+): { statements: Statement[]; reads: Set<string> } {
   // What the flags formula and the directory read, and what those read in turn.
   const index = readIndex(tree);
   const needed = new Set<string>();
@@ -241,7 +275,11 @@ export function kbuildStatements(tree: KbuildTree, directory: Makefile): { state
     for (const r of index.get(name) ?? []) if (!needed.has(r)) queue.push(r);
   }
   return {
-    statements: [...tree.prelude.flatMap((p) => slice(p.makefile.statements, needed)), ...directory.statements, ...slice(tree.makefileLib?.statements ?? [], needed)],
+    statements: [
+      ...tree.prelude.flatMap((p) => slice(p.makefile.statements, needed)),
+      ...directory.statements,
+      ...slice(tree.makefileLib?.statements ?? [], needed),
+    ],
     reads: needed,
   };
 }
@@ -270,12 +308,18 @@ function textOfReads(mf: Makefile): string {
   for (const s of allStatements(mf.statements)) {
     if (s.kind === 'assignment') parts.push(s.valueText, s.nameText);
     else if (s.kind === 'define') parts.push(s.bodyText);
-    else if (s.kind === 'rule') parts.push(exprText(s.targets), exprText(s.prerequisites), ...s.recipe.map((r) => exprText(r.text)));
+    else if (s.kind === 'rule')
+      parts.push(exprText(s.targets), exprText(s.prerequisites), ...s.recipe.map((r) => exprText(r.text)));
     else if (s.kind === 'include') parts.push(exprText(s.files));
     else if (s.kind === 'conditional') {
       for (const b of s.branches) {
         // ifdef NAME reads NAME itself.
-        if (b.test) parts.push(...b.test.args.map((a) => (b.test?.kind === 'ifdef' || b.test?.kind === 'ifndef' ? `$(${exprText(a)})` : exprText(a))));
+        if (b.test)
+          parts.push(
+            ...b.test.args.map((a) =>
+              b.test?.kind === 'ifdef' || b.test?.kind === 'ifndef' ? `$(${exprText(a)})` : exprText(a),
+            ),
+          );
       }
     }
   }

@@ -110,7 +110,14 @@ export function parseKconfig(text: string): KconfigFile {
       entries.push(entry);
     } else if (/^(o?r?source)$/.test(word)) {
       const p = quoted(rest) ?? (/^\S+$/.test(rest) ? rest : undefined);
-      if (p !== undefined) items.push({ kind: 'source', relative: word === 'rsource' || word === 'orsource', optional: word.startsWith('o'), path: p, line });
+      if (p !== undefined)
+        items.push({
+          kind: 'source',
+          relative: word === 'rsource' || word === 'orsource',
+          optional: word.startsWith('o'),
+          path: p,
+          line,
+        });
       entry = undefined;
     } else if (word === 'help' || t === '---help---') {
       const h = helpText(lines, i, indentWidth(raw));
@@ -137,7 +144,11 @@ export function parseKconfig(text: string): KconfigFile {
 }
 
 /** Help text: the lines after `help` indented more than it (blank lines inside are kept). */
-function helpText(lines: { text: string; line: number }[], at: number, helpIndent: number): { first?: string; last: number } {
+function helpText(
+  lines: { text: string; line: number }[],
+  at: number,
+  helpIndent: number,
+): { first?: string; last: number } {
   let first: string | undefined;
   let textIndent: number | undefined;
   let last = at;
@@ -163,7 +174,11 @@ function helpText(lines: { text: string; line: number }[], at: number, helpInden
  * `$(cc-option,...)`) or an unknown name is left unresolved and named in `unresolved`. Recursive
  * (`=`) values are expanded where they are used; depth and length are bounded.
  */
-export function expandKconfig(text: string, vars: ReadonlyMap<string, string>, depth = 0): { value: string; unresolved: string[] } {
+export function expandKconfig(
+  text: string,
+  vars: ReadonlyMap<string, string>,
+  depth = 0,
+): { value: string; unresolved: string[] } {
   const unresolved: string[] = [];
   if (depth > 20 || text.length > MAX_LINE) return { value: text, unresolved: ['(too deep or too long)'] };
   let out = '';

@@ -50,10 +50,16 @@ function note(w: Walk, message: string): void {
 
 async function visit(w: Walk, file: string, vars: Map<string, string>, optional: boolean): Promise<void> {
   const rel = path.relative(w.root, file);
-  if (w.chain.includes(file)) return note(w, `${rel}: sources itself (a source cycle: ${[...w.chain, file].map((f) => path.relative(w.root, f)).join(' -> ')}); not read again`);
+  if (w.chain.includes(file))
+    return note(
+      w,
+      `${rel}: sources itself (a source cycle: ${[...w.chain, file].map((f) => path.relative(w.root, f)).join(' -> ')}); not read again`,
+    );
   if (w.visited.has(file)) return;
-  if (w.chain.length >= w.limits.maxDepth) return note(w, `${rel}: sourced more than ${w.limits.maxDepth} levels deep; not read`);
-  if (w.index.files >= w.limits.maxFiles) return note(w, `more than ${w.limits.maxFiles} Kconfig files; ${rel} and later ones not read`);
+  if (w.chain.length >= w.limits.maxDepth)
+    return note(w, `${rel}: sourced more than ${w.limits.maxDepth} levels deep; not read`);
+  if (w.index.files >= w.limits.maxFiles)
+    return note(w, `more than ${w.limits.maxFiles} Kconfig files; ${rel} and later ones not read`);
   w.visited.add(file);
   const read = await readRegularText(file, { maxBytes: w.limits.maxBytes });
   if (!read.ok) {
@@ -78,7 +84,10 @@ async function visit(w: Walk, file: string, vars: Map<string, string>, optional:
     }
     const expanded = expandKconfig(item.path, vars);
     if (expanded.unresolved.length > 0) {
-      note(w, `${rel}:${item.line + 1}: source "${item.path}": ${expanded.unresolved.join(', ')} cannot be resolved; not followed`);
+      note(
+        w,
+        `${rel}:${item.line + 1}: source "${item.path}": ${expanded.unresolved.join(', ')} cannot be resolved; not followed`,
+      );
       continue;
     }
     const target = path.resolve(item.relative ? path.dirname(file) : w.root, expanded.value);
@@ -88,13 +97,20 @@ async function visit(w: Walk, file: string, vars: Map<string, string>, optional:
 }
 
 /** Builds the index from `<root>/Kconfig`; without `srcArch`, every arch/<a>/Kconfig is followed. */
-export async function buildKconfigIndex(root: string, srcArch: string | undefined, limits: KconfigLimits = DEFAULT_KCONFIG_LIMITS): Promise<KconfigIndex> {
+export async function buildKconfigIndex(
+  root: string,
+  srcArch: string | undefined,
+  limits: KconfigLimits = DEFAULT_KCONFIG_LIMITS,
+): Promise<KconfigIndex> {
   const started = performance.now();
   const index: KconfigIndex = { root, srcArch, entries: new Map(), files: 0, partial: [], ms: 0 };
   const w: Walk = { root, limits, index, visited: new Set(), chain: [] };
   const archs = srcArch ? [srcArch] : await allArchs(root, w);
   for (const arch of archs) {
-    const vars = new Map<string, string>([['SRCARCH', arch], ['ARCH', arch]]);
+    const vars = new Map<string, string>([
+      ['SRCARCH', arch],
+      ['ARCH', arch],
+    ]);
     await visit(w, path.join(root, 'Kconfig'), vars, false);
     // With every architecture, each one's files are followed with its own SRCARCH.
     if (!srcArch) await visit(w, path.join(root, 'arch', arch, 'Kconfig'), vars, true);
@@ -109,7 +125,10 @@ async function allArchs(root: string, w: Walk): Promise<string[]> {
     note(w, listing.message);
     return ['(none)'];
   }
-  const out = listing.entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const out = listing.entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return out.length > 0 ? out : ['(none)'];
 }
 

@@ -18,7 +18,16 @@ const MAX_INCLUDE_BYTES = 4 << 20;
 
 /** SRCARCH from the configuration (Kconfig's arch symbols), else from a path under arch/. */
 export function srcArchOf(config: Record<string, string>, scriptPath = ''): string | undefined {
-  const table: [string, string][] = [['CONFIG_ARM64', 'arm64'], ['CONFIG_X86', 'x86'], ['CONFIG_ARM', 'arm'], ['CONFIG_RISCV', 'riscv'], ['CONFIG_PPC', 'powerpc'], ['CONFIG_S390', 's390'], ['CONFIG_MIPS', 'mips'], ['CONFIG_LOONGARCH', 'loongarch']];
+  const table: [string, string][] = [
+    ['CONFIG_ARM64', 'arm64'],
+    ['CONFIG_X86', 'x86'],
+    ['CONFIG_ARM', 'arm'],
+    ['CONFIG_RISCV', 'riscv'],
+    ['CONFIG_PPC', 'powerpc'],
+    ['CONFIG_S390', 's390'],
+    ['CONFIG_MIPS', 'mips'],
+    ['CONFIG_LOONGARCH', 'loongarch'],
+  ];
   for (const [k, a] of table) if (config[k] === 'y') return a;
   return /(?:^|\/)arch\/([^/]+)\//.exec(scriptPath)?.[1];
 }
@@ -32,9 +41,22 @@ function archOf(srcarch: string, config: Record<string, string>): string {
 /** Macros clang predefines for the kernel's targets in assembler-with-cpp mode (what matters to scripts). */
 function clangPredefines(srcarch: string, cppFlags: string[], config: Record<string, string>): Map<string, string> {
   const d = new Map<string, string>([
-    ['__STDC__', '1'], ['__ASSEMBLER__', '1'], ['__ELF__', '1'], ['__clang__', '1'], ['__GNUC__', '4'], ['__GNUC_MINOR__', '2'],
-    ['__GNUC_PATCHLEVEL__', '1'], ['__CHAR_BIT__', '8'], ['__linux__', '1'], ['__linux', '1'], ['linux', '1'], ['__unix__', '1'], ['__unix', '1'], ['unix', '1'],
-    ['__ORDER_LITTLE_ENDIAN__', '1234'], ['__ORDER_BIG_ENDIAN__', '4321'],
+    ['__STDC__', '1'],
+    ['__ASSEMBLER__', '1'],
+    ['__ELF__', '1'],
+    ['__clang__', '1'],
+    ['__GNUC__', '4'],
+    ['__GNUC_MINOR__', '2'],
+    ['__GNUC_PATCHLEVEL__', '1'],
+    ['__CHAR_BIT__', '8'],
+    ['__linux__', '1'],
+    ['__linux', '1'],
+    ['linux', '1'],
+    ['__unix__', '1'],
+    ['__unix', '1'],
+    ['unix', '1'],
+    ['__ORDER_LITTLE_ENDIAN__', '1234'],
+    ['__ORDER_BIG_ENDIAN__', '4321'],
   ]);
   const big = cppFlags.includes('-mbig-endian') || config.CONFIG_CPU_BIG_ENDIAN === 'y';
   const wide = config.CONFIG_64BIT === 'y';
@@ -56,8 +78,14 @@ function clangPredefines(srcarch: string, cppFlags: string[], config: Record<str
 function archCppFlags(root: string, srcarch: string, config: Record<string, string>): string[] {
   const r = readRegularTextSync(path.join(root, 'arch', srcarch, 'Makefile'), { maxBytes: 1 << 20 });
   if (!r.ok) return [];
-  const ev = evaluateMakefile(parseMakefile(r.text), { initial: { ...config, srctree: root, objtree: root, SRCARCH: srcarch, KBUILD_CPPFLAGS: '' }, unknownConditions: 'false', undefinedIsEmpty: true });
-  return splitWords(ev.expand('$(KBUILD_CPPFLAGS)')).filter((w) => !isUnknownWord(w) && /^(-D|-U|-m(little|big)-endian$)/.test(w));
+  const ev = evaluateMakefile(parseMakefile(r.text), {
+    initial: { ...config, srctree: root, objtree: root, SRCARCH: srcarch, KBUILD_CPPFLAGS: '' },
+    unknownConditions: 'false',
+    undefinedIsEmpty: true,
+  });
+  return splitWords(ev.expand('$(KBUILD_CPPFLAGS)')).filter(
+    (w) => !isUnknownWord(w) && /^(-D|-U|-m(little|big)-endian$)/.test(w),
+  );
 }
 
 /** CPPFLAGS_<target> of the script's directory Makefile (e.g. the vDSO's `-P -C -U$(ARCH)`). */
@@ -68,7 +96,9 @@ function targetCppFlags(root: string, buildDir: string, scriptRel: string, arch:
     if (!r.ok) continue;
     const tree = loadKbuildTree(root, buildDir);
     const ev = evaluateInKbuild(parseMakefile(r.text), dir, '', 'false', tree);
-    return splitWords(ev.expand(`$(CPPFLAGS_${path.basename(scriptRel)})`, { ARCH: arch, SRCARCH: srcarch })).filter((w) => !isUnknownWord(w));
+    return splitWords(ev.expand(`$(CPPFLAGS_${path.basename(scriptRel)})`, { ARCH: arch, SRCARCH: srcarch })).filter(
+      (w) => !isUnknownWord(w),
+    );
   }
   return [];
 }
@@ -84,16 +114,39 @@ export interface CppLdsCommand {
 }
 
 /** What cpp_lds_S passes for `scriptRel` (the .lds, relative to the tree) in this tree and build directory. */
-export function cppLdsCommand(root: string, buildDir: string, scriptRel: string, config: Record<string, string>): CppLdsCommand {
+export function cppLdsCommand(
+  root: string,
+  buildDir: string,
+  scriptRel: string,
+  config: Record<string, string>,
+): CppLdsCommand {
   const srcarch = srcArchOf(config, scriptRel) ?? 'arm64';
   const arch = archOf(srcarch, config);
   const outOfTree = path.resolve(buildDir) !== path.resolve(root);
   const s = (p: string): string => path.join(root, p);
   const o = (p: string): string => path.join(buildDir, p);
-  const includeDirs = [s(`arch/${srcarch}/include`), o(`arch/${srcarch}/include/generated`), ...(outOfTree ? [s('include')] : []), o('include'),
-    s(`arch/${srcarch}/include/uapi`), o(`arch/${srcarch}/include/generated/uapi`), s('include/uapi'), o('include/generated/uapi')];
-  const forcedIncludes = ['include/linux/compiler-version.h', 'include/linux/kconfig.h'].map(s).filter((f) => readRegularTextSync(f, { maxBytes: 1 << 20 }).ok);
-  const flags = ['-D__KERNEL__', ...archCppFlags(root, srcarch, config), ...targetCppFlags(root, buildDir, scriptRel, arch, srcarch), '-P', `-U${arch}`, '-D__ASSEMBLY__', '-DLINKER_SCRIPT'];
+  const includeDirs = [
+    s(`arch/${srcarch}/include`),
+    o(`arch/${srcarch}/include/generated`),
+    ...(outOfTree ? [s('include')] : []),
+    o('include'),
+    s(`arch/${srcarch}/include/uapi`),
+    o(`arch/${srcarch}/include/generated/uapi`),
+    s('include/uapi'),
+    o('include/generated/uapi'),
+  ];
+  const forcedIncludes = ['include/linux/compiler-version.h', 'include/linux/kconfig.h']
+    .map(s)
+    .filter((f) => readRegularTextSync(f, { maxBytes: 1 << 20 }).ok);
+  const flags = [
+    '-D__KERNEL__',
+    ...archCppFlags(root, srcarch, config),
+    ...targetCppFlags(root, buildDir, scriptRel, arch, srcarch),
+    '-P',
+    `-U${arch}`,
+    '-D__ASSEMBLY__',
+    '-DLINKER_SCRIPT',
+  ];
   const cmd = commandFromWords(flags, buildDir, clangPredefines(srcarch, flags, config));
   cmd.includeDirs.unshift(...includeDirs);
   cmd.forcedIncludes.unshift(...forcedIncludes);
@@ -103,10 +156,18 @@ export function cppLdsCommand(root: string, buildDir: string, scriptRel: string,
 
 /** The preprocessor's inputs from command words (a recorded or a computed command). */
 export function commandFromWords(words: string[], cwd: string, predefines = new Map<string, string>()): CppLdsCommand {
-  const cmd: CppLdsCommand = { includeDirs: [], forcedIncludes: [], defines: new Map(predefines), undefines: [], keepComments: false, words: [] };
+  const cmd: CppLdsCommand = {
+    includeDirs: [],
+    forcedIncludes: [],
+    defines: new Map(predefines),
+    undefines: [],
+    keepComments: false,
+    words: [],
+  };
   for (let i = 0; i < words.length; i++) {
     const w = words[i];
-    const arg = (flag: string): string | undefined => (w === flag ? words[++i] : w.startsWith(flag) ? w.slice(flag.length) : undefined);
+    const arg = (flag: string): string | undefined =>
+      w === flag ? words[++i] : w.startsWith(flag) ? w.slice(flag.length) : undefined;
     let v: string | undefined;
     if (w === '-include') {
       const f = path.resolve(cwd, words[++i] ?? '');
@@ -159,14 +220,28 @@ function readBounded(file: string, cache: Map<string, string | undefined>): stri
 }
 
 /** Preprocesses `<root>/<scriptRel>.S` as Kbuild would for this build directory. */
-export function preprocessLdsSource(root: string, buildDir: string, scriptRel: string, config?: Record<string, string>): { text: string; incomplete: string[]; command: CppLdsCommand } | undefined {
+export function preprocessLdsSource(
+  root: string,
+  buildDir: string,
+  scriptRel: string,
+  config?: Record<string, string>,
+): { text: string; incomplete: string[]; command: CppLdsCommand } | undefined {
   const cache = new Map<string, string | undefined>();
   const source = path.join(root, scriptRel + '.S');
   const text = readBounded(source, cache);
   if (text === undefined) return undefined;
   const cfg = config ?? readConfig(buildDir, root).config;
   const command = cppLdsCommand(root, buildDir, scriptRel, cfg);
-  const r = preprocess({ file: source, text, includeDirs: command.includeDirs, forcedIncludes: command.forcedIncludes, defines: command.defines, undefines: command.undefines, keepComments: command.keepComments, readFile: (f) => readBounded(f, cache) });
+  const r = preprocess({
+    file: source,
+    text,
+    includeDirs: command.includeDirs,
+    forcedIncludes: command.forcedIncludes,
+    defines: command.defines,
+    undefines: command.undefines,
+    keepComments: command.keepComments,
+    readFile: (f) => readBounded(f, cache),
+  });
   return { text: r.text, incomplete: r.incomplete, command };
 }
 
@@ -175,7 +250,11 @@ export function preprocessLdsSource(root: string, buildDir: string, scriptRel: s
  * arch/arm64/kvm/hyp/nvhe/hyp.lds): the build's own file when make would keep it, else its `.lds.S`
  * preprocessed here. undefined when neither can be read.
  */
-export function scriptForNextBuild(root: string, buildDir: string | undefined, scriptRel: string): NextBuildScript | undefined {
+export function scriptForNextBuild(
+  root: string,
+  buildDir: string | undefined,
+  scriptRel: string,
+): NextBuildScript | undefined {
   const bdir = buildDir ?? root;
   const { config } = readConfig(bdir, root);
   const expected = cppLdsCommand(root, bdir, scriptRel, config);
@@ -183,7 +262,9 @@ export function scriptForNextBuild(root: string, buildDir: string | undefined, s
     buildDir: bdir,
     target: scriptRel,
     prerequisites: [path.join(root, scriptRel + '.S')],
-    commandMatches: (recorded) => decisiveWords(commandFromWords(recorded, bdir)) === decisiveWords(expected) || 'its preprocessor flags differ from what Kbuild passes now',
+    commandMatches: (recorded) =>
+      decisiveWords(commandFromWords(recorded, bdir)) === decisiveWords(expected) ||
+      'its preprocessor flags differ from what Kbuild passes now',
   });
   if (check.upToDate) {
     const text = readRegularTextSync(path.join(bdir, scriptRel), { maxBytes: 64 << 20 });
@@ -192,5 +273,11 @@ export function scriptForNextBuild(root: string, buildDir: string | undefined, s
   const pre = preprocessLdsSource(root, bdir, scriptRel, config);
   if (!pre) return undefined;
   const generatedExists = !check.reasons.some((r) => r.includes('does not exist'));
-  return { text: pre.text, from: 'preprocessed', stale: generatedExists, incomplete: pre.incomplete, reasons: check.reasons };
+  return {
+    text: pre.text,
+    from: 'preprocessed',
+    stale: generatedExists,
+    incomplete: pre.incomplete,
+    reasons: check.reasons,
+  };
 }

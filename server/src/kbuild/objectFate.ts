@@ -26,7 +26,8 @@ export interface ListFate {
 
 const LIST_NAME = /^(.+?)-(y|m|n|)$/;
 /** Kbuild variables with a -y form that hold flags or other targets, not objects to link. */
-const NOT_OBJECT_LISTS = /(^|-)(ccflags|asflags|ldflags|cflags|rustflags|cppflags|remove|hostprogs|userprogs|always|extra|targets|clean|header-test|subdir)(-|$)/;
+const NOT_OBJECT_LISTS =
+  /(^|-)(ccflags|asflags|ldflags|cflags|rustflags|cppflags|remove|hostprogs|userprogs|always|extra|targets|clean|header-test|subdir)(-|$)/;
 
 function suffixFate(suffix: string): Fate {
   return suffix === 'y' ? 'built-in' : suffix === 'm' ? 'module' : 'not-built';
@@ -35,17 +36,27 @@ function suffixFate(suffix: string): Fate {
 /** The fate of the list `name` (already expanded); `depth` bounds composite chains. */
 function fateOfList(name: string, mf: Makefile, ev: Evaluation, depth: number): { fate: Fate; why: string } {
   const m = LIST_NAME.exec(name);
-  if (!m || isUnknownWord(name) || name.includes('\u27e8')) return { fate: 'unknown', why: 'the list name depends on something unknown here' };
+  if (!m || isUnknownWord(name) || name.includes('\u27e8'))
+    return { fate: 'unknown', why: 'the list name depends on something unknown here' };
   const [, prefix, suffix] = m;
   if (suffix === '' || suffix === 'n') return { fate: 'not-built', why: `\`${name}\` is a list Kbuild never reads` };
-  if (prefix === 'obj') return { fate: suffixFate(suffix), why: suffix === 'y' ? 'in obj-y: linked into the kernel image' : 'in obj-m: built as a module' };
-  if (prefix === 'lib') return { fate: 'built-in', why: `in ${name}: archived into lib.a, linked into the kernel image` };
+  if (prefix === 'obj')
+    return {
+      fate: suffixFate(suffix),
+      why: suffix === 'y' ? 'in obj-y: linked into the kernel image' : 'in obj-m: built as a module',
+    };
+  if (prefix === 'lib')
+    return { fate: 'built-in', why: `in ${name}: archived into lib.a, linked into the kernel image` };
   if (depth > 4) return { fate: 'unknown', why: 'composite objects nest too deep' };
   const composite = `${prefix}.o`;
   const owner = listNaming(composite, mf, ev);
   if (!owner) {
-    if (readsList(`${prefix}-${suffix}`, mf)) return { fate: 'built', why: `in ${name}, which this Makefile's own lines read` };
-    return { fate: 'unknown', why: `in ${name}: part of \`${composite}\` if this Makefile's lists name it (none does with this configuration)` };
+    if (readsList(`${prefix}-${suffix}`, mf))
+      return { fate: 'built', why: `in ${name}, which this Makefile's own lines read` };
+    return {
+      fate: 'unknown',
+      why: `in ${name}: part of \`${composite}\` if this Makefile's lists name it (none does with this configuration)`,
+    };
   }
   const of = fateOfList(owner, mf, ev, depth + 1);
   return { fate: of.fate, why: `in ${name}: linked into \`${composite}\`, which is in ${owner} (${of.why})` };
@@ -67,20 +78,37 @@ function listNaming(object: string, mf: Makefile, ev: Evaluation): string | unde
 function readsList(list: string, mf: Makefile): boolean {
   let found = false;
   walkStatements(mf.statements, (s) => {
-    if (!found && s.kind === 'assignment' && (s.valueText.includes(`$(${list})`) || s.valueText.includes(`\${${list}}`))) found = true;
+    if (
+      !found &&
+      s.kind === 'assignment' &&
+      (s.valueText.includes(`$(${list})`) || s.valueText.includes(`\${${list}}`))
+    )
+      found = true;
   });
   return found;
 }
 
 export function listFate(stmt: AssignmentStmt, mf: Makefile, ev: Evaluation): ListFate | undefined {
   if (stmt.targets || NOT_OBJECT_LISTS.test(stmt.nameText)) return undefined;
-  const objects = splitWords(ev.expand(stmt.value)).filter((w) => !isUnknownWord(w) && (w.endsWith('.o') || w.endsWith('/')));
+  const objects = splitWords(ev.expand(stmt.value)).filter(
+    (w) => !isUnknownWord(w) && (w.endsWith('.o') || w.endsWith('/')),
+  );
   if (objects.length === 0) return undefined;
   const list = ev.expand(stmt.name).trim();
   if (!/^[^\s]+-\S*$/.test(stmt.nameText.trim())) return undefined;
   const options = [...stmt.nameText.matchAll(/\$[({](CONFIG_[A-Za-z0-9_]+)[)}]/g)].map((m) => m[1]);
   // A line in a branch make does not take, or cannot decide, does nothing sure.
   const live = ev.liveness(stmt);
-  if (live !== 'live') return { list, options, fate: live === 'dead' ? 'not-built' : 'unknown', why: live === 'dead' ? 'the line is in a branch this configuration does not take' : 'the line is in a branch whose condition is unknown here', objects };
+  if (live !== 'live')
+    return {
+      list,
+      options,
+      fate: live === 'dead' ? 'not-built' : 'unknown',
+      why:
+        live === 'dead'
+          ? 'the line is in a branch this configuration does not take'
+          : 'the line is in a branch whose condition is unknown here',
+      objects,
+    };
   return { list, options, objects, ...fateOfList(list, mf, ev, 0) };
 }

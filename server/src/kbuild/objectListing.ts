@@ -86,7 +86,10 @@ export class ObjectCatalog<L> {
     const out: BuildDir[] = [];
     const seen = new Set<string>();
     for (const root of roots) {
-      for (const d of await findBuildDirectories(root, { configured: s.configuredBuildDir(), searchRoots: s.roots() })) {
+      for (const d of await findBuildDirectories(root, {
+        configured: s.configuredBuildDir(),
+        searchRoots: s.roots(),
+      })) {
         if (seen.has(d)) continue;
         seen.add(d);
         out.push({ dir: d, sourceRoot: root });

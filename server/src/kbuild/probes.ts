@@ -36,12 +36,17 @@ export interface ProbeSession {
   asked: Map<string, ProbeQuestion>;
 }
 
-export function probeSession(toolchain: Toolchain, assumptions: ReadonlyMap<string, boolean> = new Map(), fallback = true): ProbeSession {
+export function probeSession(
+  toolchain: Toolchain,
+  assumptions: ReadonlyMap<string, boolean> = new Map(),
+  fallback = true,
+): ProbeSession {
   return { toolchain, assumptions, fallback, asked: new Map() };
 }
 
 /** A definition that makes make run something (a shell, try-run, or another probe built on them). */
-const PROBE_BODY = /\$[({](?:shell\s|call\s+(?:try-run|__cc-option|__rustc-option|cc-option|rustc-option|test-ge|test-gt|as-instr)\b)/;
+const PROBE_BODY =
+  /\$[({](?:shell\s|call\s+(?:try-run|__cc-option|__rustc-option|cc-option|rustc-option|test-ge|test-gt|as-instr)\b)/;
 
 function isProbeDefinition(definition: string | undefined): boolean {
   return definition === undefined || PROBE_BODY.test(definition);
@@ -93,28 +98,67 @@ type Probe = (s: ProbeSession, args: readonly string[]) => string;
 
 /** `$(call NAME-min-version, V)`: y when the configuration's version of that tool is at least V. */
 function minVersion(probe: string, version: (t: Toolchain) => number | undefined): Probe {
-  return (s, args) => decide(s, compareVersions(version(s.toolchain), '-ge', Number(strip(args[0]))), { probe, subject: strip(args[0]), ifYes: 'y', ifNo: '' });
+  return (s, args) =>
+    decide(s, compareVersions(version(s.toolchain), '-ge', Number(strip(args[0]))), {
+      probe,
+      subject: strip(args[0]),
+      ifYes: 'y',
+      ifNo: '',
+    });
 }
 
 /** A probe whose answer the build's records never give (the assembler, the linker, rustc): a question. */
 function alwaysAsked(probe: string, yes: number, no: number): Probe {
-  return (s, args) => decide(s, undefined, { probe, subject: strip(args[0]), ifYes: strip(args[yes]), ifNo: strip(args[no]) });
+  return (s, args) =>
+    decide(s, undefined, { probe, subject: strip(args[0]), ifYes: strip(args[yes]), ifNo: strip(args[no]) });
 }
 
-const clangVersion = (t: Toolchain) => (t.compiler === 'clang' ? t.compilerVersion : t.compiler === 'gcc' ? 0 : undefined);
-const gccVersion = (t: Toolchain) => (t.compiler === 'gcc' ? t.compilerVersion : t.compiler === 'clang' ? 0 : undefined);
+const clangVersion = (t: Toolchain) =>
+  t.compiler === 'clang' ? t.compilerVersion : t.compiler === 'gcc' ? 0 : undefined;
+const gccVersion = (t: Toolchain) =>
+  t.compiler === 'gcc' ? t.compilerVersion : t.compiler === 'clang' ? 0 : undefined;
 
 /** Kbuild's probes by name (scripts/Makefile.compiler of Linux 5.x to 6.12 and older Kbuild.include). */
 export const PROBES: ReadonlyMap<string, Probe> = new Map<string, Probe>([
-  ['cc-option', (s, a) => decide(s, acceptsAll(s.toolchain, strip(a[0])), { probe: 'cc-option', subject: strip(a[0]), ifYes: strip(a[0]), ifNo: strip(a[1]) })],
-  ['cc-option-yn', (s, a) => decide(s, acceptsAll(s.toolchain, strip(a[0])), { probe: 'cc-option', subject: strip(a[0]), ifYes: 'y', ifNo: 'n' })],
+  [
+    'cc-option',
+    (s, a) =>
+      decide(s, acceptsAll(s.toolchain, strip(a[0])), {
+        probe: 'cc-option',
+        subject: strip(a[0]),
+        ifYes: strip(a[0]),
+        ifNo: strip(a[1]),
+      }),
+  ],
+  [
+    'cc-option-yn',
+    (s, a) =>
+      decide(s, acceptsAll(s.toolchain, strip(a[0])), {
+        probe: 'cc-option',
+        subject: strip(a[0]),
+        ifYes: 'y',
+        ifNo: 'n',
+      }),
+  ],
   // -W<name> is probed; the result is -Wno-<name> (a warning the table does not know: a question).
-  ['cc-disable-warning', (s, a) => decide(s, acceptsAll(s.toolchain, `-W${strip(a[0])}`), { probe: 'cc-option', subject: `-W${strip(a[0])}`, ifYes: `-Wno-${strip(a[0])}`, ifNo: '' })],
+  [
+    'cc-disable-warning',
+    (s, a) =>
+      decide(s, acceptsAll(s.toolchain, `-W${strip(a[0])}`), {
+        probe: 'cc-option',
+        subject: `-W${strip(a[0])}`,
+        ifYes: `-Wno-${strip(a[0])}`,
+        ifNo: '',
+      }),
+  ],
   ['as-option', alwaysAsked('as-option', 0, 1)],
   ['as-instr', alwaysAsked('as-instr', 1, 2)],
   ['ld-option', alwaysAsked('ld-option', 0, 1)],
   ['rustc-option', alwaysAsked('rustc-option', 0, 1)],
-  ['rustc-option-yn', (s, a) => decide(s, undefined, { probe: 'rustc-option', subject: strip(a[0]), ifYes: 'y', ifNo: 'n' })],
+  [
+    'rustc-option-yn',
+    (s, a) => decide(s, undefined, { probe: 'rustc-option', subject: strip(a[0]), ifYes: 'y', ifNo: 'n' }),
+  ],
   ['clang-min-version', minVersion('clang-min-version', clangVersion)],
   ['gcc-min-version', minVersion('gcc-min-version', gccVersion)],
   // Older Kbuild.include: `$(call cc-ifversion, -ge, 0900, X, Y)` compares GCC's version (4 digits MMmm).
@@ -122,17 +166,30 @@ export const PROBES: ReadonlyMap<string, Probe> = new Map<string, Probe>([
     'cc-ifversion',
     (s, a) => {
       const gcc = gccVersion(s.toolchain);
-      const known = compareVersions(gcc === undefined ? undefined : Math.floor(gcc / 100), strip(a[0]), Number(strip(a[1])));
-      return decide(s, known, { probe: 'cc-ifversion', subject: `${strip(a[0])} ${strip(a[1])}`, ifYes: strip(a[2]), ifNo: strip(a[3]) });
+      const known = compareVersions(
+        gcc === undefined ? undefined : Math.floor(gcc / 100),
+        strip(a[0]),
+        Number(strip(a[1])),
+      );
+      return decide(s, known, {
+        probe: 'cc-ifversion',
+        subject: `${strip(a[0])} ${strip(a[1])}`,
+        ifYes: strip(a[2]),
+        ifNo: strip(a[3]),
+      });
     },
   ],
   // The generic probe: whether a command succeeds is never known without running it.
-  ['try-run', (s, a) => decide(s, undefined, { probe: 'try-run', subject: strip(a[0]), ifYes: strip(a[1]), ifNo: strip(a[2]) })],
+  [
+    'try-run',
+    (s, a) => decide(s, undefined, { probe: 'try-run', subject: strip(a[0]), ifYes: strip(a[1]), ifNo: strip(a[2]) }),
+  ],
 ]);
 
 /** The evaluator hooks for a session: each probe answers only while its variable is a probe. */
 export function probeHooks(session: ProbeSession): ReadonlyMap<string, CallHook> {
   const hooks = new Map<string, CallHook>();
-  for (const [name, probe] of PROBES) hooks.set(name, (args, definition) => (isProbeDefinition(definition) ? probe(session, args) : undefined));
+  for (const [name, probe] of PROBES)
+    hooks.set(name, (args, definition) => (isProbeDefinition(definition) ? probe(session, args) : undefined));
   return hooks;
 }

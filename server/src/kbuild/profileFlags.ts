@@ -5,7 +5,6 @@
 // is an alias of -fprofile-instr-use[=]; bare -fprofile-sample-use names no file and enables nothing
 // by itself (llvm-project issue 112391), bare -fprofile-use reads default.profdata.
 
-
 export type ProfileFamily = 'sample' | 'instr';
 
 interface Spelling {
@@ -110,4 +109,3 @@ export const ALL_PROFILE_USE_PATTERNS = [
   '-fprofile-instr-use=%',
   '-fprofile-instr-use',
 ];
-

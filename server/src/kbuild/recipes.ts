@@ -24,7 +24,6 @@ export interface MakeRule {
   commands: Command[];
 }
 
-
 /** Every statement, including those inside conditionals, in file order. */
 export function* allStatements(statements: Statement[]): Generator<Statement> {
   // An explicit stack, not yield* recursion: thousands of nested conditionals overflowed the stack.
@@ -76,7 +75,12 @@ function automaticVars(targets: string[], prerequisites: string[]): Record<strin
   };
 }
 
-function commandsOfRecipeLine(ev: Evaluation, line: RecipeLine, rule: RuleStmt, autos: Record<string, string>): Command[] {
+function commandsOfRecipeLine(
+  ev: Evaluation,
+  line: RecipeLine,
+  rule: RuleStmt,
+  autos: Record<string, string>,
+): Command[] {
   // Expand the line part by part so that a Kbuild `$(call if_changed,X)` can be read as `cmd_X`.
   const pieces: { text: string; span: Span; definition?: AssignmentStmt | DefineStmt }[] = [];
   let plain: Expr = [];
@@ -142,8 +146,14 @@ export function linkerScriptOf(c: SimpleCommand): string | undefined {
     const a = c.args[i];
     if (a === '-T' || a === '--script') return c.args[i + 1];
     if (a.startsWith('--script=')) return a.slice('--script='.length);
-    if (a.startsWith('-T') && a.length > 2 && !a.startsWith('-Ttext') && !a.startsWith('-Tdata') && !a.startsWith('-Tbss')) return a.slice(2);
+    if (
+      a.startsWith('-T') &&
+      a.length > 2 &&
+      !a.startsWith('-Ttext') &&
+      !a.startsWith('-Tdata') &&
+      !a.startsWith('-Tbss')
+    )
+      return a.slice(2);
   }
   return undefined;
 }
-

@@ -86,7 +86,8 @@ function toCommand(words: string[]): SimpleCommand {
   let i = 0;
   // Make's recipe prefixes and environment assignments in front of the program.
   while (i < words.length && /^[@+-]+$/.test(words[i])) i++;
-  if (i < words.length && /^[@+-]+/.test(words[i])) words = [...words.slice(0, i), words[i].replace(/^[@+-]+/, ''), ...words.slice(i + 1)];
+  if (i < words.length && /^[@+-]+/.test(words[i]))
+    words = [...words.slice(0, i), words[i].replace(/^[@+-]+/, ''), ...words.slice(i + 1)];
   while (i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i])) i++;
   return { words, program: words[i] ?? '', args: words.slice(i + 1) };
 }
@@ -164,7 +165,8 @@ export function objcopyEffect(args: readonly string[]): ObjcopyEffect {
   const removesRelocationsOf: string[] = [];
   const operands: string[] = [];
   // Options that take a separate argument (GNU and LLVM objcopy), so their argument is no operand.
-  const takesArg = /^(-[IOBjKNLWGF]|--(input-target|output-target|target|binary-architecture|only-section|add-section|rename-section|set-section-flags|prefix-symbols|redefine-sym|strip-symbol|keep-symbol|globalize-symbol|localize-symbol|weaken-symbol|add-symbol|update-section|dump-section))$/;
+  const takesArg =
+    /^(-[IOBjKNLWGF]|--(input-target|output-target|target|binary-architecture|only-section|add-section|rename-section|set-section-flags|prefix-symbols|redefine-sym|strip-symbol|keep-symbol|globalize-symbol|localize-symbol|weaken-symbol|add-symbol|update-section|dump-section))$/;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '-R' || a === '--remove-section') {
@@ -173,7 +175,8 @@ export function objcopyEffect(args: readonly string[]): ObjcopyEffect {
     else if (a.startsWith('-R') && a.length > 2) removes.push(a.slice(2));
     else if (a === '--remove-relocations') {
       if (i + 1 < args.length) removesRelocationsOf.push(args[++i]);
-    } else if (a.startsWith('--remove-relocations=')) removesRelocationsOf.push(a.slice('--remove-relocations='.length));
+    } else if (a.startsWith('--remove-relocations='))
+      removesRelocationsOf.push(a.slice('--remove-relocations='.length));
     else if (takesArg.test(a)) i++;
     else if (a.startsWith('-') && a.length > 1) continue;
     else operands.push(a);
@@ -183,6 +186,8 @@ export function objcopyEffect(args: readonly string[]): ObjcopyEffect {
 
 /** True when an objcopy with this effect removes `section` together with its relocation section. */
 export function removesSectionAndRelocations(effect: ObjcopyEffect, section: string): boolean {
-  return effect.removes.some((p) => globMatch(p, section) || globMatch(p, '.rel' + section)) ||
-    effect.removesRelocationsOf.some((p) => globMatch(p, section));
+  return (
+    effect.removes.some((p) => globMatch(p, section) || globMatch(p, '.rel' + section)) ||
+    effect.removesRelocationsOf.some((p) => globMatch(p, section))
+  );
 }

@@ -3,7 +3,11 @@
 // Iterative with one backtrack point per `*`: linear-ish, never exponential on hostile patterns.
 
 /** One compiled pattern element. */
-type Part = { kind: 'star' } | { kind: 'any' } | { kind: 'char'; c: string } | { kind: 'class'; negate: boolean; ranges: [string, string][] };
+type Part =
+  | { kind: 'star' }
+  | { kind: 'any' }
+  | { kind: 'char'; c: string }
+  | { kind: 'class'; negate: boolean; ranges: [string, string][] };
 
 const cache = new Map<string, Part[]>();
 const CACHE_MAX = 4096;

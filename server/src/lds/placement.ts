@@ -26,8 +26,22 @@ export interface LinkKind {
 }
 
 export const SHT = {
-  NULL: 0, PROGBITS: 1, SYMTAB: 2, STRTAB: 3, RELA: 4, NOTE: 7, NOBITS: 8, REL: 9, DYNSYM: 11, GROUP: 17, SYMTAB_SHNDX: 18, RELR: 19,
-  LLVM_LINKER_OPTIONS: 0x6fff4c01, LLVM_ADDRSIG: 0x6fff4c03, LLVM_DEPENDENT_LIBRARIES: 0x6fff4c04, LLVM_CALL_GRAPH_PROFILE: 0x6fff4c09,
+  NULL: 0,
+  PROGBITS: 1,
+  SYMTAB: 2,
+  STRTAB: 3,
+  RELA: 4,
+  NOTE: 7,
+  NOBITS: 8,
+  REL: 9,
+  DYNSYM: 11,
+  GROUP: 17,
+  SYMTAB_SHNDX: 18,
+  RELR: 19,
+  LLVM_LINKER_OPTIONS: 0x6fff4c01,
+  LLVM_ADDRSIG: 0x6fff4c03,
+  LLVM_DEPENDENT_LIBRARIES: 0x6fff4c04,
+  LLVM_CALL_GRAPH_PROFILE: 0x6fff4c09,
 } as const;
 export const SHF_EXCLUDE = 0x80000000;
 
@@ -38,17 +52,39 @@ function droppedByLinker(section: InputSection, link: LinkKind): string | undefi
   if (type === SHT.SYMTAB || type === SHT.SYMTAB_SHNDX) return 'the linker writes its own symbol table';
   if (type === SHT.STRTAB) return 'the linker writes its own string tables';
   if (type === SHT.GROUP && !link.relocatable) return 'section groups are resolved in a final link';
-  if (name === '.note.GNU-stack' || name === '.note.GNU-split-stack' || name === '.note.GNU-no-split-stack') return 'stack notes are read, not placed';
+  if (name === '.note.GNU-stack' || name === '.note.GNU-split-stack' || name === '.note.GNU-no-split-stack')
+    return 'stack notes are read, not placed';
   if (type === SHT.LLVM_ADDRSIG && !link.relocatable) return 'the address-significance table is read, not placed';
-  if (type === SHT.LLVM_LINKER_OPTIONS || type === SHT.LLVM_DEPENDENT_LIBRARIES) return 'linker options are read, not placed';
+  if (type === SHT.LLVM_LINKER_OPTIONS || type === SHT.LLVM_DEPENDENT_LIBRARIES)
+    return 'linker options are read, not placed';
   if ((section.flags & SHF_EXCLUDE) !== 0 && !link.relocatable) return 'SHF_EXCLUDE: not placed in a final link';
-  if (name === '.note.gnu.property' && type === SHT.NOTE) return 'merged into the linker\'s own .note.gnu.property';
-  if ((type === SHT.REL || type === SHT.RELA || type === SHT.RELR) && !link.relocatable) return 'relocations are applied in a final link';
+  if (name === '.note.gnu.property' && type === SHT.NOTE) return "merged into the linker's own .note.gnu.property";
+  if ((type === SHT.REL || type === SHT.RELA || type === SHT.RELR) && !link.relocatable)
+    return 'relocations are applied in a final link';
   return undefined;
 }
 
 /** ld.lld's orphan output-section name (getOutputSectionName): `.text.foo` → `.text` in a final link. */
-const ORPHAN_PREFIXES = ['.ldata', '.lrodata', '.lbss', '.text', '.data.rel.ro', '.data', '.rodata', '.bss.rel.ro', '.bss', '.gcc_except_table', '.init_array', '.fini_array', '.tbss', '.tdata', '.ARM.exidx', '.ARM.extab', '.ctors', '.dtors'];
+const ORPHAN_PREFIXES = [
+  '.ldata',
+  '.lrodata',
+  '.lbss',
+  '.text',
+  '.data.rel.ro',
+  '.data',
+  '.rodata',
+  '.bss.rel.ro',
+  '.bss',
+  '.gcc_except_table',
+  '.init_array',
+  '.fini_array',
+  '.tbss',
+  '.tdata',
+  '.ARM.exidx',
+  '.ARM.extab',
+  '.ctors',
+  '.dtors',
+];
 function orphanOutputName(name: string, link: LinkKind): string {
   if (link.relocatable) return name;
   for (const p of ORPHAN_PREFIXES) if (name === p || name.startsWith(p + '.')) return p;
@@ -69,13 +105,22 @@ export function descMatches(d: InputSectionDesc, objectPath: string, section: In
 }
 
 /** The first description (script order) that matches, if any. */
-export function firstMatch(script: LinkerScript, objectPath: string, section: InputSection): InputSectionDesc | undefined {
+export function firstMatch(
+  script: LinkerScript,
+  objectPath: string,
+  section: InputSection,
+): InputSectionDesc | undefined {
   for (const d of script.order) if (descMatches(d, objectPath, section)) return d;
   return undefined;
 }
 
 /** Where `section` of `objectPath` goes in this link. */
-export function placeSection(script: LinkerScript, objectPath: string, section: InputSection, link: LinkKind): Placement {
+export function placeSection(
+  script: LinkerScript,
+  objectPath: string,
+  section: InputSection,
+  link: LinkKind,
+): Placement {
   const why = droppedByLinker(section, link);
   if (why) return { kind: 'dropped', why };
   if (section.type === SHT.REL || section.type === SHT.RELA) {

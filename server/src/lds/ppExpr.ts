@@ -10,7 +10,10 @@ interface Val {
   unsigned: boolean;
 }
 
-const wrap = (x: Val): Val => ({ v: x.unsigned ? BigInt.asUintN(64, x.v) : BigInt.asIntN(64, x.v), unsigned: x.unsigned });
+const wrap = (x: Val): Val => ({
+  v: x.unsigned ? BigInt.asUintN(64, x.v) : BigInt.asIntN(64, x.v),
+  unsigned: x.unsigned,
+});
 
 function parseNumber(text: string): Val {
   const m = /^(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)([uUlL]*)$/.exec(text);
@@ -26,12 +29,43 @@ function parseNumber(text: string): Val {
 
 function charValue(text: string): Val {
   const body = text.slice(1, -1);
-  const esc: Record<string, number> = { n: 10, t: 9, r: 13, '0': 0, '\\': 92, "'": 39, '"': 34, a: 7, b: 8, f: 12, v: 11 };
+  const esc: Record<string, number> = {
+    n: 10,
+    t: 9,
+    r: 13,
+    '0': 0,
+    '\\': 92,
+    "'": 39,
+    '"': 34,
+    a: 7,
+    b: 8,
+    f: 12,
+    v: 11,
+  };
   if (body.startsWith('\\')) return { v: BigInt(esc[body[1]] ?? body.charCodeAt(1)), unsigned: false };
   return { v: BigInt(body.charCodeAt(0) || 0), unsigned: false };
 }
 
-const BINARY: Record<string, number> = { '*': 10, '/': 10, '%': 10, '+': 9, '-': 9, '<<': 8, '>>': 8, '<': 7, '>': 7, '<=': 7, '>=': 7, '==': 6, '!=': 6, '&': 5, '^': 4, '|': 3, '&&': 2, '||': 1 };
+const BINARY: Record<string, number> = {
+  '*': 10,
+  '/': 10,
+  '%': 10,
+  '+': 9,
+  '-': 9,
+  '<<': 8,
+  '>>': 8,
+  '<': 7,
+  '>': 7,
+  '<=': 7,
+  '>=': 7,
+  '==': 6,
+  '!=': 6,
+  '&': 5,
+  '^': 4,
+  '|': 3,
+  '&&': 2,
+  '||': 1,
+};
 
 class ExprParser {
   i = 0;
@@ -110,26 +144,42 @@ function apply(op: string, a: Val, b: Val): Val {
   const y = unsigned ? BigInt.asUintN(64, b.v) : b.v;
   const bool = (c: boolean): Val => ({ v: c ? 1n : 0n, unsigned: false });
   switch (op) {
-    case '*': return wrap({ v: x * y, unsigned });
+    case '*':
+      return wrap({ v: x * y, unsigned });
     case '/':
     case '%':
       if (y === 0n) throw new PpExprError('division by zero in #if');
       return wrap({ v: op === '/' ? x / y : x % y, unsigned });
-    case '+': return wrap({ v: x + y, unsigned });
-    case '-': return wrap({ v: x - y, unsigned });
-    case '<<': return wrap({ v: x << (b.v & 63n), unsigned: a.unsigned });
-    case '>>': return wrap({ v: x >> (b.v & 63n), unsigned: a.unsigned });
-    case '<': return bool(x < y);
-    case '>': return bool(x > y);
-    case '<=': return bool(x <= y);
-    case '>=': return bool(x >= y);
-    case '==': return bool(x === y);
-    case '!=': return bool(x !== y);
-    case '&': return wrap({ v: x & y, unsigned });
-    case '^': return wrap({ v: x ^ y, unsigned });
-    case '|': return wrap({ v: x | y, unsigned });
-    case '&&': return bool(x !== 0n && y !== 0n);
-    case '||': return bool(x !== 0n || y !== 0n);
+    case '+':
+      return wrap({ v: x + y, unsigned });
+    case '-':
+      return wrap({ v: x - y, unsigned });
+    case '<<':
+      return wrap({ v: x << (b.v & 63n), unsigned: a.unsigned });
+    case '>>':
+      return wrap({ v: x >> (b.v & 63n), unsigned: a.unsigned });
+    case '<':
+      return bool(x < y);
+    case '>':
+      return bool(x > y);
+    case '<=':
+      return bool(x <= y);
+    case '>=':
+      return bool(x >= y);
+    case '==':
+      return bool(x === y);
+    case '!=':
+      return bool(x !== y);
+    case '&':
+      return wrap({ v: x & y, unsigned });
+    case '^':
+      return wrap({ v: x ^ y, unsigned });
+    case '|':
+      return wrap({ v: x | y, unsigned });
+    case '&&':
+      return bool(x !== 0n && y !== 0n);
+    case '||':
+      return bool(x !== 0n || y !== 0n);
   }
   throw new PpExprError(`unknown operator '${op}' in #if`);
 }

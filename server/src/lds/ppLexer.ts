@@ -46,7 +46,37 @@ export class HideSet {
   }
 }
 
-const PUNCTS = ['%:%:', '...', '<<=', '>>=', '->', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '*=', '/=', '%=', '+=', '-=', '&=', '^=', '|=', '##', '<:', ':>', '<%', '%>', '%:'];
+const PUNCTS = [
+  '%:%:',
+  '...',
+  '<<=',
+  '>>=',
+  '->',
+  '++',
+  '--',
+  '<<',
+  '>>',
+  '<=',
+  '>=',
+  '==',
+  '!=',
+  '&&',
+  '||',
+  '*=',
+  '/=',
+  '%=',
+  '+=',
+  '-=',
+  '&=',
+  '^=',
+  '|=',
+  '##',
+  '<:',
+  ':>',
+  '<%',
+  '%>',
+  '%:',
+];
 
 function isIdStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c >= 128;
@@ -166,7 +196,8 @@ export function wouldPaste(a: PpToken, b: PpToken): boolean {
   const wa = a.kind === 'ident' || a.kind === 'number';
   const wb = b.kind === 'ident' || b.kind === 'number';
   if (wa && wb) return true;
-  if (a.kind === 'punct' && b.kind === 'punct') return PUNCTS.includes(a.text + b.text) || (a.text === '/' && (b.text === '*' || b.text === '/'));
+  if (a.kind === 'punct' && b.kind === 'punct')
+    return PUNCTS.includes(a.text + b.text) || (a.text === '/' && (b.text === '*' || b.text === '/'));
   if (a.kind === 'number' && b.kind === 'punct' && b.text === '.') return true;
   return false;
 }

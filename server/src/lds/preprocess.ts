@@ -103,7 +103,12 @@ class Preprocessor {
   run(): string {
     try {
       const cmdLine = [...this.input.defines].map(([k, v]) => `#define ${k.includes('(') ? k : k} ${v}`).join('\n');
-      this.processText('<command line>', cmdLine + '\n' + this.input.undefines.map((u) => `#undef ${u}`).join('\n'), -1, false);
+      this.processText(
+        '<command line>',
+        cmdLine + '\n' + this.input.undefines.map((u) => `#undef ${u}`).join('\n'),
+        -1,
+        false,
+      );
       for (const f of this.input.forcedIncludes) {
         const found = this.findInclude(f, false, dirname(this.input.file), -1);
         if (!found) this.note(`cannot read -include ${f}`);
@@ -189,7 +194,7 @@ class Preprocessor {
       case 'elif':
       case 'elifdef':
       case 'elifndef': {
-        if (!top) return this.stray(name), true;
+        if (!top) return (this.stray(name), true);
         if (top.taken || !top.parentActive) top.active = false;
         else {
           const v = this.condValue(name === 'elif' ? 'if' : name.slice(2), args);
@@ -199,13 +204,13 @@ class Preprocessor {
         return true;
       }
       case 'else':
-        if (!top) return this.stray(name), true;
+        if (!top) return (this.stray(name), true);
         top.active = top.parentActive && !top.taken;
         top.taken = true;
         top.sawElse = true;
         return true;
       case 'endif':
-        if (!top) return this.stray(name), true;
+        if (!top) return (this.stray(name), true);
         conds.pop();
         return true;
     }
@@ -227,7 +232,9 @@ class Preprocessor {
     }
     try {
       const expanded = this.expand(this.replaceDefined(args), 0);
-      return evaluatePpExpr(this.replaceDefined(expanded).map((t) => (t.kind === 'ident' && !t.text.startsWith('__has') ? t : t)));
+      return evaluatePpExpr(
+        this.replaceDefined(expanded).map((t) => (t.kind === 'ident' && !t.text.startsWith('__has') ? t : t)),
+      );
     } catch (e) {
       if (e instanceof PpExprError) {
         this.note(`${this.currentFile}:${this.currentLine}: ${e.message} (taken as false)`);
@@ -342,11 +349,18 @@ class Preprocessor {
   }
 
   headerName(args: PpToken[]): { name: string; angled: boolean } | undefined {
-    if (args[0]?.kind === 'string' && args[0].text.startsWith('"')) return { name: args[0].text.slice(1, -1), angled: false };
+    if (args[0]?.kind === 'string' && args[0].text.startsWith('"'))
+      return { name: args[0].text.slice(1, -1), angled: false };
     if (args[0]?.text === '<') {
       const close = args.findIndex((t) => t.text === '>');
       if (close < 0) return undefined;
-      return { name: args.slice(1, close).map((t, k) => (k > 0 && t.space ? ' ' : '') + t.text).join(''), angled: true };
+      return {
+        name: args
+          .slice(1, close)
+          .map((t, k) => (k > 0 && t.space ? ' ' : '') + t.text)
+          .join(''),
+        angled: true,
+      };
     }
     return undefined;
   }
@@ -360,7 +374,9 @@ class Preprocessor {
     }
     const found = this.findInclude(spec.name, spec.angled, dirname(path), next ? dirIndex : -1, next);
     if (!found) {
-      this.note(`${path}:${this.currentLine}: cannot read #include ${spec.angled ? `<${spec.name}>` : `"${spec.name}"`}`);
+      this.note(
+        `${path}:${this.currentLine}: cannot read #include ${spec.angled ? `<${spec.name}>` : `"${spec.name}"`}`,
+      );
       return;
     }
     if (this.once.has(found.path)) return;
@@ -369,7 +385,13 @@ class Preprocessor {
   }
 
   /** The include file, searched as cpp does: "..." in the including file's folder first, then the dirs. */
-  findInclude(name: string, angled: boolean, fromDir: string, afterIndex: number, next = false): { path: string; text: string; dirIndex: number } | undefined {
+  findInclude(
+    name: string,
+    angled: boolean,
+    fromDir: string,
+    afterIndex: number,
+    next = false,
+  ): { path: string; text: string; dirIndex: number } | undefined {
     if (name.startsWith('/')) {
       const text = this.input.readFile(name);
       return text === undefined ? undefined : { path: name, text, dirIndex: -1 };
@@ -415,7 +437,10 @@ class Preprocessor {
         out.push(t);
         continue;
       }
-      const repl = m.params === undefined ? this.substitute(m, [], (t.hide ?? HideSet.empty).with(m.name), t, nesting) : this.invoke(m, t, stack, nesting);
+      const repl =
+        m.params === undefined
+          ? this.substitute(m, [], (t.hide ?? HideSet.empty).with(m.name), t, nesting)
+          : this.invoke(m, t, stack, nesting);
       if (!repl) {
         out.push(t);
         continue;
@@ -427,12 +452,24 @@ class Preprocessor {
 
   builtin(t: PpToken): PpToken | undefined {
     if (this.macros.has(t.text)) return undefined;
-    const num = (v: number): PpToken => ({ kind: 'number', text: String(v), space: t.space, line: t.line, expanded: true });
+    const num = (v: number): PpToken => ({
+      kind: 'number',
+      text: String(v),
+      space: t.space,
+      line: t.line,
+      expanded: true,
+    });
     if (t.text === '__LINE__') return num(t.line);
     if (t.text === '__COUNTER__') return num(this.counter++);
     if (t.text === '__INCLUDE_LEVEL__') return num(Math.max(0, this.depth - 1));
     if (t.text === '__FILE__' || t.text === '__BASE_FILE__') {
-      return { kind: 'string', text: JSON.stringify(t.text === '__FILE__' ? this.currentFile : this.input.file), space: t.space, line: t.line, expanded: true };
+      return {
+        kind: 'string',
+        text: JSON.stringify(t.text === '__FILE__' ? this.currentFile : this.input.file),
+        space: t.space,
+        line: t.line,
+        expanded: true,
+      };
     }
     return undefined;
   }
@@ -548,7 +585,11 @@ class Preprocessor {
       this.prev = undefined;
       s = '\n';
     } else {
-      const sep = !this.atLineStart && (t.space || (this.prev !== undefined && (t.expanded || this.prev.expanded) && wouldPaste(this.prev, t))) ? ' ' : '';
+      const sep =
+        !this.atLineStart &&
+        (t.space || (this.prev !== undefined && (t.expanded || this.prev.expanded) && wouldPaste(this.prev, t)))
+          ? ' '
+          : '';
       s = sep + t.text;
       this.atLineStart = false;
       this.blankRun = 0;

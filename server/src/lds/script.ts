@@ -50,21 +50,68 @@ export interface LinkerScript {
   insert?: { where: 'AFTER' | 'BEFORE'; section: string };
 }
 
-const SORT_KINDS = new Set(['SORT', 'SORT_BY_NAME', 'SORT_BY_ALIGNMENT', 'SORT_BY_INIT_PRIORITY', 'SORT_NONE', 'REVERSE']);
+const SORT_KINDS = new Set([
+  'SORT',
+  'SORT_BY_NAME',
+  'SORT_BY_ALIGNMENT',
+  'SORT_BY_INIT_PRIORITY',
+  'SORT_NONE',
+  'REVERSE',
+]);
 /** Commands inside an output section that are not input-section descriptions: `KEYWORD(...)`. */
-const DATA_COMMANDS = new Set(['BYTE', 'SHORT', 'LONG', 'QUAD', 'SQUAD', 'FILL', 'ASSERT', 'PROVIDE', 'PROVIDE_HIDDEN', 'HIDDEN']);
+const DATA_COMMANDS = new Set([
+  'BYTE',
+  'SHORT',
+  'LONG',
+  'QUAD',
+  'SQUAD',
+  'FILL',
+  'ASSERT',
+  'PROVIDE',
+  'PROVIDE_HIDDEN',
+  'HIDDEN',
+]);
 /** Top-level or SECTIONS-level commands that take a parenthesised argument and are skipped. */
 const PAREN_COMMANDS = new Set([
-  'ENTRY', 'OUTPUT_ARCH', 'OUTPUT_FORMAT', 'TARGET', 'SEARCH_DIR', 'INPUT', 'GROUP', 'OUTPUT', 'STARTUP',
-  'ASSERT', 'PROVIDE', 'PROVIDE_HIDDEN', 'HIDDEN', 'EXTERN', 'NOCROSSREFS', 'NOCROSSREFS_TO', 'REGION_ALIAS',
-  'AS_NEEDED', 'FORCE_COMMON_ALLOCATION', 'INHIBIT_COMMON_ALLOCATION', 'OUTPUT_SECTION_FLAGS',
+  'ENTRY',
+  'OUTPUT_ARCH',
+  'OUTPUT_FORMAT',
+  'TARGET',
+  'SEARCH_DIR',
+  'INPUT',
+  'GROUP',
+  'OUTPUT',
+  'STARTUP',
+  'ASSERT',
+  'PROVIDE',
+  'PROVIDE_HIDDEN',
+  'HIDDEN',
+  'EXTERN',
+  'NOCROSSREFS',
+  'NOCROSSREFS_TO',
+  'REGION_ALIAS',
+  'AS_NEEDED',
+  'FORCE_COMMON_ALLOCATION',
+  'INHIBIT_COMMON_ALLOCATION',
+  'OUTPUT_SECTION_FLAGS',
 ]);
 const BLOCK_COMMANDS = new Set(['MEMORY', 'PHDRS', 'VERSION']);
 const ASSIGN_OPS = new Set(['=', '+=', '-=', '*=', '/=', '<<=', '>>=', '&=', '|=', '^=']);
 const SECTION_FLAGS: Record<string, number> = {
-  SHF_WRITE: 0x1, SHF_ALLOC: 0x2, SHF_EXECINSTR: 0x4, SHF_MERGE: 0x10, SHF_STRINGS: 0x20, SHF_INFO_LINK: 0x40,
-  SHF_LINK_ORDER: 0x80, SHF_OS_NONCONFORMING: 0x100, SHF_GROUP: 0x200, SHF_TLS: 0x400, SHF_COMPRESSED: 0x800,
-  SHF_EXCLUDE: 0x80000000, SHF_ARM_PURECODE: 0x20000000, SHF_AARCH64_PURECODE: 0x20000000,
+  SHF_WRITE: 0x1,
+  SHF_ALLOC: 0x2,
+  SHF_EXECINSTR: 0x4,
+  SHF_MERGE: 0x10,
+  SHF_STRINGS: 0x20,
+  SHF_INFO_LINK: 0x40,
+  SHF_LINK_ORDER: 0x80,
+  SHF_OS_NONCONFORMING: 0x100,
+  SHF_GROUP: 0x200,
+  SHF_TLS: 0x400,
+  SHF_COMPRESSED: 0x800,
+  SHF_EXCLUDE: 0x80000000,
+  SHF_ARM_PURECODE: 0x20000000,
+  SHF_AARCH64_PURECODE: 0x20000000,
 };
 /** A script with more tokens than this is refused (bounded work on hostile input). */
 export const MAX_SCRIPT_TOKENS = 4_000_000;
@@ -75,7 +122,10 @@ class Parser {
   readonly order: InputSectionDesc[] = [];
   hasSections = false;
   insert?: LinkerScript['insert'];
-  constructor(readonly toks: Token[], readonly errors: string[]) {}
+  constructor(
+    readonly toks: Token[],
+    readonly errors: string[],
+  ) {}
 
   peek(k = 0): Token | undefined {
     return this.toks[this.pos + k];
@@ -252,12 +302,18 @@ class Parser {
   parseOutputSection(): void {
     const nameTok = this.next() as Token;
     if (this.is('(') && !(this.peek() as Token).spaced && !nameTok.quoted && this.unexpandedCall(nameTok)) return;
-    const out: OutputSection = { name: nameTok.text, line: nameTok.line, inputs: [], discard: nameTok.text === '/DISCARD/' };
+    const out: OutputSection = {
+      name: nameTok.text,
+      line: nameTok.line,
+      inputs: [],
+      discard: nameTok.text === '/DISCARD/',
+    };
     // `name [address] [(type)] : [AT(lma)] [ALIGN(a)] [SUBALIGN(a)] [ONLY_IF_RO|RW] {`
     while (this.pos < this.toks.length && !this.is(':')) {
       if (this.is('(')) {
         const inner = this.peek(1);
-        if (inner && this.is(')', 2) && /^(NOLOAD|COPY|INFO|OVERLAY|DSECT|READONLY)$/.test(inner.text)) out.type = inner.text;
+        if (inner && this.is(')', 2) && /^(NOLOAD|COPY|INFO|OVERLAY|DSECT|READONLY)$/.test(inner.text))
+          out.type = inner.text;
         this.skipParens();
       } else if (this.is('{') || this.is('}') || this.is(';')) break;
       else this.pos++;
@@ -360,7 +416,15 @@ class Parser {
     }
     if (keep) this.expect(')');
     return {
-      line: first.line, filePattern: fileTok, excludeFiles, groups, keep, sort, withFlags, withoutFlags, output,
+      line: first.line,
+      filePattern: fileTok,
+      excludeFiles,
+      groups,
+      keep,
+      sort,
+      withFlags,
+      withoutFlags,
+      output,
       sectionPatterns: groups.flatMap((g) => g.patterns),
     };
   }
@@ -370,7 +434,13 @@ class Parser {
     const t = this.next();
     if (!t) return undefined;
     let text = t.text;
-    while (this.is(':') && !(this.peek() as Token).spaced && this.peek(1) && !(this.peek(1) as Token).spaced && !this.is('(', 1)) {
+    while (
+      this.is(':') &&
+      !(this.peek() as Token).spaced &&
+      this.peek(1) &&
+      !(this.peek(1) as Token).spaced &&
+      !this.is('(', 1)
+    ) {
       text += ':' + (this.peek(1) as Token).text;
       this.pos += 2;
     }
@@ -433,7 +503,12 @@ export function parseLinkerScript(text: string): LinkerScript {
   const errors: string[] = [];
   const toks = tokenize(text, errors);
   if (toks.length > MAX_SCRIPT_TOKENS) {
-    return { outputs: [], order: [], errors: [`the script has more than ${MAX_SCRIPT_TOKENS} tokens; not parsed`], hasSections: false };
+    return {
+      outputs: [],
+      order: [],
+      errors: [`the script has more than ${MAX_SCRIPT_TOKENS} tokens; not parsed`],
+      hasSections: false,
+    };
   }
   const p = new Parser(toks, errors);
   p.parseTop();

@@ -14,10 +14,43 @@
 //    "one step". Any bound hit marks the evaluation `incomplete` (callers must not claim "clean").
 // Unknown-pattern rules for filter/filter-out/patsubst/subst are documented in functions.ts.
 
-import type { AssignOp, AssignmentStmt, ConditionalBranch, ConditionTest, DefineStmt, Expr, Makefile, Modifier, ParseDiagnostic, Span, Statement } from './ast';
-import { absPath, basenameOf, dirOf, filterWords, joinWords, notdirOf, patsubst, sortWords, subst, substRef, suffixOf } from './functions';
+import type {
+  AssignOp,
+  AssignmentStmt,
+  ConditionalBranch,
+  ConditionTest,
+  DefineStmt,
+  Expr,
+  Makefile,
+  Modifier,
+  ParseDiagnostic,
+  Span,
+  Statement,
+} from './ast';
+import {
+  absPath,
+  basenameOf,
+  dirOf,
+  filterWords,
+  joinWords,
+  notdirOf,
+  patsubst,
+  sortWords,
+  subst,
+  substRef,
+  suffixOf,
+} from './functions';
 import { MAKE_FUNCTIONS, parseExprText, parseMakefile, walkStatements } from './parser';
-import { displayValue, isUnknownWord, knownPrefix, knownSuffix, splitWords, unknownValue, UNKNOWN_OPEN, withoutUnknowns } from './values';
+import {
+  displayValue,
+  isUnknownWord,
+  knownPrefix,
+  knownSuffix,
+  splitWords,
+  unknownValue,
+  UNKNOWN_OPEN,
+  withoutUnknowns,
+} from './values';
 import { errorText } from '../common/errors';
 
 export interface AssignmentRecord {
@@ -94,13 +127,24 @@ export function initialLayer(values: Record<string, InitialValue>): InitialLayer
   for (const [name, v] of Object.entries(values)) {
     const def = initialDef(v);
     defs.set(name, def);
-    variables.set(name, Object.freeze({ name, flavor: def.flavor, value: def.value, origin: 'initial', history: Object.freeze([]) as unknown as AssignmentRecord[] }));
+    variables.set(
+      name,
+      Object.freeze({
+        name,
+        flavor: def.flavor,
+        value: def.value,
+        origin: 'initial',
+        history: Object.freeze([]) as unknown as AssignmentRecord[],
+      }),
+    );
   }
   return { defs, variables };
 }
 
 function initialDef(v: InitialValue): Def {
-  return typeof v === 'string' ? { flavor: 'simple', value: v, origin: 'initial', override: false } : { flavor: v.flavor, value: v.value, origin: 'initial', override: false };
+  return typeof v === 'string'
+    ? { flavor: 'simple', value: v, origin: 'initial', override: false }
+    : { flavor: v.flavor, value: v.value, origin: 'initial', override: false };
 }
 
 export interface EvalOptions {
@@ -201,7 +245,10 @@ class AssignmentRecordImpl implements AssignmentRecord {
     readonly ignored: boolean,
   ) {}
   get valueBefore(): string {
-    if (this.before === undefined) this.before = this.ev.valueAtSeq(this.name, this.seq - 1) ?? (this.ev.isFileOwned(this.name) ? '' : this.ev.undefinedValue(this.name));
+    if (this.before === undefined)
+      this.before =
+        this.ev.valueAtSeq(this.name, this.seq - 1) ??
+        (this.ev.isFileOwned(this.name) ? '' : this.ev.undefinedValue(this.name));
     return this.before;
   }
   get valueAfter(): string {
@@ -402,8 +449,13 @@ class Evaluator {
   private step(c: Ctx, n = 1): void {
     c.steps += n;
     this.totalSteps += n;
-    if (c.steps > this.limits.maxSteps) throw new LimitError(`Expansion limit hit: more than ${this.limits.maxSteps} steps (maxSteps)`, 'maxSteps');
-    if (this.totalSteps > this.limits.maxTotalSteps) throw new LimitError(`Evaluation budget spent: more than ${this.limits.maxTotalSteps} expansion steps in this file (maxTotalSteps); later values are unknown`, 'maxTotalSteps');
+    if (c.steps > this.limits.maxSteps)
+      throw new LimitError(`Expansion limit hit: more than ${this.limits.maxSteps} steps (maxSteps)`, 'maxSteps');
+    if (this.totalSteps > this.limits.maxTotalSteps)
+      throw new LimitError(
+        `Evaluation budget spent: more than ${this.limits.maxTotalSteps} expansion steps in this file (maxTotalSteps); later values are unknown`,
+        'maxTotalSteps',
+      );
   }
   /**
    * Counts string work on a value of `len` characters against the file's budget (maxTotalSteps) only:
@@ -417,7 +469,11 @@ class Evaluator {
     this.step(c, 0);
   }
   private checkLen(s: string): string {
-    if (s.length > this.limits.maxExpansionLength) throw new LimitError(`Expansion limit hit: value longer than ${this.limits.maxExpansionLength} characters (maxExpansionLength)`, 'maxExpansionLength');
+    if (s.length > this.limits.maxExpansionLength)
+      throw new LimitError(
+        `Expansion limit hit: value longer than ${this.limits.maxExpansionLength} characters (maxExpansionLength)`,
+        'maxExpansionLength',
+      );
     return s;
   }
 
@@ -482,7 +538,11 @@ class Evaluator {
   }
 
   private expandBody(name: string, text: string, c: Ctx, guard: boolean): string {
-    if (c.depth >= this.limits.maxDepth) throw new LimitError(`Expansion limit hit: nesting deeper than ${this.limits.maxDepth} while expanding '${name}' (maxDepth)`, 'maxDepth');
+    if (c.depth >= this.limits.maxDepth)
+      throw new LimitError(
+        `Expansion limit hit: nesting deeper than ${this.limits.maxDepth} while expanding '${name}' (maxDepth)`,
+        'maxDepth',
+      );
     c.depth++;
     if (guard) c.expanding.add(name);
     try {
@@ -539,7 +599,7 @@ class Evaluator {
       case 'sort': {
         const v = x(0);
         // n log n comparisons on top of the split counted by x().
-        if (v.length >= 256) this.work(c, v.length * Math.ceil(Math.log2(v.length)) >> 2);
+        if (v.length >= 256) this.work(c, (v.length * Math.ceil(Math.log2(v.length))) >> 2);
         return sortWords(v);
       }
       case 'word': {
@@ -693,7 +753,14 @@ class Evaluator {
         if (isUnknownWord(name)) return unknownValue(fn);
         if (this.localValue(name, c) !== undefined) return fn === 'origin' ? 'automatic' : 'simple';
         const def = this.lookup(name, c.at);
-        if (def) return fn === 'flavor' ? def.flavor : def.origin === 'file' ? (def.override ? 'override' : 'file') : 'environment';
+        if (def)
+          return fn === 'flavor'
+            ? def.flavor
+            : def.origin === 'file'
+              ? def.override
+                ? 'override'
+                : 'file'
+              : 'environment';
         return this.undefinedIsKnownEmpty(name) ? 'undefined' : unknownValue(`${fn}-${name}`);
       }
       case 'error':
@@ -717,7 +784,11 @@ class Evaluator {
   }
 
   private evalText(text: string, c: Ctx): void {
-    if (this.evalDepth >= this.limits.maxDepth || c.depth >= this.limits.maxDepth) throw new LimitError(`Expansion limit hit: $(eval) nested deeper than ${this.limits.maxDepth} (maxDepth)`, 'maxDepth');
+    if (this.evalDepth >= this.limits.maxDepth || c.depth >= this.limits.maxDepth)
+      throw new LimitError(
+        `Expansion limit hit: $(eval) nested deeper than ${this.limits.maxDepth} (maxDepth)`,
+        'maxDepth',
+      );
     this.step(c, 1 + (text.length >> 6));
     const mf = parseMakefile(text);
     this.evalDepth++;
@@ -776,7 +847,11 @@ class Evaluator {
       this.live.set(s, l);
       // Inner conditionals of a branch that is not run share its state (make never decides them).
       if (s.kind === 'conditional' && this.evalDepth === 0) for (const b of s.branches) this.branchLive.set(b, l);
-      if (l === 'unknown' && (s.kind === 'assignment' || s.kind === 'define') && !(s.kind === 'assignment' && s.targets)) {
+      if (
+        l === 'unknown' &&
+        (s.kind === 'assignment' || s.kind === 'define') &&
+        !(s.kind === 'assignment' && s.targets)
+      ) {
         if (!s.nameText.includes('$')) this.uncertain.add(s.nameText.trim());
       }
     });
@@ -847,7 +922,14 @@ class Evaluator {
     return t.kind === 'ifeq' ? eq : !eq;
   }
 
-  private assign(stmt: AssignmentStmt | DefineStmt, op: AssignOp, mods: Modifier[], nameExpr: Expr, value: Expr, rawText: string): void {
+  private assign(
+    stmt: AssignmentStmt | DefineStmt,
+    op: AssignOp,
+    mods: Modifier[],
+    nameExpr: Expr,
+    value: Expr,
+    rawText: string,
+  ): void {
     const name = this.expandStmt(nameExpr).trim();
     if (name === '') {
       this.diag('error', 'Empty variable name');
@@ -859,7 +941,12 @@ class Evaluator {
       this.setVar(name, cur, stmt, true);
       return;
     }
-    const mk = (flavor: 'recursive' | 'simple', v: string): Def => ({ flavor, value: v, origin: 'file', override: override || (cur?.override ?? false) });
+    const mk = (flavor: 'recursive' | 'simple', v: string): Def => ({
+      flavor,
+      value: v,
+      origin: 'file',
+      override: override || (cur?.override ?? false),
+    });
     switch (op) {
       case '=':
         this.setVar(name, mk('recursive', rawText), stmt);
@@ -885,7 +972,11 @@ class Evaluator {
           this.setVar(name, { ...mk(cur.flavor, v), origin: cur.origin === 'initial' ? 'file' : cur.origin }, stmt);
         } else {
           const base = this.undefinedIsEmpty || this.wasEverDefined(name) ? '' : unknownValue(name);
-          this.setVar(name, mk('recursive', base === '' ? rawText : rawText === '' ? base : base + ' ' + rawText), stmt);
+          this.setVar(
+            name,
+            mk('recursive', base === '' ? rawText : rawText === '' ? base : base + ' ' + rawText),
+            stmt,
+          );
         }
         break;
       }
@@ -901,12 +992,19 @@ class Evaluator {
         variables.delete(name);
         continue;
       }
-      variables.set(name, { name, flavor: last.flavor, value: last.value, origin: last.origin, history: this.records.get(name) ?? [] });
+      variables.set(name, {
+        name,
+        flavor: last.flavor,
+        value: last.value,
+        origin: last.origin,
+        history: this.records.get(name) ?? [],
+      });
     }
     // A layer name whose assignments were all ignored (`?=`, against an override) keeps their records.
     for (const [name, history] of this.records) {
       const initial = this.vars.has(name) ? undefined : this.layer?.defs.get(name);
-      if (initial) variables.set(name, { name, flavor: initial.flavor, value: initial.value, origin: initial.origin, history });
+      if (initial)
+        variables.set(name, { name, flavor: initial.flavor, value: initial.value, origin: initial.origin, history });
     }
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the returned object literal's methods close over the evaluator
     const self = this;
@@ -962,7 +1060,12 @@ export function evaluateMakefile(mf: Makefile, opts: EvalOptions = {}): Evaluati
   } catch (e) {
     const message = `Evaluation stopped: ${errorText(e)}`;
     ev.diag('error', message);
-    ev.incomplete ??= { reason: e instanceof RangeError ? 'stack' : 'error', message, span: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, hits: 1 };
+    ev.incomplete ??= {
+      reason: e instanceof RangeError ? 'stack' : 'error',
+      message,
+      span: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      hits: 1,
+    };
   }
   return ev.result();
 }

@@ -22,7 +22,12 @@ export function matchPattern(pattern: string, word: string): string | null {
 }
 
 /** `cost` (optional) is told the pattern × word comparisons before they are made, and may throw. */
-export function filterWords(patterns: string, text: string, out: boolean, cost?: (comparisons: number) => void): string {
+export function filterWords(
+  patterns: string,
+  text: string,
+  out: boolean,
+  cost?: (comparisons: number) => void,
+): string {
   const pats = splitWords(patterns).filter((p) => !isUnknownWord(p));
   const words = splitWords(text);
   cost?.(pats.length * words.length);

@@ -22,7 +22,8 @@ function refAt(e: Expr, pos: Pos): { part: ExprPart; nameExpr: Expr } | null {
     if (!spanContains(p.span, pos)) continue;
     if (p.kind === 'text') return null;
     if (p.kind === 'ref') return refAt(p.name, pos) ?? { part: p, nameExpr: p.name };
-    if (p.kind === 'substRef') return refAt(p.name, pos) ?? refAt(p.from, pos) ?? refAt(p.to, pos) ?? { part: p, nameExpr: p.name };
+    if (p.kind === 'substRef')
+      return refAt(p.name, pos) ?? refAt(p.from, pos) ?? refAt(p.to, pos) ?? { part: p, nameExpr: p.name };
     for (const a of p.args) {
       const r = refAt(a, pos);
       if (r) return r;
@@ -40,7 +41,13 @@ function exprsOf(s: Statement): Expr[] {
     case 'define':
       return [s.name, s.body];
     case 'rule':
-      return [s.targets, s.prerequisites, ...(s.orderOnly ? [s.orderOnly] : []), ...(s.targetPattern ? [s.targetPattern] : []), ...s.recipe.map((r) => r.text)];
+      return [
+        s.targets,
+        s.prerequisites,
+        ...(s.orderOnly ? [s.orderOnly] : []),
+        ...(s.targetPattern ? [s.targetPattern] : []),
+        ...s.recipe.map((r) => r.text),
+      ];
     case 'conditional':
       return s.branches.flatMap((b) => (b.test ? b.test.args : []));
     case 'include':
@@ -80,8 +87,12 @@ function describe(ev: Evaluation, name: string, value: string | undefined, curre
   const lines: string[] = [];
   const shown = displayValue(name);
   if (def) {
-    lines.push(`**${inlineCode(shown)}** — ${def.flavor} variable${def.origin === 'initial' ? ' (given by the caller)' : ''}`);
-    const set = def.history.map((h) => `${(h.line ?? h.stmt.span.start.line) + 1} (\`${h.stmt.kind === 'define' ? 'define' : h.stmt.op}\`)`);
+    lines.push(
+      `**${inlineCode(shown)}** — ${def.flavor} variable${def.origin === 'initial' ? ' (given by the caller)' : ''}`,
+    );
+    const set = def.history.map(
+      (h) => `${(h.line ?? h.stmt.span.start.line) + 1} (\`${h.stmt.kind === 'define' ? 'define' : h.stmt.op}\`)`,
+    );
     if (set.length) lines.push(`Set on line${set.length > 1 ? 's' : ''} ${set.join(', ')}`);
   } else {
     lines.push(`**${inlineCode(shown)}** — not set in this file`);
@@ -107,7 +118,11 @@ export function hoverAt(mf: Makefile, ev: Evaluation, pos: Pos): HoverResult | n
     if ((s.kind === 'assignment' || s.kind === 'define') && spanContains(s.nameSpan, pos) && !refAt(s.name, pos)) {
       const name = ev.expand(s.name).trim();
       const rec = ev.variables.get(name)?.history.find((h) => h.stmt === s) ?? null;
-      found = { markdown: describe(ev, name, ev.valueAt(name, s.span.start.line + 1), rec), range: s.nameSpan, variable: name };
+      found = {
+        markdown: describe(ev, name, ev.valueAt(name, s.span.start.line + 1), rec),
+        range: s.nameSpan,
+        variable: name,
+      };
       return;
     }
     for (const e of exprsOf(s)) {
@@ -115,7 +130,11 @@ export function hoverAt(mf: Makefile, ev: Evaluation, pos: Pos): HoverResult | n
       if (!r) continue;
       const name = ev.expand(r.nameExpr).trim();
       if (!name) return;
-      found = { markdown: describe(ev, name, ev.valueAt(name, s.span.start.line), null), range: r.part.span, variable: name };
+      found = {
+        markdown: describe(ev, name, ev.valueAt(name, s.span.start.line), null),
+        range: r.part.span,
+        variable: name,
+      };
       return;
     }
   });

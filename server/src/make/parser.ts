@@ -33,12 +33,45 @@ import { errorText } from '../common/errors';
 
 /** make's built-in functions and their maximum argument count (0 = unlimited). */
 export const MAKE_FUNCTIONS: ReadonlyMap<string, number> = new Map<string, number>([
-  ['abspath', 1], ['addprefix', 2], ['addsuffix', 2], ['basename', 1], ['dir', 1], ['notdir', 1],
-  ['subst', 3], ['suffix', 1], ['filter', 2], ['filter-out', 2], ['findstring', 2], ['firstword', 1],
-  ['flavor', 1], ['join', 2], ['lastword', 1], ['patsubst', 3], ['realpath', 1], ['shell', 1],
-  ['sort', 1], ['strip', 1], ['wildcard', 1], ['word', 2], ['wordlist', 3], ['words', 1],
-  ['origin', 1], ['foreach', 3], ['let', 3], ['call', 0], ['info', 1], ['error', 1], ['warning', 1],
-  ['if', 3], ['or', 0], ['and', 0], ['value', 1], ['eval', 1], ['file', 2], ['guile', 1], ['intcmp', 5],
+  ['abspath', 1],
+  ['addprefix', 2],
+  ['addsuffix', 2],
+  ['basename', 1],
+  ['dir', 1],
+  ['notdir', 1],
+  ['subst', 3],
+  ['suffix', 1],
+  ['filter', 2],
+  ['filter-out', 2],
+  ['findstring', 2],
+  ['firstword', 1],
+  ['flavor', 1],
+  ['join', 2],
+  ['lastword', 1],
+  ['patsubst', 3],
+  ['realpath', 1],
+  ['shell', 1],
+  ['sort', 1],
+  ['strip', 1],
+  ['wildcard', 1],
+  ['word', 2],
+  ['wordlist', 3],
+  ['words', 1],
+  ['origin', 1],
+  ['foreach', 3],
+  ['let', 3],
+  ['call', 0],
+  ['info', 1],
+  ['error', 1],
+  ['warning', 1],
+  ['if', 3],
+  ['or', 0],
+  ['and', 0],
+  ['value', 1],
+  ['eval', 1],
+  ['file', 2],
+  ['guile', 1],
+  ['intcmp', 5],
 ]);
 
 const MAX_NESTING = 200;
@@ -304,7 +337,11 @@ class ExprBuilder {
           i = this.rNext;
         } else {
           const nameSpan = this.map.span(i + 1, i + 2);
-          sc.push({ kind: 'ref', name: [{ kind: 'text', text: t[i + 1], span: nameSpan }], span: this.map.span(i, i + 2) });
+          sc.push({
+            kind: 'ref',
+            name: [{ kind: 'text', text: t[i + 1], span: nameSpan }],
+            span: this.map.span(i, i + 2),
+          });
           i += 2;
         }
         textStart = i;
@@ -492,12 +529,18 @@ class Parser {
       const n = l.indexOf('\0');
       if (n >= 0 && reportedNul < 20) {
         reportedNul++;
-        this.diag('warning', 'NUL byte in makefile text (make stops reading the line here)', { start: { line: i, character: n }, end: { line: i, character: n + 1 } });
+        this.diag('warning', 'NUL byte in makefile text (make stops reading the line here)', {
+          start: { line: i, character: n },
+          end: { line: i, character: n + 1 },
+        });
       }
       const f = l.indexOf('\uFFFD');
       if (f >= 0 && reportedBad < 20) {
         reportedBad++;
-        this.diag('warning', 'Invalid UTF-8 (U+FFFD replacement character) in makefile text', { start: { line: i, character: f }, end: { line: i, character: f + 1 } });
+        this.diag('warning', 'Invalid UTF-8 (U+FFFD replacement character) in makefile text', {
+          start: { line: i, character: f },
+          end: { line: i, character: f + 1 },
+        });
       }
       if (reportedNul >= 20) nul = -1;
       if (reportedBad >= 20) fffd = -1;
@@ -506,7 +549,8 @@ class Parser {
 
   private diag(severity: 'error' | 'warning', message: string, span: Span): void {
     if (this.diags.length < MAX_DIAGNOSTICS) this.diags.push({ severity, message, span });
-    else if (this.diags.length === MAX_DIAGNOSTICS) this.diags.push({ severity: 'warning', message: 'Too many diagnostics; the rest are not reported', span });
+    else if (this.diags.length === MAX_DIAGNOSTICS)
+      this.diags.push({ severity: 'warning', message: 'Too many diagnostics; the rest are not reported', span });
   }
 
   private body(): Statement[] {
@@ -638,7 +682,10 @@ class Parser {
       f.stmt.span.end = { line: last, character: lines[last].length };
       const br = f.stmt.branches[f.stmt.branches.length - 1];
       br.span.end = f.stmt.span.end;
-      this.diag('error', "Missing 'endif': conditional is not terminated", { start: f.stmt.span.start, end: { line: f.stmt.span.start.line, character: lines[f.stmt.span.start.line].length } });
+      this.diag('error', "Missing 'endif': conditional is not terminated", {
+        start: f.stmt.span.start,
+        end: { line: f.stmt.span.start.line, character: lines[f.stmt.span.start.line].length },
+      });
     }
     return { statements: this.top, diagnostics: this.diags, lineCount: n, eol: this.eol };
   }
@@ -665,7 +712,10 @@ class Parser {
     while (s < t.length && isSpaceCode(t.charCodeAt(s))) s++;
     // The same values as lineSpan(first, start column or 0, last), sharing the map's Pos objects.
     const ps = lg.map.pos(s);
-    const fullSpan: Span = { start: ps.line === lg.first ? ps : { line: lg.first, character: 0 }, end: lg.map.pos(t.length) };
+    const fullSpan: Span = {
+      start: ps.line === lg.first ? ps : { line: lg.first, character: 0 },
+      end: lg.map.pos(t.length),
+    };
 
     // Comments: the first `#` outside references, unless escaped by an odd run of backslashes.
     let skip: Set<number> | null = null;
@@ -717,7 +767,12 @@ class Parser {
       }
       if (isWord(t, p, wEnd, 'undefine')) {
         if (mods.includes('override') || mods.length === 0) {
-          this.add({ kind: 'directive', directive: 'undefine', args: b.parse(skipWs(t, p + 8, e), trimEnd(t, p + 8, e)), span: fullSpan });
+          this.add({
+            kind: 'directive',
+            directive: 'undefine',
+            args: b.parse(skipWs(t, p + 8, e), trimEnd(t, p + 8, e)),
+            span: fullSpan,
+          });
           return next;
         }
         break;
@@ -735,11 +790,22 @@ class Parser {
 
     // 2. Conditionals.
     const w0 = wordAt(t, s, e);
-    const condWord = COND_WORDS.has(w0) ? w0 : t.startsWith('ifeq(', s) ? 'ifeq' : t.startsWith('ifneq(', s) ? 'ifneq' : '';
+    const condWord = COND_WORDS.has(w0)
+      ? w0
+      : t.startsWith('ifeq(', s)
+        ? 'ifeq'
+        : t.startsWith('ifneq(', s)
+          ? 'ifneq'
+          : '';
     if (condWord) {
       this.flushComments();
       const test = this.parseTest(b, lg, condWord as ConditionalKind, s, e);
-      const stmt: ConditionalStmt = { kind: 'conditional', branches: [{ test, body: [], span: { ...fullSpan } }], terminated: true, span: { ...fullSpan } };
+      const stmt: ConditionalStmt = {
+        kind: 'conditional',
+        branches: [{ test, body: [], span: { ...fullSpan } }],
+        terminated: true,
+        span: { ...fullSpan },
+      };
       this.body().push(stmt);
       this.stack.push({ stmt, parentBody: this.body() });
       return next;
@@ -752,7 +818,13 @@ class Parser {
       let test: ConditionTest | null = null;
       if (q < e) {
         const w1 = wordAt(t, q, e);
-        const cw = COND_WORDS.has(w1) ? w1 : t.startsWith('ifeq(', q) ? 'ifeq' : t.startsWith('ifneq(', q) ? 'ifneq' : '';
+        const cw = COND_WORDS.has(w1)
+          ? w1
+          : t.startsWith('ifeq(', q)
+            ? 'ifeq'
+            : t.startsWith('ifneq(', q)
+              ? 'ifneq'
+              : '';
         if (cw) test = this.parseTest(b, lg, cw as ConditionalKind, q, e);
         else this.diag('warning', "Extraneous text after 'else' directive", lg.map.span(q, e));
       }
@@ -769,7 +841,8 @@ class Parser {
       const f = this.stack.pop();
       if (!f) return this.error(lg, fullSpan, "'endif' without a matching 'if'");
       this.flushComments();
-      if (skipWs(t, s + 5, e) < e) this.diag('warning', "Extraneous text after 'endif' directive", lg.map.span(skipWs(t, s + 5, e), e));
+      if (skipWs(t, s + 5, e) < e)
+        this.diag('warning', "Extraneous text after 'endif' directive", lg.map.span(skipWs(t, s + 5, e), e));
       const last = f.stmt.branches[f.stmt.branches.length - 1];
       if (last.body.length > 0) last.body = last.body.slice();
       f.stmt.branches = f.stmt.branches.slice();
@@ -805,7 +878,13 @@ class Parser {
       return next;
     }
     const tabStart = this.lines[lg.first].startsWith('\t');
-    return this.error(lg, fullSpan, tabStart ? 'Recipe commences before first target' : 'Missing separator (not an assignment, rule, directive or expansion)');
+    return this.error(
+      lg,
+      fullSpan,
+      tabStart
+        ? 'Recipe commences before first target'
+        : 'Missing separator (not an assignment, rule, directive or expansion)',
+    );
   }
 
   private error(lg: Logical, span: Span, message: string): number {
@@ -877,10 +956,19 @@ class Parser {
         this.diag('error', `Invalid syntax in '${kind}': expected (ARG1,ARG2)`, span);
         const stop = close < 0 ? end : close;
         const c1 = comma < 0 ? stop : comma;
-        return { kind, args: [b.parse(a + 1, trimEnd(t, a + 1, c1)), b.parse(comma < 0 ? stop : skipWs(t, comma + 1, stop), stop)], span };
+        return {
+          kind,
+          args: [b.parse(a + 1, trimEnd(t, a + 1, c1)), b.parse(comma < 0 ? stop : skipWs(t, comma + 1, stop), stop)],
+          span,
+        };
       }
-      if (skipWs(t, close + 1, end) < end) this.diag('warning', `Extraneous text after '${kind}' directive`, lg.map.span(close + 1, end));
-      return { kind, args: [b.parse(a + 1, trimEnd(t, a + 1, comma)), b.parse(skipWs(t, comma + 1, close), close)], span };
+      if (skipWs(t, close + 1, end) < end)
+        this.diag('warning', `Extraneous text after '${kind}' directive`, lg.map.span(close + 1, end));
+      return {
+        kind,
+        args: [b.parse(a + 1, trimEnd(t, a + 1, comma)), b.parse(skipWs(t, comma + 1, close), close)],
+        span,
+      };
     }
     // Quoted form: "a" "b" or 'a' 'b'.
     const args: Expr[] = [];
@@ -897,11 +985,20 @@ class Parser {
     if (args.length !== 2) {
       this.diag('error', `Invalid syntax in '${kind}': expected (ARG1,ARG2) or "ARG1" "ARG2"`, span);
       while (args.length < 2) args.push([]);
-    } else if (skipWs(t, i, end) < end) this.diag('warning', `Extraneous text after '${kind}' directive`, lg.map.span(i, end));
+    } else if (skipWs(t, i, end) < end)
+      this.diag('warning', `Extraneous text after '${kind}' directive`, lg.map.span(i, end));
     return { kind, args, span };
   }
 
-  private parseDefine(lg: Logical, b: ExprBuilder, t: string, after: number, e: number, mods: Modifier[], fullSpan: Span): number {
+  private parseDefine(
+    lg: Logical,
+    b: ExprBuilder,
+    t: string,
+    after: number,
+    e: number,
+    mods: Modifier[],
+    fullSpan: Span,
+  ): number {
     this.flushComments();
     this.endRule();
     const a = skipWs(t, after, e);
@@ -940,7 +1037,10 @@ class Parser {
       segs.push({ off: text.length, line: k, col: 0 });
       text += lines[k];
     }
-    const bodyMap = new PosMap(segs.length ? segs : [{ off: 0, line: endLine < 0 ? Math.max(0, lines.length - 1) : endLine, col: 0 }], this.posCache);
+    const bodyMap = new PosMap(
+      segs.length ? segs : [{ off: 0, line: endLine < 0 ? Math.max(0, lines.length - 1) : endLine, col: 0 }],
+      this.posCache,
+    );
     const bb = new ExprBuilder(text, bodyMap, null, this.diags, this.scratch);
     const lastLine = endLine < 0 ? lines.length - 1 : endLine;
     const span: Span = { start: fullSpan.start, end: { line: lastLine, character: lines[lastLine].length } };
@@ -963,12 +1063,28 @@ class Parser {
       return lines.length;
     }
     const el = lines[endLine];
-    const rest = el.replace(/^[ \t]*endef/, '').replace(/#.*$/, '').trim();
-    if (rest) this.diag('warning', "Extraneous text after 'endef' directive", { start: { line: endLine, character: 0 }, end: { line: endLine, character: el.length } });
+    const rest = el
+      .replace(/^[ \t]*endef/, '')
+      .replace(/#.*$/, '')
+      .trim();
+    if (rest)
+      this.diag('warning', "Extraneous text after 'endef' directive", {
+        start: { line: endLine, character: 0 },
+        end: { line: endLine, character: el.length },
+      });
     return endLine + 1;
   }
 
-  private parseRule(lg: Logical, b: ExprBuilder, t: string, s: number, colon: number, e: number, hash: number, fullSpan: Span): number {
+  private parseRule(
+    lg: Logical,
+    b: ExprBuilder,
+    t: string,
+    s: number,
+    colon: number,
+    e: number,
+    hash: number,
+    fullSpan: Span,
+  ): number {
     let after = colon + 1;
     let doubleColon = false;
     let tgtEnd = colon;
@@ -1012,7 +1128,15 @@ class Parser {
     const bar = scanTop(t, pStart, prereqEnd, Ch.bar);
     const a1 = skipWs(t, pStart, prereqEnd);
     const prereqs = b.parse(a1, trimEnd(t, a1, bar >= 0 ? bar : prereqEnd));
-    const rule: RuleStmt = { kind: 'rule', targets, targetsText, prerequisites: prereqs, doubleColon, recipe: [], span: fullSpan };
+    const rule: RuleStmt = {
+      kind: 'rule',
+      targets,
+      targetsText,
+      prerequisites: prereqs,
+      doubleColon,
+      recipe: [],
+      span: fullSpan,
+    };
     if (bar >= 0) {
       const a2 = skipWs(t, bar + 1, prereqEnd);
       rule.orderOnly = b.parse(a2, trimEnd(t, a2, prereqEnd));
@@ -1113,7 +1237,12 @@ export function parseMakefile(text: string): Makefile {
   } catch (e) {
     const span: Span = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
     const message = `Internal parser error: ${errorText(e)}`;
-    return { statements: [{ kind: 'error', message, span }], diagnostics: [{ severity: 'error', message, span }], lineCount: text.split('\n').length, eol: 'lf' };
+    return {
+      statements: [{ kind: 'error', message, span }],
+      diagnostics: [{ severity: 'error', message, span }],
+      lineCount: text.split('\n').length,
+      eol: 'lf',
+    };
   }
 }
 
@@ -1130,7 +1259,8 @@ export function walkStatements(stmts: Statement[], fn: (s: Statement, depth: num
     const s = top.list[top.i++];
     fn(s, top.depth);
     if (s.kind === 'conditional') {
-      for (let k = s.branches.length - 1; k >= 0; k--) stack.push({ list: s.branches[k].body, i: 0, depth: top.depth + 1 });
+      for (let k = s.branches.length - 1; k >= 0; k--)
+        stack.push({ list: s.branches[k].body, i: 0, depth: top.depth + 1 });
     }
   }
 }

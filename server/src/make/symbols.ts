@@ -35,7 +35,9 @@ function symbolsOf(stmts: Statement[], depth: number, out: DocumentSymbol[]): vo
         const name = s.nameText.trim() || '(empty)';
         out.push({
           name,
-          detail: (s.targets ? `target-specific (${short(exprToText(s.targets), 40)}) ` : '') + `${s.op} ${short(s.valueText)}`,
+          detail:
+            (s.targets ? `target-specific (${short(exprToText(s.targets), 40)}) ` : '') +
+            `${s.op} ${short(s.valueText)}`,
           kind: isCommandName(name) ? SymbolKind.Function : SymbolKind.Variable,
           range: s.span,
           selectionRange: s.nameSpan,
@@ -43,7 +45,13 @@ function symbolsOf(stmts: Statement[], depth: number, out: DocumentSymbol[]): vo
         break;
       }
       case 'define':
-        out.push({ name: s.nameText.trim() || '(empty)', detail: `define ${s.op}`, kind: SymbolKind.Function, range: s.span, selectionRange: s.nameSpan });
+        out.push({
+          name: s.nameText.trim() || '(empty)',
+          detail: `define ${s.op}`,
+          kind: SymbolKind.Function,
+          range: s.span,
+          selectionRange: s.nameSpan,
+        });
         break;
       case 'rule':
         out.push({

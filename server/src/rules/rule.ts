@@ -102,7 +102,12 @@ export interface ExplorerSupport {
    * Marks the sections of an object that break the build this rule is about. `stage` is the
    * object's stage when it is known to be in the pipeline; `buildPath` its path relative to the build.
    */
-  classify(report: ObjectReport, reader: BuildReader, stage: string | undefined, buildPath: string | undefined): Promise<SectionMarks>;
+  classify(
+    report: ObjectReport,
+    reader: BuildReader,
+    stage: string | undefined,
+    buildPath: string | undefined,
+  ): Promise<SectionMarks>;
   /** Why one section of an object of unknown place breaks the build (what `sections --json` marks). */
   sectionReason(section: ElfSection, elf: ElfFile): string | undefined;
 }
@@ -114,14 +119,22 @@ export interface Rule {
   codes: readonly string[];
   /** The scan reads only make files that contain one of these strings. */
   prefilter: readonly string[];
-  analyze(ctx: MakefileContext, build: () => Promise<BuildAccess | undefined>, links: Links): Promise<RuleFinding | undefined>;
+  analyze(
+    ctx: MakefileContext,
+    build: () => Promise<BuildAccess | undefined>,
+    links: Links,
+  ): Promise<RuleFinding | undefined>;
   fixes: readonly FixDef[];
   /**
    * The edits of a fix, only when applying them clears the rule (the rule checks by re-analysis).
    * `build` is the build directory the analysis read: a rule whose finding rests on the build's
    * objects (not on the Makefile alone) needs it to re-analyze the edited text.
    */
-  fix(ctx: MakefileContext, fixId: string, build: () => Promise<BuildAccess | undefined>): FixResult | undefined | Promise<FixResult | undefined>;
+  fix(
+    ctx: MakefileContext,
+    fixId: string,
+    build: () => Promise<BuildAccess | undefined>,
+  ): FixResult | undefined | Promise<FixResult | undefined>;
   /** Subject and body of the patch for `git am`; `fix` is the fix the patch carries. */
   patchText(ctx: MakefileContext, fixId: string, fix?: FixResult): { subject: string; body: string };
   explorer?: ExplorerSupport;

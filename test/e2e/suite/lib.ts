@@ -14,8 +14,18 @@ export const CODE = 'nvhe-profile-metadata';
 export const NVHE_MAKEFILE = 'arch/arm64/kvm/hyp/nvhe/Makefile';
 
 type Body = () => Promise<void> | void;
-interface Case { name: string; body?: Body; skip?: string; timeoutMs: number }
-interface Result { name: string; status: 'passed' | 'failed' | 'skipped'; ms: number; error?: string }
+interface Case {
+  name: string;
+  body?: Body;
+  skip?: string;
+  timeoutMs: number;
+}
+interface Result {
+  name: string;
+  status: 'passed' | 'failed' | 'skipped';
+  ms: number;
+  error?: string;
+}
 
 export class Suite {
   private readonly cases: Case[] = [];
@@ -41,7 +51,12 @@ export class Suite {
       if (filter && !filter.test(c.name)) continue;
       if (c.skip !== undefined) {
         const onCi = process.env.CI === 'true';
-        results.push({ name: c.name, status: onCi ? 'failed' : 'skipped', ms: 0, error: onCi ? `skipped on CI: ${c.skip}` : c.skip });
+        results.push({
+          name: c.name,
+          status: onCi ? 'failed' : 'skipped',
+          ms: 0,
+          error: onCi ? `skipped on CI: ${c.skip}` : c.skip,
+        });
         log(`${onCi ? 'FAIL' : 'SKIP'} ${c.name}: ${c.skip}`);
         continue;
       }
@@ -61,14 +76,18 @@ export class Suite {
     const summary = `${passed} passed, ${failed} failed${skipped ? ` (${skipped} skipped)` : ''}`;
     await uiHandshake(log);
     const file = process.env.KBD_E2E_RESULTS;
-    if (file) writeFileSync(file, JSON.stringify({ suite: this.name, results, passed, failed, skipped, summary }, null, 2));
+    if (file)
+      writeFileSync(file, JSON.stringify({ suite: this.name, results, passed, failed, skipped, summary }, null, 2));
     log(summary);
     if (failed > 0 || (passed === 0 && skipped === 0)) throw new Error(`${this.name}: ${summary}`);
   }
 }
 
 function indent(s: string): string {
-  return s.split('\n').map((l) => `       ${l}`).join('\n');
+  return s
+    .split('\n')
+    .map((l) => `       ${l}`)
+    .join('\n');
 }
 
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -82,7 +101,12 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns a value that is not undefined/false; throws `describe()` on timeout. */
-export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 20_000, describe?: () => string): Promise<T> {
+export async function waitFor<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 20_000,
+  describe?: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   for (;;) {
@@ -93,7 +117,9 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
       lastError = e instanceof Error ? e.message : String(e);
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}${describe ? `\n${describe()}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}${describe ? `\n${describe()}` : ''}`,
+      );
     }
     await sleep(200);
   }
@@ -121,7 +147,10 @@ export function describeDiagnostics(uri?: vscode.Uri): string {
   const all = uri ? [[uri, vscode.languages.getDiagnostics(uri)] as const] : vscode.languages.getDiagnostics();
   const lines: string[] = [];
   for (const [u, ds] of all) {
-    for (const d of ds) lines.push(`  ${vscode.workspace.asRelativePath(u)}:${d.range.start.line + 1} [${d.source}/${String(codeValue(d.code))}] ${vscode.DiagnosticSeverity[d.severity]}: ${d.message.split('\n')[0]}`);
+    for (const d of ds)
+      lines.push(
+        `  ${vscode.workspace.asRelativePath(u)}:${d.range.start.line + 1} [${d.source}/${String(codeValue(d.code))}] ${vscode.DiagnosticSeverity[d.severity]}: ${d.message.split('\n')[0]}`,
+      );
   }
   return lines.length ? `diagnostics now:\n${lines.join('\n')}` : 'diagnostics now: none';
 }
@@ -142,7 +171,12 @@ export async function openDoc(rel: string): Promise<vscode.TextDocument> {
 
 /** The one nvhe-profile-metadata diagnostic on uri, waited for. */
 export async function nvheDiagnostic(uri: vscode.Uri, timeoutMs = 30_000): Promise<vscode.Diagnostic> {
-  return waitFor(() => ours(uri).find((d) => codeValue(d.code) === CODE), `a ${SOURCE} diagnostic with code ${CODE} on ${vscode.workspace.asRelativePath(uri)}`, timeoutMs, () => describeDiagnostics(uri));
+  return waitFor(
+    () => ours(uri).find((d) => codeValue(d.code) === CODE),
+    `a ${SOURCE} diagnostic with code ${CODE} on ${vscode.workspace.asRelativePath(uri)}`,
+    timeoutMs,
+    () => describeDiagnostics(uri),
+  );
 }
 
 export function hoverText(hovers: vscode.Hover[]): string {
@@ -191,7 +225,13 @@ export function filterOutWords(line: string): string[] | undefined {
 
 /** Code actions of kind quickfix at a diagnostic. */
 export async function quickFixes(uri: vscode.Uri, diag: vscode.Diagnostic): Promise<vscode.CodeAction[]> {
-  const actions = (await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>('vscode.executeCodeActionProvider', uri, diag.range, vscode.CodeActionKind.QuickFix.value)) ?? [];
+  const actions =
+    (await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>(
+      'vscode.executeCodeActionProvider',
+      uri,
+      diag.range,
+      vscode.CodeActionKind.QuickFix.value,
+    )) ?? [];
   // A bare Command has a string `command`; a CodeAction has a Command object there, or none.
   return actions.filter((a): a is vscode.CodeAction => typeof (a as { command?: unknown }).command !== 'string');
 }
@@ -202,29 +242,45 @@ export async function quickFixes(uri: vscode.Uri, diag: vscode.Diagnostic): Prom
  * server has caught up (the client then gets an empty or partial list), or the document can change
  * while it is computed: such a list is not an answer, so it is asked for again until the state holds.
  */
-export async function offeredFixes(doc: vscode.TextDocument, want: string[], timeoutMs = 60_000): Promise<vscode.CodeAction[]> {
+export async function offeredFixes(
+  doc: vscode.TextDocument,
+  want: string[],
+  timeoutMs = 60_000,
+): Promise<vscode.CodeAction[]> {
   let last = 'no request made yet';
-  return waitFor(async () => {
-    const version = doc.version;
-    const d = ours(doc.uri).find((x) => codeValue(x.code) === CODE);
-    if (!d) {
-      last = `no ${CODE} diagnostic at version ${version}`;
-      return undefined;
-    }
-    const actions = await quickFixes(doc.uri, d);
-    last = `version ${version}${doc.version !== version ? ` (changed to ${doc.version} meanwhile)` : ''}: ${JSON.stringify(actions.map((a) => a.title))}`;
-    if (doc.version !== version) return undefined;
-    return want.every((w) => actions.some((a) => a.title.startsWith(w))) ? actions : undefined;
-  }, `quick-fixes ${JSON.stringify(want)} on ${vscode.workspace.asRelativePath(doc.uri)}`, timeoutMs, () => `last answer: ${last}\n${describeDiagnostics(doc.uri)}`);
+  return waitFor(
+    async () => {
+      const version = doc.version;
+      const d = ours(doc.uri).find((x) => codeValue(x.code) === CODE);
+      if (!d) {
+        last = `no ${CODE} diagnostic at version ${version}`;
+        return undefined;
+      }
+      const actions = await quickFixes(doc.uri, d);
+      last = `version ${version}${doc.version !== version ? ` (changed to ${doc.version} meanwhile)` : ''}: ${JSON.stringify(actions.map((a) => a.title))}`;
+      if (doc.version !== version) return undefined;
+      return want.every((w) => actions.some((a) => a.title.startsWith(w))) ? actions : undefined;
+    },
+    `quick-fixes ${JSON.stringify(want)} on ${vscode.workspace.asRelativePath(doc.uri)}`,
+    timeoutMs,
+    () => `last answer: ${last}\n${describeDiagnostics(doc.uri)}`,
+  );
 }
 
 /** Applies a code action; with an edit, waits until the document shows a new version. */
 export async function applyAction(action: vscode.CodeAction, doc?: vscode.TextDocument): Promise<void> {
   const version = doc?.version;
-  if (action.edit) assert.ok(await vscode.workspace.applyEdit(action.edit), `applyEdit of "${action.title}" returned false`);
+  if (action.edit)
+    assert.ok(await vscode.workspace.applyEdit(action.edit), `applyEdit of "${action.title}" returned false`);
   if (action.command) await vscode.commands.executeCommand(action.command.command, ...(action.command.arguments ?? []));
   assert.ok(action.edit || action.command, `code action "${action.title}" has neither an edit nor a command`);
-  if (doc && version !== undefined) await waitFor(() => doc.version > version, `a new version of ${vscode.workspace.asRelativePath(doc.uri)} after "${action.title}"`, 20_000, () => `version still ${doc.version}`);
+  if (doc && version !== undefined)
+    await waitFor(
+      () => doc.version > version,
+      `a new version of ${vscode.workspace.asRelativePath(doc.uri)} after "${action.title}"`,
+      20_000,
+      () => `version still ${doc.version}`,
+    );
 }
 
 /**
@@ -235,13 +291,19 @@ export async function applyAction(action: vscode.CodeAction, doc?: vscode.TextDo
  */
 export async function revertUnsaved(doc: vscode.TextDocument, saved: string, timeoutMs = 30_000): Promise<void> {
   const reverted = () => doc.getText() === saved && !doc.isDirty;
-  await waitFor(async () => {
-    if (reverted()) return true;
-    await vscode.window.showTextDocument(doc, { preview: false });
-    if (vscode.window.activeTextEditor?.document !== doc) return false;
-    await vscode.commands.executeCommand('workbench.action.files.revert');
-    return reverted();
-  }, `${vscode.workspace.asRelativePath(doc.uri)} to be reverted`, timeoutMs, () => `dirty: ${doc.isDirty}, text ${doc.getText() === saved ? 'is' : 'is not'} the saved one, active editor: ${vscode.window.activeTextEditor?.document.uri.toString() ?? 'none'}`);
+  await waitFor(
+    async () => {
+      if (reverted()) return true;
+      await vscode.window.showTextDocument(doc, { preview: false });
+      if (vscode.window.activeTextEditor?.document !== doc) return false;
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+      return reverted();
+    },
+    `${vscode.workspace.asRelativePath(doc.uri)} to be reverted`,
+    timeoutMs,
+    () =>
+      `dirty: ${doc.isDirty}, text ${doc.getText() === saved ? 'is' : 'is not'} the saved one, active editor: ${vscode.window.activeTextEditor?.document.uri.toString() ?? 'none'}`,
+  );
 }
 
 /** Replaces the whole document with text and saves it. */

@@ -5,8 +5,23 @@ import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import {
-  Suite, assert, NVHE_MAKEFILE, activeExtension, openDoc, wsUri, nvheDiagnostic, offeredFixes, applyAction, revertUnsaved, findLine, filterOutWords, logicalLines,
-  hoverText, flattenSymbols, workspaceRoot, waitFor,
+  Suite,
+  assert,
+  NVHE_MAKEFILE,
+  activeExtension,
+  openDoc,
+  wsUri,
+  nvheDiagnostic,
+  offeredFixes,
+  applyAction,
+  revertUnsaved,
+  findLine,
+  filterOutWords,
+  logicalLines,
+  hoverText,
+  flattenSymbols,
+  workspaceRoot,
+  waitFor,
 } from './lib';
 
 export async function run(): Promise<void> {
@@ -24,16 +39,28 @@ export async function run(): Promise<void> {
     await activeExtension(60_000);
   });
 
-  s.test('nvhe Makefile: an Error with code nvhe-profile-metadata on the filter-out line', async () => {
-    const doc = await openDoc(NVHE_MAKEFILE);
-    const d = await nvheDiagnostic(makefile, 90_000);
-    assert.equal(d.severity, vscode.DiagnosticSeverity.Error, `severity is ${vscode.DiagnosticSeverity[d.severity]}, expected Error`);
-    assert.equal(d.range.start.line, findLine(doc.getText(), filterLine));
-  }, 120_000);
+  s.test(
+    'nvhe Makefile: an Error with code nvhe-profile-metadata on the filter-out line',
+    async () => {
+      const doc = await openDoc(NVHE_MAKEFILE);
+      const d = await nvheDiagnostic(makefile, 90_000);
+      assert.equal(
+        d.severity,
+        vscode.DiagnosticSeverity.Error,
+        `severity is ${vscode.DiagnosticSeverity[d.severity]}, expected Error`,
+      );
+      assert.equal(d.range.start.line, findLine(doc.getText(), filterLine));
+    },
+    120_000,
+  );
 
   s.test('form A and form B are offered; form A edits the buffer as expected (reverted, not saved)', async () => {
     // The edit must stay in memory: the web workbench's default would save it after 1 s.
-    assert.equal(vscode.workspace.getConfiguration('files').get('autoSave'), 'off', 'files.autoSave is off in this window (the harness sets it)');
+    assert.equal(
+      vscode.workspace.getConfiguration('files').get('autoSave'),
+      'off',
+      'files.autoSave is off in this window (the harness sets it)',
+    );
     const doc = await openDoc(NVHE_MAKEFILE);
     const before = doc.getText();
     await nvheDiagnostic(makefile);
@@ -64,15 +91,26 @@ export async function run(): Promise<void> {
     const line = findLine(doc.getText(), filterLine);
     // Asked until the server answers (an empty answer: the client had not caught up with the revert).
     const hovers = await waitFor(async () => {
-      const h = (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', makefile, new vscode.Position(line, 3))) ?? [];
+      const h =
+        (await vscode.commands.executeCommand<vscode.Hover[]>(
+          'vscode.executeHoverProvider',
+          makefile,
+          new vscode.Position(line, 3),
+        )) ?? [];
       return h.length > 0 ? h : undefined;
     }, 'a hover on the KBUILD_CFLAGS line');
     assert.ok(hoverText(hovers).includes('KBUILD_CFLAGS'), `hover: ${JSON.stringify(hoverText(hovers))}`);
     const names = await waitFor(async () => {
-      const n = flattenSymbols((await vscode.commands.executeCommand<(vscode.DocumentSymbol | vscode.SymbolInformation)[]>('vscode.executeDocumentSymbolProvider', makefile)) ?? []);
+      const n = flattenSymbols(
+        (await vscode.commands.executeCommand<(vscode.DocumentSymbol | vscode.SymbolInformation)[]>(
+          'vscode.executeDocumentSymbolProvider',
+          makefile,
+        )) ?? [],
+      );
       return n.length > 0 ? n : undefined;
     }, 'document symbols of the nvhe Makefile');
-    for (const n of ['cmd_hyprel', 'KBUILD_CFLAGS']) assert.ok(names.includes(n), `${n} not among ${JSON.stringify(names.slice(0, 40))}`);
+    for (const n of ['cmd_hyprel', 'KBUILD_CFLAGS'])
+      assert.ok(names.includes(n), `${n} not among ${JSON.stringify(names.slice(0, 40))}`);
   });
 
   await s.run();

@@ -38,7 +38,9 @@ function dump(s: Snapshot): string {
   const lines: string[] = [`badge ${s.badge}${s.message ? `, message "${s.message}"` : ''}`];
   const walk = (rows: Row[], depth: number) => {
     for (const r of rows) {
-      lines.push(`${'  '.repeat(depth)}${r.label} — ${r.description ?? ''} [${r.contextValue ?? ''}] $(${r.icon ?? ''}${r.iconColor ? ` ${r.iconColor}` : ''})`);
+      lines.push(
+        `${'  '.repeat(depth)}${r.label} — ${r.description ?? ''} [${r.contextValue ?? ''}] $(${r.icon ?? ''}${r.iconColor ? ` ${r.iconColor}` : ''})`,
+      );
       if (r.children) walk(r.children, depth + 1);
     }
   };
@@ -57,7 +59,9 @@ function which(tool: string): boolean {
 
 /** The command a Kbuild .cmd file recorded (`savedcmd_T := ...` or `cmd_T := ...`). */
 function recordedCommand(cmdFile: string): string {
-  const line = readFileSync(cmdFile, 'utf8').split('\n').find((l) => /^(saved)?cmd_\S+ := /.test(l));
+  const line = readFileSync(cmdFile, 'utf8')
+    .split('\n')
+    .find((l) => /^(saved)?cmd_\S+ := /.test(l));
   assert.ok(line, `${cmdFile} records no command`);
   return line.slice(line.indexOf(' := ') + 4);
 }
@@ -66,10 +70,15 @@ function recordedCommand(cmdFile: string): string {
 function rebuild(buildDir: string): string {
   const nvhe = path.join(buildDir, 'arch/arm64/kvm/hyp/nvhe');
   if (which('clang-19') && which('ld.lld-19')) {
-    const cmds = readdirSync(nvhe).filter((n) => n.endsWith('.nvhe.o.cmd')).sort();
+    const cmds = readdirSync(nvhe)
+      .filter((n) => n.endsWith('.nvhe.o.cmd'))
+      .sort();
     assert.ok(cmds.length > 0, 'no .*.nvhe.o.cmd files');
     for (const c of cmds) {
-      const cmd = recordedCommand(path.join(nvhe, c)).split(' ').filter((w) => !/^-fprofile-(sample-)?use=/.test(w)).join(' ');
+      const cmd = recordedCommand(path.join(nvhe, c))
+        .split(' ')
+        .filter((w) => !/^-fprofile-(sample-)?use=/.test(w))
+        .join(' ');
       const r = spawnSync('sh', ['-c', cmd], { cwd: buildDir, encoding: 'utf8' });
       assert.equal(r.status, 0, `${cmd}\n${r.stderr}`);
     }
@@ -94,29 +103,40 @@ export async function run(): Promise<void> {
     await vscode.commands.executeCommand('kbuildDiagnostics.sections.focus');
   });
 
-  s.test('the panel lists build/, kvm_nvhe.tmp.o marked, and .rel.llvm.call-graph-profile with an error icon', async () => {
-    let last: Snapshot | undefined;
-    const snap = await waitFor(async () => {
-      last = await snapshot(true);
-      const o = tmpObjectRow(last);
-      return o?.children?.some((c) => c.label.startsWith(REL)) ? last : undefined;
-    }, 'kvm_nvhe.tmp.o and its sections in the Sections view', 30_000, () => (last ? dump(last) : 'no snapshot'));
-    const build = snap.rows.find((r) => r.label.endsWith('build'));
-    assert.ok(build, dump(snap));
-    assert.equal(build.icon, 'error', `build dir carries the error badge\n${dump(snap)}`);
-    assert.match(build.description ?? '', /offending/);
-    const obj = tmpObjectRow(snap) as Row;
-    assert.equal(obj.contextValue, 'object offending');
-    assert.equal(obj.icon, 'error');
-    assert.match(obj.description ?? '', /2 offending/);
-    const rel = obj.children?.find((c) => c.label.startsWith(REL)) as Row;
-    assert.match(rel.label, /^\.rel\.llvm\.call-graph-profile\s+REL\s+\d/);
-    assert.equal(rel.contextValue, 'section offending');
-    assert.equal(rel.icon, 'error');
-    assert.equal(rel.iconColor, 'list.errorForeground');
-    assert.ok(obj.children?.some((c) => c.label.startsWith('.hyp.text') && c.icon === 'symbol-field'), dump(snap));
-    assert.ok(snap.badge >= 2, `view badge counts offending sections: ${snap.badge}`);
-  });
+  s.test(
+    'the panel lists build/, kvm_nvhe.tmp.o marked, and .rel.llvm.call-graph-profile with an error icon',
+    async () => {
+      let last: Snapshot | undefined;
+      const snap = await waitFor(
+        async () => {
+          last = await snapshot(true);
+          const o = tmpObjectRow(last);
+          return o?.children?.some((c) => c.label.startsWith(REL)) ? last : undefined;
+        },
+        'kvm_nvhe.tmp.o and its sections in the Sections view',
+        30_000,
+        () => (last ? dump(last) : 'no snapshot'),
+      );
+      const build = snap.rows.find((r) => r.label.endsWith('build'));
+      assert.ok(build, dump(snap));
+      assert.equal(build.icon, 'error', `build dir carries the error badge\n${dump(snap)}`);
+      assert.match(build.description ?? '', /offending/);
+      const obj = tmpObjectRow(snap) as Row;
+      assert.equal(obj.contextValue, 'object offending');
+      assert.equal(obj.icon, 'error');
+      assert.match(obj.description ?? '', /2 offending/);
+      const rel = obj.children?.find((c) => c.label.startsWith(REL)) as Row;
+      assert.match(rel.label, /^\.rel\.llvm\.call-graph-profile\s+REL\s+\d/);
+      assert.equal(rel.contextValue, 'section offending');
+      assert.equal(rel.icon, 'error');
+      assert.equal(rel.iconColor, 'list.errorForeground');
+      assert.ok(
+        obj.children?.some((c) => c.label.startsWith('.hyp.text') && c.icon === 'symbol-field'),
+        dump(snap),
+      );
+      assert.ok(snap.badge >= 2, `view badge counts offending sections: ${snap.badge}`);
+    },
+  );
 
   s.test('filter: only offending sections', async () => {
     await vscode.commands.executeCommand('kbuildDiagnostics.toggleOffendingOnly');
@@ -140,30 +160,48 @@ export async function run(): Promise<void> {
   });
 
   s.test('compare hyp-main.nvhe.o with kvm_nvhe.tmp.o', async () => {
-    const uri = await vscode.commands.executeCommand<vscode.Uri>('kbuildDiagnostics.compareObjects', wsUri(`${NVHE_BUILD}/hyp-main.nvhe.o`), tmpUri);
+    const uri = await vscode.commands.executeCommand<vscode.Uri>(
+      'kbuildDiagnostics.compareObjects',
+      wsUri(`${NVHE_BUILD}/hyp-main.nvhe.o`),
+      tmpUri,
+    );
     const text = (await vscode.workspace.openTextDocument(uri)).getText();
     assert.match(text, /Only in hyp-main\.nvhe\.o/);
     assert.match(text, /\.hyp\.text/);
   });
 
-  s.test('form A from the panel, then a rebuild: the marked section is gone', async () => {
-    const doc = await openDoc(NVHE_MAKEFILE);
-    const ok = await vscode.commands.executeCommand<boolean>('kbuildDiagnostics.applyFixA', doc.uri);
-    assert.equal(ok, true, 'applyFixA applied its edit');
-    assert.match(doc.getText(), /filter-out -fprofile-sample-use=%/);
-    assert.ok(await doc.save(), 'saving the Makefile');
-    const how = rebuild(path.join(workspaceRoot().fsPath, 'build'));
-    console.log(`[e2e:section-explorer] rebuild: ${how}`);
-    // No refresh command: the file watcher, the server's buildChanged and the view's debounce do it.
-    let last: Snapshot | undefined;
-    await waitFor(async () => {
-      last = await snapshot(false);
-      const o = tmpObjectRow(last);
-      return o?.children !== undefined && o.children.length > 0 && !o.children.some((c) => c.label.startsWith(REL)) && o.contextValue === 'object';
-    }, 'the Sections view to drop .rel.llvm.call-graph-profile after the rebuild', 30_000, () => (last ? dump(last) : 'no snapshot'));
-    // Recompiled hyp objects carry no profile sections either; a copied tmp.o leaves them marked.
-    if (how.startsWith('recompiled')) assert.equal(last?.badge, 0, last ? dump(last) : '');
-  }, 120_000);
+  s.test(
+    'form A from the panel, then a rebuild: the marked section is gone',
+    async () => {
+      const doc = await openDoc(NVHE_MAKEFILE);
+      const ok = await vscode.commands.executeCommand<boolean>('kbuildDiagnostics.applyFixA', doc.uri);
+      assert.equal(ok, true, 'applyFixA applied its edit');
+      assert.match(doc.getText(), /filter-out -fprofile-sample-use=%/);
+      assert.ok(await doc.save(), 'saving the Makefile');
+      const how = rebuild(path.join(workspaceRoot().fsPath, 'build'));
+      console.log(`[e2e:section-explorer] rebuild: ${how}`);
+      // No refresh command: the file watcher, the server's buildChanged and the view's debounce do it.
+      let last: Snapshot | undefined;
+      await waitFor(
+        async () => {
+          last = await snapshot(false);
+          const o = tmpObjectRow(last);
+          return (
+            o?.children !== undefined &&
+            o.children.length > 0 &&
+            !o.children.some((c) => c.label.startsWith(REL)) &&
+            o.contextValue === 'object'
+          );
+        },
+        'the Sections view to drop .rel.llvm.call-graph-profile after the rebuild',
+        30_000,
+        () => (last ? dump(last) : 'no snapshot'),
+      );
+      // Recompiled hyp objects carry no profile sections either; a copied tmp.o leaves them marked.
+      if (how.startsWith('recompiled')) assert.equal(last?.badge, 0, last ? dump(last) : '');
+    },
+    120_000,
+  );
 
   await s.run();
 }

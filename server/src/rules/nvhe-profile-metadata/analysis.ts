@@ -16,7 +16,13 @@ import { scriptForNextBuild } from '../../kbuild/ldsSource';
 import { placeSection, SHF_EXCLUDE, SHT } from '../../lds/placement';
 import { preprocess } from '../../lds/preprocess';
 import { parseLinkerScript } from '../../lds/script';
-import { effectiveProfileUse, enablingSpellings, isCanonicalSpelling, isProfileUseOption, survivingSpellings } from '../../kbuild/profileFlags';
+import {
+  effectiveProfileUse,
+  enablingSpellings,
+  isCanonicalSpelling,
+  isProfileUseOption,
+  survivingSpellings,
+} from '../../kbuild/profileFlags';
 import { allStatements, linkerOutput, linkerScriptOf, normalizePath, type Command } from '../../kbuild/recipes';
 import { isLinker, isObjcopy, objcopyEffect, removesSectionAndRelocations } from '../../kbuild/shellCommands';
 import type { Surroundings } from '../../kbuild/includes';
@@ -97,7 +103,11 @@ function firstLine(span: Span, lineLength: (line: number) => number): Span {
 }
 
 function isFilterOutOf(stmt: Statement, variable: string): stmt is AssignmentStmt {
-  return stmt.kind === 'assignment' && stmt.nameText.trim() === variable && stmt.value.some((p) => p.kind === 'call' && p.fn === 'filter-out');
+  return (
+    stmt.kind === 'assignment' &&
+    stmt.nameText.trim() === variable &&
+    stmt.value.some((p) => p.kind === 'call' && p.fn === 'filter-out')
+  );
 }
 
 export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => number = () => 0): NvheVerdict | undefined {
@@ -105,13 +115,24 @@ export function analyzeNvhe(input: RuleInput, lineLength: (line: number) => numb
 }
 
 /** The verdict, or when there is none because the evaluation hit a bound, why (not a verdict of "clean"). */
-export function analyzeNvheOrCut(input: RuleInput, lineLength: (line: number) => number = () => 0): { verdict?: NvheVerdict; cut?: string } {
+export function analyzeNvheOrCut(
+  input: RuleInput,
+  lineLength: (line: number) => number = () => 0,
+): { verdict?: NvheVerdict; cut?: string } {
   const objDir = input.objDir ?? '.';
   // Every spelling goes in at once, as separate words in KCFLAGS order; each is judged on its own.
   // The evaluation with them also finds the pipeline (KCFLAGS changes no command or condition there).
   const spellings = enablingSpellings();
   const session = defaultProbeSession(input.tree);
-  const base = evaluateInKbuild(input.makefile, objDir, spellings.join(' '), 'false', input.tree, input.surroundings, session);
+  const base = evaluateInKbuild(
+    input.makefile,
+    objDir,
+    spellings.join(' '),
+    'false',
+    input.tree,
+    input.surroundings,
+    session,
+  );
   const pipeline = findPipeline(input.makefile, base);
   if (!pipeline) return { cut: base.incomplete?.message };
   // One hyp object linked into gen-hyprel's input, as a Kbuild target stem: the hyp objects are all
@@ -140,10 +161,12 @@ export function analyzeNvheOrCut(input: RuleInput, lineLength: (line: number) =>
   const dependsOn = agreed === undefined ? describeDependence(outcomes, judged) : undefined;
   // Every outcome leaks, through different spellings: name them all, and say on what each depends.
   const differ = outcomes.all.some((o) => o.leaking.size !== certain.leaking.size);
-  if (agreed && agreed !== 'clean' && judge(certain.leaking, false) !== agreed) leaking = new Set(outcomes.all.flatMap((o) => [...o.leaking]));
+  if (agreed && agreed !== 'clean' && judge(certain.leaking, false) !== agreed)
+    leaking = new Set(outcomes.all.flatMap((o) => [...o.leaking]));
   const spellingsDependOn = agreed !== undefined && differ ? describeDependence(outcomes, judged) : undefined;
   const ineffective = [...removalCheck.ineffective];
-  if (leaking.size > 0 && !removalCheck.removal) ineffective.push(...explainFlagAttempts(input.makefile, base, [...leaking].map(flagShape)));
+  if (leaking.size > 0 && !removalCheck.removal)
+    ineffective.push(...explainFlagAttempts(input.makefile, base, [...leaking].map(flagShape)));
 
   let filterOutLine: AssignmentStmt | undefined;
   for (const s of allStatements(input.makefile.statements)) {
@@ -180,13 +203,25 @@ interface Survivors {
 }
 
 /** Under either reading of conditional tests make cannot decide here, which spellings survive. */
-function survivorsUnder(input: RuleInput, objDir: string, spellings: string[], hypStems: string[], session: ProbeSession, base?: Evaluation): Survivors {
+function survivorsUnder(
+  input: RuleInput,
+  objDir: string,
+  spellings: string[],
+  hypStems: string[],
+  session: ProbeSession,
+  base?: Evaluation,
+): Survivors {
   const leaking = new Set<string>();
   const added = new Set<string>();
-  const first = base ?? evaluateInKbuild(input.makefile, objDir, spellings.join(' '), 'false', input.tree, input.surroundings, session);
+  const first =
+    base ??
+    evaluateInKbuild(input.makefile, objDir, spellings.join(' '), 'false', input.tree, input.surroundings, session);
   const modes: ('false' | 'true')[] = first.unknownConditionals.length > 0 ? ['false', 'true'] : ['false'];
   for (const mode of modes) {
-    const ev = mode === 'false' ? first : evaluateInKbuild(input.makefile, objDir, spellings.join(' '), mode, input.tree, input.surroundings, session);
+    const ev =
+      mode === 'false'
+        ? first
+        : evaluateInKbuild(input.makefile, objDir, spellings.join(' '), mode, input.tree, input.surroundings, session);
     const seen = new Set<string>();
     for (const stem of objectStems(ev, hypStems)) {
       const words = compileFlags(ev, stem, objDir);
@@ -224,7 +259,14 @@ interface ProbeOutcomes {
 }
 
 /** Evaluates every combination of answers to the unanswered probes about profile options. */
-function probeOutcomes(input: RuleInput, objDir: string, spellings: string[], hypStems: string[], session: ProbeSession, base: Evaluation): ProbeOutcomes {
+function probeOutcomes(
+  input: RuleInput,
+  objDir: string,
+  spellings: string[],
+  hypStems: string[],
+  session: ProbeSession,
+  base: Evaluation,
+): ProbeOutcomes {
   const first = survivorsUnder(input, objDir, spellings, hypStems, session, base);
   const questions = [...session.asked.values()].filter(aboutProfiles);
   if (questions.length === 0) return { certain: first, all: [first], questions };
@@ -236,11 +278,19 @@ function probeOutcomes(input: RuleInput, objDir: string, spellings: string[], hy
     const rest = (bits & 1) === 0;
     for (const q of questions.slice(MAX_PROBES_ENUMERATED)) answers.set(q.key, rest);
     const reuse = bits === 0 && questions.length <= MAX_PROBES_ENUMERATED && answersMatch(first, answers);
-    all.push(reuse ? { ...first, answers } : survivorsUnder(input, objDir, spellings, hypStems, probeSession(session.toolchain, answers)));
+    all.push(
+      reuse
+        ? { ...first, answers }
+        : survivorsUnder(input, objDir, spellings, hypStems, probeSession(session.toolchain, answers)),
+    );
   }
-  const inAll = (pick: (s: Survivors) => Set<string>) => new Set([...pick(all[0])].filter((f) => all.every((o) => pick(o).has(f))));
+  const inAll = (pick: (s: Survivors) => Set<string>) =>
+    new Set([...pick(all[0])].filter((f) => all.every((o) => pick(o).has(f))));
   const certain: Survivors = { leaking: inAll((s) => s.leaking), added: inAll((s) => s.added), answers: new Map() };
-  const cut = questions.length > MAX_PROBES_ENUMERATED ? `${questions.length} probes about profile options could not be answered from the build's records; only ${1 << MAX_PROBES_ENUMERATED} combinations of their answers were evaluated` : undefined;
+  const cut =
+    questions.length > MAX_PROBES_ENUMERATED
+      ? `${questions.length} probes about profile options could not be answered from the build's records; only ${1 << MAX_PROBES_ENUMERATED} combinations of their answers were evaluated`
+      : undefined;
   return { certain, all, questions, cut };
 }
 
@@ -255,7 +305,13 @@ function judge(leaking: Set<string>, removed: boolean): Judgement {
   return [...leaking].some(isCanonicalSpelling) ? 'leaks' : 'alias';
 }
 
-const PROBE_TOOL: Record<string, string> = { 'cc-option': 'the compiler', 'as-option': 'the assembler', 'as-instr': 'the assembler', 'ld-option': 'the linker', 'rustc-option': 'rustc' };
+const PROBE_TOOL: Record<string, string> = {
+  'cc-option': 'the compiler',
+  'as-option': 'the assembler',
+  'as-instr': 'the assembler',
+  'ld-option': 'the linker',
+  'rustc-option': 'rustc',
+};
 
 /** What the answers to probes mean, in words: "the compiler accepts `X` and `Y` and does not accept `Z`". */
 function answersText(questions: ProbeQuestion[], answers: Map<string, boolean>): string {
@@ -265,11 +321,17 @@ function answersText(questions: ProbeQuestion[], answers: Map<string, boolean>):
     const mine = questions.filter((q) => PROBE_TOOL[q.probe] === tool);
     const yes = mine.filter((q) => answers.get(q.key));
     const no = mine.filter((q) => !answers.get(q.key));
-    parts.push(`${tool} ${[yes.length ? `accepts ${list(yes)}` : '', no.length ? `does not accept ${list(no)}` : ''].filter(Boolean).join(' but ')}`);
+    parts.push(
+      `${tool} ${[yes.length ? `accepts ${list(yes)}` : '', no.length ? `does not accept ${list(no)}` : ''].filter(Boolean).join(' but ')}`,
+    );
   }
   for (const q of questions.filter((x) => PROBE_TOOL[x.probe] === undefined)) {
     const yes = answers.get(q.key) === true;
-    parts.push(q.probe === 'try-run' ? `\`${q.subject}\` ${yes ? 'succeeds' : 'fails'}` : `\`$(call ${q.probe},${q.subject})\` is ${yes ? 'true' : 'false'}`);
+    parts.push(
+      q.probe === 'try-run'
+        ? `\`${q.subject}\` ${yes ? 'succeeds' : 'fails'}`
+        : `\`$(call ${q.probe},${q.subject})\` is ${yes ? 'true' : 'false'}`,
+    );
   }
   return parts.join(', and ');
 }
@@ -277,10 +339,15 @@ function answersText(questions: ProbeQuestion[], answers: Map<string, boolean>):
 /** "if the compiler accepts `X`, ...; if the compiler does not accept `X`, ..." for the outcomes that differ. */
 function describeDependence(o: ProbeOutcomes, judged: Judgement[]): string {
   const said = (j: Judgement, s: Survivors) =>
-    j === 'clean' ? 'no profile flag reaches gen-hyprel' : `${[...new Set([...s.leaking].map(flagShape))].join(', ')} reach${s.leaking.size === 1 ? 'es' : ''} the nVHE hyp compiles`;
+    j === 'clean'
+      ? 'no profile flag reaches gen-hyprel'
+      : `${[...new Set([...s.leaking].map(flagShape))].join(', ')} reach${s.leaking.size === 1 ? 'es' : ''} the nVHE hyp compiles`;
   const cases: string[] = [];
   o.all.forEach((s, i) => {
-    const text = `if ${answersText(o.questions.filter((q) => s.answers.has(q.key)), s.answers)}, ${said(judged[i], s)}`;
+    const text = `if ${answersText(
+      o.questions.filter((q) => s.answers.has(q.key)),
+      s.answers,
+    )}, ${said(judged[i], s)}`;
     if (!cases.includes(text)) cases.push(text);
   });
   return cases.join('; ');
@@ -306,9 +373,21 @@ function checkSectionRemoval(p: Pipeline, input: RuleInput): RemovalCheck {
     hyprelRule.commands.forEach((c, i) => {
       if (!removesSection(c)) return;
       const out = normalizePath(objcopyEffect(c.args).output ?? '');
-      if (i < at && out === target) removal ??= { span: c.span, how: `objcopy removes ${CALL_GRAPH_SECTION} from ${target} before gen-hyprel reads it` };
-      else if (i > at) ineffective.push({ span: c.span, message: `This objcopy removes ${CALL_GRAPH_SECTION} only after gen-hyprel has read ${target}.` });
-      else ineffective.push({ span: c.span, message: `This objcopy removes ${CALL_GRAPH_SECTION} from ${out || 'another file'}, but gen-hyprel reads ${target}.` });
+      if (i < at && out === target)
+        removal ??= {
+          span: c.span,
+          how: `objcopy removes ${CALL_GRAPH_SECTION} from ${target} before gen-hyprel reads it`,
+        };
+      else if (i > at)
+        ineffective.push({
+          span: c.span,
+          message: `This objcopy removes ${CALL_GRAPH_SECTION} only after gen-hyprel has read ${target}.`,
+        });
+      else
+        ineffective.push({
+          span: c.span,
+          message: `This objcopy removes ${CALL_GRAPH_SECTION} from ${out || 'another file'}, but gen-hyprel reads ${target}.`,
+        });
     });
   }
   // b) In the rules that produce the input: ld -r with a discarding script, objcopy, traced back.
@@ -319,14 +398,25 @@ function checkSectionRemoval(p: Pipeline, input: RuleInput): RemovalCheck {
     for (const c of r.commands) {
       if (!removesSection(c) || (removal && c.span === removal.span)) continue;
       if (r.targets.includes(target)) continue;
-      const when = c === p.hypcopy ? 'in HYPCOPY, after gen-hyprel has run' : `on ${normalizePath(objcopyEffect(c.args).output ?? 'another file')}`;
-      ineffective.push({ span: c.span, message: `This objcopy removes ${CALL_GRAPH_SECTION} ${when}; gen-hyprel reads ${target} first.` });
+      const when =
+        c === p.hypcopy
+          ? 'in HYPCOPY, after gen-hyprel has run'
+          : `on ${normalizePath(objcopyEffect(c.args).output ?? 'another file')}`;
+      ineffective.push({
+        span: c.span,
+        message: `This objcopy removes ${CALL_GRAPH_SECTION} ${when}; gen-hyprel reads ${target} first.`,
+      });
     }
   }
   return { removal, ineffective };
 }
 
-function removedWhileProducing(p: Pipeline, file: string, input: RuleInput, seen: Set<string>): SectionRemoval | undefined {
+function removedWhileProducing(
+  p: Pipeline,
+  file: string,
+  input: RuleInput,
+  seen: Set<string>,
+): SectionRemoval | undefined {
   if (seen.has(file) || seen.size > 16) return undefined;
   seen.add(file);
   const producer = producerOf(p, file);
@@ -343,31 +433,59 @@ function removedWhileProducing(p: Pipeline, file: string, input: RuleInput, seen
     } else if (isObjcopy(c.program)) {
       const eff = objcopyEffect(c.args);
       if (normalizePath(eff.output ?? '') !== file) continue;
-      if (removesSectionAndRelocations(eff, CALL_GRAPH_SECTION)) removal = { span: c.span, how: `objcopy removes ${CALL_GRAPH_SECTION} from ${file} after it is linked` };
-      else if (eff.input && normalizePath(eff.input) !== file) removal = removedWhileProducing(p, normalizePath(eff.input), input, seen);
+      if (removesSectionAndRelocations(eff, CALL_GRAPH_SECTION))
+        removal = { span: c.span, how: `objcopy removes ${CALL_GRAPH_SECTION} from ${file} after it is linked` };
+      else if (eff.input && normalizePath(eff.input) !== file)
+        removal = removedWhileProducing(p, normalizePath(eff.input), input, seen);
     }
   }
   return removal;
 }
 
 /** The script the next build links with: Kbuild's view when the tree is known, else the source beside the Makefile. */
-function nextBuildScript(p: Pipeline, script: string, input: RuleInput): { text: string; name: string; source?: string } | undefined {
+function nextBuildScript(
+  p: Pipeline,
+  script: string,
+  input: RuleInput,
+): { text: string; name: string; source?: string } | undefined {
   const base = script.slice(script.lastIndexOf('/') + 1);
   const lds = base.endsWith('.S') ? base.slice(0, -2) : base;
   const sourceName = lds + '.S';
   if (input.kernelRoot && input.objDir) {
     const next = scriptForNextBuild(input.kernelRoot, input.buildDir, `${input.objDir}/${lds}`);
-    if (next) return { text: next.text, name: next.from === 'generated' ? lds : sourceName, source: next.from === 'generated' ? undefined : input.readSibling?.(sourceName) };
+    if (next)
+      return {
+        text: next.text,
+        name: next.from === 'generated' ? lds : sourceName,
+        source: next.from === 'generated' ? undefined : input.readSibling?.(sourceName),
+      };
   }
   if (!input.readSibling) return undefined;
   // The source first: a generated .lds beside it is evidence of the last build, not the next one's input.
   const maker = producerOf(p, script);
-  const sources = (maker?.prerequisites ?? []).filter((pre) => /\.(lds\.S|S)$/.test(pre) && !isUnknownWord(pre)).map((pre) => pre.slice(pre.lastIndexOf('/') + 1));
+  const sources = (maker?.prerequisites ?? [])
+    .filter((pre) => /\.(lds\.S|S)$/.test(pre) && !isUnknownWord(pre))
+    .map((pre) => pre.slice(pre.lastIndexOf('/') + 1));
   for (const name of [...sources, sourceName]) {
     const text = input.readSibling(name);
     if (text === undefined) continue;
     const readFile = (f: string): string | undefined => (f.includes('/') ? undefined : input.readSibling?.(f));
-    return { text: preprocess({ file: name, text, includeDirs: [], forcedIncludes: [], defines: new Map([['__ASSEMBLY__', '1'], ['LINKER_SCRIPT', '1']]), undefines: [], readFile }).text, name, source: text };
+    return {
+      text: preprocess({
+        file: name,
+        text,
+        includeDirs: [],
+        forcedIncludes: [],
+        defines: new Map([
+          ['__ASSEMBLY__', '1'],
+          ['LINKER_SCRIPT', '1'],
+        ]),
+        undefines: [],
+        readFile,
+      }).text,
+      name,
+      source: text,
+    };
   }
   const text = input.readSibling(lds);
   return text === undefined ? undefined : { text, name: lds };
@@ -387,7 +505,9 @@ function discardInScript(p: Pipeline, script: string, input: RuleInput): Section
   const next = nextBuildScript(p, script, input);
   if (!next) return undefined;
   const model = parseLinkerScript(next.text);
-  const objects = (producerOf(p, p.genHyprelInput)?.prerequisites ?? []).filter((o) => o.endsWith('.o') && !isUnknownWord(o));
+  const objects = (producerOf(p, p.genHyprelInput)?.prerequisites ?? []).filter(
+    (o) => o.endsWith('.o') && !isUnknownWord(o),
+  );
   const section = { name: CALL_GRAPH_SECTION, type: SHT.LLVM_CALL_GRAPH_PROFILE, flags: SHF_EXCLUDE };
   let line = -1;
   for (const o of objects.length > 0 ? objects : [`${input.objDir ?? '.'}/hyp.nvhe.o`]) {
@@ -412,23 +532,37 @@ function explainFlagAttempts(mf: Makefile, ev: Evaluation, leaking: string[]): L
     if (s.kind !== 'assignment' && s.kind !== 'define') continue;
     const text = s.kind === 'assignment' ? s.valueText : s.bodyText;
     const words = splitWords(text);
-    const profileWords = words.filter((w) => isProfileUseOption(w.replace(/%$/, 'x').replace(/,$/, '')) || /^-f(no-)?(profile|auto-profile)/.test(w));
+    const profileWords = words.filter(
+      (w) => isProfileUseOption(w.replace(/%$/, 'x').replace(/,$/, '')) || /^-f(no-)?(profile|auto-profile)/.test(w),
+    );
     if (profileWords.length === 0) continue;
     const live = ev.liveness(s);
     const name = s.nameText.trim();
     const statement = s as AssignmentStmt | DefineStmt;
     if (live === 'dead') {
-      out.push({ span: statement.span, message: `This line is inside a conditional branch that is not taken, so it never changes ${name}.` });
+      out.push({
+        span: statement.span,
+        message: `This line is inside a conditional branch that is not taken, so it never changes ${name}.`,
+      });
       continue;
     }
     const noPercent = profileWords.filter((w) => !w.includes('%') && !w.startsWith('-fno-') && !w.includes('='));
     const negations = profileWords.filter((w) => w.startsWith('-fno-'));
     if (noPercent.length > 0 && text.includes('filter-out')) {
-      out.push({ span: statement.span, message: `filter-out matches whole words: ${noPercent.map((w) => `'${w.replace(/,$/, '')}'`).join(', ')} has no '%', so it cannot remove '${leaking[0]}'.` });
+      out.push({
+        span: statement.span,
+        message: `filter-out matches whole words: ${noPercent.map((w) => `'${w.replace(/,$/, '')}'`).join(', ')} has no '%', so it cannot remove '${leaking[0]}'.`,
+      });
     } else if (negations.length > 0) {
-      out.push({ span: statement.span, message: `${negations.join(' ')} ends up before ${leaking[0]} on the compiler command line; clang uses the last of them, so the profile stays on.` });
+      out.push({
+        span: statement.span,
+        message: `${negations.join(' ')} ends up before ${leaking[0]} on the compiler command line; clang uses the last of them, so the profile stays on.`,
+      });
     } else {
-      out.push({ span: statement.span, message: `This line does not stop ${leaking.join(', ')} from reaching the hyp compiles.` });
+      out.push({
+        span: statement.span,
+        message: `This line does not stop ${leaking.join(', ')} from reaching the hyp compiles.`,
+      });
     }
   }
   return out;

@@ -61,7 +61,10 @@ export function nvheDiagnostics(v: NvheVerdict, ctx: Links, evidence?: BuildEvid
       message:
         `The build in ${evidence.buildDir} was made before the Makefile changed: ${objects.slice(0, 5).join(', ')}${objects.length > 5 ? ` and ${objects.length - 5} more` : ''} ` +
         `were compiled with ${flags.join(', ')}, which this Makefile no longer passes to the hyp compiles. Rebuild to confirm.`,
-      relatedInformation: evidence.flags.slice(0, 3).map((f) => ({ location: { uri: ctx.fileUri(f.cmdFile), range: f.span }, message: `${baseName(f.target)} was compiled with ${f.flag} (stale).` })),
+      relatedInformation: evidence.flags.slice(0, 3).map((f) => ({
+        location: { uri: ctx.fileUri(f.cmdFile), range: f.span },
+        message: `${baseName(f.target)} was compiled with ${f.flag} (stale).`,
+      })),
     };
     return main ? [main, stale] : [stale];
   }
@@ -83,7 +86,12 @@ function dependenceDiagnostic(v: NvheVerdict, ctx: Links): Diagnostic {
     message:
       `Whether profile metadata reaches gen-hyprel depends on what the build's toolchain accepts, which its configuration and commands do not say: ${v.dependsOn}. ` +
       `Kbuild runs these probes when it builds; Kbuild Diagnostics does not run them.`,
-    relatedInformation: [{ location: { uri: ctx.makefileUri, range: v.pipeline.genHyprel.span }, message: `gen-hyprel reads ${v.pipeline.genHyprelInput} here and fails on any SHT_REL section.` }],
+    relatedInformation: [
+      {
+        location: { uri: ctx.makefileUri, range: v.pipeline.genHyprel.span },
+        message: `gen-hyprel reads ${v.pipeline.genHyprelInput} here and fails on any SHT_REL section.`,
+      },
+    ],
   };
 }
 
@@ -91,23 +99,46 @@ function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): D
   const input = baseName(v.pipeline.genHyprelInput);
   const flags = [...new Set(v.leakingFlags.map(flagShape))];
   const related: DiagnosticRelatedInformation[] = [];
-  const here = (span: NvheVerdict['anchor'], message: string) => related.push({ location: { uri: ctx.makefileUri, range: span }, message });
+  const here = (span: NvheVerdict['anchor'], message: string) =>
+    related.push({ location: { uri: ctx.makefileUri, range: span }, message });
 
-  here(v.pipeline.genHyprel.span, `gen-hyprel reads ${v.pipeline.genHyprelInput} here and fails on any SHT_REL section.`);
+  here(
+    v.pipeline.genHyprel.span,
+    `gen-hyprel reads ${v.pipeline.genHyprelInput} here and fails on any SHT_REL section.`,
+  );
   const producer = v.pipeline.rules.find((r) => r.targets.includes(v.pipeline.genHyprelInput));
-  if (producer) here(producer.rule.span, `${input} is made here; ld -r keeps SHF_EXCLUDE sections such as ${CALL_GRAPH_SECTION}.`);
-  if (v.pipeline.hypcopy) here(v.pipeline.hypcopy.span, 'HYPCOPY (objcopy --prefix-symbols) copies the object with whatever sections reach it.');
+  if (producer)
+    here(producer.rule.span, `${input} is made here; ld -r keeps SHF_EXCLUDE sections such as ${CALL_GRAPH_SECTION}.`);
+  if (v.pipeline.hypcopy)
+    here(
+      v.pipeline.hypcopy.span,
+      'HYPCOPY (objcopy --prefix-symbols) copies the object with whatever sections reach it.',
+    );
   for (const i of v.ineffective) here(i.span, i.message);
-  if (v.spellingsDependOn) here(v.anchor, `Which spellings get through depends on probes the build's records do not answer (both answers were checked): ${v.spellingsDependOn}.`);
-  if (!v.flagsFromTree) here(v.anchor, "Flags judged with the built-in Kbuild formula (_c_flags of Linux 5.x/6.x): no scripts/Makefile.lib was found for this tree, so its own Kbuild lines (AutoFDO, Propeller) were not read.");
+  if (v.spellingsDependOn)
+    here(
+      v.anchor,
+      `Which spellings get through depends on probes the build's records do not answer (both answers were checked): ${v.spellingsDependOn}.`,
+    );
+  if (!v.flagsFromTree)
+    here(
+      v.anchor,
+      'Flags judged with the built-in Kbuild formula (_c_flags of Linux 5.x/6.x): no scripts/Makefile.lib was found for this tree, so its own Kbuild lines (AutoFDO, Propeller) were not read.',
+    );
 
   const offendingObjects = (evidence?.objects ?? []).filter((o) => o.offending.length > 0);
   // The gen-hyprel input first, then a few hyp objects: enough to show where the sections come from.
-  const shown = [...offendingObjects.filter((o) => baseName(o.path) === input), ...offendingObjects.filter((o) => baseName(o.path) !== input).slice(0, 3)];
+  const shown = [
+    ...offendingObjects.filter((o) => baseName(o.path) === input),
+    ...offendingObjects.filter((o) => baseName(o.path) !== input).slice(0, 3),
+  ];
   for (const o of shown) {
     for (const s of o.offending.slice(0, 2)) {
       related.push({
-        location: { uri: ctx.fileUri(o.path), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } },
+        location: {
+          uri: ctx.fileUri(o.path),
+          range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+        },
         message: `${baseName(o.path)}: section [${s.section.index}] ${s.section.name} (${s.section.typeName}): ${s.reason}`,
       });
     }
@@ -116,7 +147,10 @@ function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): D
     related.push({ location: { uri: ctx.makefileUri, range: v.anchor }, message: `Not read in full: ${why}` });
   }
   for (const f of (evidence?.flags ?? []).slice(0, 3)) {
-    related.push({ location: { uri: ctx.fileUri(f.cmdFile), range: f.span }, message: `${baseName(f.target)} was compiled with ${f.flag}.` });
+    related.push({
+      location: { uri: ctx.fileUri(f.cmdFile), range: f.span },
+      message: `${baseName(f.target)} was compiled with ${f.flag}.`,
+    });
   }
 
   // Which forms help depends on where the flags come from: Kbuild's own (c_flags) ones get past a
@@ -145,8 +179,12 @@ function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): D
     if (seenFlag) parts.push(`${baseName(seenFlag.target)} was compiled with ${seenFlag.flag}`);
     message =
       `Profile metadata reaches gen-hyprel: ${parts.join('; ')}. ` +
-      (tmp?.genHyprelMessage ? `gen-hyprel will print: ${tmp.genHyprelMessage}. ` : `gen-hyprel rejects the SHT_REL section. `) +
-      (added.size === 0 ? `Filter the profile flags out of KBUILD_CFLAGS (form A) or remove ${CALL_GRAPH_SECTION} before gen-hyprel (form B).` : advice);
+      (tmp?.genHyprelMessage
+        ? `gen-hyprel will print: ${tmp.genHyprelMessage}. `
+        : `gen-hyprel rejects the SHT_REL section. `) +
+      (added.size === 0
+        ? `Filter the profile flags out of KBUILD_CFLAGS (form A) or remove ${CALL_GRAPH_SECTION} before gen-hyprel (form B).`
+        : advice);
   } else if (!v.leaks) {
     return {
       range: v.anchor,
@@ -160,8 +198,14 @@ function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): D
   } else {
     severity = DiagnosticSeverity.Warning;
     const ways: string[] = [];
-    if (fromKcflags.length > 0) ways.push(`${fromKcflags.join(', ')} in KBUILD_CFLAGS (e.g. from KCFLAGS) survive${fromKcflags.length === 1 ? 's' : ''} into the nVHE hyp compiles`);
-    if (added.size > 0) ways.push(`${v.flagsFromTree ? "Kbuild's own c_flags (scripts/Makefile.lib, with this configuration, when a profile is given)" : 'the Makefile'} add${added.size === 1 ? 's' : ''} ${[...added].join(', ')} to the hyp compiles`);
+    if (fromKcflags.length > 0)
+      ways.push(
+        `${fromKcflags.join(', ')} in KBUILD_CFLAGS (e.g. from KCFLAGS) survive${fromKcflags.length === 1 ? 's' : ''} into the nVHE hyp compiles`,
+      );
+    if (added.size > 0)
+      ways.push(
+        `${v.flagsFromTree ? "Kbuild's own c_flags (scripts/Makefile.lib, with this configuration, when a profile is given)" : 'the Makefile'} add${added.size === 1 ? 's' : ''} ${[...added].join(', ')} to the hyp compiles`,
+      );
     message =
       `Profile metadata can reach gen-hyprel: ${ways.join('; ')}, ` +
       `and nothing removes ${CALL_GRAPH_SECTION} before gen-hyprel reads ${input}. With a profile, clang emits it with an SHT_REL section and gen-hyprel fails. ` +

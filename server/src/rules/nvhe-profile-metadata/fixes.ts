@@ -14,7 +14,12 @@ import { CALL_GRAPH_SECTION } from './sections';
 export type FixForm = 'A' | 'B' | 'C';
 
 export const FIXES: readonly FixDef[] = [
-  { id: 'A', title: 'Filter profile-use flags out of KBUILD_CFLAGS (form A, the upstream fix)', preferred: true, fixAll: true },
+  {
+    id: 'A',
+    title: 'Filter profile-use flags out of KBUILD_CFLAGS (form A, the upstream fix)',
+    preferred: true,
+    fixAll: true,
+  },
   { id: 'B', title: 'Remove .llvm.call-graph-profile before gen-hyprel (form B)' },
   { id: 'C', title: "Turn off Kbuild's profile for the hyp objects (form C, e.g. AUTOFDO_PROFILE := n)", fixAll: true },
 ];
@@ -52,7 +57,8 @@ function afterLine(lines: string[], line: number, eol: string): { pos: PlainEdit
 
 function lastAssignmentTo(mf: Makefile, names: string[]): AssignmentStmt | undefined {
   let last: AssignmentStmt | undefined;
-  for (const s of allStatements(mf.statements)) if (s.kind === 'assignment' && names.includes(s.nameText.trim())) last = s;
+  for (const s of allStatements(mf.statements))
+    if (s.kind === 'assignment' && names.includes(s.nameText.trim())) last = s;
   return last;
 }
 
@@ -67,7 +73,10 @@ function topLevelAnchor(mf: Makefile, stmt: Statement | undefined): Statement | 
 
 function formAEdits(text: string, mf: Makefile, v: NvheVerdict): PlainEdit[] {
   const lines = splitLines(text);
-  const anchorStmt = topLevelAnchor(mf, v.filterOutLine ?? lastAssignmentTo(mf, ['KBUILD_CFLAGS']) ?? lastAssignmentTo(mf, ['ccflags-y']));
+  const anchorStmt = topLevelAnchor(
+    mf,
+    v.filterOutLine ?? lastAssignmentTo(mf, ['KBUILD_CFLAGS']) ?? lastAssignmentTo(mf, ['ccflags-y']),
+  );
   const style = styleOf(text, mf, v.filterOutLine);
   const { eol, continuationIndent: ind, commaSpace } = style;
   const half = Math.ceil(FORM_A_PATTERNS.length / 2);
@@ -107,7 +116,8 @@ function genHyprelWord(lines: string[], v: NvheVerdict): { line: number; start: 
   const def = cmd.definition;
   const first = def?.kind === 'assignment' ? def.value[0] : undefined;
   const fromDef = v.pipeline.rules.flatMap((r) => r.commands).filter((c) => c.definition === def);
-  if (!first || first.kind !== 'ref' || fromDef[0] !== cmd || first.span.start.line !== first.span.end.line) return undefined;
+  if (!first || first.kind !== 'ref' || fromDef[0] !== cmd || first.span.start.line !== first.span.end.line)
+    return undefined;
   return { line: first.span.start.line, start: first.span.start.character, end: first.span.end.character };
 }
 
@@ -120,7 +130,10 @@ function formBEdits(text: string, v: NvheVerdict): PlainEdit[] | undefined {
   const operand = /^\s+(\S+)/.exec(lines[line].slice(word.end))?.[1];
   if (!operand || operand.startsWith('>')) return undefined;
   const edits: PlainEdit[] = [
-    { range: { start: { line, character: start }, end: { line, character: start } }, newText: `$(OBJCOPY) -R ${CALL_GRAPH_SECTION} ${operand}; ` },
+    {
+      range: { start: { line, character: start }, end: { line, character: start } },
+      newText: `$(OBJCOPY) -R ${CALL_GRAPH_SECTION} ${operand}; `,
+    },
   ];
   if (cmd.definition) {
     // A comment above the command group (quiet_cmd_X sits right above cmd_X in Kbuild style).
@@ -139,12 +152,20 @@ export function computeFix(text: string, input: RuleInput, form: FixForm): FixRe
   const lines = splitLines(text);
   const verdict = analyzeNvhe(input, (l) => lines[l]?.length ?? 0);
   if (!verdict || (!verdict.leaks && !verdict.aliasLeak)) return undefined;
-  const edits = form === 'A' ? formAEdits(text, input.makefile, verdict) : form === 'B' ? formBEdits(text, verdict) : formCEdits(text, input, verdict);
+  const edits =
+    form === 'A'
+      ? formAEdits(text, input.makefile, verdict)
+      : form === 'B'
+        ? formBEdits(text, verdict)
+        : formCEdits(text, input, verdict);
   if (!edits) return undefined;
   const newText = applyEdits(text, edits);
   const after = analyzeNvhe({ ...input, makefile: parseMakefile(newText) });
   // Form C takes away only what Kbuild adds by itself; aliases from KCFLAGS keep their own hint.
-  const cleared = form === 'C' ? after && !after.leaks && !after.dependsOn && after.addedFlags.length === 0 : after && !after.leaks && !after.aliasLeak && !after.dependsOn;
+  const cleared =
+    form === 'C'
+      ? after && !after.leaks && !after.dependsOn && after.addedFlags.length === 0
+      : after && !after.leaks && !after.aliasLeak && !after.dependsOn;
   if (!cleared) return undefined;
   return { edits, newText };
 }
@@ -158,7 +179,9 @@ function directorySwitches(input: RuleInput): string[] {
   if (!lib) return [];
   const assigned = new Set<string>();
   const scripts = [lib, ...(input.tree?.prelude.map((p) => p.makefile) ?? [])];
-  for (const mf of scripts) for (const s of allStatements(mf.statements)) if (s.kind === 'assignment' || s.kind === 'define') assigned.add(s.nameText.trim());
+  for (const mf of scripts)
+    for (const s of allStatements(mf.statements))
+      if (s.kind === 'assignment' || s.kind === 'define') assigned.add(s.nameText.trim());
   const out = new Set<string>();
   for (const s of allStatements(lib.statements)) {
     if (s.kind !== 'assignment' || !/^_?c_flags$/.test(s.nameText.trim()) || s.op !== '+=') continue;
@@ -172,7 +195,9 @@ function directorySwitches(input: RuleInput): string[] {
 /** Where directory settings (`KASAN_SANITIZE := n`, ...) are: after the last one at the top level. */
 function settingsAnchor(mf: Makefile): AssignmentStmt | undefined {
   let last: AssignmentStmt | undefined;
-  for (const s of mf.statements) if (s.kind === 'assignment' && /^[A-Z][A-Z0-9_]*$/.test(s.nameText.trim()) && /^[ny]$/.test(s.valueText.trim())) last = s;
+  for (const s of mf.statements)
+    if (s.kind === 'assignment' && /^[A-Z][A-Z0-9_]*$/.test(s.nameText.trim()) && /^[ny]$/.test(s.valueText.trim()))
+      last = s;
   return last;
 }
 

@@ -30,17 +30,54 @@ const R_AARCH64_ABS64 = 257;
 /** Every RELA type gen-hyprel 6.1 accepts (ABS64 is turned into a hyp relocation, the rest are ignored). */
 const GEN_HYPREL_ALLOWED_RELA = new Set<number>([
   257, // ABS64
-  260, 261, 262, 314, // PREL64 PREL32 PREL16 PLT32
-  273, 274, 275, 276, 277, 278, 284, 285, 286, 299, // LD_PREL_LO19 ADR_PREL_LO21 ADR_PREL_PG_HI21(_NC) ADD_ABS_LO12_NC LDST{8,16,32,64,128}_ABS_LO12_NC
-  279, 280, 282, 283, // TSTBR14 CONDBR19 JUMP26 CALL26
-  287, 288, 289, 290, 291, 292, 293, // MOVW_PREL_G0..G3
+  260,
+  261,
+  262,
+  314, // PREL64 PREL32 PREL16 PLT32
+  273,
+  274,
+  275,
+  276,
+  277,
+  278,
+  284,
+  285,
+  286,
+  299, // LD_PREL_LO19 ADR_PREL_LO21 ADR_PREL_PG_HI21(_NC) ADD_ABS_LO12_NC LDST{8,16,32,64,128}_ABS_LO12_NC
+  279,
+  280,
+  282,
+  283, // TSTBR14 CONDBR19 JUMP26 CALL26
+  287,
+  288,
+  289,
+  290,
+  291,
+  292,
+  293, // MOVW_PREL_G0..G3
 ]);
 
 /** Source lines of the checks in 6.1's gen-hyprel.c (printed as line=%d). */
-const GEN_HYPREL_LINES = { offNe0: 230, idxNe0: 237, stSize: 276, mag0: 280, mag1: 281, mag2: 282, mag3: 283, cls: 286, data: 287, type: 288, machine: 289, rOffset: 376 } as const;
+const GEN_HYPREL_LINES = {
+  offNe0: 230,
+  idxNe0: 237,
+  stSize: 276,
+  mag0: 280,
+  mag1: 281,
+  mag2: 282,
+  mag3: 283,
+  cls: 286,
+  data: 287,
+  type: 288,
+  machine: 289,
+  rOffset: 376,
+} as const;
 
 class UndefinedRead extends Error {
-  constructor(readonly at: bigint, readonly what: string) {
+  constructor(
+    readonly at: bigint,
+    readonly what: string,
+  ) {
     super(what);
   }
 }
@@ -88,34 +125,58 @@ interface Shdr {
  * What gen-hyprel (Linux 6.1) does with this object: accepted, or the exact line it prints to stderr
  * (`error: PATH: ...`) before exiting 1. `objectPath` is the path as gen-hyprel would get it in argv[1].
  */
-export async function genHyprelVerdict(src: ByteSource, obj: ObjectKind, objectPath: string, opts: GenHyprelOptions = {}): Promise<GenHyprelVerdict> {
+export async function genHyprelVerdict(
+  src: ByteSource,
+  obj: ObjectKind,
+  objectPath: string,
+  opts: GenHyprelOptions = {},
+): Promise<GenHyprelVerdict> {
   const be = opts.bigEndianKernel === true;
-  const fail = (msg: string, section?: ElfSection): GenHyprelVerdict => ({ accepted: false, message: `error: ${objectPath}: ${msg}`, ...(section ? { section } : {}) });
+  const fail = (msg: string, section?: ElfSection): GenHyprelVerdict => ({
+    accepted: false,
+    message: `error: ${objectPath}: ${msg}`,
+    ...(section ? { section } : {}),
+  });
   const conv16 = be ? '__bswap_16' : '__uint16_identity';
   const conv64 = be ? '__bswap_64' : '__uint64_identity';
   const L = GEN_HYPREL_LINES;
   if (src.size === 0) return fail('Could not mmap ELF file: Invalid argument');
-  if (src.size < 64) return fail(`assertion stat.st_size >= sizeof(*elf.ehdr) failed (lhs=${src.size}, rhs=64, line=${L.stSize})`);
+  if (src.size < 64)
+    return fail(`assertion stat.st_size >= sizeof(*elf.ehdr) failed (lhs=${src.size}, rhs=64, line=${L.stSize})`);
   const map = new Mapping(src);
   const sections = obj.kind === 'elf' ? obj.elf.sections : [];
-  const sectionAt = (i: bigint): ElfSection | undefined => (i < BigInt(sections.length) ? sections[Number(i)] : undefined);
+  const sectionAt = (i: bigint): ElfSection | undefined =>
+    i < BigInt(sections.length) ? sections[Number(i)] : undefined;
   try {
     const eh = await map.bytes(0n, 64, 'ELF header');
     const hx = (n: number): string => n.toString(16);
-    const magic: [number, string, number][] = [[0, '0x7f', 0x7f], [1, "'E'", 0x45], [2, "'L'", 0x4c], [3, "'F'", 0x46]];
+    const magic: [number, string, number][] = [
+      [0, '0x7f', 0x7f],
+      [1, "'E'", 0x45],
+      [2, "'L'", 0x4c],
+      [3, "'F'", 0x46],
+    ];
     for (const [i, text, want] of magic) {
-      if (eh[i] !== want) return fail(`assertion elf.ehdr->e_ident[${i}] == ${text} failed (lhs=0x${hx(eh[i])}, rhs=0x${hx(want)}, line=${L.mag0 + i})`);
+      if (eh[i] !== want)
+        return fail(
+          `assertion elf.ehdr->e_ident[${i}] == ${text} failed (lhs=0x${hx(eh[i])}, rhs=0x${hx(want)}, line=${L.mag0 + i})`,
+        );
     }
     if (eh[4] !== 2) return fail(`assertion elf.ehdr->e_ident[4] == 2 failed (lhs=${eh[4]}, rhs=2, line=${L.cls})`);
     const want = be ? 2 : 1;
-    if (eh[5] !== want) return fail(`assertion elf.ehdr->e_ident[5] == ${want} failed (lhs=${eh[5]}, rhs=${want}, line=${L.data})`);
+    if (eh[5] !== want)
+      return fail(`assertion elf.ehdr->e_ident[5] == ${want} failed (lhs=${eh[5]}, rhs=${want}, line=${L.data})`);
     const u16 = (b: Buffer, o: number): number => (be ? b.readUInt16BE(o) : b.readUInt16LE(o));
     const u32 = (b: Buffer, o: number): number => (be ? b.readUInt32BE(o) : b.readUInt32LE(o));
     const u64 = (b: Buffer, o: number): bigint => (be ? b.readBigUInt64BE(o) : b.readBigUInt64LE(o));
     const type = u16(eh, 16);
-    if (type !== 1) return fail(`assertion ${conv16} (elf.ehdr->e_type) == 1 failed (lhs=${type}, rhs=1, line=${L.type})`);
+    if (type !== 1)
+      return fail(`assertion ${conv16} (elf.ehdr->e_type) == 1 failed (lhs=${type}, rhs=1, line=${L.type})`);
     const machine = u16(eh, 18);
-    if (machine !== 183) return fail(`assertion ${conv16} (elf.ehdr->e_machine) == 183 failed (lhs=${machine}, rhs=183, line=${L.machine})`);
+    if (machine !== 183)
+      return fail(
+        `assertion ${conv16} (elf.ehdr->e_machine) == 183 failed (lhs=${machine}, rhs=183, line=${L.machine})`,
+      );
     // section_by_off() is handed the raw e_shoff (elf64toh applied), section_by_idx() the raw e_shstrndx.
     const shoff = u64(eh, 40);
     if (shoff === 0n) return fail(`assertion off != 0UL failed (lhs=0, rhs=0, line=${L.offNe0})`);
@@ -152,10 +213,11 @@ export async function genHyprelVerdict(src: ByteSource, obj: ObjectKind, objectP
       const origName = await map.cString(nameAt, `name of section ${sh.info}`);
       if (opts.emitOutput) out.push(`.global __hyp_section_${origName}\n`);
       // for_each_rela: pointer arithmetic on sh_offset + sh_size; a wrap-around is undefined behaviour.
-      if (sh.size > 0n && sh.offset + sh.size >= 1n << 63n) throw new UndefinedRead(sh.offset, `RELA entries of section ${i} (offset + size overflows)`);
+      if (sh.size > 0n && sh.offset + sh.size >= 1n << 63n)
+        throw new UndefinedRead(sh.offset, `RELA entries of section ${i} (offset + size overflows)`);
       const end = sh.offset + sh.size;
       const CHUNK = 4096n;
-      for (let p = sh.offset; p < end; ) {
+      for (let p = sh.offset; p < end;) {
         const left = (end - p + RELA - 1n) / RELA;
         const n = left < CHUNK ? left : CHUNK;
         let buf: Buffer | undefined;
@@ -171,11 +233,16 @@ export async function genHyprelVerdict(src: ByteSource, obj: ObjectKind, objectP
           const rOffset = u64(buf, k * 24);
           const rType = Number(u64(buf, k * 24 + 8) & 0xffffffffn);
           if (!(rOffset < orig.size)) {
-            return fail(`assertion ${conv64} (rela->r_offset) < ${conv64} (sh_orig->sh_size) failed (lhs=0x${rOffset.toString(16)}, rhs=0x${orig.size.toString(16)}, line=${L.rOffset})`, sectionAt(i));
+            return fail(
+              `assertion ${conv64} (rela->r_offset) < ${conv64} (sh_orig->sh_size) failed (lhs=0x${rOffset.toString(16)}, rhs=0x${orig.size.toString(16)}, line=${L.rOffset})`,
+              sectionAt(i),
+            );
           }
           if (!GEN_HYPREL_ALLOWED_RELA.has(rType)) return fail(`Unexpected RELA type ${rType}`, sectionAt(i));
           if (rType === R_AARCH64_ABS64 && opts.emitOutput) {
-            out.push(`.word 0\n.reloc ${relocOffset}, R_AARCH64_PREL32, __hyp_section_${origName} + 0x${rOffset.toString(16)}\n`);
+            out.push(
+              `.word 0\n.reloc ${relocOffset}, R_AARCH64_PREL32, __hyp_section_${origName} + 0x${rOffset.toString(16)}\n`,
+            );
             relocOffset += 4n;
           }
         }

@@ -30,7 +30,8 @@ async function collectEvidence(v: NvheVerdict, build: BuildAccess, objDir: strin
   const withMarks = async (file: string, buildPath?: string): Promise<ObjectEvidence | undefined> => {
     const report = await build.reader.readObject(file);
     if (report.error === 'file not found') return undefined;
-    const message = buildPath && report.object?.kind === 'elf' ? await genHyprelMessage(build.reader, file, buildPath) : undefined;
+    const message =
+      buildPath && report.object?.kind === 'elf' ? await genHyprelMessage(build.reader, file, buildPath) : undefined;
     return { ...report, offending: offendingSections(report), genHyprelMessage: message };
   };
   const tmp = await withMarks(path.join(build.buildDir, input), input);
@@ -61,7 +62,8 @@ function hoverNote(v: NvheVerdict): (variable: string) => string | undefined {
   return (variable) => {
     if (!COMPILE_FLAG_VARIABLE.test(variable)) return undefined;
     const through = [...new Set(v.leakingFlags.map(flagShape))];
-    if (v.sectionRemoval) return `**nVHE:** ${v.sectionRemoval.how}, so profile flags${through.length ? ` (${through.join(', ')} get through)` : ''} do no harm.`;
+    if (v.sectionRemoval)
+      return `**nVHE:** ${v.sectionRemoval.how}, so profile flags${through.length ? ` (${through.join(', ')} get through)` : ''} do no harm.`;
     if (through.length === 0) return '**nVHE:** no profile-use flag reaches the hyp compiles.';
     return `**nVHE:** these profile-use flags reach the hyp compiles: ${through.map(inlineCode).join(', ')} (see the \`${RULE_CODE}\` diagnostic).`;
   };
@@ -93,19 +95,41 @@ export const nvheProfileMetadata: Rule = {
     const { verdict: v, cut } = verdictOf(ctx);
     if (!v) {
       // No pipeline found; when the evaluation was cut short that is not a verdict.
-      return cut ? { diagnostics: [], problem: false, anchor: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, objects: [], incomplete: [cut] } : undefined;
+      return cut
+        ? {
+            diagnostics: [],
+            problem: false,
+            anchor: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+            objects: [],
+            incomplete: [cut],
+          }
+        : undefined;
     }
     let evidence: BuildEvidence | undefined;
     if (v.leaks || v.aliasLeak) {
       const access = await build();
       if (access) {
         const producer = producerOf(v.pipeline, v.pipeline.genHyprelInput);
-        const key = [RULE_CODE, access.buildDir, ctx.objDir, v.pipeline.genHyprelInput, ...(producer?.prerequisites ?? [])].join('\0');
+        const key = [
+          RULE_CODE,
+          access.buildDir,
+          ctx.objDir,
+          v.pipeline.genHyprelInput,
+          ...(producer?.prerequisites ?? []),
+        ].join('\0');
         evidence = await access.memo(key, () => collectEvidence(v, access, ctx.objDir));
       }
     }
     const diagnostics = nvheDiagnostics(v, links, evidence);
-    const incomplete = [...(v.incomplete ? [v.incomplete] : []), ...(v.dependsOn ? [`${ctx.file}: the nVHE verdict depends on Kbuild probes the build's records do not answer (${v.probesAssumed.join(', ')})`] : []), ...(evidence?.incomplete ?? [])];
+    const incomplete = [
+      ...(v.incomplete ? [v.incomplete] : []),
+      ...(v.dependsOn
+        ? [
+            `${ctx.file}: the nVHE verdict depends on Kbuild probes the build's records do not answer (${v.probesAssumed.join(', ')})`,
+          ]
+        : []),
+      ...(evidence?.incomplete ?? []),
+    ];
     return {
       incomplete,
       diagnostics,

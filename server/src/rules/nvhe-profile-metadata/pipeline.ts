@@ -31,7 +31,9 @@ export function findPipeline(mf: Makefile, ev: Evaluation): Pipeline | undefined
     if (!genHyprel) continue;
     const input = firstOperand(genHyprel.args);
     if (!input) continue;
-    const hypcopy = rules.flatMap((x) => x.commands).find((c) => isObjcopy(c.program) && c.args.some((a) => a.startsWith('--prefix-symbols')));
+    const hypcopy = rules
+      .flatMap((x) => x.commands)
+      .find((c) => isObjcopy(c.program) && c.args.some((a) => a.startsWith('--prefix-symbols')));
     return { genHyprel, genHyprelInput: normalizePath(input), rules, hypcopy };
   }
   return undefined;

@@ -3,7 +3,14 @@
 // relocatable objects: nothing in another architecture's objects can reach it, so nothing there is marked.
 import * as path from 'node:path';
 import type { BuildReader, ObjectReport } from '../../kbuild/buildModel';
-import { EM_AARCH64, SHT_LLVM_CALL_GRAPH_PROFILE, SHT_LLVM_CALL_GRAPH_PROFILE_LEGACY, SHT_REL, type ElfFile, type ElfSection } from '../../elf/types';
+import {
+  EM_AARCH64,
+  SHT_LLVM_CALL_GRAPH_PROFILE,
+  SHT_LLVM_CALL_GRAPH_PROFILE_LEGACY,
+  SHT_REL,
+  type ElfFile,
+  type ElfSection,
+} from '../../elf/types';
 import type { ExplorerSupport, SectionMarks, StageDef } from '../rule';
 import { genHyprelVerdict } from './genHyprel';
 
@@ -49,8 +56,14 @@ export function offendingSections(report: ObjectReport): { section: ElfSection; 
 }
 
 /** gen-hyprel's message for the object read under `buildPath`, when it would reject it. */
-export async function genHyprelMessage(reader: BuildReader, file: string, buildPath: string): Promise<string | undefined> {
-  const verdict = await reader.derive(file, `gen-hyprel:${buildPath}`, (src, object) => genHyprelVerdict(src, object, buildPath));
+export async function genHyprelMessage(
+  reader: BuildReader,
+  file: string,
+  buildPath: string,
+): Promise<string | undefined> {
+  const verdict = await reader.derive(file, `gen-hyprel:${buildPath}`, (src, object) =>
+    genHyprelVerdict(src, object, buildPath),
+  );
   return verdict && !verdict.accepted ? verdict.message : undefined;
 }
 
@@ -72,11 +85,20 @@ export const explorer: ExplorerSupport = {
     const sections = new Map<number, string>();
     for (const o of offendingSections(report)) sections.set(o.section.index, o.reason);
     // gen-hyprel reads the tmp stage: model what it would print for this very object.
-    const objectProblem = stage === 'tmp' && buildPath && report.object?.kind === 'elf' ? await genHyprelMessage(reader, report.path, buildPath) : undefined;
+    const objectProblem =
+      stage === 'tmp' && buildPath && report.object?.kind === 'elf'
+        ? await genHyprelMessage(reader, report.path, buildPath)
+        : undefined;
     if (objectProblem && report.object?.kind === 'elf') {
       const named = /section "([^"]*)"/.exec(objectProblem)?.[1];
       const s = named !== undefined ? report.object.elf.sections.find((x) => x.name === named) : undefined;
-      if (s) sections.set(s.index, sections.has(s.index) ? `${sections.get(s.index)}. gen-hyprel: ${objectProblem}` : `gen-hyprel would stop here: ${objectProblem}`);
+      if (s)
+        sections.set(
+          s.index,
+          sections.has(s.index)
+            ? `${sections.get(s.index)}. gen-hyprel: ${objectProblem}`
+            : `gen-hyprel would stop here: ${objectProblem}`,
+        );
     }
     return { sections, objectProblem };
   },

@@ -64,12 +64,16 @@ interface Eval {
 function evaluations(ctx: MakefileContext, makefile: Makefile, extra: string): Eval[] {
   const first = evaluateInKbuild(makefile, ctx.objDir, extra, 'false', ctx.tree, ctx.surroundings);
   const out: Eval[] = [{ ev: first, mode: 'false' }];
-  if (first.unknownConditionals.length > 0) out.push({ ev: evaluateInKbuild(makefile, ctx.objDir, extra, 'true', ctx.tree, ctx.surroundings), mode: 'true' });
+  if (first.unknownConditionals.length > 0)
+    out.push({ ev: evaluateInKbuild(makefile, ctx.objDir, extra, 'true', ctx.tree, ctx.surroundings), mode: 'true' });
   return out;
 }
 
 /** The links of the Makefile that report orphans (from the first reading that has any). */
-export function orphanLinks(ctx: MakefileContext, makefile = ctx.makefile): { links: OrphanLink[]; ev?: Evaluation; mode: 'false' | 'true'; cut?: string } {
+export function orphanLinks(
+  ctx: MakefileContext,
+  makefile = ctx.makefile,
+): { links: OrphanLink[]; ev?: Evaluation; mode: 'false' | 'true'; cut?: string } {
   for (const { ev, mode } of evaluations(ctx, makefile, '')) {
     const links = findOrphanLinks(makefile, ev);
     if (links.length > 0) return { links, ev, mode };
@@ -85,12 +89,17 @@ function stemOf(object: string, objDir: string): string {
 }
 
 /** The section-making flags recorded in an object's .cmd file (the last build's compile). */
-async function recordedFlags(build: BuildAccess | undefined, object: string, incomplete: string[]): Promise<FlagEvidence[] | undefined> {
+async function recordedFlags(
+  build: BuildAccess | undefined,
+  object: string,
+  incomplete: string[],
+): Promise<FlagEvidence[] | undefined> {
   if (!build) return undefined;
   const cmdFile = path.join(build.buildDir, path.dirname(object), `.${path.basename(object)}.cmd`);
   const read = await build.reader.readCmdFile(cmdFile);
   if (!read.ok) {
-    if (read.reason !== 'unreadable' || !/no such file|missing|not found|ENOENT/i.test(read.message)) incomplete.push(read.message);
+    if (read.reason !== 'unreadable' || !/no such file|missing|not found|ENOENT/i.test(read.message))
+      incomplete.push(read.message);
     return undefined;
   }
   if (read.incomplete) incomplete.push(read.incomplete.message);
@@ -98,21 +107,29 @@ async function recordedFlags(build: BuildAccess | undefined, object: string, inc
   for (const record of read.records) {
     for (const c of record.commands) {
       const texts = c.words.map((w) => w.text);
-      for (const eff of effectiveSectionFlags(texts.filter(isSectionFlagWord))) out.push({ flag: eff.flag, cmdFile, span: c.words[texts.lastIndexOf(eff.flag)].span });
+      for (const eff of effectiveSectionFlags(texts.filter(isSectionFlagWord)))
+        out.push({ flag: eff.flag, cmdFile, span: c.words[texts.lastIndexOf(eff.flag)].span });
     }
   }
   return out;
 }
 
 /** What the next build passes to the object: the recorded command-line flags run through the Makefile now. */
-function flagsNow(ctx: MakefileContext, makefile: Makefile, object: string, recorded: FlagEvidence[], cache: Map<string, EffectiveFlag[]>): EffectiveFlag[] {
+function flagsNow(
+  ctx: MakefileContext,
+  makefile: Makefile,
+  object: string,
+  recorded: FlagEvidence[],
+  cache: Map<string, EffectiveFlag[]>,
+): EffectiveFlag[] {
   const extra = recorded.map((f) => f.flag).join(' ');
   const stem = stemOf(object, ctx.objDir);
   const key = `${extra}\0${stem}`;
   let hit = cache.get(key);
   if (!hit) {
     const seen = new Map<string, EffectiveFlag>();
-    for (const { ev } of evaluations(ctx, makefile, extra)) for (const e of effectiveSectionFlags(compileFlags(ev, stem, ctx.objDir))) seen.set(e.flag, e);
+    for (const { ev } of evaluations(ctx, makefile, extra))
+      for (const e of effectiveSectionFlags(compileFlags(ev, stem, ctx.objDir))) seen.set(e.flag, e);
     hit = [...seen.values()];
     cache.set(key, hit);
   }
@@ -124,17 +141,32 @@ function inputSection(name: string, type: number, flags: number, relocates?: Inp
 }
 
 /** Orphans among the real sections of a built object. */
-async function orphansOfObject(script: LinkerScript, link: OrphanLink, build: BuildAccess, object: string, recorded: FlagEvidence[] | undefined, now: EffectiveFlag[]): Promise<OrphanFinding[] | 'absent' | string> {
+async function orphansOfObject(
+  script: LinkerScript,
+  link: OrphanLink,
+  build: BuildAccess,
+  object: string,
+  recorded: FlagEvidence[] | undefined,
+  now: EffectiveFlag[],
+): Promise<OrphanFinding[] | 'absent' | string> {
   const report = await build.reader.readObject(path.join(build.buildDir, object));
   if (report.error === 'file not found') return 'absent';
   if (report.error) return `${object}: ${report.error}`;
-  if (report.object?.kind !== 'elf') return report.object?.kind === 'bitcode' ? `${object} is LLVM bitcode (an LTO build): its sections are decided at link time` : 'absent';
+  if (report.object?.kind !== 'elf')
+    return report.object?.kind === 'bitcode'
+      ? `${object} is LLVM bitcode (an LTO build): its sections are decided at link time`
+      : 'absent';
   const elf = report.object.elf;
   const out: OrphanFinding[] = [];
   for (const s of elf.sections) {
     const target = s.type === SHT_REL || s.type === SHT_RELA ? elf.sections[s.info] : undefined;
     const relocates = target ? inputSection(target.name, target.type, Number(target.flags & 0xffffffffn)) : undefined;
-    const placed = placeSection(script, object, inputSection(s.name, s.type, Number(s.flags & 0xffffffffn), relocates), { relocatable: link.relocatable });
+    const placed = placeSection(
+      script,
+      object,
+      inputSection(s.name, s.type, Number(s.flags & 0xffffffffn), relocates),
+      { relocatable: link.relocatable },
+    );
     if (placed.kind !== 'orphan') continue;
     const makers = flagsMaking(s.name);
     const flags = (recorded ?? []).filter((f) => makers.some((m) => effectiveSectionFlags([f.flag])[0]?.entry === m));
@@ -146,19 +178,41 @@ async function orphansOfObject(script: LinkerScript, link: OrphanLink, build: Bu
 }
 
 /** Orphans predicted from the flags that reach an object not built yet. */
-function orphansFromFlags(script: LinkerScript, link: OrphanLink, object: string, recorded: FlagEvidence[] | undefined, now: EffectiveFlag[]): OrphanFinding[] {
+function orphansFromFlags(
+  script: LinkerScript,
+  link: OrphanLink,
+  object: string,
+  recorded: FlagEvidence[] | undefined,
+  now: EffectiveFlag[],
+): OrphanFinding[] {
   const out: OrphanFinding[] = [];
   for (const eff of now) {
     const evidence = recorded?.find((f) => f.flag === eff.flag) ?? { flag: eff.flag };
     for (const made of eff.entry.sections) {
-      const placed = placeSection(script, object, inputSection(made.example, 1, made.exclude ? 0x80000000 : 0), { relocatable: link.relocatable });
-      if (placed.kind === 'orphan') out.push({ object, section: made.name, output: placed.output.replace(made.example, made.name), from: 'flags', flags: [evidence], stale: false });
+      const placed = placeSection(script, object, inputSection(made.example, 1, made.exclude ? 0x80000000 : 0), {
+        relocatable: link.relocatable,
+      });
+      if (placed.kind === 'orphan')
+        out.push({
+          object,
+          section: made.name,
+          output: placed.output.replace(made.example, made.name),
+          from: 'flags',
+          flags: [evidence],
+          stale: false,
+        });
     }
   }
   return out;
 }
 
-async function judgeLink(ctx: MakefileContext, makefile: Makefile, link: OrphanLink, build: BuildAccess | undefined, incomplete: string[]): Promise<LinkVerdict> {
+async function judgeLink(
+  ctx: MakefileContext,
+  makefile: Makefile,
+  link: OrphanLink,
+  build: BuildAccess | undefined,
+  incomplete: string[],
+): Promise<LinkVerdict> {
   const script = scriptForLink(ctx, link, build);
   if ('missing' in script) {
     incomplete.push(script.missing);
@@ -177,11 +231,16 @@ async function judgeLink(ctx: MakefileContext, makefile: Makefile, link: OrphanL
     if (Array.isArray(real)) findings.push(...real);
     else findings.push(...orphansFromFlags(parsed, link, object, recorded, now));
   }
-  if (link.inputs.length > MAX_OBJECTS) incomplete.push(`${link.output}: only the first ${MAX_OBJECTS} of ${link.inputs.length} input objects were read`);
+  if (link.inputs.length > MAX_OBJECTS)
+    incomplete.push(`${link.output}: only the first ${MAX_OBJECTS} of ${link.inputs.length} input objects were read`);
   return { link, script, findings };
 }
 
-export async function analyzeOrphans(ctx: MakefileContext, build: BuildAccess | undefined, opts: { makefile?: Makefile } = {}): Promise<OrphanVerdict | { cut: string } | undefined> {
+export async function analyzeOrphans(
+  ctx: MakefileContext,
+  build: BuildAccess | undefined,
+  opts: { makefile?: Makefile } = {},
+): Promise<OrphanVerdict | { cut: string } | undefined> {
   const makefile = opts.makefile ?? ctx.makefile;
   const found = orphanLinks(ctx, makefile);
   if (found.links.length === 0) return found.cut ? { cut: found.cut } : undefined;
@@ -194,5 +253,7 @@ export async function analyzeOrphans(ctx: MakefileContext, build: BuildAccess | 
 
 /** Findings that break (or warn in) the next build: not stale, in a link that reports orphans. */
 export function liveFindings(v: OrphanVerdict): { link: LinkVerdict; finding: OrphanFinding }[] {
-  return v.links.flatMap((l) => (l.link.level === 'place' ? [] : l.findings.filter((f) => !f.stale).map((finding) => ({ link: l, finding }))));
+  return v.links.flatMap((l) =>
+    l.link.level === 'place' ? [] : l.findings.filter((f) => !f.stale).map((finding) => ({ link: l, finding })),
+  );
 }

@@ -22,7 +22,12 @@ function baseName(p: string): string {
 }
 
 /** The Makefile line that adds the flag, when this Makefile adds it itself; else the link's recipe line. */
-export function anchorOf(ctx: MakefileContext, l: LinkVerdict, flags: string[], lineLength: (line: number) => number): Span {
+export function anchorOf(
+  ctx: MakefileContext,
+  l: LinkVerdict,
+  flags: string[],
+  lineLength: (line: number) => number,
+): Span {
   for (const s of allStatements(ctx.makefile.statements)) {
     if (s.kind !== 'assignment') continue;
     if (/REMOVE/.test(s.nameText)) continue;
@@ -37,30 +42,73 @@ function firstLine(span: Span, lineLength: (line: number) => number): Span {
   return { start: span.start, end: { line: span.start.line, character: lineLength(span.start.line) } };
 }
 
-function related(ctx: MakefileContext, l: LinkVerdict, findings: OrphanFinding[], links: Links, buildDir?: string): DiagnosticRelatedInformation[] {
+function related(
+  ctx: MakefileContext,
+  l: LinkVerdict,
+  findings: OrphanFinding[],
+  links: Links,
+  buildDir?: string,
+): DiagnosticRelatedInformation[] {
   const out: DiagnosticRelatedInformation[] = [];
   const at = (uri: string, range: Span, message: string) => out.push({ location: { uri, range }, message });
   for (const f of findings.slice(0, MAX_LINES)) {
     const file = buildDir ? `${buildDir}/${f.object}` : f.object;
-    at(links.fileUri(file), ZERO, `${baseName(f.object)}: section ${f.section}${f.from === 'object' ? '' : ' (predicted from its flags)'}, placed by no rule of ${baseName(l.link.script ?? 'the script')}.`);
+    at(
+      links.fileUri(file),
+      ZERO,
+      `${baseName(f.object)}: section ${f.section}${f.from === 'object' ? '' : ' (predicted from its flags)'}, placed by no rule of ${baseName(l.link.script ?? 'the script')}.`,
+    );
   }
   for (const f of findings.slice(0, 3)) {
     const flag = f.flags.find((x) => x.cmdFile);
-    if (flag?.cmdFile && flag.span) at(links.fileUri(flag.cmdFile), flag.span, `${baseName(f.object)} was compiled with ${flag.flag}.`);
+    if (flag?.cmdFile && flag.span)
+      at(links.fileUri(flag.cmdFile), flag.span, `${baseName(f.object)} was compiled with ${flag.flag}.`);
   }
-  if (l.script) at(links.fileUri(l.script.source ?? l.script.file), ZERO, `${baseName(l.script.source ?? l.script.file)}: the linker script of ${baseName(l.link.output)}; nothing in it places ${[...new Set(findings.map((f) => f.section))].join(', ')}.`);
-  if (l.link.levelLine) at(links.makefileUri, l.link.levelLine.span, `The link passes --orphan-handling=${l.link.level}${l.link.levelConfig ? ` (from ${l.link.levelConfig})` : ''}.`);
-  for (const c of levelOrigin(ctx, l.link.levelConfig, l.link.level)) at(links.fileUri(c.file), { start: { line: c.line, character: 0 }, end: { line: c.line, character: c.text.length } }, `${c.text} in the build's configuration.`);
+  if (l.script)
+    at(
+      links.fileUri(l.script.source ?? l.script.file),
+      ZERO,
+      `${baseName(l.script.source ?? l.script.file)}: the linker script of ${baseName(l.link.output)}; nothing in it places ${[...new Set(findings.map((f) => f.section))].join(', ')}.`,
+    );
+  if (l.link.levelLine)
+    at(
+      links.makefileUri,
+      l.link.levelLine.span,
+      `The link passes --orphan-handling=${l.link.level}${l.link.levelConfig ? ` (from ${l.link.levelConfig})` : ''}.`,
+    );
+  for (const c of levelOrigin(ctx, l.link.levelConfig, l.link.level))
+    at(
+      links.fileUri(c.file),
+      { start: { line: c.line, character: 0 }, end: { line: c.line, character: c.text.length } },
+      `${c.text} in the build's configuration.`,
+    );
   return out;
 }
 
 function levelWords(l: LinkVerdict): { severity: DiagnosticSeverity; verb: string } {
-  if (l.link.level === 'error') return { severity: DiagnosticSeverity.Error, verb: `ld.lld will stop the link of ${baseName(l.link.output)} (--orphan-handling=error)` };
-  if (l.link.level === 'warn') return { severity: DiagnosticSeverity.Warning, verb: `ld.lld will warn in the link of ${baseName(l.link.output)} (--orphan-handling=warn)` };
-  return { severity: DiagnosticSeverity.Warning, verb: `ld.lld will report orphans in the link of ${baseName(l.link.output)} (--orphan-handling=${l.link.levelConfig ? `$(${l.link.levelConfig})` : 'unknown'}: an error when the configuration makes it "error", e.g. CONFIG_WERROR=y)` };
+  if (l.link.level === 'error')
+    return {
+      severity: DiagnosticSeverity.Error,
+      verb: `ld.lld will stop the link of ${baseName(l.link.output)} (--orphan-handling=error)`,
+    };
+  if (l.link.level === 'warn')
+    return {
+      severity: DiagnosticSeverity.Warning,
+      verb: `ld.lld will warn in the link of ${baseName(l.link.output)} (--orphan-handling=warn)`,
+    };
+  return {
+    severity: DiagnosticSeverity.Warning,
+    verb: `ld.lld will report orphans in the link of ${baseName(l.link.output)} (--orphan-handling=${l.link.levelConfig ? `$(${l.link.levelConfig})` : 'unknown'}: an error when the configuration makes it "error", e.g. CONFIG_WERROR=y)`,
+  };
 }
 
-function linkDiagnostics(ctx: MakefileContext, l: LinkVerdict, links: Links, lineLength: (line: number) => number, buildDir?: string): Diagnostic[] {
+function linkDiagnostics(
+  ctx: MakefileContext,
+  l: LinkVerdict,
+  links: Links,
+  lineLength: (line: number) => number,
+  buildDir?: string,
+): Diagnostic[] {
   const live = l.findings.filter((f) => !f.stale);
   const out: Diagnostic[] = [];
   if (live.length > 0 && l.link.level !== 'place') {
@@ -69,7 +117,10 @@ function linkDiagnostics(ctx: MakefileContext, l: LinkVerdict, links: Links, lin
     const predicted = live.every((f) => f.from === 'flags');
     const lines = live.slice(0, MAX_LINES).map(lldLine);
     const more = live.length > MAX_LINES ? ` (and ${live.length - MAX_LINES} more)` : '';
-    const cause = flags.length > 0 ? ` ${flags.join(', ')} ${flags.length === 1 ? 'makes' : 'make'} ${flags.length === 1 && live.every((f) => f.section === live[0].section) ? 'it' : 'them'}.` : '';
+    const cause =
+      flags.length > 0
+        ? ` ${flags.join(', ')} ${flags.length === 1 ? 'makes' : 'make'} ${flags.length === 1 && live.every((f) => f.section === live[0].section) ? 'it' : 'them'}.`
+        : '';
     out.push({
       range: anchorOf(ctx, l, flags, lineLength),
       severity,
@@ -98,6 +149,11 @@ function linkDiagnostics(ctx: MakefileContext, l: LinkVerdict, links: Links, lin
   return out;
 }
 
-export function orphanDiagnostics(ctx: MakefileContext, v: OrphanVerdict, links: Links, lineLength: (line: number) => number): Diagnostic[] {
+export function orphanDiagnostics(
+  ctx: MakefileContext,
+  v: OrphanVerdict,
+  links: Links,
+  lineLength: (line: number) => number,
+): Diagnostic[] {
   return v.links.flatMap((l) => linkDiagnostics(ctx, l, links, lineLength, v.buildDir));
 }

@@ -13,7 +13,12 @@ import { removalPattern } from './sectionFlags';
 export const REMOVE_FLAG = 'remove-flag';
 
 export const FIXES: readonly FixDef[] = [
-  { id: REMOVE_FLAG, title: "Remove the section-making flag from the objects the link refuses (the directory's remove list)", preferred: true, fixAll: true },
+  {
+    id: REMOVE_FLAG,
+    title: "Remove the section-making flag from the objects the link refuses (the directory's remove list)",
+    preferred: true,
+    fixAll: true,
+  },
 ];
 
 function lastAssignment(mf: Makefile, name: string): AssignmentStmt | undefined {
@@ -24,14 +29,21 @@ function lastAssignment(mf: Makefile, name: string): AssignmentStmt | undefined 
 
 /** The top-level statement holding `stmt` (insert after a whole conditional). */
 function topLevel(mf: Makefile, stmt: Statement): Statement {
-  return mf.statements.find((s) => s.span.start.line <= stmt.span.start.line && s.span.end.line >= stmt.span.end.line) ?? stmt;
+  return (
+    mf.statements.find((s) => s.span.start.line <= stmt.span.start.line && s.span.end.line >= stmt.span.end.line) ??
+    stmt
+  );
 }
 
 function insertAfter(text: string, mf: Makefile, stmt: Statement | undefined, block: string[]): PlainEdit {
   const lines = splitLines(text);
   const eol = mf.eol === 'crlf' ? '\r\n' : '\n';
   const line = stmt ? topLevel(mf, stmt).span.end.line : lines.length - 1;
-  if (line + 1 < lines.length) return { range: { start: { line: line + 1, character: 0 }, end: { line: line + 1, character: 0 } }, newText: block.join(eol) + eol };
+  if (line + 1 < lines.length)
+    return {
+      range: { start: { line: line + 1, character: 0 }, end: { line: line + 1, character: 0 } },
+      newText: block.join(eol) + eol,
+    };
   const end = { line, character: lines[line]?.length ?? 0 };
   return { range: { start: end, end }, newText: eol + block.join(eol) + eol };
 }
@@ -41,7 +53,10 @@ function targets(v: OrphanVerdict, objDir: string): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const { finding } of liveFindings(v)) {
     if (finding.flags.length === 0) continue;
-    const rel = objDir !== '.' && finding.object.startsWith(objDir + '/') ? finding.object.slice(objDir.length + 1) : finding.object;
+    const rel =
+      objDir !== '.' && finding.object.startsWith(objDir + '/')
+        ? finding.object.slice(objDir.length + 1)
+        : finding.object;
     const set = out.get(rel) ?? new Set<string>();
     for (const f of finding.flags) set.add(removalPattern(f.flag));
     out.set(rel, set);
@@ -63,13 +78,20 @@ function candidates(text: string, mf: Makefile, objects: Map<string, Set<string>
     const def = lastAssignment(mf, shared);
     if (def) out.push([insertAfter(text, mf, def, [comment, `${shared} += ${patterns.join(' ')}`])]);
   }
-  const lastRemove = [...objects.keys()].map((o) => lastAssignment(mf, `CFLAGS_REMOVE_${o}`)).filter((s): s is AssignmentStmt => !!s).sort((a, b) => b.span.end.line - a.span.end.line)[0];
+  const lastRemove = [...objects.keys()]
+    .map((o) => lastAssignment(mf, `CFLAGS_REMOVE_${o}`))
+    .filter((s): s is AssignmentStmt => !!s)
+    .sort((a, b) => b.span.end.line - a.span.end.line)[0];
   const perObject = [comment, ...[...objects].map(([o, p]) => `CFLAGS_REMOVE_${o} += ${[...p].join(' ')}`)];
   out.push([insertAfter(text, mf, lastRemove, perObject)]);
   return out;
 }
 
-export async function computeFix(ctx: MakefileContext, fixId: string, build: () => Promise<BuildAccess | undefined>): Promise<FixResult | undefined> {
+export async function computeFix(
+  ctx: MakefileContext,
+  fixId: string,
+  build: () => Promise<BuildAccess | undefined>,
+): Promise<FixResult | undefined> {
   if (fixId !== REMOVE_FLAG) return undefined;
   const access = await build();
   const v = await analyzeOrphans(ctx, access);
@@ -82,7 +104,13 @@ export async function computeFix(ctx: MakefileContext, fixId: string, build: () 
     const newText = applyEdits(ctx.text, edits);
     const makefile = parseMakefile(newText);
     const after = await analyzeOrphans({ ...ctx, text: newText, makefile }, access, { makefile });
-    if (after && !('cut' in after) && liveFindings(after).length === 0 && after.incomplete.every((i) => v.incomplete.includes(i))) return { edits, newText };
+    if (
+      after &&
+      !('cut' in after) &&
+      liveFindings(after).length === 0 &&
+      after.incomplete.every((i) => v.incomplete.includes(i))
+    )
+      return { edits, newText };
   }
   return undefined;
 }

@@ -13,7 +13,9 @@ const ZERO = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } 
 /** `arch/arm64/kernel/vdso` -> `arm64: vdso` (the kernel's subject prefix style). */
 function subjectPrefix(objDir: string): string {
   const parts = objDir.split('/');
-  return parts[0] === 'arch' && parts.length > 2 ? `${parts[1]}: ${parts[parts.length - 1]}` : parts[parts.length - 1] || 'kbuild';
+  return parts[0] === 'arch' && parts.length > 2
+    ? `${parts[1]}: ${parts[parts.length - 1]}`
+    : parts[parts.length - 1] || 'kbuild';
 }
 
 export const orphanSections: Rule = {
@@ -35,7 +37,10 @@ export const orphanSections: Rule = {
       diagnostics: orphanDiagnostics(ctx, v, links, lineLength),
       problem: live.length > 0,
       anchor: anchorOf(ctx, first, [...new Set(live.flatMap((l) => l.finding.flags.map((f) => f.flag)))], lineLength),
-      objects: v.links.flatMap((l) => [...l.link.inputs.map((p) => ({ path: p, stage: 'link-input' })), { path: l.link.output, stage: 'link-output' }]),
+      objects: v.links.flatMap((l) => [
+        ...l.link.inputs.map((p) => ({ path: p, stage: 'link-input' })),
+        { path: l.link.output, stage: 'link-output' },
+      ]),
       incomplete: v.incomplete,
     };
     return finding;
@@ -47,7 +52,9 @@ export const orphanSections: Rule = {
 
   patchText(ctx, _fixId, fix) {
     // The patterns and objects the fix adds, read back from its own lines.
-    const added = (fix?.edits ?? []).flatMap((e) => e.newText.split(/\r?\n/)).filter((l) => /^[A-Za-z0-9_.-]+ \+= /.test(l));
+    const added = (fix?.edits ?? [])
+      .flatMap((e) => e.newText.split(/\r?\n/))
+      .filter((l) => /^[A-Za-z0-9_.-]+ \+= /.test(l));
     const patterns = [...new Set(added.flatMap((l) => l.split(' += ')[1].split(/\s+/)))].filter(Boolean);
     return patchText(subjectPrefix(ctx.objDir), patterns);
   },

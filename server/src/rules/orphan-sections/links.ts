@@ -6,7 +6,15 @@
 import type { AssignmentStmt, DefineStmt, Span } from '../../make/ast';
 import type { Evaluation } from '../../make/evaluator';
 import { isUnknownWord } from '../../make/values';
-import { allStatements, linkerOutput, linkerScriptOf, normalizePath, readRules, type Command, type MakeRule } from '../../kbuild/recipes';
+import {
+  allStatements,
+  linkerOutput,
+  linkerScriptOf,
+  normalizePath,
+  readRules,
+  type Command,
+  type MakeRule,
+} from '../../kbuild/recipes';
 import type { Makefile } from '../../make/ast';
 
 export type OrphanLevel = 'warn' | 'error' | 'place' | 'unknown';
@@ -60,7 +68,9 @@ export function findOrphanLinks(mf: Makefile, ev: Evaluation): OrphanLink[] {
     for (const command of rule.commands) {
       // All words: with $(LD) expanding to nothing the first option is the program word, and the
       // shell reader took its leading dashes for make's recipe prefixes: give them back.
-      const words = command.words.map((a, i) => (i === 0 && a.startsWith('orphan-handling=') ? `--${a}` : a).replace(/^-Wl,/, ''));
+      const words = command.words.map((a, i) =>
+        (i === 0 && a.startsWith('orphan-handling=') ? `--${a}` : a).replace(/^-Wl,/, ''),
+      );
       const arg = words.find((a) => ORPHAN_ARG.test(a));
       if (!arg) continue;
       const output = normalizePath(linkerOutput({ ...command, args: words }) ?? rule.targets[0] ?? '');

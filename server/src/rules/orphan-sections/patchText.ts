@@ -3,7 +3,13 @@ import { SECTION_FLAGS } from './sectionFlags';
 
 export function patchText(prefix: string, patterns: string[]): { subject: string; body: string } {
   const flags = patterns.length > 0 ? patterns.join(' ') : 'section-making flags';
-  const sections = [...new Set(SECTION_FLAGS.filter((f) => patterns.some((p) => p.startsWith(f.option))).flatMap((f) => f.sections.map((s) => s.name)))];
+  const sections = [
+    ...new Set(
+      SECTION_FLAGS.filter((f) => patterns.some((p) => p.startsWith(f.option))).flatMap((f) =>
+        f.sections.map((s) => s.name),
+      ),
+    ),
+  ];
   const subject = `${prefix}: Remove ${patterns.length === 1 ? patterns[0].replace(/=%$/, '') : 'section flags'} from the objects it links`;
   const body =
     `With ${flags} (for example from KCFLAGS), clang emits ${sections.length > 0 ? sections.join(', ') : 'sections'} ` +

@@ -19,14 +19,24 @@ export interface ScriptText {
   incomplete: string[];
 }
 
-export function scriptForLink(ctx: MakefileContext, link: OrphanLink, build: BuildAccess | undefined): ScriptText | { missing: string } {
+export function scriptForLink(
+  ctx: MakefileContext,
+  link: OrphanLink,
+  build: BuildAccess | undefined,
+): ScriptText | { missing: string } {
   if (!link.script) return { missing: `${link.output}: the link names no linker script (-T) this tool could read` };
   const root = ctx.kernelRoot ?? path.dirname(ctx.file);
   const source = path.join(root, link.script + '.S');
   const next = scriptForNextBuild(root, build?.buildDir, link.script);
   if (next) {
     const file = next.from === 'generated' ? path.join(build?.buildDir ?? root, link.script) : source;
-    return { file, source, text: next.text, from: next.from, incomplete: next.incomplete.map((i) => `${link.script}.S: ${i}`) };
+    return {
+      file,
+      source,
+      text: next.text,
+      from: next.from,
+      incomplete: next.incomplete.map((i) => `${link.script}.S: ${i}`),
+    };
   }
   const plain = path.join(root, link.script);
   const r = readRegularTextSync(plain, { maxBytes: MAX_SCRIPT_BYTES });

@@ -25,16 +25,81 @@ export interface SectionFlag {
 }
 
 export const SECTION_FLAGS: readonly SectionFlag[] = [
-  { option: '-fbasic-block-sections=', family: 'bb-sections', offValues: ['none'], what: "Propeller's basic-block labels", sections: [{ name: '.llvm_bb_addr_map', example: '.llvm_bb_addr_map' }] },
-  { option: '-fbasic-block-address-map', family: 'bb-address-map', what: 'the basic-block address map', sections: [{ name: '.llvm_bb_addr_map', example: '.llvm_bb_addr_map' }] },
-  { option: '-fstack-size-section', family: 'stack-size', what: 'per-function stack sizes', sections: [{ name: '.stack_sizes', example: '.stack_sizes' }] },
-  { option: '-ffunction-sections', family: 'function-sections', what: 'one section per function', sections: [{ name: '.text.<fn>', example: '.text.f' }] },
-  { option: '-fdata-sections', family: 'data-sections', what: 'one section per variable', sections: [{ name: '.data.<var>', example: '.data.v' }, { name: '.bss.<var>', example: '.bss.v' }] },
-  { option: '-fpatchable-function-entry=', family: 'patchable', offValues: ['0'], what: 'patchable function entries', sections: [{ name: '__patchable_function_entries', example: '__patchable_function_entries' }] },
-  { option: '-fprofile-instr-generate', family: 'instr-generate', what: 'instrumentation profiling', sections: [{ name: '__llvm_prf_cnts', example: '__llvm_prf_cnts' }, { name: '__llvm_prf_data', example: '__llvm_prf_data' }, { name: '__llvm_prf_names', example: '__llvm_prf_names' }] },
-  { option: '-fcoverage-mapping', family: 'coverage-mapping', what: 'source coverage mapping', sections: [{ name: '__llvm_covmap', example: '__llvm_covmap' }, { name: '__llvm_covfun', example: '__llvm_covfun' }] },
-  { option: '-fpseudo-probe-for-profiling', family: 'pseudo-probe', what: 'pseudo probes for profiling', sections: [{ name: '.pseudo_probe', example: '.pseudo_probe' }, { name: '.pseudo_probe_desc', example: '.pseudo_probe_desc' }] },
-  { option: '-fprofile-sample-use=', family: 'sample-use', what: 'a sample profile', sections: [{ name: '.llvm.call-graph-profile', example: '.llvm.call-graph-profile', exclude: true }] },
+  {
+    option: '-fbasic-block-sections=',
+    family: 'bb-sections',
+    offValues: ['none'],
+    what: "Propeller's basic-block labels",
+    sections: [{ name: '.llvm_bb_addr_map', example: '.llvm_bb_addr_map' }],
+  },
+  {
+    option: '-fbasic-block-address-map',
+    family: 'bb-address-map',
+    what: 'the basic-block address map',
+    sections: [{ name: '.llvm_bb_addr_map', example: '.llvm_bb_addr_map' }],
+  },
+  {
+    option: '-fstack-size-section',
+    family: 'stack-size',
+    what: 'per-function stack sizes',
+    sections: [{ name: '.stack_sizes', example: '.stack_sizes' }],
+  },
+  {
+    option: '-ffunction-sections',
+    family: 'function-sections',
+    what: 'one section per function',
+    sections: [{ name: '.text.<fn>', example: '.text.f' }],
+  },
+  {
+    option: '-fdata-sections',
+    family: 'data-sections',
+    what: 'one section per variable',
+    sections: [
+      { name: '.data.<var>', example: '.data.v' },
+      { name: '.bss.<var>', example: '.bss.v' },
+    ],
+  },
+  {
+    option: '-fpatchable-function-entry=',
+    family: 'patchable',
+    offValues: ['0'],
+    what: 'patchable function entries',
+    sections: [{ name: '__patchable_function_entries', example: '__patchable_function_entries' }],
+  },
+  {
+    option: '-fprofile-instr-generate',
+    family: 'instr-generate',
+    what: 'instrumentation profiling',
+    sections: [
+      { name: '__llvm_prf_cnts', example: '__llvm_prf_cnts' },
+      { name: '__llvm_prf_data', example: '__llvm_prf_data' },
+      { name: '__llvm_prf_names', example: '__llvm_prf_names' },
+    ],
+  },
+  {
+    option: '-fcoverage-mapping',
+    family: 'coverage-mapping',
+    what: 'source coverage mapping',
+    sections: [
+      { name: '__llvm_covmap', example: '__llvm_covmap' },
+      { name: '__llvm_covfun', example: '__llvm_covfun' },
+    ],
+  },
+  {
+    option: '-fpseudo-probe-for-profiling',
+    family: 'pseudo-probe',
+    what: 'pseudo probes for profiling',
+    sections: [
+      { name: '.pseudo_probe', example: '.pseudo_probe' },
+      { name: '.pseudo_probe_desc', example: '.pseudo_probe_desc' },
+    ],
+  },
+  {
+    option: '-fprofile-sample-use=',
+    family: 'sample-use',
+    what: 'a sample profile',
+    sections: [{ name: '.llvm.call-graph-profile', example: '.llvm.call-graph-profile', exclude: true }],
+  },
 ];
 
 /** The negations clang knows for a family (the last of enable/negation wins). */

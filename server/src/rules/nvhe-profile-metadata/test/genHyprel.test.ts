@@ -58,11 +58,22 @@ async function model(buf: Buffer, arg: string, bigEndianKernel: boolean): Promis
 }
 
 /** Compares one file; returns false when the real program's behaviour is undefined (model says so). */
-async function compare(bin: string, buf: Buffer, dir: string, arg: string, be: boolean, label: string): Promise<boolean> {
+async function compare(
+  bin: string,
+  buf: Buffer,
+  dir: string,
+  arg: string,
+  be: boolean,
+  label: string,
+): Promise<boolean> {
   const v = await model(buf, arg, be);
   if (!v.accepted && v.undefinedBehavior) return false;
   const real = runReal(bin, dir, arg);
-  assert.equal(real.signal, null, `${label}: real gen-hyprel crashed (${real.signal}) where the model says ${v.accepted ? "accepted" : v.message}`);
+  assert.equal(
+    real.signal,
+    null,
+    `${label}: real gen-hyprel crashed (${real.signal}) where the model says ${v.accepted ? 'accepted' : v.message}`,
+  );
   if (v.accepted) {
     assert.equal(real.status, 0, `${label}: model accepts, real says ${real.stderr}`);
     assert.equal(real.stdout, v.output, `${label}: stdout`);
@@ -76,21 +87,31 @@ async function compare(bin: string, buf: Buffer, dir: string, arg: string, be: b
 function fixtureBuffers(): [string, Buffer][] {
   return readdirSync(fixtures)
     .filter((f) => /\.(o|a)(\.gz)?$/.test(f))
-    .map((f) => [f.replace(/\.gz$/, ''), f.endsWith('.gz') ? gunzipSync(readFileSync(join(fixtures, f))) : readFileSync(join(fixtures, f))]);
+    .map((f) => [
+      f.replace(/\.gz$/, ''),
+      f.endsWith('.gz') ? gunzipSync(readFileSync(join(fixtures, f))) : readFileSync(join(fixtures, f)),
+    ]);
 }
 
 test('model verdicts on the fixtures (independent of the real tool)', async () => {
   const byName = new Map(fixtureBuffers());
-  const v = async (n: string, be = false): Promise<GenHyprelVerdict> => model(byName.get(n) as Buffer, `arch/arm64/kvm/hyp/nvhe/${n}`, be);
+  const v = async (n: string, be = false): Promise<GenHyprelVerdict> =>
+    model(byName.get(n) as Buffer, `arch/arm64/kvm/hyp/nvhe/${n}`, be);
   const p = await v('aarch64-profile.o');
   assert.equal(p.accepted, false);
   if (!p.accepted) {
-    assert.equal(p.message, 'error: arch/arm64/kvm/hyp/nvhe/aarch64-profile.o: Unexpected SHT_REL section ".rel.llvm.call-graph-profile"');
+    assert.equal(
+      p.message,
+      'error: arch/arm64/kvm/hyp/nvhe/aarch64-profile.o: Unexpected SHT_REL section ".rel.llvm.call-graph-profile"',
+    );
     assert.equal(p.section?.name, '.rel.llvm.call-graph-profile');
   }
   assert.equal((await v('aarch64-clean.o')).accepted, true);
   assert.equal((await v('aarch64-hyp.o')).accepted, true);
-  assert.match(JSON.stringify(await v('aarch64-hyp.o')), /\.reloc 0, R_AARCH64_PREL32, __hyp_section_\.hyp\.data \+ 0x0/);
+  assert.match(
+    JSON.stringify(await v('aarch64-hyp.o')),
+    /\.reloc 0, R_AARCH64_PREL32, __hyp_section_\.hyp\.data \+ 0x0/,
+  );
   const bad = await v('aarch64-hyp-badrela.o');
   assert.ok(!bad.accepted && bad.message.endsWith(': Unexpected RELA type 258'));
   const ldr = await v('aarch64-ldr.o');
@@ -98,11 +119,18 @@ test('model verdicts on the fixtures (independent of the real tool)', async () =
   // e_shnum is 0 with extended numbering: gen-hyprel's 16-bit loop sees no sections at all.
   assert.equal((await v('many-sections.o')).accepted, true);
   const x86 = await v('x86_64-profile.o');
-  assert.ok(!x86.accepted && x86.message.endsWith('assertion __uint16_identity (elf.ehdr->e_machine) == 183 failed (lhs=62, rhs=183, line=289)'));
+  assert.ok(
+    !x86.accepted &&
+      x86.message.endsWith(
+        'assertion __uint16_identity (elf.ehdr->e_machine) == 183 failed (lhs=62, rhs=183, line=289)',
+      ),
+  );
   const be = await v('aarch64_be-hyp-profile.o', true);
   assert.ok(!be.accepted && be.message.endsWith('Unexpected SHT_REL section ".rel.llvm.call-graph-profile"'));
   const beOnLe = await v('aarch64_be-hyp.o');
-  assert.ok(!beOnLe.accepted && beOnLe.message.endsWith('assertion elf.ehdr->e_ident[5] == 1 failed (lhs=2, rhs=1, line=287)'));
+  assert.ok(
+    !beOnLe.accepted && beOnLe.message.endsWith('assertion elf.ehdr->e_ident[5] == 1 failed (lhs=2, rhs=1, line=287)'),
+  );
   const empty = await v('empty.o');
   assert.ok(!empty.accepted && empty.message.endsWith('Could not mmap ELF file: Invalid argument'));
 });
@@ -113,7 +141,10 @@ test('real gen-hyprel agrees on every fixture (LE and BE kernel builds)', { skip
   const all = fixtureBuffers();
   for (const [name, buf] of all) {
     writeFileSync(join(tmp, name), buf);
-    for (const [bin, be] of [[tools.le, false], [tools.be, true]] as const) {
+    for (const [bin, be] of [
+      [tools.le, false],
+      [tools.be, true],
+    ] as const) {
       if (await compare(bin, buf, tmp, name, be, `${name} (${be ? 'BE' : 'LE'})`)) compared++;
     }
   }
@@ -121,10 +152,15 @@ test('real gen-hyprel agrees on every fixture (LE and BE kernel builds)', { skip
   assert.ok(all.length >= 19);
 });
 
-
 test('real gen-hyprel agrees on mutated objects (structured field edits and byte flips)', { skip }, async (t) => {
   if (typeof tools === 'string') return;
-  const bases = ['aarch64-hyp.o', 'aarch64-hyp-profile.o', 'aarch64-profile.o', 'aarch64-ldr.o', 'aarch64-hyp-badrela.o'].map((n) => [n, readFileSync(join(fixtures, n))] as const);
+  const bases = [
+    'aarch64-hyp.o',
+    'aarch64-hyp-profile.o',
+    'aarch64-profile.o',
+    'aarch64-ldr.o',
+    'aarch64-hyp-badrela.o',
+  ].map((n) => [n, readFileSync(join(fixtures, n))] as const);
   const rand = mulberry32(0xc0ffee);
   let compared = 0;
   let undefinedCases = 0;
@@ -140,9 +176,15 @@ test('real gen-hyprel agrees on mutated objects (structured field edits and byte
     const shnum = good.readUInt16LE(60);
     // Structured edits of the header.
     const edits: [string, (b: Buffer) => void][] = [
-      ['e_type=2', (b) => b.writeUInt16LE(2, 16)], ['e_machine=62', (b) => b.writeUInt16LE(62, 18)], ['class', (b) => (b[4] = 1)],
-      ['data', (b) => (b[5] = 2)], ['magic', (b) => (b[1] = 0x45 ^ 1)], ['e_shoff=0', (b) => b.writeBigUInt64LE(0n, 40)],
-      ['e_shstrndx=0', (b) => b.writeUInt16LE(0, 62)], ['e_shnum=0', (b) => b.writeUInt16LE(0, 60)], ['truncate', (b) => b.fill(0, 40, 48)],
+      ['e_type=2', (b) => b.writeUInt16LE(2, 16)],
+      ['e_machine=62', (b) => b.writeUInt16LE(62, 18)],
+      ['class', (b) => (b[4] = 1)],
+      ['data', (b) => (b[5] = 2)],
+      ['magic', (b) => (b[1] = 0x45 ^ 1)],
+      ['e_shoff=0', (b) => b.writeBigUInt64LE(0n, 40)],
+      ['e_shstrndx=0', (b) => b.writeUInt16LE(0, 62)],
+      ['e_shnum=0', (b) => b.writeUInt16LE(0, 60)],
+      ['truncate', (b) => b.fill(0, 40, 48)],
     ];
     for (const [what, f] of edits) {
       const b = Buffer.from(good);
@@ -185,7 +227,9 @@ test('real gen-hyprel agrees on mutated objects (structured field edits and byte
       await tryOne(b, `${base} flip#${k}`);
     }
   }
-  t.diagnostic(`compared ${compared} mutated objects with the real gen-hyprel; ${undefinedCases} would make it read outside its mapping (not compared)`);
+  t.diagnostic(
+    `compared ${compared} mutated objects with the real gen-hyprel; ${undefinedCases} would make it read outside its mapping (not compared)`,
+  );
   assert.ok(compared > 1000, `compared ${compared} (undefined behaviour, not compared: ${undefinedCases})`);
   assert.ok(existsSync(tools.le));
 });

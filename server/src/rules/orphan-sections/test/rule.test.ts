@@ -20,7 +20,10 @@ function tree(makefile: string[], script: string): { dir: string; file: string }
   // The top Makefile sets the tools (not evaluated: $(LD) stays unknown, as in a real tree).
   writeFileSync(join(dir, 'Makefile'), 'LD = $(CROSS_COMPILE)ld\n');
   // The link lines of Linux 6.12's scripts/Makefile.lib (the tree's own Kbuild is read).
-  writeFileSync(join(dir, 'scripts', 'Makefile.lib'), 'ld_flags       = $(KBUILD_LDFLAGS) $(ldflags-y) $(LDFLAGS_$(@F))\nquiet_cmd_ld = LD      $@\n      cmd_ld = $(LD) $(ld_flags) $(real-prereqs) -o $@\n');
+  writeFileSync(
+    join(dir, 'scripts', 'Makefile.lib'),
+    'ld_flags       = $(KBUILD_LDFLAGS) $(ldflags-y) $(LDFLAGS_$(@F))\nquiet_cmd_ld = LD      $@\n      cmd_ld = $(LD) $(ld_flags) $(real-prereqs) -o $@\n',
+  );
   mkdirSync(join(dir, 'lib', 'x'), { recursive: true });
   writeFileSync(join(dir, 'lib', 'x', 'Makefile'), makefile.join('\n'));
   writeFileSync(join(dir, 'lib', 'x', 't.lds'), script);
@@ -31,11 +34,26 @@ async function judge(makefile: string[], script: string) {
   const t = tree(makefile, script);
   try {
     const text = makefile.join('\n');
-    const a = await analyzeFile(t.file, text, { rules: [orphanSections], reader: new BuildReader(), docsDir: '/nonexistent', useBuild: false });
+    const a = await analyzeFile(t.file, text, {
+      rules: [orphanSections],
+      reader: new BuildReader(),
+      docsDir: '/nonexistent',
+      useBuild: false,
+    });
     const ctx = makefileContext(t.file, text, t.dir);
-    const fix = await orphanSections.fix(ctx, 'remove-flag', buildAccessFor(t.dir, 'lib/x', { reader: new BuildReader(), useBuild: false }, new AnalysisCache()).build);
+    const fix = await orphanSections.fix(
+      ctx,
+      'remove-flag',
+      buildAccessFor(t.dir, 'lib/x', { reader: new BuildReader(), useBuild: false }, new AnalysisCache()).build,
+    );
     let afterFix: typeof a | undefined;
-    if (fix) afterFix = await analyzeFile(t.file, applyEdits(text, fix.edits), { rules: [orphanSections], reader: new BuildReader(), docsDir: '/nonexistent', useBuild: false });
+    if (fix)
+      afterFix = await analyzeFile(t.file, applyEdits(text, fix.edits), {
+        rules: [orphanSections],
+        reader: new BuildReader(),
+        docsDir: '/nonexistent',
+        useBuild: false,
+      });
     return { a, fix, afterFix };
   } finally {
     rmSync(t.dir, { recursive: true, force: true });
@@ -44,22 +62,38 @@ async function judge(makefile: string[], script: string) {
 
 const PLACES_TEXT = 'SECTIONS {\n  .text : { *(.text*) }\n  .data : { *(.data*) }\n}\n';
 
-test('a flag the Makefile adds makes an orphan: warning at warn, with ld.lld\'s line for each object', async () => {
-  const { a, fix, afterFix } = await judge(['ccflags-y += -fstack-size-section', 'ldflags-y := -shared --orphan-handling=warn -T', ...LINK], PLACES_TEXT);
+test("a flag the Makefile adds makes an orphan: warning at warn, with ld.lld's line for each object", async () => {
+  const { a, fix, afterFix } = await judge(
+    ['ccflags-y += -fstack-size-section', 'ldflags-y := -shared --orphan-handling=warn -T', ...LINK],
+    PLACES_TEXT,
+  );
   const d = a.diagnostics.filter((x) => x.code === 'orphan-sections');
   assert.equal(d.length, 1);
   assert.equal(d[0].severity, 2);
   assert.equal(d[0].range.start.line, 0, 'on the line that adds the flag');
-  assert.ok(String(d[0].message).includes("lib/x/a.o:(.stack_sizes) is being placed in '.stack_sizes'"), String(d[0].message));
+  assert.ok(
+    String(d[0].message).includes("lib/x/a.o:(.stack_sizes) is being placed in '.stack_sizes'"),
+    String(d[0].message),
+  );
   assert.ok(String(d[0].message).includes("lib/x/b.o:(.stack_sizes) is being placed in '.stack_sizes'"));
   assert.ok(fix, 'the fix is offered');
   assert.match(fix.newText, /^CFLAGS_REMOVE_a\.o \+= -fstack-size-section$/m, 'no shared remove list: per object');
-  assert.deepEqual(afterFix?.diagnostics.filter((x) => x.code === 'orphan-sections'), []);
+  assert.deepEqual(
+    afterFix?.diagnostics.filter((x) => x.code === 'orphan-sections'),
+    [],
+  );
 });
 
 test('a literal error level gives an error; a shared remove list is extended', async () => {
   const { a, fix } = await judge(
-    ['ccflags-y += -fbasic-block-sections=labels', 'REMOVE_X := -pg', 'CFLAGS_REMOVE_a.o = $(REMOVE_X)', 'CFLAGS_REMOVE_b.o = $(REMOVE_X)', 'ldflags-y := --orphan-handling=error -T', ...LINK],
+    [
+      'ccflags-y += -fbasic-block-sections=labels',
+      'REMOVE_X := -pg',
+      'CFLAGS_REMOVE_a.o = $(REMOVE_X)',
+      'CFLAGS_REMOVE_b.o = $(REMOVE_X)',
+      'ldflags-y := --orphan-handling=error -T',
+      ...LINK,
+    ],
     PLACES_TEXT,
   );
   const d = a.diagnostics.find((x) => x.code === 'orphan-sections');
@@ -78,7 +112,11 @@ test('nothing when the script places or discards the section, or when no flag ma
     [[flag, 'ldflags-y := -T', ...LINK], PLACES_TEXT, 'the link does not report orphans'],
   ] as const) {
     const { a, fix } = await judge([...mf], script);
-    assert.deepEqual(a.diagnostics.filter((x) => x.code === 'orphan-sections'), [], why);
+    assert.deepEqual(
+      a.diagnostics.filter((x) => x.code === 'orphan-sections'),
+      [],
+      why,
+    );
     assert.equal(fix, undefined, `no fix: ${why}`);
   }
 });

@@ -28,7 +28,11 @@ const SPELLING: Record<string, { flag: string; with?: string[] }> = {
 
 function sections(dir: string, args: string[]): { name: string; flags: string }[] {
   const out = join(dir, 't.o');
-  const cc = spawnSync(clang as string, ['--target=aarch64-linux-gnu', '-O2', '-c', ...args, join(dir, 't.c'), '-o', out], { encoding: 'utf8' });
+  const cc = spawnSync(
+    clang as string,
+    ['--target=aarch64-linux-gnu', '-O2', '-c', ...args, join(dir, 't.c'), '-o', out],
+    { encoding: 'utf8' },
+  );
   assert.equal(cc.status, 0, cc.stderr);
   const r = spawnSync(readelf as string, ['-S', '-W', out], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -50,7 +54,11 @@ test('every table flag makes its sections with clang-19, and only with the flag'
       const spell = SPELLING[entry.option] ?? { flag: entry.option };
       const flag = spell.flag.replace('PROFILE', join(dir, 'p.prof'));
       const got = sections(dir, [...(spell.with ?? []), flag]);
-      assert.deepEqual(effectiveSectionFlags([flag]).map((e) => e.entry), [entry], `${flag} is read as its table entry`);
+      assert.deepEqual(
+        effectiveSectionFlags([flag]).map((e) => e.entry),
+        [entry],
+        `${flag} is read as its table entry`,
+      );
       for (const made of entry.sections) {
         const hit = got.find((s) => sectionMatches(made, s.name));
         assert.ok(hit, `${flag} makes ${made.name}: got ${got.map((s) => s.name).join(' ')}`);
@@ -66,7 +74,10 @@ test('every table flag makes its sections with clang-19, and only with the flag'
 
 test('the last of a flag and its negation decides, as in clang', () => {
   assert.deepEqual(effectiveSectionFlags(['-fbasic-block-sections=labels', '-fbasic-block-sections=none']), []);
-  assert.equal(effectiveSectionFlags(['-fno-stack-size-section', '-fstack-size-section'])[0]?.flag, '-fstack-size-section');
+  assert.equal(
+    effectiveSectionFlags(['-fno-stack-size-section', '-fstack-size-section'])[0]?.flag,
+    '-fstack-size-section',
+  );
   assert.deepEqual(effectiveSectionFlags(['-fstack-size-section', '-fno-stack-size-section']), []);
   assert.equal(effectiveSectionFlags(['-O2', '-fbasic-block-sections=labels']).length, 1);
 });
