@@ -15,6 +15,7 @@ import { DEFAULT_LIMITS, evaluateMakefile } from '../../server/src/make/evaluato
 import { parseMakefile } from '../../server/src/make/parser';
 import { kernelTree, root } from '../helpers/kernelTree';
 import { exercise, loadCorpus, rng, runFuzz, type CorpusFile } from './makeFuzzCore';
+import { cpuTimed } from '../helpers/cpuTime';
 
 const CASES = Number(process.env.KBD_MAKE_FUZZ_CASES ?? 2000);
 
@@ -81,10 +82,7 @@ if (isMainThread) {
       ['define R\n$(eval $(R))\nendef\n$(eval $(R))\n', /./],
     ];
     for (const [text] of cases) {
-      const t0 = process.cpuUsage(); // CPU time, not wall time: the bound holds on a busy machine
-      const ev = evaluateMakefile(parseMakefile(text));
-      const d = process.cpuUsage(t0);
-      const ms = (d.user + d.system) / 1000;
+      const { value: ev, ms } = cpuTimed(() => evaluateMakefile(parseMakefile(text)));
       assert.ok(ev.diagnostics.length > 0, `no diagnostic for ${JSON.stringify(text.slice(0, 60))}`);
       assert.ok(ms < 5_000, `${ms} ms for ${JSON.stringify(text.slice(0, 60))}`);
       for (const v of ev.variables.values()) assert.ok(v.value.length <= DEFAULT_LIMITS.maxExpansionLength * 2);

@@ -9,12 +9,7 @@ import { INITIAL, Registry, parseRawGrammar } from 'vscode-textmate';
 import type { IGrammar, StateStack } from 'vscode-textmate';
 import { loadWASM, OnigScanner, OnigString } from 'vscode-oniguruma';
 import { kernelTree, root, skipUnlessKernel } from '../helpers/kernelTree';
-
-/** Milliseconds of CPU (user + system) this process used since `t0` (a process.cpuUsage()). */
-const cpuMsSince = (t0: NodeJS.CpuUsage): number => {
-  const d = process.cpuUsage(t0);
-  return (d.user + d.system) / 1000;
-};
+import { cpuMsSince } from '../helpers/cpuTime';
 
 const grammarPath = join(root, 'syntaxes', 'kbuild.tmLanguage.json');
 const configPath = join(root, 'syntaxes', 'kbuild.language-configuration.json');
