@@ -33,6 +33,28 @@ export default tseslint.config(
   },
   ...layers(),
   {
+    // No function over 120 lines in the product (blank and comment lines count: a long function is long
+    // to read either way). One over 80 needs a header comment saying why (checked in review).
+    files: ['server/src/**/*.ts', 'client/src/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 120, skipBlankLines: false, skipComments: false, IIFEs: true }],
+    },
+  },
+  {
+    // Functions still over 120 lines, to be split (issue 20); sectionExplorer.ts is being split apart.
+    // Each entry names its function; remove the entry once it is split.
+    files: [
+      'server/src/elf/format.ts', // formatSectionTableBytes (169)
+      'server/src/elf/reader.ts', // readElfTable (127)
+      'server/src/features/sectionExplorer.ts', // registerSectionExplorer (268)
+      'server/src/fs/safeWrite.ts', // replaceFileContent (152)
+      'server/src/make/parser.ts', // classify (181)
+      'server/src/rules/nvhe-profile-metadata/diagnostic.ts', // nvheDiagnostic (126)
+      'server/src/rules/nvhe-profile-metadata/genHyprel.ts', // genHyprelVerdict (138)
+    ],
+    rules: { 'max-lines-per-function': 'off' },
+  },
+  {
     files: ['client/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -89,5 +89,5 @@ test('usage errors exit 2', () => {
   assert.equal(run().status, 2);
   const r = run('--bogus', fx('aarch64-clean.o'));
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /unknown option '--bogus'/);
+  assert.match(r.stderr, /unknown option '--bogus'/i);
 });

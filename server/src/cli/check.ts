@@ -12,9 +12,16 @@ import { BuildReader } from '../kbuild/buildModel';
 import { findMakeFiles } from '../kbuild/findMakefiles';
 import { RULES } from '../rules/registry';
 import type { Rule } from '../rules/rule';
+import { parseCommandArgs, usageError } from './args';
 import type { CliIo } from './io';
 
 const SEVERITY = ['', 'error', 'warning', 'note', 'note'];
+
+const checkUsage = 'usage: kbuild-diagnostics check [--build-dir DIR] [--format text|json] [PATH...]';
+const checkOptions = {
+  'build-dir': { type: 'string', short: 'O' },
+  format: { type: 'string' },
+} as const;
 
 export async function checkCommand(
   args: string[],
@@ -24,28 +31,13 @@ export async function checkCommand(
 ): Promise<number> {
   const rules = ruleList ?? RULES;
   const docsDir = docsDirGiven ?? path.join(__dirname, 'rules');
-  const paths: string[] = [];
-  let buildDir: string | undefined;
-  let format: 'text' | 'json' = 'text';
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--build-dir' || a === '-O') buildDir = args[++i];
-    else if (a.startsWith('--build-dir=')) buildDir = a.slice('--build-dir='.length);
-    else if (a === '--format') format = args[++i] as 'text' | 'json';
-    else if (a.startsWith('--format=')) format = a.slice('--format='.length) as 'text' | 'json';
-    else if (a.startsWith('-')) {
-      io.err(`kbuild-diagnostics check: unknown option ${a}\n`);
-      return 2;
-    } else paths.push(a);
-  }
-  if (format !== 'text' && format !== 'json') {
-    io.err(`kbuild-diagnostics check: --format takes text or json\n`);
-    return 2;
-  }
-  if (buildDir !== undefined && buildDir === '') {
-    io.err('kbuild-diagnostics check: --build-dir needs a directory\n');
-    return 2;
-  }
+  const parsed = parseCommandArgs('check', checkUsage, checkOptions, args, io);
+  if (typeof parsed === 'number') return parsed;
+  const paths = parsed.positionals;
+  const buildDir = parsed.values['build-dir'];
+  const format = parsed.values.format ?? 'text';
+  if (format !== 'text' && format !== 'json')
+    return usageError('check', checkUsage, `--format takes text or json, not '${format}'`, io);
   if (buildDir !== undefined) {
     const st = await statSafe(buildDir);
     if (!st.ok || !st.stat.isDirectory()) {

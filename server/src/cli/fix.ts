@@ -15,34 +15,37 @@ import { BuildReader, kernelRootOf } from '../kbuild/buildModel';
 import { MAX_MAKEFILE_BYTES } from '../lspExt';
 import { RULES } from '../rules/registry';
 import { fixesNamed, rulesFixes, type FixDef, type Rule } from '../rules/rule';
+import { parseCommandArgs, usageError } from './args';
 import type { CliIo } from './io';
 
+const fixUsage = 'usage: kbuild-diagnostics fix [--rule ID] --fix ID [--force] [--in-place] FILE';
+const fixOptions = {
+  fix: { type: 'string' },
+  form: { type: 'string' },
+  rule: { type: 'string' },
+  force: { type: 'boolean' },
+  'in-place': { type: 'boolean' },
+} as const;
+
 export async function fixCommand(args: string[], io: CliIo, rules: readonly Rule[] = RULES): Promise<number> {
-  let fixId: string | undefined;
-  let ruleId: string | undefined;
-  let force = false;
-  let inPlace = false;
-  const files: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--form' || a === '--fix') fixId = args[++i];
-    else if (a.startsWith('--form=') || a.startsWith('--fix=')) fixId = a.slice(a.indexOf('=') + 1);
-    else if (a === '--rule') ruleId = args[++i];
-    else if (a.startsWith('--rule=')) ruleId = a.slice('--rule='.length);
-    else if (a === '--force') force = true;
-    else if (a === '--in-place') inPlace = true;
-    else if (a.startsWith('-')) {
-      io.err(`kbuild-diagnostics fix: unknown option ${a}\n`);
-      return 2;
-    } else files.push(a);
-  }
+  const parsed = parseCommandArgs('fix', fixUsage, fixOptions, args, io);
+  if (typeof parsed === 'number') return parsed;
+  const { rule: ruleId, force = false, 'in-place': inPlace = false } = parsed.values;
+  const fixId = parsed.values.fix ?? parsed.values.form;
+  const files = parsed.positionals;
   const known = rulesFixes(rules, ruleId);
   const chosen = fixId === undefined ? [] : fixesNamed(rules, fixId, ruleId);
   if (chosen.length === 0 || files.length !== 1) {
-    io.err(
-      `usage: kbuild-diagnostics fix [--rule ID] --fix ID [--force] [--in-place] FILE   (fixes: ${known.map((k) => `${k.rule.id}/${k.def.id}`).join(', ')})\n`,
-    );
-    return 2;
+    const why =
+      fixId === undefined
+        ? 'missing --fix ID'
+        : chosen.length === 0
+          ? `no fix '${fixId}'${ruleId === undefined ? '' : ` in rule '${ruleId}'`}`
+          : files.length === 0
+            ? 'no FILE given'
+            : 'one FILE at a time';
+    const list = `fixes: ${known.map((k) => `${k.rule.id}/${k.def.id}`).join(', ')}`;
+    return usageError('fix', `${fixUsage}   (${list})`, why, io);
   }
   const file = path.resolve(files[0]);
   let applied: { rule: Rule; def: FixDef } | undefined;

@@ -10,6 +10,7 @@ import { kernelRootOf } from '../kbuild/buildModel';
 import { preprocessLdsSource } from '../kbuild/ldsSource';
 import { placeSection, type InputSection, type Placement } from '../lds/placement';
 import { parseLinkerScript, type LinkerScript } from '../lds/script';
+import { parseCommandArgs, usageError } from './args';
 import type { CliIo } from './io';
 
 export const linkMapUsage = 'usage: kbuild-diagnostics link-map --script SCRIPT [--build-dir DIR] [-r] OBJ... [--json]';
@@ -24,29 +25,12 @@ export interface LinkMapEntry {
   dropped?: string;
 }
 
-interface Args {
-  script?: string;
-  buildDir?: string;
-  relocatable: boolean;
-  json: boolean;
-  objects: string[];
-}
-
-function parseArgs(argv: string[]): Args | string {
-  const a: Args = { relocatable: false, json: false, objects: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const w = argv[i];
-    if (w === '--script' || w === '-T') a.script = argv[++i];
-    else if (w === '--build-dir') a.buildDir = argv[++i];
-    else if (w === '-r' || w === '--relocatable') a.relocatable = true;
-    else if (w === '--json') a.json = true;
-    else if (w.startsWith('-') && w !== '-') return `unknown option '${w}'`;
-    else a.objects.push(w);
-  }
-  if (!a.script) return 'missing --script SCRIPT';
-  if (a.objects.length === 0) return 'no object given';
-  return a;
-}
+const linkMapOptions = {
+  script: { type: 'string', short: 'T' },
+  'build-dir': { type: 'string', short: 'O' },
+  relocatable: { type: 'boolean', short: 'r' },
+  json: { type: 'boolean' },
+} as const;
 
 /** A regular file, or why not (a FIFO or device is refused before it is opened). */
 function regularFile(file: string): string | undefined {
@@ -122,21 +106,22 @@ function formatText(e: LinkMapEntry): string {
 }
 
 export async function linkMapCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv);
-  if (typeof args === 'string') {
-    io.err(`kbuild-diagnostics link-map: ${args}\n${linkMapUsage}\n`);
-    return 2;
-  }
-  const loaded = await loadScript(args.script as string, args.buildDir);
+  const parsed = parseCommandArgs('link-map', linkMapUsage, linkMapOptions, argv, io);
+  if (typeof parsed === 'number') return parsed;
+  const { script, json = false, relocatable = false } = parsed.values;
+  const objects = parsed.positionals;
+  if (script === undefined) return usageError('link-map', linkMapUsage, 'missing --script SCRIPT', io);
+  if (objects.length === 0) return usageError('link-map', linkMapUsage, 'no object given', io);
+  const loaded = await loadScript(script, parsed.values['build-dir']);
   if (typeof loaded === 'string') {
     io.err(`kbuild-diagnostics link-map: ${loaded}\n`);
     return 1;
   }
   for (const m of [...loaded.script.errors, ...loaded.incomplete])
-    io.err(`kbuild-diagnostics link-map: ${args.script}: ${m}\n`);
+    io.err(`kbuild-diagnostics link-map: ${script}: ${m}\n`);
   let status = 0;
   const all: LinkMapEntry[] = [];
-  for (const obj of args.objects) {
+  for (const obj of objects) {
     const bad = regularFile(obj);
     const read = bad ? undefined : await readObjectFile(obj).catch((e: Error) => e);
     if (!read || read instanceof Error || read.kind !== 'elf') {
@@ -146,10 +131,10 @@ export async function linkMapCommand(argv: string[], io: CliIo): Promise<number>
       status = 1;
       continue;
     }
-    const entries = placeObject(loaded.script, obj, read.elf.sections, args.relocatable);
-    if (args.json) all.push(...entries);
+    const entries = placeObject(loaded.script, obj, read.elf.sections, relocatable);
+    if (json) all.push(...entries);
     else io.out(entries.map(formatText).join(''));
   }
-  if (args.json) io.out(JSON.stringify(all) + '\n');
+  if (json) io.out(JSON.stringify(all) + '\n');
   return status;
 }

@@ -7,6 +7,7 @@ import { isRelocationSection, readRelocations, relocEntrySize } from '../elf/rel
 import { openFileSource, ByteSource } from '../elf/source';
 import { ElfFile, ObjectKind } from '../elf/types';
 import type { Rule } from '../rules/rule';
+import { parseCommandArgs, usageError } from './args';
 import { processIo } from './io';
 
 /** Where the command writes (structurally the same as cli/io.ts's CliIo). */
@@ -15,7 +16,8 @@ export interface CliIo {
   err(text: string): void;
 }
 
-const sectionsUsage = 'usage: kbuild-diagnostics sections FILE... [--json] [--relocs]';
+const sectionsUsage = 'usage: kbuild-diagnostics sections [--json] [--relocs] FILE...';
+const sectionsOptions = { json: { type: 'boolean' }, relocs: { type: 'boolean', short: 'r' } } as const;
 
 const describe = (obj: ObjectKind): string => {
   switch (obj.kind) {
@@ -238,26 +240,11 @@ function sectionMarker(rules: readonly Rule[]): (elf: ElfFile) => Map<number, st
 }
 
 export async function sectionsCommand(args: string[], io: ByteCliIo, rules?: readonly Rule[]): Promise<number> {
-  let json = false;
-  let relocs = false;
-  const files: string[] = [];
-  let optionsDone = false;
-  for (const a of args) {
-    if (!optionsDone && a === '--') optionsDone = true;
-    else if (!optionsDone && a === '--json') json = true;
-    else if (!optionsDone && (a === '--relocs' || a === '-r')) relocs = true;
-    else if (!optionsDone && (a === '--help' || a === '-h')) {
-      io.out(sectionsUsage + '\n');
-      return 0;
-    } else if (!optionsDone && a.startsWith('-') && a !== '-') {
-      io.err(`kbuild-diagnostics sections: unknown option '${a}'\n${sectionsUsage}\n`);
-      return 2;
-    } else files.push(a);
-  }
-  if (files.length === 0) {
-    io.err(`kbuild-diagnostics sections: no input files\n${sectionsUsage}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('sections', sectionsUsage, sectionsOptions, args, io);
+  if (typeof parsed === 'number') return parsed;
+  const { json = false, relocs = false } = parsed.values;
+  const files = parsed.positionals;
+  if (files.length === 0) return usageError('sections', sectionsUsage, 'no input files', io);
   const sink = sinkFor(io);
   let status = 0;
   const js = json ? new JsonStream(sink) : undefined;

@@ -44,12 +44,53 @@ export interface DiagnosticsFeature {
 export type DocumentDiagnostics = (ws: Workspace, doc: TextDocument) => Promise<Diagnostic[]>;
 
 export function registerDiagnostics(ws: Workspace, extra: readonly DocumentDiagnostics[] = []): DiagnosticsFeature {
-  const timers = new Map<string, NodeJS.Timeout>();
-  const generation = new Map<string, number>();
+  return new DiagnosticsPublisher(ws, extra).register();
+}
 
-  async function run(file: string): Promise<void> {
-    const gen = (generation.get(file) ?? 0) + 1;
-    generation.set(file, gen);
+/** A file too large to analyze in the editor: one information diagnostic says so. */
+function tooLargeDiagnostic(chars: number): Diagnostic {
+  return {
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    severity: DiagnosticSeverity.Information,
+    source: DIAGNOSTIC_SOURCE,
+    code: 'file-too-large',
+    message: `Not analyzed: ${(chars / 1048576).toFixed(1)} MB is more than the ${MAX_ANALYZED_CHARS / 1048576} MB Kbuild Diagnostics reads in the editor (use the command line: kbuild-diagnostics check).`,
+  };
+}
+
+/** The server keeps serving: an analysis failure is reported on the file, not thrown. */
+function internalErrorDiagnostic(e: unknown): Diagnostic {
+  return {
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    severity: DiagnosticSeverity.Information,
+    source: DIAGNOSTIC_SOURCE,
+    code: 'internal-error',
+    message: `Kbuild Diagnostics could not analyze this file: ${errorText(e)}`,
+  };
+}
+
+/** Debounced per file; a run's result is published only when no newer run or edit came meanwhile. */
+class DiagnosticsPublisher implements DiagnosticsFeature {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly generation = new Map<string, number>();
+
+  constructor(
+    private readonly ws: Workspace,
+    private readonly extra: readonly DocumentDiagnostics[],
+  ) {}
+
+  register(): this {
+    const documents = this.ws.documents;
+    documents.onDidOpen((e) => this.documentChanged(e.document));
+    documents.onDidChangeContent((e) => this.documentChanged(e.document));
+    documents.onDidClose((e) => this.documentClosed(e.document));
+    return this;
+  }
+
+  async run(file: string): Promise<void> {
+    const ws = this.ws;
+    const gen = (this.generation.get(file) ?? 0) + 1;
+    this.generation.set(file, gen);
     const uri = pathToUri(file);
     const doc = ws.documents.get(uri);
     const source = await ws.textOf(file);
@@ -59,96 +100,84 @@ export function registerDiagnostics(ws: Workspace, extra: readonly DocumentDiagn
       publishDiagnostics(ws.connection, { uri, diagnostics: gone ? [] : [incompleteDiagnostic([source.failure])] });
       return;
     }
-    const diagnostics: Diagnostic[] = [];
+    const version = source.version ?? undefined;
     if (source.text.length > MAX_ANALYZED_CHARS) {
-      publishDiagnostics(ws.connection, {
-        uri,
-        version: source.version ?? undefined,
-        diagnostics: [
-          {
-            range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-            severity: DiagnosticSeverity.Information,
-            source: DIAGNOSTIC_SOURCE,
-            code: 'file-too-large',
-            message: `Not analyzed: ${(source.text.length / 1048576).toFixed(1)} MB is more than the ${MAX_ANALYZED_CHARS / 1048576} MB Kbuild Diagnostics reads in the editor (use the command line: kbuild-diagnostics check).`,
-          },
-        ],
-      });
+      publishDiagnostics(ws.connection, { uri, version, diagnostics: [tooLargeDiagnostic(source.text.length)] });
       return;
     }
+    const diagnostics = await this.collect(file, source.text, source.version, doc);
+    // A newer run started meanwhile: its result wins.
+    if (this.generation.get(file) !== gen) return;
+    const current = ws.documents.get(uri);
+    if (current && source.version !== null && current.version !== source.version) return;
+    publishDiagnostics(ws.connection, { uri, version, diagnostics });
+  }
+
+  /** The rules' diagnostics on a file's text, and for an open document its syntax and evaluation ones. */
+  private async collect(
+    file: string,
+    text: string,
+    version: number | null,
+    doc: TextDocument | undefined,
+  ): Promise<Diagnostic[]> {
+    const diagnostics: Diagnostic[] = [];
     try {
       // An open document is parsed once, for the rule, hover and outline alike.
-      const model = doc && doc.version === source.version ? documentModel(doc) : undefined;
-      const analysis = await ws.analyze(file, source.text, model?.makefile, source.version);
+      const model = doc && doc.version === version ? documentModel(doc) : undefined;
+      const analysis = await this.ws.analyze(file, text, model?.makefile, version);
       if (model) {
         diagnostics.push(...model.makefile.diagnostics.map((d) => toLsp(d, 'make-syntax')));
         diagnostics.push(...model.evaluation.diagnostics.map((d) => toLsp(d, 'make-evaluation')));
       }
       diagnostics.push(...analysis.diagnostics);
       if (analysis.incomplete.length > 0) diagnostics.push(incompleteDiagnostic(analysis.incomplete));
-      if (doc && model) for (const more of extra) diagnostics.push(...(await more(ws, doc)));
+      if (doc && model) for (const more of this.extra) diagnostics.push(...(await more(this.ws, doc)));
     } catch (e) {
-      // The server keeps serving: an analysis failure is reported on the file, not thrown.
-      diagnostics.push({
-        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-        severity: DiagnosticSeverity.Information,
-        source: DIAGNOSTIC_SOURCE,
-        code: 'internal-error',
-        message: `Kbuild Diagnostics could not analyze this file: ${errorText(e)}`,
-      });
+      diagnostics.push(internalErrorDiagnostic(e));
     }
-    // A newer run started meanwhile: its result wins.
-    if (generation.get(file) !== gen) return;
-    const current = ws.documents.get(uri);
-    if (current && source.version !== null && current.version !== source.version) return;
-    publishDiagnostics(ws.connection, { uri, version: source.version ?? undefined, diagnostics });
+    return diagnostics;
   }
 
-  function schedule(file: string): void {
-    clearTimeout(timers.get(file));
-    const delay = ws.settings.debounceMs;
+  schedule(file: string): void {
+    clearTimeout(this.timers.get(file));
+    const delay = this.ws.settings.debounceMs;
     const go = () => {
-      timers.delete(file);
-      run(file).catch((e: unknown) => {
+      this.timers.delete(file);
+      this.run(file).catch((e: unknown) => {
         try {
-          ws.connection.console.error(`diagnostics failed for ${file}: ${String(e)}`);
+          this.ws.connection.console.error(`diagnostics failed for ${file}: ${String(e)}`);
         } catch {
           // the connection is closed: nobody to tell
         }
       });
     };
     if (delay <= 0) go();
-    else timers.set(file, setTimeout(go, delay));
+    else this.timers.set(file, setTimeout(go, delay));
   }
 
-  function onDocument(doc: TextDocument): void {
+  refreshAll(): void {
+    for (const f of this.ws.ruleFiles) this.schedule(f);
+    // Open documents too: what the configuration fades can change with the build.
+    for (const d of this.ws.documents.all()) {
+      const f = uriToPath(d.uri);
+      if (f && !this.ws.ruleFiles.has(f)) this.schedule(f);
+    }
+  }
+
+  private documentChanged(doc: TextDocument): void {
     const file = uriToPath(doc.uri);
-    if (file) schedule(file);
+    if (file) this.schedule(file);
   }
-  ws.documents.onDidOpen((e) => onDocument(e.document));
-  ws.documents.onDidChangeContent((e) => onDocument(e.document));
-  ws.documents.onDidClose((e) => {
-    const file = uriToPath(e.document.uri);
-    if (!file) return;
-    clearTimeout(timers.get(file));
-    timers.delete(file);
-    generation.delete(file);
-    // Files a rule applies to keep their diagnostics from the file on disk; others are cleared.
-    if (ws.ruleFiles.has(file)) schedule(file);
-    else publishDiagnostics(ws.connection, { uri: e.document.uri, diagnostics: [] });
-    ws.closed(file);
-  });
 
-  return {
-    schedule,
-    run,
-    refreshAll: () => {
-      for (const f of ws.ruleFiles) schedule(f);
-      // Open documents too: what the configuration fades can change with the build.
-      for (const d of ws.documents.all()) {
-        const f = uriToPath(d.uri);
-        if (f && !ws.ruleFiles.has(f)) schedule(f);
-      }
-    },
-  };
+  private documentClosed(doc: TextDocument): void {
+    const file = uriToPath(doc.uri);
+    if (!file) return;
+    clearTimeout(this.timers.get(file));
+    this.timers.delete(file);
+    this.generation.delete(file);
+    // Files a rule applies to keep their diagnostics from the file on disk; others are cleared.
+    if (this.ws.ruleFiles.has(file)) this.schedule(file);
+    else publishDiagnostics(this.ws.connection, { uri: doc.uri, diagnostics: [] });
+    this.ws.closed(file);
+  }
 }

@@ -34,15 +34,20 @@ export type ApplyBytesResult =
   | { ok: false; reason: 'encoding' | 'range' | 'overlap'; message: string };
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** The one strict UTF-8 decoder: a BOM is kept as U+FEFF, an invalid sequence is not replaced. */
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-export function isValidUtf8(bytes: Uint8Array): boolean {
+/** The bytes as text when they are valid UTF-8 (a BOM kept as U+FEFF), else undefined. */
+export function decodeStrictUtf8(bytes: Uint8Array): string | undefined {
   try {
-    strictUtf8.decode(bytes);
-    return true;
+    return strictUtf8.decode(bytes);
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+export function isValidUtf8(bytes: Uint8Array): boolean {
+  return decodeStrictUtf8(bytes) !== undefined;
 }
 
 /**

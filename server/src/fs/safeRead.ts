@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import { errorText } from '../common/errors';
+import { decodeStrictUtf8 } from './byteEdits';
 
 /** Linux PATH_MAX (bytes, including the terminating NUL). */
 export const PATH_MAX = 4096;
@@ -318,8 +319,6 @@ export function readRegularTextSync(path: string, opts: SafeOpenOptions = {}): R
 // ---- decoding ---------------------------------------------------------------------------------
 
 export type TextEncodingName = 'utf8' | 'latin1';
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 /**
  * Decodes file bytes losslessly: UTF-8 when the bytes are valid UTF-8 (a BOM is kept as U+FEFF),
  * otherwise Latin-1, where every byte is one UTF-16 unit (U+0000–U+00FF), so no byte is ever
@@ -327,14 +326,9 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * rule to map edit positions back to bytes.
  */
 export function decodeText(bytes: Uint8Array): { text: string; encoding: TextEncodingName } {
-  try {
-    return { text: strictUtf8.decode(bytes), encoding: 'utf8' };
-  } catch {
-    return {
-      text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'),
-      encoding: 'latin1',
-    };
-  }
+  const text = decodeStrictUtf8(bytes);
+  if (text !== undefined) return { text, encoding: 'utf8' };
+  return { text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'), encoding: 'latin1' };
 }
 
 // ---- directories and stat --------------------------------------------------------------------

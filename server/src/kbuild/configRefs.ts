@@ -1,7 +1,7 @@
 // Where a make file names a configuration option: each `$(CONFIG_X)` reference and each `CONFIG_X`
 // tested by ifdef/ifndef, with its exact span (pure: the syntax tree only).
-import type { Expr, Makefile, Span, Statement } from '../make/ast';
-import { walkStatements } from '../make/parser';
+import type { Expr, Makefile, Span } from '../make/ast';
+import { statementExprs, walkStatements } from '../make/parser';
 
 export interface ConfigReference {
   /** The option's full name (CONFIG_X). */
@@ -22,25 +22,6 @@ function inExpr(e: Expr, out: ConfigReference[]): void {
         inExpr(p.to, out);
       }
     } else if (p.kind === 'call') for (const a of p.args) inExpr(a, out);
-  }
-}
-
-function exprsOf(s: Statement): Expr[] {
-  switch (s.kind) {
-    case 'assignment':
-      return [s.name, s.value, ...(s.targets ? [s.targets] : [])];
-    case 'define':
-      return [s.name, s.body];
-    case 'rule':
-      return [s.targets, s.prerequisites, ...(s.orderOnly ? [s.orderOnly] : []), ...s.recipe.map((r) => r.text)];
-    case 'include':
-      return [s.files];
-    case 'directive':
-      return [s.args];
-    case 'expression':
-      return [s.expr];
-    default:
-      return [];
   }
 }
 
@@ -71,7 +52,8 @@ export function configReferences(mf: Makefile): ConfigReference[] {
       }
       return;
     }
-    for (const e of exprsOf(s)) inExpr(e, out);
+    // Conditional tests were read above (an ifdef's bare name is a reference too).
+    for (const e of statementExprs(s)) inExpr(e, out);
   });
   return out.sort((x, y) => x.span.start.line - y.span.start.line || x.span.start.character - y.span.start.character);
 }

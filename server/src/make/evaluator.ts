@@ -257,6 +257,21 @@ class AssignmentRecordImpl implements AssignmentRecord {
   }
 }
 
+/** Expands argument i of a function call (empty when absent). */
+type Arg = (i: number) => string;
+/** One built-in function: `x` expands its arguments, `c` is the expansion context. */
+type Builtin = (this: Evaluator, x: Arg, c: Ctx, args: readonly Expr[], fn: string) => string;
+
+const strip = (s: string): string => splitWords(s).join(' ');
+function perWord(s: string, f: (w: string) => string | null): string {
+  const out: string[] = [];
+  for (const w of splitWords(s)) {
+    const r = f(w);
+    if (r !== null) out.push(r);
+  }
+  return out.join(' ');
+}
+
 class Evaluator {
   readonly limits: EvalLimits;
   private readonly vars = new Map<string, Version[]>();
@@ -563,224 +578,299 @@ class Evaluator {
     }
   }
 
-  private callFunction(fn: string, args: Expr[], c: Ctx): string {
+  /**
+   * GNU make's built-in functions by name, as function.c's function_table: each takes its arguments
+   * unexpanded (`x(i)` expands argument i, counting its length as work) and answers the expansion.
+   * A name the parser knows (parser.ts MAKE_FUNCTIONS) but this table does not expands to an unknown.
+   */
+  private static readonly builtins: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
+    ['subst', Evaluator.prototype.fnSubst],
+    ['patsubst', Evaluator.prototype.fnPatsubst],
+    ['strip', Evaluator.prototype.fnStrip],
+    ['findstring', Evaluator.prototype.fnFindstring],
+    ['filter', Evaluator.prototype.fnFilter],
+    ['filter-out', Evaluator.prototype.fnFilter],
+    ['sort', Evaluator.prototype.fnSort],
+    ['word', Evaluator.prototype.fnWord],
+    ['wordlist', Evaluator.prototype.fnWordlist],
+    ['words', Evaluator.prototype.fnWords],
+    ['firstword', Evaluator.prototype.fnFirstword],
+    ['lastword', Evaluator.prototype.fnLastword],
+    ['dir', Evaluator.prototype.fnDir],
+    ['notdir', Evaluator.prototype.fnNotdir],
+    ['suffix', Evaluator.prototype.fnSuffix],
+    ['basename', Evaluator.prototype.fnBasename],
+    ['addsuffix', Evaluator.prototype.fnAddsuffix],
+    ['addprefix', Evaluator.prototype.fnAddprefix],
+    ['join', Evaluator.prototype.fnJoin],
+    ['abspath', Evaluator.prototype.fnAbspath],
+    ['realpath', Evaluator.prototype.fnPathQuery],
+    ['wildcard', Evaluator.prototype.fnPathQuery],
+    ['shell', Evaluator.prototype.fnNeverRun],
+    ['file', Evaluator.prototype.fnNeverRun],
+    ['guile', Evaluator.prototype.fnNeverRun],
+    ['foreach', Evaluator.prototype.fnForeach],
+    ['let', Evaluator.prototype.fnLet],
+    ['if', Evaluator.prototype.fnIf],
+    ['or', Evaluator.prototype.fnOr],
+    ['and', Evaluator.prototype.fnAnd],
+    ['intcmp', Evaluator.prototype.fnIntcmp],
+    ['call', Evaluator.prototype.fnCall],
+    ['value', Evaluator.prototype.fnValue],
+    ['origin', Evaluator.prototype.fnOriginOrFlavor],
+    ['flavor', Evaluator.prototype.fnOriginOrFlavor],
+    ['error', Evaluator.prototype.fnMessage],
+    ['warning', Evaluator.prototype.fnMessage],
+    ['info', Evaluator.prototype.fnMessage],
+    ['eval', Evaluator.prototype.fnEval],
+  ]);
+
+  private callFunction(fn: string, args: readonly Expr[], c: Ctx): string {
+    const builtin = Evaluator.builtins.get(fn);
+    if (!builtin) return unknownValue(fn);
     const x = (i: number): string => {
       if (!args[i]) return '';
       const v = this.expandExpr(args[i], c);
       this.work(c, v.length);
       return v;
     };
-    const strip = (s: string): string => splitWords(s).join(' ');
-    const perWord = (s: string, f: (w: string) => string | null): string => {
-      const out: string[] = [];
-      for (const w of splitWords(s)) {
-        const r = f(w);
-        if (r !== null) out.push(r);
-      }
-      return out.join(' ');
-    };
-    switch (fn) {
-      case 'subst':
-        return this.checkLen(subst(x(0), x(1), x(2)));
-      case 'patsubst':
-        return patsubst(x(0), x(1), x(2));
-      case 'strip':
-        return strip(x(0));
-      case 'findstring': {
-        const f = x(0);
-        const t = x(1);
-        if (!isUnknownWord(f) && t.includes(f)) return f;
-        if (isUnknownWord(f) || isUnknownWord(t)) return unknownValue('findstring');
-        return '';
-      }
-      case 'filter':
-      case 'filter-out':
-        return filterWords(x(0), x(1), fn === 'filter-out', (pairs) => this.work(c, pairs >> 3));
-      case 'sort': {
-        const v = x(0);
-        // n log n comparisons on top of the split counted by x().
-        if (v.length >= 256) this.work(c, (v.length * Math.ceil(Math.log2(v.length))) >> 2);
-        return sortWords(v);
-      }
-      case 'word': {
-        const n = strip(x(0));
-        const ws = splitWords(x(1));
-        if (isUnknownWord(n)) return unknownValue('word');
-        const k = Number(n);
-        if (!/^[0-9]+$/.test(n) || k < 1) {
-          this.diag('error', `non-numeric or zero first argument to 'word' function: '${displayValue(n)}'`);
-          return '';
-        }
-        for (let i = 0; i < Math.min(k, ws.length); i++) if (isUnknownWord(ws[i])) return unknownValue('word');
-        if (k > ws.length) return ws.some(isUnknownWord) ? unknownValue('word') : '';
-        return ws[k - 1];
-      }
-      case 'wordlist': {
-        const s = strip(x(0));
-        const e = strip(x(1));
-        const ws = splitWords(x(2));
-        if (isUnknownWord(s) || isUnknownWord(e)) return unknownValue('wordlist');
-        const a = Number(s);
-        const b = Number(e);
-        if (!/^[0-9]+$/.test(s) || !/^[0-9]+$/.test(e) || a < 1) {
-          this.diag('error', `invalid arguments to 'wordlist' function: '${s}', '${e}'`);
-          return '';
-        }
-        if (ws.slice(0, Math.min(b, ws.length)).some(isUnknownWord)) return unknownValue('wordlist');
-        return ws.slice(a - 1, b).join(' ');
-      }
-      case 'words': {
-        const ws = splitWords(x(0));
-        return ws.some(isUnknownWord) ? unknownValue('words') : String(ws.length);
-      }
-      case 'firstword':
-        return splitWords(x(0))[0] ?? '';
-      case 'lastword': {
-        const ws = splitWords(x(0));
-        return ws[ws.length - 1] ?? '';
-      }
-      case 'dir':
-        return perWord(x(0), dirOf);
-      case 'notdir':
-        return perWord(x(0), notdirOf);
-      case 'suffix':
-        return perWord(x(0), suffixOf);
-      case 'basename':
-        return perWord(x(0), basenameOf);
-      case 'addsuffix': {
-        const s = x(0);
-        return perWord(x(1), (w) => w + s);
-      }
-      case 'addprefix': {
-        const s = x(0);
-        return perWord(x(1), (w) => s + w);
-      }
-      case 'join':
-        return joinWords(x(0), x(1));
-      case 'abspath':
-        return perWord(x(0), (w) => (w.startsWith('/') && !isUnknownWord(w) ? absPath(w) : unknownValue('abspath')));
-      case 'realpath':
-      case 'wildcard': {
-        const a = x(0);
-        return splitWords(a).length === 0 ? '' : unknownValue(fn);
-      }
-      case 'shell':
-      case 'file':
-      case 'guile':
-        // Never executed, never read.
-        return unknownValue(fn);
-      case 'foreach': {
-        const v = strip(x(0));
-        const ws = splitWords(x(1));
-        const out: string[] = [];
-        let len = 0;
-        for (const w of ws) {
-          this.step(c);
-          const r = this.withFrame(c, new Map([[v, w]]), false, () => this.expandExpr(args[2] ?? [], c));
-          out.push(r);
-          len += r.length + 1;
-          if (len > this.limits.maxExpansionLength) this.checkLen('x'.repeat(this.limits.maxExpansionLength + 1));
-        }
-        return out.join(' ');
-      }
-      case 'let': {
-        const names = splitWords(x(0));
-        const ws = splitWords(x(1));
-        const m = new Map<string, string>();
-        names.forEach((n, i) => m.set(n, i === names.length - 1 ? ws.slice(i).join(' ') : (ws[i] ?? '')));
-        return this.withFrame(c, m, false, () => this.expandExpr(args[2] ?? [], c));
-      }
-      case 'if': {
-        const cond = strip(x(0));
-        const t = truth(cond);
-        if (t === 'unknown') return unknownValue('if');
-        return t ? x(1) : x(2);
-      }
-      case 'or': {
-        for (let i = 0; i < args.length; i++) {
-          const v = strip(x(i));
-          const t = truth(v);
-          if (t === 'unknown') return unknownValue('or');
-          if (t) return v;
-        }
-        return '';
-      }
-      case 'and': {
-        let v = '';
-        let unsure = false;
-        for (let i = 0; i < args.length; i++) {
-          v = strip(x(i));
-          const t = truth(v);
-          if (t === false) return '';
-          if (t === 'unknown') unsure = true;
-        }
-        return unsure ? unknownValue('and') : v;
-      }
-      case 'intcmp': {
-        const a = strip(x(0));
-        const b = strip(x(1));
-        if (isUnknownWord(a) || isUnknownWord(b)) return unknownValue('intcmp');
-        const d = Number(a) - Number(b);
-        if (Number.isNaN(d)) return '';
-        if (args.length <= 2) return d === 0 ? a : '';
-        if (d < 0) return x(2);
-        if (d === 0) return args.length > 3 ? x(3) : x(2);
-        return args.length > 4 ? x(4) : args.length > 3 ? x(3) : x(2);
-      }
-      case 'call': {
-        const name = strip(x(0));
-        if (isUnknownWord(name)) return unknownValue('call');
-        const vals = new Map<string, string>([['0', name]]);
-        for (let i = 1; i < args.length; i++) vals.set(String(i), x(i));
-        if (MAKE_FUNCTIONS.has(name) && name !== 'call') {
-          return this.withFrame(c, vals, true, () => this.callFunction(name, args.slice(1), c));
-        }
-        const def = this.lookup(name, c.at);
-        const hooked = this.callHooks?.get(name)?.([...vals.values()].slice(1), def?.value);
-        if (hooked !== undefined) return hooked;
-        if (!def) return this.undefinedValue(name);
-        if (def.flavor === 'simple') return def.value;
-        return this.withFrame(c, vals, true, () => this.expandBody(name, def.value, c, false));
-      }
-      case 'value': {
-        const name = strip(x(0));
-        const def = this.lookup(name, c.at);
-        return def ? def.value : this.undefinedValue(name);
-      }
-      case 'origin':
-      case 'flavor': {
-        const name = strip(x(0));
-        if (isUnknownWord(name)) return unknownValue(fn);
-        if (this.localValue(name, c) !== undefined) return fn === 'origin' ? 'automatic' : 'simple';
-        const def = this.lookup(name, c.at);
-        if (def)
-          return fn === 'flavor'
-            ? def.flavor
-            : def.origin === 'file'
-              ? def.override
-                ? 'override'
-                : 'file'
-              : 'environment';
-        return this.undefinedIsKnownEmpty(name) ? 'undefined' : unknownValue(`${fn}-${name}`);
-      }
-      case 'error':
-      case 'warning':
-      case 'info': {
-        const text = x(0);
-        if (!c.pure) {
-          this.messages.push({ kind: fn, text, span: this.curSpan });
-          if (fn !== 'info') this.diag(fn === 'error' ? 'error' : 'warning', `$(${fn}) ${displayValue(text)}`);
-        }
-        return '';
-      }
-      case 'eval': {
-        const text = x(0);
-        if (!c.pure) this.evalText(text, c);
-        return '';
-      }
-      default:
-        return unknownValue(fn);
+    return builtin.call(this, x, c, args, fn);
+  }
+
+  private fnSubst(x: Arg): string {
+    return this.checkLen(subst(x(0), x(1), x(2)));
+  }
+
+  private fnPatsubst(x: Arg): string {
+    return patsubst(x(0), x(1), x(2));
+  }
+
+  private fnStrip(x: Arg): string {
+    return strip(x(0));
+  }
+
+  private fnFindstring(x: Arg): string {
+    const f = x(0);
+    const t = x(1);
+    if (!isUnknownWord(f) && t.includes(f)) return f;
+    if (isUnknownWord(f) || isUnknownWord(t)) return unknownValue('findstring');
+    return '';
+  }
+
+  private fnFilter(x: Arg, c: Ctx, _args: readonly Expr[], fn: string): string {
+    return filterWords(x(0), x(1), fn === 'filter-out', (pairs) => this.work(c, pairs >> 3));
+  }
+
+  private fnSort(x: Arg, c: Ctx): string {
+    const v = x(0);
+    // n log n comparisons on top of the split counted by x().
+    if (v.length >= 256) this.work(c, (v.length * Math.ceil(Math.log2(v.length))) >> 2);
+    return sortWords(v);
+  }
+
+  private fnWord(x: Arg): string {
+    const n = strip(x(0));
+    const ws = splitWords(x(1));
+    if (isUnknownWord(n)) return unknownValue('word');
+    const k = Number(n);
+    if (!/^[0-9]+$/.test(n) || k < 1) {
+      this.diag('error', `non-numeric or zero first argument to 'word' function: '${displayValue(n)}'`);
+      return '';
     }
+    for (let i = 0; i < Math.min(k, ws.length); i++) if (isUnknownWord(ws[i])) return unknownValue('word');
+    if (k > ws.length) return ws.some(isUnknownWord) ? unknownValue('word') : '';
+    return ws[k - 1];
+  }
+
+  private fnWordlist(x: Arg): string {
+    const s = strip(x(0));
+    const e = strip(x(1));
+    const ws = splitWords(x(2));
+    if (isUnknownWord(s) || isUnknownWord(e)) return unknownValue('wordlist');
+    const a = Number(s);
+    const b = Number(e);
+    if (!/^[0-9]+$/.test(s) || !/^[0-9]+$/.test(e) || a < 1) {
+      this.diag('error', `invalid arguments to 'wordlist' function: '${s}', '${e}'`);
+      return '';
+    }
+    if (ws.slice(0, Math.min(b, ws.length)).some(isUnknownWord)) return unknownValue('wordlist');
+    return ws.slice(a - 1, b).join(' ');
+  }
+
+  private fnWords(x: Arg): string {
+    const ws = splitWords(x(0));
+    return ws.some(isUnknownWord) ? unknownValue('words') : String(ws.length);
+  }
+
+  private fnFirstword(x: Arg): string {
+    return splitWords(x(0))[0] ?? '';
+  }
+
+  private fnLastword(x: Arg): string {
+    const ws = splitWords(x(0));
+    return ws[ws.length - 1] ?? '';
+  }
+
+  private fnDir(x: Arg): string {
+    return perWord(x(0), dirOf);
+  }
+
+  private fnNotdir(x: Arg): string {
+    return perWord(x(0), notdirOf);
+  }
+
+  private fnSuffix(x: Arg): string {
+    return perWord(x(0), suffixOf);
+  }
+
+  private fnBasename(x: Arg): string {
+    return perWord(x(0), basenameOf);
+  }
+
+  private fnAddsuffix(x: Arg): string {
+    const s = x(0);
+    return perWord(x(1), (w) => w + s);
+  }
+
+  private fnAddprefix(x: Arg): string {
+    const s = x(0);
+    return perWord(x(1), (w) => s + w);
+  }
+
+  private fnJoin(x: Arg): string {
+    return joinWords(x(0), x(1));
+  }
+
+  private fnAbspath(x: Arg): string {
+    return perWord(x(0), (w) => (w.startsWith('/') && !isUnknownWord(w) ? absPath(w) : unknownValue('abspath')));
+  }
+
+  private fnPathQuery(x: Arg, _c: Ctx, _args: readonly Expr[], fn: string): string {
+    const a = x(0);
+    return splitWords(a).length === 0 ? '' : unknownValue(fn);
+  }
+
+  private fnNeverRun(_x: Arg, _c: Ctx, _args: readonly Expr[], fn: string): string {
+    // Never executed, never read.
+    return unknownValue(fn);
+  }
+
+  private fnForeach(x: Arg, c: Ctx, args: readonly Expr[]): string {
+    const v = strip(x(0));
+    const ws = splitWords(x(1));
+    const out: string[] = [];
+    let len = 0;
+    for (const w of ws) {
+      this.step(c);
+      const r = this.withFrame(c, new Map([[v, w]]), false, () => this.expandExpr(args[2] ?? [], c));
+      out.push(r);
+      len += r.length + 1;
+      if (len > this.limits.maxExpansionLength) this.checkLen('x'.repeat(this.limits.maxExpansionLength + 1));
+    }
+    return out.join(' ');
+  }
+
+  private fnLet(x: Arg, c: Ctx, args: readonly Expr[]): string {
+    const names = splitWords(x(0));
+    const ws = splitWords(x(1));
+    const m = new Map<string, string>();
+    names.forEach((n, i) => m.set(n, i === names.length - 1 ? ws.slice(i).join(' ') : (ws[i] ?? '')));
+    return this.withFrame(c, m, false, () => this.expandExpr(args[2] ?? [], c));
+  }
+
+  private fnIf(x: Arg): string {
+    const cond = strip(x(0));
+    const t = truth(cond);
+    if (t === 'unknown') return unknownValue('if');
+    return t ? x(1) : x(2);
+  }
+
+  private fnOr(x: Arg, _c: Ctx, args: readonly Expr[]): string {
+    for (let i = 0; i < args.length; i++) {
+      const v = strip(x(i));
+      const t = truth(v);
+      if (t === 'unknown') return unknownValue('or');
+      if (t) return v;
+    }
+    return '';
+  }
+
+  private fnAnd(x: Arg, _c: Ctx, args: readonly Expr[]): string {
+    let v = '';
+    let unsure = false;
+    for (let i = 0; i < args.length; i++) {
+      v = strip(x(i));
+      const t = truth(v);
+      if (t === false) return '';
+      if (t === 'unknown') unsure = true;
+    }
+    return unsure ? unknownValue('and') : v;
+  }
+
+  private fnIntcmp(x: Arg, _c: Ctx, args: readonly Expr[]): string {
+    const a = strip(x(0));
+    const b = strip(x(1));
+    if (isUnknownWord(a) || isUnknownWord(b)) return unknownValue('intcmp');
+    const d = Number(a) - Number(b);
+    if (Number.isNaN(d)) return '';
+    if (args.length <= 2) return d === 0 ? a : '';
+    if (d < 0) return x(2);
+    if (d === 0) return args.length > 3 ? x(3) : x(2);
+    return args.length > 4 ? x(4) : args.length > 3 ? x(3) : x(2);
+  }
+
+  private fnCall(x: Arg, c: Ctx, args: readonly Expr[]): string {
+    const name = strip(x(0));
+    if (isUnknownWord(name)) return unknownValue('call');
+    const vals = new Map<string, string>([['0', name]]);
+    for (let i = 1; i < args.length; i++) vals.set(String(i), x(i));
+    if (MAKE_FUNCTIONS.has(name) && name !== 'call') {
+      return this.withFrame(c, vals, true, () => this.callFunction(name, args.slice(1), c));
+    }
+    const def = this.lookup(name, c.at);
+    const hooked = this.callHooks?.get(name)?.([...vals.values()].slice(1), def?.value);
+    if (hooked !== undefined) return hooked;
+    if (!def) return this.undefinedValue(name);
+    if (def.flavor === 'simple') return def.value;
+    return this.withFrame(c, vals, true, () => this.expandBody(name, def.value, c, false));
+  }
+
+  private fnValue(x: Arg, c: Ctx): string {
+    const name = strip(x(0));
+    const def = this.lookup(name, c.at);
+    return def ? def.value : this.undefinedValue(name);
+  }
+
+  private fnOriginOrFlavor(x: Arg, c: Ctx, _args: readonly Expr[], fn: string): string {
+    const name = strip(x(0));
+    if (isUnknownWord(name)) return unknownValue(fn);
+    if (this.localValue(name, c) !== undefined) return fn === 'origin' ? 'automatic' : 'simple';
+    const def = this.lookup(name, c.at);
+    if (def)
+      return fn === 'flavor'
+        ? def.flavor
+        : def.origin === 'file'
+          ? def.override
+            ? 'override'
+            : 'file'
+          : 'environment';
+    return this.undefinedIsKnownEmpty(name) ? 'undefined' : unknownValue(`${fn}-${name}`);
+  }
+
+  private fnMessage(x: Arg, c: Ctx, _args: readonly Expr[], fn: string): string {
+    const text = x(0);
+    if (!c.pure) {
+      // The table binds this to error, warning and info only.
+      this.messages.push({ kind: fn as EvalMessage['kind'], text, span: this.curSpan });
+      if (fn !== 'info') this.diag(fn === 'error' ? 'error' : 'warning', `$(${fn}) ${displayValue(text)}`);
+    }
+    return '';
+  }
+
+  private fnEval(x: Arg, c: Ctx): string {
+    const text = x(0);
+    if (!c.pure) this.evalText(text, c);
+    return '';
   }
 
   private evalText(text: string, c: Ctx): void {

@@ -4,9 +4,9 @@
 // markdown, so `[x](https://…)`, `![](…)`, HTML or a backtick in a value cannot make a live link,
 // load an image or end the code span early.
 
-import type { Expr, ExprPart, Makefile, Pos, Span, Statement } from './ast';
+import type { Expr, ExprPart, Makefile, Pos, Span } from './ast';
 import type { AssignmentRecord, Evaluation } from './evaluator';
-import { walkStatements } from './parser';
+import { statementExprs, walkStatements } from './parser';
 import { displayValue } from './values';
 
 function before(a: Pos, b: Pos): boolean {
@@ -32,33 +32,6 @@ function refAt(e: Expr, pos: Pos): { part: ExprPart; nameExpr: Expr } | null {
     return null;
   }
   return null;
-}
-
-function exprsOf(s: Statement): Expr[] {
-  switch (s.kind) {
-    case 'assignment':
-      return [s.name, s.value, ...(s.targets ? [s.targets] : [])];
-    case 'define':
-      return [s.name, s.body];
-    case 'rule':
-      return [
-        s.targets,
-        s.prerequisites,
-        ...(s.orderOnly ? [s.orderOnly] : []),
-        ...(s.targetPattern ? [s.targetPattern] : []),
-        ...s.recipe.map((r) => r.text),
-      ];
-    case 'conditional':
-      return s.branches.flatMap((b) => (b.test ? b.test.args : []));
-    case 'include':
-      return [s.files];
-    case 'directive':
-      return [s.args];
-    case 'expression':
-      return [s.expr];
-    default:
-      return [];
-  }
 }
 
 function clip(s: string, n = 800): string {
@@ -125,7 +98,7 @@ export function hoverAt(mf: Makefile, ev: Evaluation, pos: Pos): HoverResult | n
       };
       return;
     }
-    for (const e of exprsOf(s)) {
+    for (const e of statementExprs(s)) {
       const r = refAt(e, pos);
       if (!r) continue;
       const name = ev.expand(r.nameExpr).trim();

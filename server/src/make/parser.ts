@@ -1246,6 +1246,34 @@ export function parseMakefile(text: string): Makefile {
   }
 }
 
+/** The expressions of one statement (names, values, targets, recipe lines, conditional tests), in order. */
+export function statementExprs(s: Statement): Expr[] {
+  switch (s.kind) {
+    case 'assignment':
+      return [s.name, s.value, ...(s.targets ? [s.targets] : [])];
+    case 'define':
+      return [s.name, s.body];
+    case 'rule':
+      return [
+        s.targets,
+        s.prerequisites,
+        ...(s.orderOnly ? [s.orderOnly] : []),
+        ...(s.targetPattern ? [s.targetPattern] : []),
+        ...s.recipe.map((r) => r.text),
+      ];
+    case 'conditional':
+      return s.branches.flatMap((b) => (b.test ? b.test.args : []));
+    case 'include':
+      return [s.files];
+    case 'directive':
+      return [s.args];
+    case 'expression':
+      return [s.expr];
+    default:
+      return [];
+  }
+}
+
 /** Visits every statement, depth first, including those nested in conditionals. */
 export function walkStatements(stmts: Statement[], fn: (s: Statement, depth: number) => void, depth = 0): void {
   // Iterative to stay safe on deeply nested conditionals.
