@@ -15,6 +15,7 @@ import {
   type BuildDirectoryInfo,
   type ObjectInfo,
   type PipelineStage,
+  type SectionDestination,
   type SectionInfo,
 } from '../../server/src/lspExt';
 import { onNotification, request } from './requests';
@@ -60,6 +61,44 @@ function fileSize(n: number | undefined): string {
 
 function mdEscape(s: string): string {
   return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
+}
+
+function warningIcon(): vscode.ThemeIcon {
+  return new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+}
+
+/** A destination in a few characters: `→ .text`, `→ /DISCARD/`, `→ (orphan) .foo`. */
+function destinationShort(d: SectionDestination): string {
+  switch (d.kind) {
+    case 'output':
+      return `→ ${d.output ?? ''}`;
+    case 'discard':
+      return '→ /DISCARD/';
+    case 'orphan':
+      return `→ (orphan) ${d.output ?? ''}`;
+    case 'dropped':
+      return '→ (not placed)';
+    case 'unknown':
+      return '→ ?';
+  }
+}
+
+/** One destination as a tooltip line. */
+function destinationLine(d: SectionDestination): string {
+  const script = d.script ? ` with \`${path.basename(d.script)}\`` : ' (no linker script)';
+  const where = `In the link of \`${d.link}\`${script}: `;
+  switch (d.kind) {
+    case 'output':
+      return `${where}output section \`${d.output ?? ''}\``;
+    case 'discard':
+      return `${where}discarded (\`/DISCARD/\`)`;
+    case 'orphan':
+      return `${where}**orphan**: no description of the script matches; the linker makes \`${d.output ?? ''}\` for it`;
+    case 'dropped':
+      return `${where}not placed (${mdEscape(d.why ?? '')})`;
+    case 'unknown':
+      return `${where}unknown (${mdEscape(d.why ?? '')})`;
+  }
 }
 
 function errorText(e: unknown): string {
@@ -315,6 +354,7 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
         item.resourceUri = vscode.Uri.parse(o.uri);
         const bits: string[] = [];
         if (offending) bits.push(`✖ ${o.offendingCount ?? ''} offending`.replace('  ', ' '));
+        if (o.warningCount) bits.push(`⚠ ${o.warningCount} warned`);
         if (o.stageShort) bits.push(o.stageShort);
         if (o.status === 'not-elf') bits.push('not ELF');
         if (o.status === 'error') bits.push('unreadable');
@@ -331,6 +371,8 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
           o.status === 'unknown' ? 'not read yet (expand to read)' : '',
         ];
         md.appendMarkdown(`${facts.filter(Boolean).join(', ')}\n\n`);
+        if (o.linkedInto?.length)
+          md.appendMarkdown(`Linked into ${o.linkedInto.map((l) => `\`${l}\``).join(', ')}\n\n`);
         if (o.problem) md.appendMarkdown(`${offending ? '$(error) ' : ''}${mdEscape(o.problem)}\n\n`);
         if (o.objectProblem)
           md.appendMarkdown('The build tool would print:\n\n').appendCodeblock(o.objectProblem, 'text');
@@ -352,8 +394,10 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
         );
         item.id = this.idOf(node);
         const flags = s.flagLetters.trim() ? `flags ${s.flagLetters.trim()}` : 'no flags';
-        item.description = s.offending ? `${flags} · breaks the build` : s.debug ? `${flags} · debug` : flags;
-        item.iconPath = s.offending ? errorIcon() : new vscode.ThemeIcon('symbol-field');
+        const state = s.offending ? 'breaks the build' : s.warning ? 'warned' : s.debug ? 'debug' : '';
+        const dests = (s.destinations ?? []).map(destinationShort).join(', ');
+        item.description = [flags, state, dests].filter(Boolean).join(' · ');
+        item.iconPath = s.offending ? errorIcon() : s.warning ? warningIcon() : new vscode.ThemeIcon('symbol-field');
         const md = new vscode.MarkdownString();
         md.appendMarkdown(
           `**[${s.index}] ${mdEscape(s.name)}** in \`${mdEscape(path.basename(node.object.relativePath))}\`\n\n`,
@@ -364,7 +408,9 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
         md.appendMarkdown(
           `| ${mdEscape(s.typeName)} (0x${s.type.toString(16)}) | ${s.address} | ${s.offset} | ${s.size} | ${s.entsize} | ${mdEscape(s.flagLetters.trim()) || '—'} | ${s.link} | ${s.info} | ${s.alignment} |\n\n`,
         );
+        for (const d of s.destinations ?? []) md.appendMarkdown(`${destinationLine(d)}\n\n`);
         if (s.offending) md.appendMarkdown(`$(error) **Breaks the build:** ${mdEscape(s.offending)}\n`);
+        if (s.warning) md.appendMarkdown(`$(warning) **Warned:** ${mdEscape(s.warning)}\n`);
         md.supportThemeIcons = true;
         item.tooltip = md;
         item.contextValue = s.offending ? 'section offending' : 'section';
