@@ -3,7 +3,7 @@
 // the links themselves (script, inputs, orphan level) for the explorer's destinations, and the
 // marks: a section the link's script does not place is marked with the link that refuses it and
 // ld.lld's own line, an error where the link passes --orphan-handling=error, a warning otherwise.
-import { normalizePath, readRules } from '../../kbuild/recipes';
+import { normalizePath, patternRulesFrom, readRules } from '../../kbuild/recipes';
 import { isObjcopy, objcopyEffect } from '../../kbuild/shellCommands';
 import type { BuildLink } from '../../kbuild/linkPlacement';
 import type { ExplorerSupport, LinkPlacements, MakefileContext, PipelineObject, SectionMarks, StageDef } from '../rule';
@@ -38,12 +38,13 @@ function buildLinks(v: OrphanVerdict): BuildLink[] {
   }));
 }
 
-/** What objcopy makes of each link output in the Makefile (`vdso.so` from `vdso.so.dbg`). */
+/** What objcopy makes of each link output in the Makefile (`vdso.so` from `vdso.so.dbg`, by a pattern rule in 6.12). */
 function copiesOf(ctx: MakefileContext, outputs: readonly string[]): string[] {
   const { ev } = orphanLinks(ctx);
   if (!ev) return [];
   const out: string[] = [];
-  for (const rule of readRules(ctx.makefile, ev)) {
+  const rules = [...readRules(ctx.makefile, ev), ...outputs.flatMap((o) => patternRulesFrom(ctx.makefile, ev, o))];
+  for (const rule of rules) {
     for (const c of rule.commands) {
       if (!isObjcopy(c.program)) continue;
       const eff = objcopyEffect(c.args);
