@@ -86,11 +86,21 @@ async function measure(scenario: string, tree: string, probeObject: string): Pro
     const concurrent = client
       .request('kbuild/listSections', { objectUri: uri(probeObject) }, 120_000)
       .then(() => performance.now() - t1);
-    const objs = await client.request<{ objects: ObjectInfo[]; truncated?: number }>(
-      'kbuild/listObjects',
-      { buildUri: build.uri },
-      120_000,
-    );
+    // The server answers ContentModified when it found a rule's Makefile mid-listing (the panel
+    // then asks again on kbuild/buildChanged): ask again, as the panel does.
+    const listObjects = () =>
+      client.request<{ objects: ObjectInfo[]; truncated?: number }>(
+        'kbuild/listObjects',
+        { buildUri: build.uri },
+        120_000,
+      );
+    let objs: { objects: ObjectInfo[]; truncated?: number } | undefined;
+    for (let attempt = 0; !objs; attempt++) {
+      objs = await listObjects().catch((e: unknown) => {
+        if (attempt < 5 && String(e).includes('the build changed')) return undefined;
+        throw e;
+      });
+    }
     const firstListObjectsMs = performance.now() - t0;
     const concurrentMs = await concurrent;
     const tmpObj = objs.objects.find((o) => o.stage === 'tmp') ?? objs.objects[0];

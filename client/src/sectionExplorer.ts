@@ -15,6 +15,7 @@ import {
   type BuildDirectoryInfo,
   type ObjectInfo,
   type PipelineStage,
+  type SectionDestination,
   type SectionInfo,
 } from '../../server/src/lspExt';
 import { onNotification, request } from './requests';
@@ -60,6 +61,44 @@ function fileSize(n: number | undefined): string {
 
 function mdEscape(s: string): string {
   return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
+}
+
+function warningIcon(): vscode.ThemeIcon {
+  return new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+}
+
+/** A destination in a few characters: `→ .text`, `→ /DISCARD/`, `→ (orphan) .foo`. */
+function destinationShort(d: SectionDestination): string {
+  switch (d.kind) {
+    case 'output':
+      return `→ ${d.output ?? ''}`;
+    case 'discard':
+      return '→ /DISCARD/';
+    case 'orphan':
+      return `→ (orphan) ${d.output ?? ''}`;
+    case 'dropped':
+      return '→ (not placed)';
+    case 'unknown':
+      return '→ ?';
+  }
+}
+
+/** One destination as a tooltip line. */
+function destinationLine(d: SectionDestination): string {
+  const script = d.script ? ` with \`${path.basename(d.script)}\`` : ' (no linker script)';
+  const where = `In the link of \`${d.link}\`${script}: `;
+  switch (d.kind) {
+    case 'output':
+      return `${where}output section \`${d.output ?? ''}\``;
+    case 'discard':
+      return `${where}discarded (\`/DISCARD/\`)`;
+    case 'orphan':
+      return `${where}**orphan**: no description of the script matches; the linker makes \`${d.output ?? ''}\` for it`;
+    case 'dropped':
+      return `${where}not placed (${mdEscape(d.why ?? '')})`;
+    case 'unknown':
+      return `${where}unknown (${mdEscape(d.why ?? '')})`;
+  }
 }
 
 function errorText(e: unknown): string {
@@ -278,121 +317,139 @@ class SectionsProvider implements vscode.TreeDataProvider<Node> {
 
   getTreeItem(node: Node): vscode.TreeItem {
     switch (node.kind) {
-      case 'build': {
-        const uri = vscode.Uri.parse(node.info.uri);
-        const rel = vscode.workspace.asRelativePath(uri, true);
-        const item = new vscode.TreeItem(
-          rel === uri.fsPath ? path.basename(uri.fsPath) : rel,
-          vscode.TreeItemCollapsibleState.Expanded,
-        );
-        item.id = this.idOf(node);
-        item.resourceUri = uri;
-        const count =
-          node.info.objectCount === undefined
-            ? 'scanning…'
-            : `${node.info.objectCount} object${node.info.objectCount === 1 ? '' : 's'}`;
-        item.description = node.info.offending ? `✖ offending · ${count}` : count;
-        item.iconPath = node.info.offending ? errorIcon() : new vscode.ThemeIcon('folder-library');
-        const md = new vscode.MarkdownString(`**Build directory** \`${uri.fsPath}\``);
-        if (node.info.sourceUri)
-          md.appendMarkdown(`\n\nbuilds the source tree \`${vscode.Uri.parse(node.info.sourceUri).fsPath}\``);
-        md.appendMarkdown(
-          `\n\n${count}${node.info.offending ? ' — **at least one object would break the build**' : ''}`,
-        );
-        item.tooltip = md;
-        item.contextValue = node.info.offending ? 'buildDirectory offending' : 'buildDirectory';
-        return item;
-      }
-      case 'object': {
-        const o = node.info;
-        const offending = o.status === 'offending';
-        const expand =
-          offending && !!o.objectProblem
-            ? vscode.TreeItemCollapsibleState.Expanded
-            : vscode.TreeItemCollapsibleState.Collapsed;
-        const item = new vscode.TreeItem(path.basename(o.relativePath), expand);
-        item.id = this.idOf(node);
-        item.resourceUri = vscode.Uri.parse(o.uri);
-        const bits: string[] = [];
-        if (offending) bits.push(`✖ ${o.offendingCount ?? ''} offending`.replace('  ', ' '));
-        if (o.stageShort) bits.push(o.stageShort);
-        if (o.status === 'not-elf') bits.push('not ELF');
-        if (o.status === 'error') bits.push('unreadable');
-        if (o.added) bits.push('added');
-        bits.push(fileSize(o.size));
-        item.description = bits.filter(Boolean).join(' · ');
-        item.iconPath = offending || o.status === 'error' ? errorIcon() : new vscode.ThemeIcon('file-binary');
-        const md = new vscode.MarkdownString();
-        md.appendMarkdown(`**${mdEscape(path.basename(o.relativePath))}** — ${mdEscape(o.stageLabel || 'object')}\n\n`);
-        md.appendMarkdown(`\`${vscode.Uri.parse(o.uri).fsPath}\`\n\n`);
-        const facts = [
-          o.size !== undefined ? `${o.size} bytes` : '',
-          o.sectionCount !== undefined ? `${o.sectionCount} sections` : '',
-          o.status === 'unknown' ? 'not read yet (expand to read)' : '',
-        ];
-        md.appendMarkdown(`${facts.filter(Boolean).join(', ')}\n\n`);
-        if (o.problem) md.appendMarkdown(`${offending ? '$(error) ' : ''}${mdEscape(o.problem)}\n\n`);
-        if (o.objectProblem)
-          md.appendMarkdown('The build tool would print:\n\n').appendCodeblock(o.objectProblem, 'text');
-        md.supportThemeIcons = true;
-        item.tooltip = md;
-        item.contextValue = offending ? 'object offending' : 'object';
-        item.command = {
-          command: 'kbuildDiagnostics.openSectionTable',
-          title: 'Open Section Table',
-          arguments: [node],
-        };
-        return item;
-      }
-      case 'section': {
-        const s = node.info;
-        const item = new vscode.TreeItem(
-          `${s.name}  ${s.typeName}  ${hexSize(s.size)}`,
-          vscode.TreeItemCollapsibleState.None,
-        );
-        item.id = this.idOf(node);
-        const flags = s.flagLetters.trim() ? `flags ${s.flagLetters.trim()}` : 'no flags';
-        item.description = s.offending ? `${flags} · breaks the build` : s.debug ? `${flags} · debug` : flags;
-        item.iconPath = s.offending ? errorIcon() : new vscode.ThemeIcon('symbol-field');
-        const md = new vscode.MarkdownString();
-        md.appendMarkdown(
-          `**[${s.index}] ${mdEscape(s.name)}** in \`${mdEscape(path.basename(node.object.relativePath))}\`\n\n`,
-        );
-        md.appendMarkdown(
-          '| Type | Address | Off | Size | ES | Flg | Lk | Inf | Al |\n|---|---|---|---|---|---|---|---|---|\n',
-        );
-        md.appendMarkdown(
-          `| ${mdEscape(s.typeName)} (0x${s.type.toString(16)}) | ${s.address} | ${s.offset} | ${s.size} | ${s.entsize} | ${mdEscape(s.flagLetters.trim()) || '—'} | ${s.link} | ${s.info} | ${s.alignment} |\n\n`,
-        );
-        if (s.offending) md.appendMarkdown(`$(error) **Breaks the build:** ${mdEscape(s.offending)}\n`);
-        md.supportThemeIcons = true;
-        item.tooltip = md;
-        item.contextValue = s.offending ? 'section offending' : 'section';
-        return item;
-      }
-      case 'more': {
-        const item = new vscode.TreeItem(
-          `Show ${Math.min(node.left, SECTION_PAGE)} more of ${node.left} sections…`,
-          vscode.TreeItemCollapsibleState.None,
-        );
-        item.id = this.idOf(node);
-        item.iconPath = new vscode.ThemeIcon('ellipsis');
-        item.contextValue = 'more';
-        item.command = {
-          command: '_kbuildDiagnostics.moreSections',
-          title: 'Show More Sections',
-          arguments: [node.object],
-        };
-        return item;
-      }
-      case 'message': {
-        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
-        item.id = this.idOf(node);
-        item.iconPath = node.error ? new vscode.ThemeIcon('warning') : new vscode.ThemeIcon('info');
-        item.contextValue = 'message';
-        return item;
-      }
+      case 'build':
+        return this.buildItem(node);
+      case 'object':
+        return this.objectItem(node);
+      case 'section':
+        return this.sectionItem(node);
+      case 'more':
+        return this.moreItem(node);
+      case 'message':
+        return this.messageItem(node);
     }
+  }
+
+  private buildItem(node: Extract<Node, { kind: 'build' }>): vscode.TreeItem {
+    const uri = vscode.Uri.parse(node.info.uri);
+    const rel = vscode.workspace.asRelativePath(uri, true);
+    const item = new vscode.TreeItem(
+      rel === uri.fsPath ? path.basename(uri.fsPath) : rel,
+      vscode.TreeItemCollapsibleState.Expanded,
+    );
+    item.id = this.idOf(node);
+    item.resourceUri = uri;
+    const count =
+      node.info.objectCount === undefined
+        ? 'scanning…'
+        : `${node.info.objectCount} object${node.info.objectCount === 1 ? '' : 's'}`;
+    item.description = node.info.offending ? `✖ offending · ${count}` : count;
+    item.iconPath = node.info.offending ? errorIcon() : new vscode.ThemeIcon('folder-library');
+    const md = new vscode.MarkdownString(`**Build directory** \`${uri.fsPath}\``);
+    if (node.info.sourceUri)
+      md.appendMarkdown(`\n\nbuilds the source tree \`${vscode.Uri.parse(node.info.sourceUri).fsPath}\``);
+    md.appendMarkdown(`\n\n${count}${node.info.offending ? ' — **at least one object would break the build**' : ''}`);
+    item.tooltip = md;
+    item.contextValue = node.info.offending ? 'buildDirectory offending' : 'buildDirectory';
+    return item;
+  }
+
+  private objectItem(node: Extract<Node, { kind: 'object' }>): vscode.TreeItem {
+    const o = node.info;
+    const offending = o.status === 'offending';
+    const expand =
+      offending && !!o.objectProblem
+        ? vscode.TreeItemCollapsibleState.Expanded
+        : vscode.TreeItemCollapsibleState.Collapsed;
+    const item = new vscode.TreeItem(path.basename(o.relativePath), expand);
+    item.id = this.idOf(node);
+    item.resourceUri = vscode.Uri.parse(o.uri);
+    const bits: string[] = [];
+    if (offending) bits.push(`✖ ${o.offendingCount ?? ''} offending`.replace('  ', ' '));
+    if (o.warningCount) bits.push(`⚠ ${o.warningCount} warned`);
+    if (o.stageShort) bits.push(o.stageShort);
+    if (o.status === 'not-elf') bits.push('not ELF');
+    if (o.status === 'error') bits.push('unreadable');
+    if (o.added) bits.push('added');
+    bits.push(fileSize(o.size));
+    item.description = bits.filter(Boolean).join(' · ');
+    item.iconPath = offending || o.status === 'error' ? errorIcon() : new vscode.ThemeIcon('file-binary');
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**${mdEscape(path.basename(o.relativePath))}** — ${mdEscape(o.stageLabel || 'object')}\n\n`);
+    md.appendMarkdown(`\`${vscode.Uri.parse(o.uri).fsPath}\`\n\n`);
+    const facts = [
+      o.size !== undefined ? `${o.size} bytes` : '',
+      o.sectionCount !== undefined ? `${o.sectionCount} sections` : '',
+      o.status === 'unknown' ? 'not read yet (expand to read)' : '',
+    ];
+    md.appendMarkdown(`${facts.filter(Boolean).join(', ')}\n\n`);
+    if (o.linkedInto?.length) md.appendMarkdown(`Linked into ${o.linkedInto.map((l) => `\`${l}\``).join(', ')}\n\n`);
+    if (o.problem) md.appendMarkdown(`${offending ? '$(error) ' : ''}${mdEscape(o.problem)}\n\n`);
+    if (o.objectProblem) md.appendMarkdown('The build tool would print:\n\n').appendCodeblock(o.objectProblem, 'text');
+    md.supportThemeIcons = true;
+    item.tooltip = md;
+    item.contextValue = offending ? 'object offending' : 'object';
+    item.command = {
+      command: 'kbuildDiagnostics.openSectionTable',
+      title: 'Open Section Table',
+      arguments: [node],
+    };
+    return item;
+  }
+
+  private sectionItem(node: Extract<Node, { kind: 'section' }>): vscode.TreeItem {
+    const s = node.info;
+    const item = new vscode.TreeItem(
+      `${s.name}  ${s.typeName}  ${hexSize(s.size)}`,
+      vscode.TreeItemCollapsibleState.None,
+    );
+    item.id = this.idOf(node);
+    const flags = s.flagLetters.trim() ? `flags ${s.flagLetters.trim()}` : 'no flags';
+    const state = s.offending ? 'breaks the build' : s.warning ? 'warned' : s.debug ? 'debug' : '';
+    const dests = (s.destinations ?? []).map(destinationShort).join(', ');
+    item.description = [flags, state, dests].filter(Boolean).join(' · ');
+    item.iconPath = s.offending ? errorIcon() : s.warning ? warningIcon() : new vscode.ThemeIcon('symbol-field');
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(
+      `**[${s.index}] ${mdEscape(s.name)}** in \`${mdEscape(path.basename(node.object.relativePath))}\`\n\n`,
+    );
+    md.appendMarkdown(
+      '| Type | Address | Off | Size | ES | Flg | Lk | Inf | Al |\n|---|---|---|---|---|---|---|---|---|\n',
+    );
+    md.appendMarkdown(
+      `| ${mdEscape(s.typeName)} (0x${s.type.toString(16)}) | ${s.address} | ${s.offset} | ${s.size} | ${s.entsize} | ${mdEscape(s.flagLetters.trim()) || '—'} | ${s.link} | ${s.info} | ${s.alignment} |\n\n`,
+    );
+    for (const d of s.destinations ?? []) md.appendMarkdown(`${destinationLine(d)}\n\n`);
+    if (s.offending) md.appendMarkdown(`$(error) **Breaks the build:** ${mdEscape(s.offending)}\n`);
+    if (s.warning) md.appendMarkdown(`$(warning) **Warned:** ${mdEscape(s.warning)}\n`);
+    md.supportThemeIcons = true;
+    item.tooltip = md;
+    item.contextValue = s.offending ? 'section offending' : 'section';
+    return item;
+  }
+
+  private moreItem(node: Extract<Node, { kind: 'more' }>): vscode.TreeItem {
+    const item = new vscode.TreeItem(
+      `Show ${Math.min(node.left, SECTION_PAGE)} more of ${node.left} sections…`,
+      vscode.TreeItemCollapsibleState.None,
+    );
+    item.id = this.idOf(node);
+    item.iconPath = new vscode.ThemeIcon('ellipsis');
+    item.contextValue = 'more';
+    item.command = {
+      command: '_kbuildDiagnostics.moreSections',
+      title: 'Show More Sections',
+      arguments: [node.object],
+    };
+    return item;
+  }
+
+  private messageItem(node: Extract<Node, { kind: 'message' }>): vscode.TreeItem {
+    const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+    item.id = this.idOf(node);
+    item.iconPath = node.error ? new vscode.ThemeIcon('warning') : new vscode.ThemeIcon('info');
+    item.contextValue = 'message';
+    return item;
   }
 
   /** The whole tree as the view renders it, expanding build directories and objects (bounded). */
@@ -481,7 +538,10 @@ async function pickObject(
   return picked?.uri;
 }
 
-/** Registers the view and its commands (before the server starts); call `start()` once it runs. */
+/**
+ * Registers the view and its commands (before the server starts); call `start()` once it runs.
+ * Over 80 lines: it is the one list of the view's command registrations, each a few lines long.
+ */
 export function registerSectionExplorer(context: vscode.ExtensionContext, client: LanguageClient): { start(): void } {
   const provider = new SectionsProvider(client);
   const docs = new TableDocuments(client);

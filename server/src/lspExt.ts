@@ -96,6 +96,26 @@ export interface ObjectInfo {
   offendingCount?: number;
   /** Number of sections (when status is known and the object is ELF). */
   sectionCount?: number;
+  /** Number of sections a build tool warns about while the build passes (when status is known). */
+  warningCount?: number;
+  /** The links of the build that consume this object (their outputs, relative to the build directory). */
+  linkedInto?: string[];
+}
+
+/** Where one link of the build puts a section (the linker-script model, as ld.lld would). */
+export interface SectionDestination {
+  /** The link's output, relative to the build directory (e.g. arch/arm64/kernel/vdso/vdso.so.dbg). */
+  link: string;
+  /** The script file the placement was read from ('' when the link has no script). */
+  script: string;
+  /**
+   * 'output': an output section (one the script names, or in a link without SECTIONS the linker's
+   * own); 'discard': /DISCARD/; 'orphan': no description of the script matches, so the linker makes
+   * `output` for it; 'dropped': the linker consumes it (`why`); 'unknown': the script could not be read (`why`).
+   */
+  kind: 'output' | 'discard' | 'orphan' | 'dropped' | 'unknown';
+  output?: string;
+  why?: string;
 }
 
 export interface SectionInfo {
@@ -116,6 +136,10 @@ export interface SectionInfo {
   alignment: string;
   /** Set when this section breaks a pipeline a rule follows: the reason, in one sentence. */
   offending?: string;
+  /** Set when a tool of the build warns about this section while the build passes. */
+  warning?: string;
+  /** Where each link that consumes the object puts this section (absent when no known link consumes it). */
+  destinations?: SectionDestination[];
   /** True for .debug_* and similar sections (the panel can hide them). */
   debug: boolean;
 }

@@ -74,6 +74,8 @@ export interface Oracle {
   /** Merged sections: listed by name only (`<internal>:(name)`), with the outputs that hold them. */
   internal: Map<string, string[]>;
   orphans: Set<string>;
+  /** Merged sections (by name) that the link with /DISCARD/ renamed shows under the renamed output: discarded. */
+  discardedInternal: Set<string>;
 }
 
 export function oraclePlacements(cwd: string, args: string[], scriptArg: number): Oracle {
@@ -93,8 +95,44 @@ export function oraclePlacements(cwd: string, args: string[], scriptArg: number)
       if (n > 0) out.set(key, [...(out.get(key) ?? []), ...Array(n).fill('discard')]);
     }
     for (const v of out.values()) v.sort();
-    return { placed: out, internal: real.internal, orphans: real.orphans };
+    const discardedInternal = new Set(
+      [...renamed.internal].filter(([, outs]) => outs.includes(RENAMED)).map(([name]) => name),
+    );
+    return { placed: out, internal: real.internal, orphans: real.orphans, discardedInternal };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A link's arguments from the first command of its Kbuild .cmd text, without the program and `-o OUT`. */
+export function linkArgsOfCmd(words: readonly string[]): string[] {
+  const o = words.indexOf('-o');
+  return words.slice(1).filter((_, i) => i + 1 !== o && i + 1 !== o + 1);
+}
+
+/**
+ * What differs between ld.lld's placements (the oracle) and ours for the sections of one object:
+ * `mine` maps `object\0section` to outcomes (sorted); a merged section that the map lists only as
+ * `<internal>:(name)` agrees when its output does. Empty when every section agrees.
+ */
+export function placementDifferences(oracle: Oracle, object: string, mine: Map<string, Outcome[]>): string[] {
+  const show = (k: string): string => k.replace('\0', ':(') + ')';
+  const stem = (n: string): string => n.replace(/\d+\.\d+$/, '');
+  const wrong: string[] = [];
+  for (const [k, v] of mine) {
+    const got = oracle.placed.get(k);
+    if (got === undefined) {
+      const section = k.slice(k.indexOf('\0') + 1);
+      const outs = [...oracle.internal].filter(([n]) => stem(n) === stem(section)).flatMap(([, o]) => o);
+      const kind = oracle.orphans.has(k) ? 'orphan' : 'output';
+      if (v.every((o) => outs.some((x) => o === `${kind}:${x}`))) continue;
+      const discarded = [...oracle.discardedInternal].some((n) => stem(n) === stem(section));
+      if (discarded && v.every((o) => o === 'discard')) continue;
+    }
+    if (JSON.stringify(got ?? []) !== JSON.stringify(v))
+      wrong.push(`${show(k)}: ours ${v.join(',')}, ld.lld ${(got ?? ['(not placed)']).join(',')}`);
+  }
+  for (const [k, v] of oracle.placed)
+    if (k.startsWith(`${object}\0`) && !mine.has(k)) wrong.push(`${show(k)}: ld.lld ${v.join(',')}, ours (nothing)`);
+  return wrong;
 }

@@ -4,6 +4,9 @@
 // server, from the compiled objects alone (the link wrote nothing), reports exactly those lines; its
 // quick-fix, applied as an editor applies it, makes the real build pass; with CONFIG_WERROR=n the
 // build passes with ld.lld's warnings and the server says warning; without the flag: nothing.
+// The section explorer on the same builds: the orphans marked with the link that refuses them and
+// ld.lld's own lines, each section's destination in the vdso.so.dbg link equal to what
+// `ld.lld-19 -Map` does with the build's recorded link, and the stages objects -> vdso.so.dbg -> vdso.so.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -11,6 +14,9 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileS
 import { join } from 'node:path';
 import { applyLspEdits, LspClient, type LspDiagnostic } from '../helpers/lspClient';
 import { root } from '../helpers/kernelTree';
+import { linkArgsOfCmd, oraclePlacements, placementDifferences, type Outcome } from '../helpers/linkOracle';
+import { readCmdFile } from '../../server/src/kbuild/cmdFile';
+import type { ObjectInfo, SectionInfo } from '../../server/src/lspExt';
 
 const RULE = 'orphan-sections';
 const VDSO = 'arch/arm64/kernel/vdso';
@@ -72,6 +78,36 @@ function predicted(d: LspDiagnostic): string[] {
   return [...d.message.matchAll(/(\S+:\([^)]*\) is being placed in '[^']*')/g)].map((m) => m[1]).sort();
 }
 
+const LINK = `${VDSO}/vdso.so.dbg`;
+const fileUri = (p: string): string => `file://${p}`;
+
+async function explorerObjects(lsp: LspClient, tree: string): Promise<ObjectInfo[]> {
+  const r = await lsp.request<{ objects: ObjectInfo[] }>('kbuild/listObjects', { buildUri: fileUri(tree) });
+  return r.objects.filter((o) => o.relativePath.startsWith(`${VDSO}/`));
+}
+
+async function explorerSections(lsp: LspClient, tree: string, object: string): Promise<SectionInfo[]> {
+  const r = await lsp.request<{ sections: SectionInfo[]; total: number }>('kbuild/listSections', {
+    objectUri: fileUri(join(tree, object)),
+    limit: 10_000,
+  });
+  assert.equal(r.sections.length, r.total);
+  return r.sections;
+}
+
+/** The explorer's destinations of an object's sections in `link`, as the oracle writes them. */
+function destinationsIn(object: string, sections: SectionInfo[], link: string): Map<string, Outcome[]> {
+  const out = new Map<string, Outcome[]>();
+  for (const s of sections) {
+    const d = s.destinations?.find((x) => x.link === link);
+    if (!d || d.kind === 'dropped') continue;
+    const o = d.kind === 'output' ? `output:${d.output}` : d.kind === 'orphan' ? `orphan:${d.output}` : d.kind;
+    const key = `${object}\0${s.name}`;
+    out.set(key, [...(out.get(key) ?? []), o].sort());
+  }
+  return out;
+}
+
 async function serverVerdict(
   tree: string,
   makefile: string,
@@ -124,6 +160,29 @@ test(
             assert.ok(d);
             assert.equal(d.severity, 1, 'an error: the link passes --orphan-handling=error');
             assert.deepEqual(predicted(d), real, `the server predicts ld.lld's lines exactly: ${d.message}`);
+            // The explorer marks the same orphans, with the link that refuses them and ld.lld's lines.
+            const objects = await explorerObjects(lsp, tree);
+            const marked = objects.filter((o) => o.status === 'offending');
+            assert.deepEqual(marked.map((o) => o.relativePath).sort(), [
+              `${VDSO}/vgetrandom.o`,
+              `${VDSO}/vgettimeofday.o`,
+            ]);
+            const problems = marked
+              .flatMap((o) => (o.objectProblem ?? '').split('\n'))
+              .map((l) => l.replace(/^ld\.lld: error: /, ''));
+            assert.deepEqual(problems.sort(), real, "each object carries ld.lld's own error lines");
+            for (const o of objects) if (o.stage === 'orphan-link-input') assert.deepEqual(o.linkedInto, [LINK]);
+            const secs = await explorerSections(lsp, tree, `${VDSO}/vgettimeofday.o`);
+            const bb = secs.filter((x) => x.offending);
+            assert.deepEqual(
+              bb.map((x) => x.name),
+              ['.llvm_bb_addr_map'],
+            );
+            assert.match(bb[0].offending ?? '', /vdso\.so\.dbg refuses it \(--orphan-handling=error\)/);
+            assert.deepEqual(
+              bb[0].destinations?.map((x) => `${x.link}:${x.kind}:${x.output}`),
+              [`${LINK}:orphan:.llvm_bb_addr_map`],
+            );
             const actions = await lsp.request<CodeAction[]>('textDocument/codeAction', {
               textDocument: { uri },
               range: d.range,
@@ -187,6 +246,44 @@ test(
           assert.ok(d);
           assert.equal(d.severity, 2, 'a warning, not an error');
           assert.deepEqual(predicted(d), real);
+          // The explorer: stages objects -> vdso.so.dbg -> vdso.so, orphans warned (not offending), and
+          // every section's destination in the vdso.so.dbg link as ld.lld-19 -Map places it.
+          const objects = await explorerObjects(lsp, tree);
+          const stageOf = (p: string) => objects.find((o) => o.relativePath === p);
+          assert.equal(stageOf(`${VDSO}/vgettimeofday.o`)?.nextStage, 'orphan-link-output');
+          assert.equal(stageOf(LINK)?.stage, 'orphan-link-output');
+          assert.equal(stageOf(LINK)?.nextStage, 'orphan-link-copy');
+          assert.equal(stageOf(`${VDSO}/vdso.so`)?.stage, 'orphan-link-copy');
+          assert.ok(
+            objects.every((o) => o.status !== 'offending'),
+            'a warning level breaks nothing',
+          );
+          const cmd = readCmdFile(readFileSync(join(tree, VDSO, '.vdso.so.dbg.cmd'), 'utf8'));
+          assert.ok(cmd.ok);
+          const args = linkArgsOfCmd(cmd.records[0].commands[0].words.map((w) => w.text)).filter(
+            (w) => !w.startsWith('--orphan-handling'),
+          );
+          const oracle = oraclePlacements(tree, args, args.indexOf('-T') + 1);
+          const inputs = args.filter((w) => w.endsWith('.o'));
+          assert.ok(inputs.length >= 4, args.join(' '));
+          let compared = 0;
+          for (const object of inputs) {
+            const secs = await explorerSections(lsp, tree, object);
+            const mine = destinationsIn(object, secs, LINK);
+            assert.deepEqual(
+              placementDifferences(oracle, object, mine),
+              [],
+              `${object}: the explorer and ld.lld differ`,
+            );
+            compared += mine.size;
+            for (const s of secs.filter((x) => x.name === '.llvm_bb_addr_map')) {
+              assert.equal(s.offending, undefined);
+              assert.match(s.warning ?? '', /--orphan-handling=warn/);
+            }
+          }
+          console.log(
+            `# explorer: ${compared} input sections of ${inputs.length} objects placed as ld.lld-19 -Map places them`,
+          );
         } finally {
           await lsp.stop();
         }

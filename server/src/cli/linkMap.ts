@@ -4,11 +4,12 @@
 // Exit 0 done, 1 an object or the script could not be read, 2 usage error.
 import * as path from 'node:path';
 import { readObjectFile } from '../elf/reader';
-import { SHT_REL, SHT_RELA, type ElfSection } from '../elf/types';
+import type { ElfSection } from '../elf/types';
 import { readRegularTextSync, statSafeSync } from '../fs/safeRead';
 import { kernelRootOf } from '../kbuild/buildModel';
 import { preprocessLdsSource } from '../kbuild/ldsSource';
-import { placeSection, type InputSection, type Placement } from '../lds/placement';
+import { placeElfSections } from '../kbuild/linkPlacement';
+import type { Placement } from '../lds/placement';
 import { parseLinkerScript, type LinkerScript } from '../lds/script';
 import { parseCommandArgs, usageError } from './args';
 import type { CliIo } from './io';
@@ -79,19 +80,11 @@ export function placeObject(
   sections: ElfSection[],
   relocatable: boolean,
 ): LinkMapEntry[] {
-  const asInput = (s: ElfSection): InputSection => ({
-    name: s.name,
-    type: s.type,
-    flags: Number(s.flags & 0xffffffffn) >>> 0,
+  const placed = placeElfSections(script, object, sections, relocatable);
+  return sections.flatMap((s) => {
+    const p = placed.get(s.index);
+    return p ? [entryOf(object, s.name, p)] : [];
   });
-  const out: LinkMapEntry[] = [];
-  for (const s of sections) {
-    if (s.index === 0) continue;
-    const input = asInput(s);
-    if ((s.type === SHT_REL || s.type === SHT_RELA) && sections[s.info]) input.relocates = asInput(sections[s.info]);
-    out.push(entryOf(object, s.name, placeSection(script, object, input, { relocatable })));
-  }
-  return out;
 }
 
 function formatText(e: LinkMapEntry): string {

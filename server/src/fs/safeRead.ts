@@ -347,6 +347,12 @@ export async function statSafe(path: string, opts: { followSymlinks?: boolean } 
   }
 }
 
+/** The stats of a path, or undefined when it cannot be stat'ed (absent, unreadable, a bad path). */
+export async function statOrUndefined(path: string): Promise<fs.Stats | undefined> {
+  const st = await statSafe(path);
+  return st.ok ? st.stat : undefined;
+}
+
 /** statSafe without the thread pool, for batch commands over many paths. */
 export function statSafeSync(path: string, opts: { followSymlinks?: boolean } = {}): StatResult {
   const follow = opts.followSymlinks !== false;

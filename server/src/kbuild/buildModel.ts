@@ -14,16 +14,10 @@ import {
   readdirSafe,
   readRegularText,
   realpathSafe,
-  statSafe,
-  type FileStats,
+  statOrUndefined,
 } from '../fs/safeRead';
 
 const exists = existsSafe;
-
-async function statOrUndefined(p: string): Promise<FileStats | undefined> {
-  const st = await statSafe(p);
-  return st.ok ? st.stat : undefined;
-}
 
 /**
  * The kernel tree that holds `file`: the nearest directory above it with scripts/Kbuild.include,

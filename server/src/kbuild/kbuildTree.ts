@@ -206,6 +206,11 @@ function readsOf(text: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(/\$[({](?:call\s+)?([A-Za-z0-9_.-]+)/g)) out.push(m[1]);
   for (const m of text.matchAll(/^\s*ifn?def\s+([A-Za-z0-9_.-]+)/gm)) out.push(m[1]);
+  // `$(call if_changed,X)` (and cmd, if_changed_dep, ...) runs `cmd_X`: recipes.ts reads it so.
+  for (const m of text.matchAll(
+    /\$[({]call\s+(?:if_changed|if_changed_dep|if_changed_except|cmd)\s*,\s*([A-Za-z0-9_.-]+)/g,
+  ))
+    out.push(`cmd_${m[1]}`);
   return out;
 }
 

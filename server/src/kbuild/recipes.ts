@@ -124,6 +124,38 @@ export function readRules(mf: Makefile, ev: Evaluation): MakeRule[] {
   return rules;
 }
 
+/** The stem of `file` under a pattern with one `%` (`a/%.so.dbg` and `a/vdso.so.dbg` -> `vdso`). */
+function patternStem(pattern: string, file: string): string | undefined {
+  const at = pattern.indexOf('%');
+  if (at < 0 || pattern.indexOf('%', at + 1) >= 0) return undefined;
+  const [pre, post] = [pattern.slice(0, at), pattern.slice(at + 1)];
+  if (file.length <= pre.length + post.length || !file.startsWith(pre) || !file.endsWith(post)) return undefined;
+  return file.slice(pre.length, file.length - post.length);
+}
+
+/**
+ * The pattern rules of the file that would make something from `file` (it matches their first
+ * prerequisite), instantiated as make would: targets and prerequisites with the stem, and their
+ * commands expanded with those as `$@`, `$<` and `$^`.
+ */
+export function patternRulesFrom(mf: Makefile, ev: Evaluation, file: string): MakeRule[] {
+  const rules: MakeRule[] = [];
+  for (const s of allStatements(mf.statements)) {
+    if (s.kind !== 'rule' || s.recipe.length === 0 || ev.liveness(s) === 'dead') continue;
+    const targetPatterns = splitWords(ev.expand(s.targets)).map(normalizePath);
+    const prerequisitePatterns = splitWords(ev.expand(s.prerequisites)).map(normalizePath);
+    if (!targetPatterns.every((t) => t.includes('%')) || !prerequisitePatterns[0]?.includes('%')) continue;
+    const stem = patternStem(prerequisitePatterns[0], file);
+    if (stem === undefined) continue;
+    const targets = targetPatterns.map((t) => t.replace('%', stem));
+    const prerequisites = prerequisitePatterns.map((p) => p.replace('%', stem));
+    const autos = { ...automaticVars(targets, prerequisites), '*': stem };
+    const commands = s.recipe.flatMap((line) => commandsOfRecipeLine(ev, line, s, autos));
+    rules.push({ rule: s, targets, prerequisites, commands });
+  }
+  return rules;
+}
+
 /** The rule that makes `file`, if the rules have one. */
 export function producerOf(rules: readonly MakeRule[], file: string): MakeRule | undefined {
   return rules.find((r) => r.targets.includes(file));

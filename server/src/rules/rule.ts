@@ -9,6 +9,10 @@ import type { BuildReader, ObjectReport } from '../kbuild/buildModel';
 import type { ElfFile, ElfSection } from '../elf/types';
 import type { Surroundings } from '../kbuild/includes';
 import type { KbuildTree } from '../kbuild/kbuildTree';
+import type { BuildLink } from '../kbuild/linkPlacement';
+import type { Placement } from '../lds/placement';
+
+export type { BuildLink } from '../kbuild/linkPlacement';
 
 /** A make file and what surrounds it in its kernel tree. */
 export interface MakefileContext {
@@ -59,6 +63,11 @@ export interface RuleFinding {
   anchor: Span;
   /** The pipeline objects, for the explorer (stage ids from the rule's `explorer.stages`). */
   objects: PipelineObject[];
+  /**
+   * The links the rule knows from the Makefile (script, inputs, orphan handling): the explorer
+   * places each input object's sections with them (the section's destination).
+   */
+  links?: BuildLink[];
   /** A note for the hover of a variable, when the rule has one. */
   hoverNote?(variable: string): string | undefined;
   /** What the rule could not read or evaluate in full (its verdict may miss something). */
@@ -88,8 +97,21 @@ export interface StageDef {
 export interface SectionMarks {
   /** Section index -> why it breaks the build. */
   sections: Map<number, string>;
+  /** Section index -> what a tool of the build says about it while the build still passes. */
+  warnings?: Map<number, string>;
   /** What the tool the rule models would print for the whole object, when it would reject it. */
   objectProblem?: string;
+}
+
+/** One link that consumes an object, with where it puts each of the object's sections. */
+export interface LinkPlacements {
+  link: BuildLink;
+  /** The script file the placements were read from ('' when the link has none). */
+  scriptFile: string;
+  /** False when the link has no SECTIONS: every section then goes where the linker's own naming puts it. */
+  hasSections: boolean;
+  /** Section index -> placement. */
+  placements: Map<number, Placement>;
 }
 
 export interface ExplorerSupport {
@@ -100,13 +122,15 @@ export interface ExplorerSupport {
   stageByName(file: string): string | undefined;
   /**
    * Marks the sections of an object that break the build this rule is about. `stage` is the
-   * object's stage when it is known to be in the pipeline; `buildPath` its path relative to the build.
+   * object's stage when it is known to be in the pipeline; `buildPath` its path relative to the build;
+   * `links` the links of the build that consume it (from the rules' findings), sections placed.
    */
   classify(
     report: ObjectReport,
     reader: BuildReader,
     stage: string | undefined,
     buildPath: string | undefined,
+    links: readonly LinkPlacements[],
   ): Promise<SectionMarks>;
   /** Why one section of an object of unknown place breaks the build (what `sections --json` marks). */
   sectionReason(section: ElfSection, elf: ElfFile): string | undefined;

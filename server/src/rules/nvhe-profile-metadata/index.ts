@@ -7,6 +7,7 @@ import { inlineCode } from '../../make/hover';
 import { flagShape, COMPILE_FLAG_VARIABLE } from '../../kbuild/compileFlags';
 import { profileFlagsOf } from '../../kbuild/cmdFile';
 import { listBuildFiles } from '../../kbuild/buildModel';
+import { linksOfRules } from '../../kbuild/linkPlacement';
 import type { BuildAccess, MakefileContext, Rule, RuleFinding } from '../rule';
 import { ALIAS_CODE, analyzeNvheOrCut, RULE_CODE, type NvheVerdict } from './analysis';
 import { nvheDiagnostics, STALE_CODE, type BuildEvidence, type FlagEvidence, type ObjectEvidence } from './diagnostic';
@@ -136,6 +137,7 @@ export const nvheProfileMetadata: Rule = {
       problem: v.leaks || v.aliasLeak,
       anchor: v.anchor,
       objects: pipelineObjects(v),
+      links: linksOfRules(v.pipeline.rules),
       hoverNote: hoverNote(v),
     };
   },

@@ -13,7 +13,7 @@ const ZERO: Span = { start: { line: 0, character: 0 }, end: { line: 0, character
 const MAX_LINES = 8;
 
 /** ld.lld's own line for an orphan (without its `ld.lld: error: ` prefix). */
-export function lldLine(f: OrphanFinding): string {
+export function lldLine(f: Pick<OrphanFinding, 'object' | 'section' | 'output'>): string {
   return `${f.object}:(${f.section}) is being placed in '${f.output}'`;
 }
 

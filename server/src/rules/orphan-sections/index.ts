@@ -1,10 +1,11 @@
 // Rule orphan-sections as a unit: what the generic layers call. Links: links.ts; analysis: analysis.ts;
 // diagnostics: diagnostic.ts; fixes: fixes.ts; patch text: patchText.ts; the flag table:
-// sectionFlags.ts; explanation: explanation.md.
+// sectionFlags.ts; the explorer: explorer.ts; explanation: explanation.md.
 import { splitLines } from '../../make/edits';
 import type { Rule, RuleFinding } from '../rule';
 import { analyzeOrphans, liveFindings, RULE_CODE, STALE_CODE } from './analysis';
 import { anchorOf, lldLine, orphanDiagnostics } from './diagnostic';
+import { explorer, explorerFacts } from './explorer';
 import { computeFix, FIXES } from './fixes';
 import { patchText } from './patchText';
 
@@ -23,6 +24,7 @@ export const orphanSections: Rule = {
   codes: [RULE_CODE, STALE_CODE],
   prefilter: ['--orphan-handling'],
   fixes: FIXES,
+  explorer,
 
   async analyze(ctx, build, links) {
     const access = await build();
@@ -37,10 +39,7 @@ export const orphanSections: Rule = {
       diagnostics: orphanDiagnostics(ctx, v, links, lineLength),
       problem: live.length > 0,
       anchor: anchorOf(ctx, first, [...new Set(live.flatMap((l) => l.finding.flags.map((f) => f.flag)))], lineLength),
-      objects: v.links.flatMap((l) => [
-        ...l.link.inputs.map((p) => ({ path: p, stage: 'link-input' })),
-        { path: l.link.output, stage: 'link-output' },
-      ]),
+      ...explorerFacts(ctx, v),
       incomplete: v.incomplete,
     };
     return finding;
