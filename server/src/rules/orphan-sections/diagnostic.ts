@@ -33,7 +33,7 @@ export function anchorOf(
     if (/REMOVE/.test(s.nameText)) continue;
     if (flags.some((f) => s.valueText.includes(f))) return firstLine(s.span, lineLength);
   }
-  const recipe = l.link.rule.rule.recipe[0]?.span ?? l.link.rule.rule.span;
+  const recipe = l.link.anchor ?? l.link.rule.rule.recipe[0]?.span ?? l.link.rule.rule.span;
   return firstLine(recipe, lineLength);
 }
 
