@@ -35,8 +35,10 @@ export interface FlagEvidence {
 }
 
 export interface OrphanFinding {
-  /** As the linker names it: the input path relative to the build directory. */
+  /** As the linker names it: the input path relative to the build directory, `archive(member)` for a member. */
   object: string;
+  /** The object file relative to the build directory, when not `object` itself (an archive member). */
+  file?: string;
   section: string;
   /** The output section ld.lld makes for the orphan. */
   output: string;
@@ -143,6 +145,11 @@ function flagsNow(
   return hit;
 }
 
+/** How a finding names its input: as ld.lld does, and the object's own path when that differs. */
+function named(input: LinkedFile): { object: string; file?: string } {
+  return input.name === input.file ? { object: input.name } : { object: input.name, file: input.file };
+}
+
 function inputSection(name: string, type: number, flags: number, relocates?: InputSection): InputSection {
   return { name, type, flags, relocates };
 }
@@ -180,7 +187,7 @@ async function orphansOfObject(
     const flags = (recorded ?? []).filter((f) => makers.some((m) => effectiveSectionFlags([f.flag])[0]?.entry === m));
     // Stale: the last build's flag made it, and the Makefile no longer passes that flag to the object.
     const stale = flags.length > 0 && !flags.some((f) => now.some((n) => n.flag === f.flag));
-    out.push({ object: input.name, section: s.name, output: placed.output, from: 'object', flags, stale });
+    out.push({ ...named(input), section: s.name, output: placed.output, from: 'object', flags, stale });
   }
   return out;
 }
@@ -203,7 +210,7 @@ function orphansFromFlags(
       });
       if (placed.kind === 'orphan')
         out.push({
-          object: input.name,
+          ...named(input),
           section: made.name,
           output: placed.output.replace(made.example, made.name),
           from: 'flags',

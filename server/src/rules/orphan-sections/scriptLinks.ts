@@ -150,7 +150,10 @@ function linksOfRule(
       }
       incomplete.push(...read.incomplete.map((i) => `${program}: ${i}`));
       const def = command.definition;
-      const source = levelSource(top, readsOf(def ? (def.kind === 'assignment' ? def.valueText : def.bodyText) : sub.text));
+      const source = levelSource(
+        top,
+        readsOf(def ? (def.kind === 'assignment' ? def.valueText : def.bodyText) : sub.text),
+      );
       out.push({
         output: r.targets[0],
         script: script ? normalizePath(script) : undefined,
@@ -174,7 +177,8 @@ function linksOfRule(
 /** The script-run links of the tree's top Makefile (none for any other make file). */
 export function scriptLinks(ctx: MakefileContext): ScriptLinks {
   const root = ctx.kernelRoot;
-  if (!root || ctx.objDir !== '.' || path.resolve(ctx.file) !== path.join(root, 'Makefile')) return { links: [], incomplete: [] };
+  if (!root || ctx.objDir !== '.' || path.resolve(ctx.file) !== path.join(root, 'Makefile'))
+    return { links: [], incomplete: [] };
   const top = evaluateTop(ctx, root);
   const config = ctx.tree?.config ?? {};
   const incomplete: string[] = [];
@@ -183,7 +187,10 @@ export function scriptLinks(ctx: MakefileContext): ScriptLinks {
   // The variables the top Makefile writes `--orphan-handling=` into (LDFLAGS_vmlinux).
   const carriers = new Set<string>();
   for (const s of allStatements(ctx.makefile.statements))
-    if ((s.kind === 'assignment' && s.valueText.includes('--orphan-handling=')) || (s.kind === 'define' && s.bodyText.includes('--orphan-handling=')))
+    if (
+      (s.kind === 'assignment' && s.valueText.includes('--orphan-handling=')) ||
+      (s.kind === 'define' && s.bodyText.includes('--orphan-handling='))
+    )
       carriers.add(s.nameText.trim());
   if (carriers.size === 0) return { links: [], incomplete: [] };
   for (const rule of readRules(ctx.makefile, top)) {
