@@ -180,6 +180,19 @@ test(
         join(t.build, '.vmlinux.a.cmd'),
         'savedcmd_vmlinux.a := llvm-ar-19 cDPrST vmlinux.a kernel/fork.o\n',
       );
+      // lib.a: a member with the same section, that nothing uses: ld.lld does not link it.
+      mkdirSync(join(t.build, 'lib'));
+      const libSrc = join(t.dir, 'kernel', 'unused.c');
+      writeFileSync(libSrc, 'int unused_one(int x) { if (x > 5) return x * 3; return x; }\n');
+      const libCc = spawnSync(clang as string, [...flags, '-c', libSrc, '-o', join(t.build, 'lib', 'unused.o')], {
+        encoding: 'utf8',
+      });
+      assert.equal(libCc.status, 0, libCc.stderr);
+      const libAr = spawnSync(ar as string, ['cDPrST', 'lib/lib.a', 'lib/unused.o'], {
+        cwd: t.build,
+        encoding: 'utf8',
+      });
+      assert.equal(libAr.status, 0, libAr.stderr);
       // The oracle: ld.lld-19 on the same link.
       const lds = join(t.dir, 'arch', 'arm64', 'kernel', 'vmlinux.lds');
       const ld = spawnSync(
@@ -192,6 +205,9 @@ test(
           '--whole-archive',
           'vmlinux.a',
           '--no-whole-archive',
+          '--start-group',
+          'lib/lib.a',
+          '--end-group',
         ],
         { cwd: t.build, encoding: 'utf8' },
       );
@@ -215,6 +231,12 @@ test(
       const rel = (d[0].relatedInformation ?? []).map((r) => r.message).join('\n');
       assert.match(rel, /fork\.o was compiled with -fbasic-block-sections=labels/);
       assert.match(rel, /CONFIG_LD_ORPHAN_WARN_LEVEL="error" in the build's configuration/);
+      // The lib.a member is not a finding (ld.lld did not link it), and the verdict says it was not followed.
+      assert.ok(!String(d[0].message).includes('unused.o'));
+      assert.ok(
+        a2.incomplete.some((i) => /lib\/lib\.a\(unused\.o\).*\.llvm_bb_addr_map/.test(i)),
+        JSON.stringify(a2.incomplete),
+      );
     } finally {
       rmSync(t.dir, { recursive: true, force: true });
     }
