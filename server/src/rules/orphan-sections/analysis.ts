@@ -14,6 +14,8 @@ import { parseLinkerScript, type LinkerScript } from '../../lds/script';
 import { placeSection, type InputSection } from '../../lds/placement';
 import type { BuildAccess, MakefileContext } from '../rule';
 import { findOrphanLinks, type OrphanLink } from './links';
+import { linkedFiles, onDemandNote, type LinkedFile } from './linkedFiles';
+import { scriptLinks } from './scriptLinks';
 import { effectiveSectionFlags, flagsMaking, isSectionFlagWord, type EffectiveFlag } from './sectionFlags';
 import { scriptForLink, type ScriptText } from './scriptSource';
 
@@ -22,6 +24,8 @@ export const STALE_CODE = 'orphan-sections-stale';
 
 /** Most input objects of one link that are read. */
 const MAX_OBJECTS = 400;
+/** Most input objects of a link whose objects other directories compile (vmlinux: every built-in object). */
+const MAX_MEMBERS = 60000;
 
 export interface FlagEvidence {
   flag: string;
@@ -31,8 +35,10 @@ export interface FlagEvidence {
 }
 
 export interface OrphanFinding {
-  /** As the linker names it: the input path relative to the build directory. */
+  /** As the linker names it: the input path relative to the build directory, `archive(member)` for a member. */
   object: string;
+  /** The object file relative to the build directory, when not `object` itself (an archive member). */
+  file?: string;
   section: string;
   /** The output section ld.lld makes for the orphan. */
   output: string;
@@ -73,13 +79,16 @@ function evaluations(ctx: MakefileContext, makefile: Makefile, extra: string): E
 export function orphanLinks(
   ctx: MakefileContext,
   makefile = ctx.makefile,
-): { links: OrphanLink[]; ev?: Evaluation; mode: 'false' | 'true'; cut?: string } {
+): { links: OrphanLink[]; ev?: Evaluation; mode: 'false' | 'true'; cut?: string; notes: string[] } {
+  // The links the top Makefile hands to a script (vmlinux), read from the top Makefile alone.
+  const viaScript = scriptLinks({ ...ctx, makefile });
+  const notes = viaScript.incomplete;
   for (const { ev, mode } of evaluations(ctx, makefile, '')) {
     const links = findOrphanLinks(makefile, ev);
-    if (links.length > 0) return { links, ev, mode };
-    if (ev.incomplete) return { links: [], mode, cut: ev.incomplete.message };
+    if (links.length > 0) return { links: [...links, ...viaScript.links], ev, mode, notes };
+    if (ev.incomplete && viaScript.links.length === 0) return { links: [], mode, cut: ev.incomplete.message, notes };
   }
-  return { links: [], mode: 'false' };
+  return { links: viaScript.links, mode: 'false', notes };
 }
 
 /** The object's Kbuild target stem relative to the Makefile's directory (vgettimeofday for .../vdso/vgettimeofday.o). */
@@ -136,6 +145,11 @@ function flagsNow(
   return hit;
 }
 
+/** How a finding names its input: as ld.lld does, and the object's own path when that differs. */
+function named(input: LinkedFile): { object: string; file?: string } {
+  return input.name === input.file ? { object: input.name } : { object: input.name, file: input.file };
+}
+
 function inputSection(name: string, type: number, flags: number, relocates?: InputSection): InputSection {
   return { name, type, flags, relocates };
 }
@@ -145,10 +159,11 @@ async function orphansOfObject(
   script: LinkerScript,
   link: OrphanLink,
   build: BuildAccess,
-  object: string,
+  input: LinkedFile,
   recorded: FlagEvidence[] | undefined,
   now: EffectiveFlag[],
 ): Promise<OrphanFinding[] | 'absent' | string> {
+  const object = input.file;
   const report = await build.reader.readObject(path.join(build.buildDir, object));
   if (report.error === 'file not found') return 'absent';
   if (report.error) return `${object}: ${report.error}`;
@@ -172,7 +187,7 @@ async function orphansOfObject(
     const flags = (recorded ?? []).filter((f) => makers.some((m) => effectiveSectionFlags([f.flag])[0]?.entry === m));
     // Stale: the last build's flag made it, and the Makefile no longer passes that flag to the object.
     const stale = flags.length > 0 && !flags.some((f) => now.some((n) => n.flag === f.flag));
-    out.push({ object, section: s.name, output: placed.output, from: 'object', flags, stale });
+    out.push({ ...named(input), section: s.name, output: placed.output, from: 'object', flags, stale });
   }
   return out;
 }
@@ -181,10 +196,11 @@ async function orphansOfObject(
 function orphansFromFlags(
   script: LinkerScript,
   link: OrphanLink,
-  object: string,
+  input: LinkedFile,
   recorded: FlagEvidence[] | undefined,
   now: EffectiveFlag[],
 ): OrphanFinding[] {
+  const object = input.file;
   const out: OrphanFinding[] = [];
   for (const eff of now) {
     const evidence = recorded?.find((f) => f.flag === eff.flag) ?? { flag: eff.flag };
@@ -194,7 +210,7 @@ function orphansFromFlags(
       });
       if (placed.kind === 'orphan')
         out.push({
-          object,
+          ...named(input),
           section: made.name,
           output: placed.output.replace(made.example, made.name),
           from: 'flags',
@@ -222,17 +238,25 @@ async function judgeLink(
   const parsed = parseLinkerScript(script.text);
   for (const e of parsed.errors.slice(0, 3)) incomplete.push(`${script.file}: ${e}`);
   const findings: OrphanFinding[] = [];
+  const onDemand: OrphanFinding[] = [];
   const cache = new Map<string, EffectiveFlag[]>();
-  for (const object of link.inputs.slice(0, MAX_OBJECTS)) {
-    const recorded = await recordedFlags(build, object, incomplete);
-    const now = flagsNow(ctx, makefile, object, recorded ?? [], cache);
-    const real = build ? await orphansOfObject(parsed, link, build, object, recorded, now) : 'absent';
+  const inputs = await linkedFiles(link, build, incomplete);
+  const limit = link.compiledElsewhere ? MAX_MEMBERS : MAX_OBJECTS;
+  for (const input of inputs.slice(0, limit)) {
+    const recorded = await recordedFlags(build, input.file, incomplete);
+    // Objects other directories compile: the next build passes them what the last one did (their
+    // own Makefiles decide, not this one).
+    const now = link.compiledElsewhere
+      ? effectiveSectionFlags((recorded ?? []).map((f) => f.flag))
+      : flagsNow(ctx, makefile, input.file, recorded ?? [], cache);
+    const real = build ? await orphansOfObject(parsed, link, build, input, recorded, now) : 'absent';
     if (typeof real === 'string' && real !== 'absent') incomplete.push(real);
-    if (Array.isArray(real)) findings.push(...real);
-    else findings.push(...orphansFromFlags(parsed, link, object, recorded, now));
+    const found = Array.isArray(real) ? real : orphansFromFlags(parsed, link, input, recorded, now);
+    (input.onDemand ? onDemand : findings).push(...found);
   }
-  if (link.inputs.length > MAX_OBJECTS)
-    incomplete.push(`${link.output}: only the first ${MAX_OBJECTS} of ${link.inputs.length} input objects were read`);
+  if (onDemand.length > 0) incomplete.push(onDemandNote(link, onDemand));
+  if (inputs.length > limit)
+    incomplete.push(`${link.output}: only the first ${limit} of ${inputs.length} input objects were read`);
   return { link, script, findings };
 }
 
@@ -243,8 +267,9 @@ export async function analyzeOrphans(
 ): Promise<OrphanVerdict | { cut: string } | undefined> {
   const makefile = opts.makefile ?? ctx.makefile;
   const found = orphanLinks(ctx, makefile);
-  if (found.links.length === 0) return found.cut ? { cut: found.cut } : undefined;
-  const incomplete: string[] = [];
+  if (found.links.length === 0)
+    return found.cut || found.notes.length > 0 ? { cut: found.cut ?? found.notes.join('; ') } : undefined;
+  const incomplete: string[] = [...found.notes];
   if (found.ev?.incomplete) incomplete.push(found.ev.incomplete.message);
   const links: LinkVerdict[] = [];
   for (const link of found.links) links.push(await judgeLink(ctx, makefile, link, build, incomplete));

@@ -33,7 +33,7 @@ export function anchorOf(
     if (/REMOVE/.test(s.nameText)) continue;
     if (flags.some((f) => s.valueText.includes(f))) return firstLine(s.span, lineLength);
   }
-  const recipe = l.link.rule.rule.recipe[0]?.span ?? l.link.rule.rule.span;
+  const recipe = l.link.anchor ?? l.link.rule.rule.recipe[0]?.span ?? l.link.rule.rule.span;
   return firstLine(recipe, lineLength);
 }
 
@@ -52,17 +52,17 @@ function related(
   const out: DiagnosticRelatedInformation[] = [];
   const at = (uri: string, range: Span, message: string) => out.push({ location: { uri, range }, message });
   for (const f of findings.slice(0, MAX_LINES)) {
-    const file = buildDir ? `${buildDir}/${f.object}` : f.object;
+    const file = buildDir ? `${buildDir}/${f.file ?? f.object}` : (f.file ?? f.object);
     at(
       links.fileUri(file),
       ZERO,
-      `${baseName(f.object)}: section ${f.section}${f.from === 'object' ? '' : ' (predicted from its flags)'}, placed by no rule of ${baseName(l.link.script ?? 'the script')}.`,
+      `${baseName(f.file ?? f.object)}: section ${f.section}${f.from === 'object' ? '' : ' (predicted from its flags)'}, placed by no rule of ${baseName(l.link.script ?? 'the script')}.`,
     );
   }
   for (const f of findings.slice(0, 3)) {
     const flag = f.flags.find((x) => x.cmdFile);
     if (flag?.cmdFile && flag.span)
-      at(links.fileUri(flag.cmdFile), flag.span, `${baseName(f.object)} was compiled with ${flag.flag}.`);
+      at(links.fileUri(flag.cmdFile), flag.span, `${baseName(f.file ?? f.object)} was compiled with ${flag.flag}.`);
   }
   if (l.script)
     at(
@@ -142,7 +142,7 @@ function linkDiagnostics(
       source: DIAGNOSTIC_SOURCE,
       code: STALE_CODE,
       codeDescription: { href: links.docUri },
-      message: `The build's ${[...new Set(stale.map((f) => baseName(f.object)))].join(', ')} ${stale.length === 1 ? 'was' : 'were'} compiled with ${flags.join(', ')}, which this Makefile no longer passes to ${stale.length === 1 ? 'it' : 'them'}: the orphan sections in them (${[...new Set(stale.map((f) => f.section))].join(', ')}) go away when they are rebuilt. Rebuild to confirm.`,
+      message: `The build's ${[...new Set(stale.map((f) => baseName(f.file ?? f.object)))].join(', ')} ${stale.length === 1 ? 'was' : 'were'} compiled with ${flags.join(', ')}, which this Makefile no longer passes to ${stale.length === 1 ? 'it' : 'them'}: the orphan sections in them (${[...new Set(stale.map((f) => f.section))].join(', ')}) go away when they are rebuilt. Rebuild to confirm.`,
       relatedInformation: related(ctx, l, stale, links, buildDir),
     });
   }

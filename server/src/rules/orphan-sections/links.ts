@@ -35,6 +35,14 @@ export interface OrphanLink {
   levelLine?: AssignmentStmt | DefineStmt;
   /** The CONFIG_ value the level is read from (`CONFIG_LD_ORPHAN_WARN_LEVEL`), when it is one. */
   levelConfig?: string;
+  /** Archives among the inputs whose every member is linked (--whole-archive); other archives link on demand. */
+  wholeArchives?: string[];
+  /** Where the finding goes in the analyzed file, when not on the link's recipe (scriptLinks.ts). */
+  anchor?: Span;
+  /** The inputs are compiled by other directories' Makefiles (vmlinux): their flags are not this file's. */
+  compiledElsewhere?: boolean;
+  /** The script of the tree the link runs in (scripts/link-vmlinux.sh), when a script runs it. */
+  runsIn?: string;
 }
 
 const ORPHAN_ARG = /^(?:-Wl,)?--orphan-handling=(.*)$/;
