@@ -12,6 +12,7 @@ import {
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { AnalysisCache, mayApply } from './analysis';
+import { registerBuildTasks } from './features/buildTasks';
 import { registerCodeActions, FIX_ALL_KIND } from './features/codeActions';
 import { forgetConfiguredModel } from './features/configModel';
 import { registerConfigInlayHints } from './features/configInlayHints';
@@ -90,6 +91,7 @@ export function createServer(connection: Connection, options: ServerOptions = {}
 
   const diagnostics = registerDiagnostics(ws, [inactiveBranchDiagnostics]);
   registerCodeActions(ws);
+  registerBuildTasks(ws);
   registerFixRequests(ws);
   registerMakefileInfo(ws, [objectFateHover, kconfigHover]);
   registerConfigInlayHints(ws);

@@ -7,6 +7,7 @@ import { analyzeOrphans, liveFindings, RULE_CODE, STALE_CODE } from './analysis'
 import { anchorOf, lldLine, orphanDiagnostics } from './diagnostic';
 import { computeFix, FIXES } from './fixes';
 import { patchText } from './patchText';
+import { effectiveSectionFlags } from './sectionFlags';
 
 const ZERO = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
@@ -21,6 +22,8 @@ function subjectPrefix(objDir: string): string {
 export const orphanSections: Rule = {
   id: RULE_CODE,
   codes: [RULE_CODE, STALE_CODE],
+  rebuildCodes: [STALE_CODE],
+  buildFlags: (words) => effectiveSectionFlags(words).map((f) => f.flag),
   prefilter: ['--orphan-handling'],
   fixes: FIXES,
 
