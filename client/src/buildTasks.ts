@@ -50,12 +50,6 @@ function isKbuildDefinition(d: vscode.TaskDefinition): d is KbuildTaskDefinition
 
 /** Runs the build task of the make file a "rebuild to confirm" diagnostic is on. */
 async function rebuild(client: LanguageClient, arg: unknown): Promise<vscode.TaskExecution | undefined> {
-  if (!vscode.workspace.isTrusted) {
-    void vscode.window.showWarningMessage(
-      'Kbuild Diagnostics runs builds only in trusted workspaces (Workspaces: Manage Workspace Trust).',
-    );
-    return undefined;
-  }
   const makefileUri =
     typeof arg === 'object' && arg !== null && typeof (arg as { makefileUri?: unknown }).makefileUri === 'string'
       ? (arg as { makefileUri: string }).makefileUri
@@ -104,6 +98,12 @@ export function registerBuildTasks(
   context.subscriptions.push(
     vscode.tasks.registerTaskProvider(TASK_TYPE, provider),
     vscode.commands.registerCommand(REBUILD_COMMAND, async (arg?: unknown) => {
+      if (!vscode.workspace.isTrusted) {
+        void vscode.window.showWarningMessage(
+          'Kbuild Diagnostics runs builds only in trusted workspaces (Workspaces: Manage Workspace Trust).',
+        );
+        return undefined;
+      }
       const client = running();
       if (!client) {
         void vscode.window.showWarningMessage(

@@ -103,7 +103,7 @@ test(
         context: { diagnostics: [d], only: ['quickfix'] },
       });
       const fix = actions.find((a) => a.edit);
-      assert.ok(fix?.edit);
+      assert.ok(fix?.edit, `a quick-fix for ${d.message}: ${JSON.stringify(actions.map((a) => a.title))}`);
       const fixed = applyLspEdits(pristine, fix.edit.documentChanges[0].edits);
       writeFileSync(makefile, fixed);
       lsp.change(uri, 2, fixed);
