@@ -9,6 +9,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { DEFAULT_SETTINGS, SETTINGS_SECTION } from '../../server/src/lspExt';
+import { registerBuildTasks } from './buildTasks';
 import { registerCommands } from './commands';
 import { registerKbuildLanguage } from './kbuildLanguage';
 import { restartingErrorHandler } from './serverHealth';
@@ -53,6 +54,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   client = lc;
   // Commands and views first: if the server cannot start they still answer, with a clear message.
   registerCommands(context, () => client);
+  registerBuildTasks(context, () => client);
   const explorer = registerSectionExplorer(context, lc);
   registerKbuildLanguage(context);
   context.subscriptions.push(

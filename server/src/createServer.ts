@@ -17,6 +17,7 @@ import {
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { AnalysisCache, mayApply, type FileAnalysis } from './analysis';
+import { registerBuildTasks } from './features/buildTasks';
 import { registerCodeActions, FIX_ALL_KIND } from './features/codeActions';
 import { forgetConfiguredModel } from './features/configModel';
 import { registerConfigInlayHints } from './features/configInlayHints';
@@ -98,6 +99,7 @@ class KbuildServer {
       ws.settings.debounceMs = envDebounce;
     this.diagnostics = registerDiagnostics(ws, [inactiveBranchDiagnostics]);
     registerCodeActions(ws);
+    registerBuildTasks(ws);
     registerFixRequests(ws);
     registerMakefileInfo(ws, [objectFateHover, kconfigHover]);
     registerConfigInlayHints(ws);

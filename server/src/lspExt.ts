@@ -228,3 +228,37 @@ export const makePatch = request<
 
 /** Server -> client: objects in a build directory changed; the explorer should refresh. */
 export const buildChanged = notification<{ buildUri: string }>('kbuild/buildChanged');
+
+/** The task type of build tasks (package.json `taskDefinitions`; tasks.json `"type": "kbuild"`). */
+export const TASK_TYPE = 'kbuild';
+/** The command a "rebuild to confirm" code action runs: the client runs the directory's build task. */
+export const REBUILD_COMMAND = 'kbuildDiagnostics.rebuild';
+/** A `make` the server computed from what a build directory records; only VS Code's task system runs it. */
+export interface BuildTaskInfo {
+  /** "build arch/arm64/kvm/hyp/nvhe/" (VS Code shows it as "Kbuild: build ..."). */
+  label: string;
+  /** The make goal: a directory relative to the kernel tree, with a trailing slash. */
+  directory: string;
+  /** The kernel tree (source) and the build directory (the tree itself, or the O= directory). */
+  sourceDir: string;
+  buildDir: string;
+  /** Where make runs (the kernel tree, as a user types the command). */
+  cwd: string;
+  command: string;
+  args: string[];
+  /** The command as one shell line (the task's detail). */
+  commandLine: string;
+  /** What the build does not record, so the command may differ from the last build's. */
+  notes: string[];
+}
+/** The build task of every directory with a finding. */
+export const buildTasks = request<Record<string, never>, { tasks: BuildTaskInfo[] }>('kbuild/buildTasks');
+/**
+ * One directory's build task: named by a make file with a finding (`makefileUri`, the code action's
+ * argument), or by a task definition (`directory` relative to the kernel tree in `folder`, with an
+ * optional `buildDirectory`).
+ */
+export const buildTask = request<
+  { makefileUri?: string; folder?: string; directory?: string; buildDirectory?: string },
+  { task: BuildTaskInfo | null; reason?: string }
+>('kbuild/buildTask');

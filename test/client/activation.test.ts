@@ -12,7 +12,11 @@ import { root } from '../helpers/kernelTree';
 
 type Fn = (...args: unknown[]) => unknown;
 
-function fakeVscode(log: string[], commands: Map<string, Fn>): unknown {
+function fakeVscode(
+  log: string[],
+  commands: Map<string, Fn>,
+  opts: { trusted?: boolean; taskProviders?: Map<string, { provideTasks: Fn }> } = {},
+): unknown {
   const make = (path: string): unknown =>
     new Proxy(function () {} as unknown as object, {
       get(_t, prop) {
@@ -35,7 +39,20 @@ function fakeVscode(log: string[], commands: Map<string, Fn>): unknown {
             return Promise.resolve(undefined);
           };
         }
-        if (p === 'vscode.workspace.isTrusted') return true;
+        if (p === 'vscode.tasks.registerTaskProvider') {
+          return (type: string, provider: { provideTasks: Fn }) => {
+            opts.taskProviders?.set(type, provider);
+            log.push(`task provider ${type}`);
+            return { dispose() {} };
+          };
+        }
+        if (p === 'vscode.tasks.executeTask') {
+          return () => {
+            log.push('executeTask');
+            return Promise.resolve(undefined);
+          };
+        }
+        if (p === 'vscode.workspace.isTrusted') return opts.trusted ?? true;
         if (p === 'vscode.workspace.workspaceFolders') return [];
         if (p === 'vscode.version') return '1.91.0';
         if (p.endsWith('.get')) return (_k: string, d: unknown) => d;
@@ -158,6 +175,60 @@ function fakeVscode(log: string[], commands: Map<string, Fn>): unknown {
   return api;
 }
 
+/** Loads the real extension bundle against `vscode` and activates it (its server cannot start). */
+async function activateWith(vscode: unknown, log: string[]): Promise<{ commands: { command: string }[] }> {
+  const original = (Module as unknown as { _load: Fn })._load;
+  (Module as unknown as { _load: Fn })._load = function (request: unknown, ...rest: unknown[]) {
+    if (request === 'vscode') return vscode;
+    return original.call(this, request, ...rest);
+  };
+  try {
+    const bundle = join(root, 'client', 'out', 'extension.js');
+    const req = Module.createRequire(__filename);
+    delete req.cache[req.resolve(bundle)];
+    const ext = req(bundle) as { activate(ctx: unknown): Promise<void> };
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      contributes: { commands: { command: string }[] };
+    };
+    const context = {
+      subscriptions: [] as unknown[],
+      extension: { packageJSON: pkg },
+      asAbsolutePath: (p: string) => join('/nonexistent', p),
+    };
+    await Promise.race([
+      ext.activate(context).catch((e: unknown) => log.push(`activate threw ${String(e)}`)),
+      new Promise((r) => setTimeout(r, 3000)),
+    ]);
+    return pkg.contributes;
+  } finally {
+    (Module as unknown as { _load: Fn })._load = original;
+  }
+}
+
+test('untrusted workspace: the kbuild task provider offers nothing, rebuild refuses, nothing runs by itself', async () => {
+  const log: string[] = [];
+  const commands = new Map<string, Fn>();
+  const taskProviders = new Map<string, { provideTasks: Fn }>();
+  await activateWith(fakeVscode(log, commands, { trusted: false, taskProviders }), log);
+  const provider = taskProviders.get('kbuild');
+  assert.ok(provider, `a provider for tasks of type kbuild; log:\n${log.slice(0, 30).join('\n')}`);
+  assert.deepEqual(await provider.provideTasks(), []);
+  assert.ok(!log.includes('executeTask'), 'activation runs no task');
+  const client = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    contributes: { taskDefinitions: { type: string; required: string[] }[] };
+  };
+  assert.deepEqual(
+    client.contributes.taskDefinitions.map((d) => [d.type, d.required]),
+    [['kbuild', ['directory']]],
+  );
+  await commands.get('kbuildDiagnostics.rebuild')?.({ makefileUri: 'file:///k/arch/arm64/kvm/hyp/nvhe/Makefile' });
+  assert.ok(!log.includes('executeTask'), 'the rebuild command runs nothing untrusted');
+  assert.ok(
+    log.some((l) => /^message Kbuild Diagnostics runs builds only in trusted workspaces/.test(l)),
+    log.filter((l) => l.startsWith('message')).join('\n'),
+  );
+});
+
 test('commands are registered before the server starts, and answer when it did not start', async () => {
   const log: string[] = [];
   const commands = new Map<string, Fn>();
@@ -168,7 +239,10 @@ test('commands are registered before the server starts, and answer when it did n
     return original.call(this, request, ...rest);
   };
   try {
-    const ext = Module.createRequire(__filename)(join(root, 'client', 'out', 'extension.js')) as {
+    // A fresh load: the bundle binds the `vscode` it was loaded with (another test loads it too).
+    const req = Module.createRequire(__filename);
+    delete req.cache[req.resolve(join(root, 'client', 'out', 'extension.js'))];
+    const ext = req(join(root, 'client', 'out', 'extension.js')) as {
       activate(ctx: unknown): Promise<void>;
     };
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {

@@ -9,8 +9,9 @@ import {
   type Range,
   type TextDocumentEdit,
 } from 'vscode-languageserver';
-import { MAX_ANALYZED_CHARS, SERVER_NAME } from '../lspExt';
-import { uriToPath, type Workspace } from '../workspace';
+import { MAX_ANALYZED_CHARS, REBUILD_COMMAND, SERVER_NAME } from '../lspExt';
+import type { FileAnalysis } from '../analysis';
+import { pathToUri, uriToPath, type Workspace } from '../workspace';
 import { fixesForFile } from './fixes';
 
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SERVER_NAME}`;
@@ -19,6 +20,31 @@ function overlaps(a: Range, b: Range): boolean {
   const before = (x: Range['start'], y: Range['start']) =>
     x.line < y.line || (x.line === y.line && x.character < y.character);
   return !before(a.end, b.start) && !before(b.end, a.start);
+}
+
+/**
+ * "Rebuild to confirm": for the diagnostics whose code a rule lists in `rebuildCodes` (evidence from
+ * a build made before the Makefile changed), a command the client runs as the directory's build task.
+ */
+function rebuildActions(ws: Workspace, analysis: FileAnalysis, seen: Diagnostic[], range: Range): CodeAction[] {
+  const codes = new Set(ws.rules.flatMap((r) => r.rebuildCodes ?? []));
+  const here = analysis.diagnostics.filter(
+    (d) => codes.has(String(d.code)) && (seen.some((s) => s.code === d.code) || overlaps(d.range, range)),
+  );
+  if (here.length === 0) return [];
+  const dir = analysis.objDir === '.' ? 'the tree' : `${analysis.objDir}/`;
+  return [
+    {
+      title: `Rebuild ${dir} to confirm (Kbuild build task)`,
+      kind: CodeActionKind.QuickFix,
+      diagnostics: here,
+      command: {
+        title: `Rebuild ${dir}`,
+        command: REBUILD_COMMAND,
+        arguments: [{ makefileUri: pathToUri(analysis.file) }],
+      },
+    },
+  ];
 }
 
 export function registerCodeActions(ws: Workspace): void {
@@ -68,6 +94,7 @@ export function registerCodeActions(ws: Workspace): void {
           });
         }
       }
+      actions.push(...(wantsQuickFix ? rebuildActions(ws, analysis, params.context.diagnostics, params.range) : []));
       return actions;
     }
     return [];

@@ -162,6 +162,18 @@ export interface Rule {
   /** Subject and body of the patch for `git am`; `fix` is the fix the patch carries. */
   patchText(ctx: MakefileContext, fixId: string, fix?: FixResult): { subject: string; body: string };
   explorer?: ExplorerSupport;
+  /**
+   * Codes of the rule's diagnostics that rest on a build made before the Makefile changed (stale
+   * evidence, or a fix applied since): they say "rebuild to confirm" and get a code action that runs
+   * the directory's build task.
+   */
+  rebuildCodes?: readonly string[];
+  /**
+   * The flags of one recorded compile command (its words, compiler first) that the rule's findings
+   * rest on, as the compiler received them. A rebuild passes the ones the tree's Kbuild does not add
+   * by itself again as KCFLAGS, so it builds what the last build built.
+   */
+  buildFlags?(words: readonly string[]): string[];
 }
 
 /** A rule's fix, as a command or a code action names it. */

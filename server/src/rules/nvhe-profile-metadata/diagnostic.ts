@@ -47,9 +47,10 @@ function isStale(v: NvheVerdict, evidence: BuildEvidence): boolean {
 /** The rule's diagnostics: the verdict, with the build's evidence when it is current. */
 export function nvheDiagnostics(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): Diagnostic[] {
   if (v.dependsOn) return [dependenceDiagnostic(v, ctx)];
-  if (!v.leaks && !v.aliasLeak) return [];
+  // Without a leak, only objects built before a fix (compiled with flags now filtered) are worth a word.
+  if (!v.leaks && !v.aliasLeak && !(evidence && isStale(v, evidence))) return [];
   if (evidence && isStale(v, evidence)) {
-    const main = nvheDiagnostic(v, ctx, undefined);
+    const main = v.leaks || v.aliasLeak ? nvheDiagnostic(v, ctx, undefined) : undefined;
     const objects = [...new Set(evidence.flags.map((f) => baseName(f.target)))];
     const flags = [...new Set(evidence.flags.map((f) => flagShape(f.flag)))];
     const stale: Diagnostic = {

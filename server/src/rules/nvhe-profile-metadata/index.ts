@@ -6,6 +6,7 @@ import { splitLines } from '../../make/edits';
 import { inlineCode } from '../../make/hover';
 import { flagShape, COMPILE_FLAG_VARIABLE } from '../../kbuild/compileFlags';
 import { profileFlagsOf } from '../../kbuild/cmdFile';
+import { effectiveProfileUse } from '../../kbuild/profileFlags';
 import { listBuildFiles } from '../../kbuild/buildModel';
 import { linksOfRules } from '../../kbuild/linkPlacement';
 import type { BuildAccess, MakefileContext, Rule, RuleFinding } from '../rule';
@@ -88,6 +89,8 @@ function pipelineObjects(v: NvheVerdict): RuleFinding['objects'] {
 export const nvheProfileMetadata: Rule = {
   id: RULE_CODE,
   codes: [RULE_CODE, ALIAS_CODE, STALE_CODE],
+  rebuildCodes: [STALE_CODE],
+  buildFlags: (words) => effectiveProfileUse(words).map((f) => f.flag),
   prefilter: ['gen-hyprel'],
   fixes: FIXES,
   explorer,
@@ -107,7 +110,9 @@ export const nvheProfileMetadata: Rule = {
         : undefined;
     }
     let evidence: BuildEvidence | undefined;
-    if (v.leaks || v.aliasLeak) {
+    // Also without a leak: objects compiled with a flag the Makefile now filters (a fix applied since
+    // the last build) say "rebuild to confirm".
+    if (v.leaks || v.aliasLeak || !v.dependsOn) {
       const access = await build();
       if (access) {
         const producer = producerOf(v.pipeline, v.pipeline.genHyprelInput);

@@ -8,6 +8,7 @@ import { anchorOf, lldLine, orphanDiagnostics } from './diagnostic';
 import { explorer, explorerFacts } from './explorer';
 import { computeFix, FIXES } from './fixes';
 import { patchText } from './patchText';
+import { effectiveSectionFlags } from './sectionFlags';
 
 const ZERO = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
@@ -22,6 +23,8 @@ function subjectPrefix(objDir: string): string {
 export const orphanSections: Rule = {
   id: RULE_CODE,
   codes: [RULE_CODE, STALE_CODE],
+  rebuildCodes: [STALE_CODE],
+  buildFlags: (words) => effectiveSectionFlags(words).map((f) => f.flag),
   prefilter: ['--orphan-handling'],
   fixes: FIXES,
   explorer,

@@ -1,0 +1,149 @@
+// The build task on a real Linux 6.12 arm64 tree (scripts/prepare-vdso-tree.sh: defconfig +
+// CONFIG_WERROR=y, in-tree, clang/lld 19): after the user's failing build
+// (`make ARCH=arm64 LLVM=-19 KCFLAGS=-fbasic-block-sections=labels arch/arm64/kernel/vdso/`), the
+// real server computes, from the build's configuration and .cmd files alone, the same command; run
+// as VS Code's task system would run it (the test runs it; the server never does), it fails with
+// the same ld.lld lines. After the orphan fix, the stale-evidence diagnostic's "rebuild to confirm"
+// action names the task, which still passes the flag (now recorded only by kernel/bounds.s) and
+// builds: the link passes, and the evidence refreshes to nothing once the build wrote its objects.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { applyLspEdits, LspClient, type LspDiagnostic, type LspTextEdit } from '../helpers/lspClient';
+import { root } from '../helpers/kernelTree';
+
+const VDSO = 'arch/arm64/kernel/vdso';
+const FLAG = '-fbasic-block-sections=labels';
+const RULE = 'orphan-sections';
+const STALE = 'orphan-sections-stale';
+
+function missingTools(): string | undefined {
+  for (const tool of ['clang-19', 'ld.lld-19', 'make', 'bc', 'flex', 'bison'])
+    if (spawnSync('which', [tool]).status !== 0) return `${tool} is not installed`;
+  if (!existsSync('/usr/src/linux-source-6.12.tar.xz')) return 'linux-source-6.12 is not installed';
+  return undefined;
+}
+const missing = missingTools();
+if (missing && process.env.CI) throw new Error(`CI needs the kernel toolchain: ${missing}`);
+
+interface BuildTaskInfo {
+  cwd: string;
+  command: string;
+  args: string[];
+  commandLine: string;
+}
+interface CodeAction {
+  title: string;
+  command?: { command: string; arguments?: unknown[] };
+  edit?: { documentChanges: { edits: LspTextEdit[] }[] };
+}
+
+function run(cwd: string, command: string, args: string[]): { status: number; log: string } {
+  const r = spawnSync(command, [...args, '-j2'], { cwd, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 20 * 60_000 });
+  return { status: r.status ?? 1, log: `${r.stdout}\n${r.stderr}` };
+}
+
+function lldErrors(log: string): string[] {
+  return [...log.matchAll(/^ld\.lld(?:-\d+)?: error: (.*is being placed in '.*')$/gm)].map((m) => m[1]).sort();
+}
+
+function cleanVdso(tree: string): void {
+  const dir = join(tree, VDSO);
+  for (const n of readdirSync(dir))
+    if (/\.(o|so|dbg|lds)$/.test(n) || /^\..*\.cmd$/.test(n)) rmSync(join(dir, n), { force: true });
+}
+
+test(
+  'real Linux 6.12: the build task is the build the tree records, and rebuilding confirms the fix',
+  {
+    skip: missing ?? false,
+    timeout: 60 * 60_000,
+  },
+  async () => {
+    const out = execFileSync('bash', [join(root, 'scripts', 'prepare-vdso-tree.sh')], {
+      encoding: 'utf8',
+      timeout: 30 * 60_000,
+    })
+      .trim()
+      .split('\n');
+    const tree = out[out.length - 1];
+    const makefile = join(tree, VDSO, 'Makefile');
+    const pristine = readFileSync(join(tree, VDSO, 'Makefile.pristine'), 'utf8');
+    writeFileSync(makefile, pristine);
+    copyFileSync(join(tree, '.config.pristine'), join(tree, '.config'));
+    cleanVdso(tree);
+    const user = run(tree, 'make', ['ARCH=arm64', 'LLVM=-19', `KCFLAGS=${FLAG}`, `${VDSO}/`]);
+    assert.notEqual(user.status, 0, "the user's build fails");
+    assert.equal(lldErrors(user.log).length, 2, user.log.slice(-3000));
+
+    const lsp = new LspClient({ KBUILD_DIAGNOSTICS_DEBOUNCE_MS: '0' });
+    try {
+      await lsp.initialize(tree, {}, { workspace: { didChangeWatchedFiles: { dynamicRegistration: false } } });
+      const uri = lsp.open(makefile, pristine);
+      const pub = await lsp.diagnostics(uri, (p) => p.diagnostics.some((d) => d.code === RULE), 120_000);
+      const { task } = await lsp.request<{ task: BuildTaskInfo | null }>('kbuild/buildTask', { makefileUri: uri });
+      assert.ok(task);
+      assert.equal(task.cwd, tree);
+      // ARCH: the .config heading; LLVM=-19: CONFIG_CC_IS_CLANG/LD_IS_LLD and clang-19 in the .cmd files;
+      // KCFLAGS: the flag the orphans come from, as the objects' .cmd files record it.
+      assert.deepEqual(task.args, ['ARCH=arm64', 'LLVM=-19', `KCFLAGS=${FLAG}`, `${VDSO}/`]);
+      cleanVdso(tree);
+      const again = run(task.cwd, task.command, task.args);
+      assert.notEqual(again.status, 0, 'the task reproduces the failure');
+      assert.deepEqual(lldErrors(again.log), lldErrors(user.log), 'line for line');
+
+      // The fix, as the editor applies it; the objects are now stale evidence.
+      const d = pub.diagnostics.find((x) => x.code === RULE) as LspDiagnostic;
+      const actions = await lsp.request<CodeAction[]>('textDocument/codeAction', {
+        textDocument: { uri },
+        range: d.range,
+        context: { diagnostics: [d], only: ['quickfix'] },
+      });
+      const fix = actions.find((a) => a.edit);
+      assert.ok(fix?.edit, `a quick-fix for ${d.message}: ${JSON.stringify(actions.map((a) => a.title))}`);
+      const fixed = applyLspEdits(pristine, fix.edit.documentChanges[0].edits);
+      writeFileSync(makefile, fixed);
+      lsp.change(uri, 2, fixed);
+      const stalePub = await lsp.diagnostics(uri, (p) => p.version === 2, 120_000);
+      const stale = stalePub.diagnostics.find((x) => x.code === STALE);
+      assert.ok(stale, stalePub.diagnostics.map((x) => `${x.code}: ${x.message}`).join('\n'));
+      const rebuild = (
+        await lsp.request<CodeAction[]>('textDocument/codeAction', {
+          textDocument: { uri },
+          range: stale.range,
+          context: { diagnostics: [stale] },
+        })
+      ).find((a) => a.command?.command === 'kbuildDiagnostics.rebuild');
+      assert.deepEqual(rebuild?.command?.arguments, [{ makefileUri: pathToFileURL(makefile).toString() }]);
+      const { task: task2 } = await lsp.request<{ task: BuildTaskInfo | null }>('kbuild/buildTask', {
+        makefileUri: uri,
+      });
+      assert.deepEqual(task2?.args, task.args, 'the rebuild passes the same flag: it confirms the fix');
+      const passed = run(task2.cwd, task2.command, task2.args);
+      assert.equal(passed.status, 0, `the rebuild passes:\n${passed.log.slice(-3000)}`);
+
+      // The objects changed (VS Code's watcher reports it): the evidence refreshes; the flag is still
+      // the build's (kernel/bounds.s records it), though the vDSO objects no longer get it.
+      lsp.notify('workspace/didChangeWatchedFiles', {
+        changes: [{ uri: pathToFileURL(join(tree, VDSO, 'vgettimeofday.o')).toString(), type: 2 }],
+      });
+      lsp.change(uri, 3, fixed);
+      const after = await lsp.diagnostics(uri, (p) => p.version === 3, 120_000);
+      assert.deepEqual(
+        after.diagnostics.filter((x) => x.code === RULE || x.code === STALE).map((x) => x.message),
+        [],
+      );
+      assert.ok(!readFileSync(join(tree, VDSO, '.vgettimeofday.o.cmd'), 'utf8').includes(FLAG));
+      const { task: task3 } = await lsp.request<{ task: BuildTaskInfo | null }>('kbuild/buildTask', {
+        makefileUri: uri,
+      });
+      assert.deepEqual(task3?.args, task.args);
+    } finally {
+      await lsp.stop();
+      writeFileSync(makefile, pristine);
+    }
+  },
+);
