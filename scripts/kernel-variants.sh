@@ -51,6 +51,9 @@
 #   v1      rejected v1: KBUILD_CFLAGS += $(call cc-option,-fno-profile-sample-use,-fno-profile-use)
 #   cc-ccflags  ccflags-y += $(call cc-option,-fno-profile-sample-use) $(call cc-option,-fno-profile-use)
 #   cc-instr    KBUILD_CFLAGS += $(call cc-option,-fno-profile-instr-use) (negates only the instrumentation profile)
+#   lds-discard /DISCARD/ : { *(.llvm.call-graph-profile) } at the end of SECTIONS in nvhe/hyp.lds.S (form B's
+#               equivalent in the linker script; the build's hyp.lds is left in place, so it is stale until
+#               make regenerates it)
 #
 # Needs: clang-19 lld-19 llvm-19 make flex bison bc libssl-dev libelf-dev, and linux-source-6.1 for SRC.
 # One command per variant at a time: prepare resets the tree under a running build of the same variant.
@@ -345,6 +348,7 @@ prepare_tree() {
   # The variant's own state of the pipeline files, restored by every `prepare`.
   mkdir -p "$t/.kv-orig"
   cp "$t/$NVHE/Makefile" "$t/.kv-orig/Makefile"
+  cp "$t/$NVHE/hyp.lds.S" "$t/.kv-orig/hyp.lds.S"
   [ ! -f "$t/$NVHE/Makefile.nvhe" ] || cp "$t/$NVHE/Makefile.nvhe" "$t/.kv-orig/Makefile.nvhe"
   mv "$t" "$tree"
   echo "$stamp" > "$tree/.kv-prepared"
@@ -362,6 +366,9 @@ reset_tree() {
   for f in Makefile Makefile.nvhe; do
     [ ! -f "$tree/.kv-orig/$f" ] || { rm -f "$tree/$NVHE/$f"; cp "$tree/.kv-orig/$f" "$tree/$NVHE/$f"; }
   done
+  # hyp.lds.S only when an edit changed it (a fresh copy would make the build's hyp.lds stale).
+  [ ! -f "$tree/.kv-orig/hyp.lds.S" ] || cmp -s "$tree/.kv-orig/hyp.lds.S" "$tree/$NVHE/hyp.lds.S" \
+    || { rm -f "$tree/$NVHE/hyp.lds.S"; cp "$tree/.kv-orig/hyp.lds.S" "$tree/$NVHE/hyp.lds.S"; }
   clean_outputs "$tree"
 }
 
@@ -412,7 +419,18 @@ EOF
 KBUILD_CFLAGS += $(call cc-option,-fno-profile-instr-use)
 EOF
       ;;
-    *) die "unknown form '$form' (A, A-full, noA, B, C, v1, cc-ccflags, cc-instr)";;
+    lds-discard)
+      local lds
+      lds=$(dirname "$f")/hyp.lds.S
+      grep -q '^SECTIONS {' "$lds" || die "$lds: no SECTIONS"
+      grep -q '^}' "$lds" || die "$lds: no closing brace of SECTIONS"
+      own "$lds"
+      awk '{ lines[NR] = $0; if ($0 ~ /^}/) last = NR }
+           END { for (i = 1; i <= NR; i++) {
+                   if (i == last) { print ""; print "\t/DISCARD/ : { *(.llvm.call-graph-profile) }" }
+                   print lines[i] } }' "$lds" > "$lds.kv-new" && mv -f "$lds.kv-new" "$lds"
+      ;;
+    *) die "unknown form '$form' (A, A-full, noA, B, C, v1, cc-ccflags, cc-instr, lds-discard)";;
   esac
 }
 

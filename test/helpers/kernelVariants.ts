@@ -11,7 +11,7 @@ import { root } from './kernelTree';
 
 export type Variant = 'prefix' | 'android-split' | 'autofdo-mainline' | 'autofdo-y';
 /** Fix forms `scripts/kernel-variants.sh edit` writes into the variant's pipeline file. */
-export type FixForm = 'A' | 'A-full' | 'noA' | 'B' | 'C' | 'v1' | 'cc-ccflags' | 'cc-instr';
+export type FixForm = 'A' | 'A-full' | 'noA' | 'B' | 'C' | 'v1' | 'cc-ccflags' | 'cc-instr' | 'lds-discard';
 
 export const NVHE = 'arch/arm64/kvm/hyp/nvhe';
 /** What gen-hyprel prints when the section reaches kvm_nvhe.tmp.o (every variant). */

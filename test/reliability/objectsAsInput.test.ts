@@ -1,7 +1,8 @@
 // Objects are input too (issue 19): a FIFO or a character device where a build's object should be —
 // kvm_nvhe.tmp.o (what gen-hyprel reads) or switch.nvhe.o (a hyp object linked into it) — answers
 // within its bound from every entry point and says what it could not read: `check` (exit 3 when
-// nothing is found, the object named), `sections` (exit 1 with a message), the server's diagnostics
+// nothing is found, the object named), `sections` (exit 1 with a message), `link-map` (an object or
+// the script, .lds or .lds.S, as a FIFO or device: exit 1 naming what it is), the server's diagnostics
 // (the analysis-incomplete diagnostic names it; the server keeps answering), the explorer's listing
 // (the object's status is "error" with the reason) and its section table (a request error saying
 // what the file is). The device is made with mknod (root only: a real character device node, 1:5 as
@@ -135,6 +136,66 @@ for (const { kind, what, skip } of KINDS) {
           new RegExp(`error: '${join(NVHE, object).replace(/\./g, '\\.')}': .*cannot open: is .*${what.source}`),
         );
         assert.ok(r.out.includes(`File: ${join(NVHE, other)}`), r.out);
+      },
+    );
+  }
+
+  for (const object of OBJECTS) {
+    test(
+      `link-map with a ${kind} as ${object}: exit 1 within its bound naming what it is, the other object still placed`,
+      { skip, timeout: 60_000 },
+      async () => {
+        const tree = treeWith(`linkmap-${kind}-${object}`, kind, object, 'leaks');
+        const other = OBJECTS.find((o) => o !== object) as string;
+        const script = join(NVHE, 'hyp.lds');
+        const r = await cli(
+          ['link-map', '--script', script, '-r', join(NVHE, object), join(NVHE, other), '--json'],
+          tree,
+        );
+        assert.equal(r.code, 1, `exit ${r.code} after ${r.ms} ms: ${r.err}`);
+        assert.match(
+          r.err,
+          new RegExp(`link-map: ${join(NVHE, object).replace(/\./g, '\\.')}: is .*${what.source}.*not a regular file`),
+        );
+        const entries = JSON.parse(r.out) as { object: string; section: string; output: string | null }[];
+        assert.ok(entries.length > 0, 'the readable object is placed');
+        assert.ok(
+          entries.every((e) => e.object === join(NVHE, other)),
+          'only the readable object is listed',
+        );
+        // A hyp object's .text goes to hyp.lds's .hyp.text (kvm_nvhe.tmp.o, already linked, has no .text).
+        if (other === 'switch.nvhe.o')
+          assert.ok(
+            entries.some((e) => e.section === '.text' && e.output === '.hyp.text'),
+            JSON.stringify(entries),
+          );
+        else
+          assert.ok(
+            entries.some((e) => e.section === '.hyp.text'),
+            JSON.stringify(entries),
+          );
+      },
+    );
+  }
+
+  for (const script of ['hyp.lds', 'hyp.lds.S']) {
+    test(
+      `link-map with a ${kind} as the script ${script}: exit 1 within its bound, nothing placed`,
+      { skip, timeout: 60_000 },
+      async () => {
+        const tree = treeWith(`linkmap-script-${kind}-${script}`, 'none', OBJECTS[0], 'leaks');
+        const dir = script.endsWith('.S') ? NVHE_SRC : NVHE;
+        const p = join(tree, dir, script);
+        rmSync(p);
+        if (kind === 'fifo') execFileSync('mkfifo', [p]);
+        else execFileSync('mknod', [p, 'c', '1', '5']);
+        const r = await cli(
+          ['link-map', '--script', join(dir, script), '--build-dir', 'build', '-r', join(NVHE, OBJECTS[1])],
+          tree,
+        );
+        assert.equal(r.code, 1, `exit ${r.code} after ${r.ms} ms: ${r.err}`);
+        assert.match(r.err, new RegExp(`link-map: ${join(dir, script).replace(/\./g, '\\.')}: is .*${what.source}`));
+        assert.equal(r.out, '');
       },
     );
   }

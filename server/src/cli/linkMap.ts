@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { readObjectFile } from '../elf/reader';
 import type { ElfSection } from '../elf/types';
-import { readRegularTextSync, statSafeSync } from '../fs/safeRead';
+import { readRegularTextSync, statSafeSync, typeName } from '../fs/safeRead';
 import { kernelRootOf } from '../kbuild/buildModel';
 import { preprocessLdsSource } from '../kbuild/ldsSource';
 import { placeElfSections } from '../kbuild/linkPlacement';
@@ -37,7 +37,7 @@ const linkMapOptions = {
 function regularFile(file: string): string | undefined {
   const st = statSafeSync(file);
   if (!st.ok) return st.message;
-  if (!st.stat.isFile()) return 'is not a regular file';
+  if (!st.stat.isFile()) return `is ${typeName(st.stat)}, not a regular file; not read`;
   return undefined;
 }
 

@@ -79,7 +79,10 @@ export function evaluateInKbuild(
     ? { ...mf, statements: [...surroundings.before, ...mf.statements, ...surroundings.after] }
     : mf;
   if (!tree) return evaluateMakefile(directory, opts);
-  const { statements, reads } = kbuildStatements(tree, directory);
+  // `$(call if_changed,ld)` reaches cmd_ld through a computed name (cmd_$(1)): the names the built-in
+  // command texts read ($(LD), ...) are needed too, else an unset $(LD) would be empty, not unknown.
+  const builtins = Object.values(opts.initial ?? {}).flatMap((v) => (typeof v === 'object' ? [v.value] : []));
+  const { statements, reads } = kbuildStatements(tree, directory, builtins);
   const initial: NonNullable<EvalOptions['initial']> = {};
   // Command-line inputs stay unknown; every other variable nobody sets is empty (plain make).
   for (const name of tree.inputs) if (reads.has(name)) initial[name] = unknownValue(name);

@@ -73,7 +73,10 @@ export function checkGeneratedFile(opts: UpToDateOptions): GeneratedFileCheck {
   const deps = recordedDeps(cmd.text);
   const parsed = readCmdFile(cmd.text);
   const recordedCommand = parsed.ok ? parsed.records[0]?.commands[0]?.words.map((w) => w.text) : undefined;
+  const seen = new Set<string>();
   for (const dep of [...(opts.prerequisites ?? []), ...deps]) {
+    if (seen.has(abs(dep))) continue; // the rule's source is usually the .cmd's source_ too
+    seen.add(abs(dep));
     const t = mtime(abs(dep));
     // A missing prerequisite of a `$(wildcard)` entry is fine; a missing source makes make fail or remake.
     if (t !== undefined && t > outTime) reasons.push(`${dep} is newer than ${opts.target}`);

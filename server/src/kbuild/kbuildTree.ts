@@ -268,11 +268,13 @@ function readIndex(tree: KbuildTree): Map<string, string[]> {
 export function kbuildStatements(
   tree: KbuildTree,
   directory: Makefile,
+  /** Make text the evaluation also expands (the built-in cmd_ld, ...): what it reads is needed too. */
+  alsoExpanded: string[] = [],
 ): { statements: Statement[]; reads: Set<string> } {
   // What the flags formula and the directory read, and what those read in turn.
   const index = readIndex(tree);
   const needed = new Set<string>();
-  const queue = ['c_flags', '_c_flags', ...readsOf(textOfReads(directory))];
+  const queue = ['c_flags', '_c_flags', ...readsOf(textOfReads(directory)), ...alsoExpanded.flatMap(readsOf)];
   while (queue.length > 0) {
     const name = queue.pop() as string;
     if (needed.has(name)) continue;

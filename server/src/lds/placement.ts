@@ -64,7 +64,11 @@ function droppedByLinker(section: InputSection, link: LinkKind): string | undefi
   return undefined;
 }
 
-/** ld.lld's orphan output-section name (getOutputSectionName): `.text.foo` → `.text` in a final link. */
+/**
+ * ld.lld's orphan output-section name (LinkerScript::getOutputSectionName): its own name in `ld -r`
+ * and whenever the script has a SECTIONS command; only without one (the default layout) does a final
+ * link fold `.text.foo` into `.text`. Checked with ld.lld-19 (test/unit/ldsScript.test.ts).
+ */
 const ORPHAN_PREFIXES = [
   '.ldata',
   '.lrodata',
@@ -85,8 +89,8 @@ const ORPHAN_PREFIXES = [
   '.ctors',
   '.dtors',
 ];
-function orphanOutputName(name: string, link: LinkKind): string {
-  if (link.relocatable) return name;
+function orphanOutputName(name: string, link: LinkKind, hasSections: boolean): string {
+  if (link.relocatable || hasSections) return name;
   for (const p of ORPHAN_PREFIXES) if (name === p || name.startsWith(p + '.')) return p;
   return name;
 }
@@ -133,9 +137,9 @@ export function placeSection(
     if (target.kind === 'orphan') return { kind: 'output', output: prefix + target.output, line: -1 };
     return target;
   }
-  if (!script.hasSections) return { kind: 'orphan', output: orphanOutputName(section.name, link) };
+  if (!script.hasSections) return { kind: 'orphan', output: orphanOutputName(section.name, link, false) };
   const d = firstMatch(script, objectPath, section);
-  if (!d) return { kind: 'orphan', output: orphanOutputName(section.name, link) };
+  if (!d) return { kind: 'orphan', output: orphanOutputName(section.name, link, true) };
   if (d.output === '/DISCARD/') return { kind: 'discard', line: d.line };
   return { kind: 'output', output: d.output, line: d.line };
 }

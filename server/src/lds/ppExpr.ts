@@ -5,6 +5,13 @@ import type { PpToken } from './ppLexer';
 
 export class PpExprError extends Error {}
 
+/**
+ * How deep an expression may nest. Each level costs a few stack frames; the kernel's headers nest
+ * a handful. Far below what overflows node's stack (about 3,000 parentheses did), so a hostile
+ * `#if ((((...` gets this error instead of a RangeError.
+ */
+export const MAX_PP_EXPR_DEPTH = 256;
+
 interface Val {
   v: bigint;
   unsigned: boolean;
@@ -73,9 +80,34 @@ class ExprParser {
   peek(): string | undefined {
     return this.toks[this.i]?.text;
   }
+  /** Open parentheses, unary operators and `?:` arms being parsed (each is a level of recursion). */
   depth = 0;
+  /** Enters one level of nesting; beyond MAX_PP_EXPR_DEPTH the expression is refused, not the stack overflowed. */
+  nest<T>(f: () => T): T {
+    if (++this.depth > MAX_PP_EXPR_DEPTH)
+      throw new PpExprError(
+        `#if expression nested more than ${MAX_PP_EXPR_DEPTH} deep (parentheses, unary operators or ?:)`,
+      );
+    try {
+      return f();
+    } finally {
+      this.depth--;
+    }
+  }
   primary(): Val {
-    if (++this.depth > 4000) throw new PpExprError('#if expression nested too deeply');
+    return this.nest(() => this.primaryAt());
+  }
+  /** Operands C does not evaluate (after `0 &&`, `1 ||`, the ?: arm not taken): no division-by-zero error. */
+  skipping = 0;
+  unevaluated<T>(f: () => T): T {
+    this.skipping++;
+    try {
+      return f();
+    } finally {
+      this.skipping--;
+    }
+  }
+  primaryAt(): Val {
     const t = this.toks[this.i++];
     if (!t) throw new PpExprError('#if expression ends early');
     if (t.kind === 'number') return parseNumber(t.text);
@@ -85,7 +117,7 @@ class ExprParser {
       return { v: 0n, unsigned: false }; // an identifier that is not a macro is 0
     }
     if (t.text === '(') {
-      const v = this.conditional();
+      const v = this.comma();
       if (this.toks[this.i++]?.text !== ')') throw new PpExprError("missing ')' in #if");
       return v;
     }
@@ -106,25 +138,28 @@ class ExprParser {
       if (prec === undefined || prec < minPrec) return left;
       this.i++;
       if (op === '&&' && left.v === 0n) {
-        this.binary(prec + 1);
+        this.unevaluated(() => this.binary(prec + 1));
         left = { v: 0n, unsigned: false };
         continue;
       }
       if (op === '||' && left.v !== 0n) {
-        this.binary(prec + 1);
+        this.unevaluated(() => this.binary(prec + 1));
         left = { v: 1n, unsigned: false };
         continue;
       }
-      left = apply(op as string, left, this.binary(prec + 1));
+      left = apply(op as string, left, this.binary(prec + 1), this.skipping > 0);
     }
   }
   conditional(): Val {
     const c = this.binary(1);
     if (this.peek() !== '?') return c;
     this.i++;
-    const a = this.conditional();
+    const taken = c.v !== 0n;
+    const arm = (evaluated: boolean): Val =>
+      this.nest(() => (evaluated ? this.conditional() : this.unevaluated(() => this.conditional())));
+    const a = arm(taken);
     if (this.toks[this.i++]?.text !== ':') throw new PpExprError("missing ':' in #if");
-    const b = this.conditional();
+    const b = arm(!taken);
     const r = c.v !== 0n ? a : b;
     return { v: r.v, unsigned: a.unsigned || b.unsigned };
   }
@@ -138,7 +173,7 @@ class ExprParser {
   }
 }
 
-function apply(op: string, a: Val, b: Val): Val {
+function apply(op: string, a: Val, b: Val, unevaluated = false): Val {
   const unsigned = a.unsigned || b.unsigned;
   const x = unsigned ? BigInt.asUintN(64, a.v) : a.v;
   const y = unsigned ? BigInt.asUintN(64, b.v) : b.v;
@@ -148,7 +183,10 @@ function apply(op: string, a: Val, b: Val): Val {
       return wrap({ v: x * y, unsigned });
     case '/':
     case '%':
-      if (y === 0n) throw new PpExprError('division by zero in #if');
+      if (y === 0n) {
+        if (unevaluated) return { v: 0n, unsigned };
+        throw new PpExprError('division by zero in #if');
+      }
       return wrap({ v: op === '/' ? x / y : x % y, unsigned });
     case '+':
       return wrap({ v: x + y, unsigned });

@@ -17,6 +17,21 @@ export interface PpToken {
   expanded?: boolean;
 }
 
+/**
+ * A copy of `t` with some fields replaced, built field by field so every token has one shape: an
+ * object spread that adds fields (`{ ...t, hide }`) is about 20x slower in V8 and dominated
+ * macro expansion (a 2^14-token expansion took 2.4 s with spreads, 0.4 s without).
+ */
+export function copyToken(
+  t: PpToken,
+  space: boolean = t.space,
+  line: number = t.line,
+  hide: HideSet | undefined = t.hide,
+  expanded: boolean | undefined = t.expanded,
+): PpToken {
+  return { kind: t.kind, text: t.text, space, line, hide, expanded };
+}
+
 /** An immutable set of macro names, interned so unions are cheap and shared. */
 export class HideSet {
   private readonly plus = new Map<string, HideSet>();
@@ -120,7 +135,7 @@ export function lexPp(text: string, lineOf: (l: number) => number = (l) => l): P
   let i = 0;
   const n = text.length;
   const push = (kind: PpKind, t: string): void => {
-    out.push({ kind, text: t, space, line: lineOf(line) });
+    out.push({ kind, text: t, space, line: lineOf(line), hide: undefined, expanded: undefined });
     space = false;
   };
   while (i < n) {

@@ -5,7 +5,7 @@
 // macros stop as in cpp. Pure: files are read through the injected `readFile`; all work is bounded
 // (tokens, output, include depth, nesting) and what could not be done is listed in `incomplete`.
 import { evaluatePpExpr, PpExprError } from './ppExpr';
-import { HideSet, lexPp, spliceLines, wouldPaste, type PpToken } from './ppLexer';
+import { copyToken, HideSet, lexPp, spliceLines, wouldPaste, type PpToken } from './ppLexer';
 
 export interface PreprocessInput {
   file: string;
@@ -22,7 +22,11 @@ export interface PreprocessInput {
   readFile(path: string): string | undefined;
   /** -C: keep comments of text lines in the output. */
   keepComments?: boolean;
-  /** Bounds (defaults: 20 million tokens, 64 MiB of output). */
+  /**
+   * Bounds (defaults: 2 million tokens, 16 MiB of output). The 6.12 arm64 vmlinux.lds.S with all its
+   * headers takes about 33,000 token steps and 16 KB of output, so a real script is far inside them,
+   * and a macro that grows without end stops within seconds.
+   */
   maxTokens?: number;
   maxOutputChars?: number;
 }
@@ -85,8 +89,8 @@ class Preprocessor {
   private readonly maxOut: number;
 
   constructor(readonly input: PreprocessInput) {
-    this.maxTokens = input.maxTokens ?? 20_000_000;
-    this.maxOut = input.maxOutputChars ?? 64 << 20;
+    this.maxTokens = input.maxTokens ?? 2_000_000;
+    this.maxOut = input.maxOutputChars ?? 16 << 20;
   }
 
   note(msg: string): void {
@@ -268,7 +272,14 @@ class Preprocessor {
           v = this.hasQuery(t.text, argToks);
         }
         if (paren && toks[j]?.text === ')') j++;
-        out.push({ kind: 'number', text: v ? '1' : '0', space: t.space, line: t.line });
+        out.push({
+          kind: 'number',
+          text: v ? '1' : '0',
+          space: t.space,
+          line: t.line,
+          hide: undefined,
+          expanded: undefined,
+        });
         i = j - 1;
       } else out.push(t);
     }
@@ -344,7 +355,7 @@ class Preprocessor {
       }
       i++;
     }
-    const body = args.slice(i).map((t, k) => (k === 0 ? { ...t, space: false } : t));
+    const body = args.slice(i).map((t, k) => (k === 0 ? copyToken(t, false) : t));
     this.macros.set(nameTok.text, { name: nameTok.text, params, variadic, body });
   }
 
@@ -488,7 +499,7 @@ class Preprocessor {
       const t = stack.pop() as PpToken;
       this.tick();
       if (t.kind === 'newline' || t.kind === 'comment') {
-        if (stack.length > 0) stack[stack.length - 1] = { ...stack[stack.length - 1], space: true };
+        if (stack.length > 0) stack[stack.length - 1] = copyToken(stack[stack.length - 1], true);
         continue;
       }
       if (t.text === '(') depth++;
@@ -532,7 +543,14 @@ class Preprocessor {
       return e;
     };
     const res: PpToken[] = [];
-    const placemarker = (line: number): PpToken => ({ kind: 'other', text: '', space: false, line });
+    const placemarker = (line: number): PpToken => ({
+      kind: 'other',
+      text: '',
+      space: false,
+      line,
+      hide: undefined,
+      expanded: undefined,
+    });
     for (let i = 0; i < body.length; i++) {
       const b = body[i];
       if (b.kind === 'punct' && b.text === '#' && m.params && paramIndex(body[i + 1]) >= 0) {
@@ -556,15 +574,15 @@ class Preprocessor {
           if (raw) res.push(placemarker(b.line));
           continue;
         }
-        res.push({ ...toks[0], space: b.space }, ...toks.slice(1));
+        res.push(copyToken(toks[0], b.space), ...toks.slice(1));
       } else res.push(b);
     }
     const out: PpToken[] = [];
     for (const t of res) {
       if (t.kind === 'other' && t.text === '') continue;
-      out.push({ ...t, hide: hs.union(t.hide), expanded: true });
+      out.push(copyToken(t, t.space, t.line, hs.union(t.hide), true));
     }
-    if (out.length > 0) out[0] = { ...out[0], space: nameTok.space };
+    if (out.length > 0) out[0] = copyToken(out[0], nameTok.space);
     return out;
   }
 
@@ -612,14 +630,14 @@ function stringify(arg: PpToken[], at: PpToken): PpToken {
     if (k > 0 && t.space) s += ' ';
     s += t.kind === 'string' ? t.text.replace(/[\\"]/g, '\\$&') : t.text;
   }
-  return { kind: 'string', text: `"${s}"`, space: at.space, line: at.line };
+  return { kind: 'string', text: `"${s}"`, space: at.space, line: at.line, hide: undefined, expanded: undefined };
 }
 
 function paste(a: PpToken, b: PpToken): PpToken[] {
   const toks = lexPp(a.text + b.text).filter((t) => t.kind !== 'newline');
   if (toks.length === 0) return [];
-  toks[0] = { ...toks[0], space: a.space };
-  return toks.map((t) => ({ ...t, line: a.line, hide: a.hide }));
+  toks[0] = copyToken(toks[0], a.space);
+  return toks.map((t) => copyToken(t, t.space, a.line, a.hide));
 }
 
 /** Preprocesses `input.text` as `clang -E -P` would (with -C when `keepComments`). */

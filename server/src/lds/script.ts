@@ -14,7 +14,7 @@ export interface InputSectionDesc {
   line: number;
   /** '*' or a file glob; archive:member forms kept as written. */
   filePattern: string;
-  /** EXCLUDE_FILE(...) before the file pattern. */
+  /** Files excluded from the whole description. Empty: ld.lld has no EXCLUDE_FILE before the file pattern (see parseInputDesc). */
   excludeFiles: string[];
   /** Every section glob of the description (flattened from `groups`). */
   sectionPatterns: string[];
@@ -246,7 +246,8 @@ class Parser {
   parseSections(): void {
     this.hasSections = true;
     if (!this.expect('{')) return;
-    while (this.pos < this.toks.length && !this.consume('}')) {
+    while (!this.consume('}')) {
+      if (this.pos >= this.toks.length) return this.error("SECTIONS has no closing '}'");
       const before = this.pos;
       this.parseSectionsEntry();
       if (this.pos === before) this.pos++;
@@ -354,7 +355,8 @@ class Parser {
 
   parseContents(out: OutputSection): void {
     if (!this.expect('{')) return;
-    while (this.pos < this.toks.length && !this.consume('}')) {
+    while (!this.consume('}')) {
+      if (this.pos >= this.toks.length) return this.error(`output section ${out.name} has no closing '}'`);
       const before = this.pos;
       this.parseContentsEntry(out);
       if (this.pos === before) this.pos++;
@@ -404,7 +406,15 @@ class Parser {
         else withFlags |= bit;
       }
     }
-    const excludeFiles = this.is('EXCLUDE_FILE') && this.is('(', 1) ? this.readExcludeFiles() : [];
+    // GNU ld's `EXCLUDE_FILE(files) *(sections)` form: ld.lld (what LLVM=1 builds link with) reads
+    // EXCLUDE_FILE there as a file pattern with `(files)` as its section list, so it matches nothing
+    // and the next description takes every file. Modelled as ld.lld does it, with a warning.
+    if (this.is('EXCLUDE_FILE') && this.is('(', 1))
+      this.error(
+        "EXCLUDE_FILE(...) before a file pattern is GNU ld's form: ld.lld reads EXCLUDE_FILE as a file name there, " +
+          'so it excludes nothing (write *(EXCLUDE_FILE(files) sections) for both linkers)',
+      );
+    const excludeFiles: string[] = [];
     const fileTok = this.readFilePattern();
     if (!fileTok) return undefined;
     let groups: SectionPatternGroup[] = [{ excludeFiles: [], patterns: ['*'] }];
@@ -499,14 +509,14 @@ class Parser {
 }
 
 /** Parses a (preprocessed) linker script. Never throws; problems go to `errors`. */
-export function parseLinkerScript(text: string): LinkerScript {
+export function parseLinkerScript(text: string, maxTokens = MAX_SCRIPT_TOKENS): LinkerScript {
   const errors: string[] = [];
-  const toks = tokenize(text, errors);
-  if (toks.length > MAX_SCRIPT_TOKENS) {
+  const toks = tokenize(text, errors, maxTokens);
+  if (toks.length > maxTokens) {
     return {
       outputs: [],
       order: [],
-      errors: [`the script has more than ${MAX_SCRIPT_TOKENS} tokens; not parsed`],
+      errors: [`the script has more than ${maxTokens} tokens; not parsed`],
       hasSections: false,
     };
   }

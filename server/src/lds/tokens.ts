@@ -16,14 +16,17 @@ export interface Token {
 const WORD = /[A-Za-z0-9_.$/\\~+\-[\]*?!^@]/;
 const TWO_CHAR = new Set(['<<', '>>', '==', '!=', '<=', '>=', '&&', '||', '+=', '-=', '*=', '/=', '&=', '|=', '^=']);
 
-/** Splits `text`; `errors` gets unterminated comments and strings (the rest of the text is dropped). */
-export function tokenize(text: string, errors: string[]): Token[] {
+/**
+ * Splits `text`; `errors` gets unterminated comments and strings (the rest of the text is dropped).
+ * Stops after `maxTokens + 1` tokens (the caller refuses the script), so a huge input costs no more.
+ */
+export function tokenize(text: string, errors: string[], maxTokens = Infinity): Token[] {
   const out: Token[] = [];
   let line = 0;
   let spaced = true;
   let i = 0;
   const n = text.length;
-  while (i < n) {
+  while (i < n && out.length <= maxTokens) {
     const c = text[i];
     if (c === '\n') {
       line++;

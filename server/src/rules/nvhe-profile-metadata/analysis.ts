@@ -60,6 +60,11 @@ export interface SectionRemoval {
   how: string;
   /** Set for a removal in the linker script beside the Makefile. */
   file?: string;
+  /**
+   * The build's generated script (e.g. hyp.lds) is not what the next build links with: make remakes
+   * it from `file` (why: `reasons`). What the last build left is evidence of that build only.
+   */
+  staleGenerated?: { file: string; reasons: string[] };
 }
 
 export interface NvheVerdict {
@@ -447,7 +452,7 @@ function nextBuildScript(
   p: Pipeline,
   script: string,
   input: RuleInput,
-): { text: string; name: string; source?: string } | undefined {
+): { text: string; name: string; source?: string; stale?: { file: string; reasons: string[] } } | undefined {
   const base = script.slice(script.lastIndexOf('/') + 1);
   const lds = base.endsWith('.S') ? base.slice(0, -2) : base;
   const sourceName = lds + '.S';
@@ -458,6 +463,7 @@ function nextBuildScript(
         text: next.text,
         name: next.from === 'generated' ? lds : sourceName,
         source: next.from === 'generated' ? undefined : input.readSibling?.(sourceName),
+        stale: next.stale ? { file: lds, reasons: next.reasons } : undefined,
       };
   }
   if (!input.readSibling) return undefined;
@@ -522,6 +528,7 @@ function discardInScript(p: Pipeline, script: string, input: RuleInput): Section
     span: { start: { line: at, character: 0 }, end: { line: at, character: 0 } },
     how: `/DISCARD/ in ${next.name} drops ${CALL_GRAPH_SECTION} (pattern ${pattern}) in the ld -r of ${p.genHyprelInput}`,
     file: next.name,
+    staleGenerated: next.stale,
   };
 }
 

@@ -47,8 +47,10 @@ function isStale(v: NvheVerdict, evidence: BuildEvidence): boolean {
 /** The rule's diagnostics: the verdict, with the build's evidence when it is current. */
 export function nvheDiagnostics(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): Diagnostic[] {
   if (v.dependsOn) return [dependenceDiagnostic(v, ctx)];
-  // Without a leak, only objects built before a fix (compiled with flags now filtered) are worth a word.
-  if (!v.leaks && !v.aliasLeak && !(evidence && isStale(v, evidence))) return [];
+  // Without a leak, only objects built before a fix (compiled with flags now filtered), or a stale
+  // generated script the next build regenerates without the section, are worth a word.
+  if (!v.leaks && !v.aliasLeak && !(evidence && isStale(v, evidence)))
+    return v.sectionRemoval?.staleGenerated ? [staleScriptDiagnostic(v, ctx)] : [];
   if (evidence && isStale(v, evidence)) {
     const main = v.leaks || v.aliasLeak ? nvheDiagnostic(v, ctx, undefined) : undefined;
     const objects = [...new Set(evidence.flags.map((f) => baseName(f.target)))];
@@ -71,6 +73,28 @@ export function nvheDiagnostics(v: NvheVerdict, ctx: Links, evidence?: BuildEvid
   }
   const d = nvheDiagnostic(v, ctx, evidence);
   return d ? [d] : [];
+}
+
+/**
+ * The next build links with a script make regenerates (its source is newer, or the command changed),
+ * and that script removes the section: no problem, but what the last build left (its script and
+ * the objects linked with it) is stale evidence. Information, never a live error.
+ */
+function staleScriptDiagnostic(v: NvheVerdict, ctx: Links): Diagnostic {
+  const removal = v.sectionRemoval as NonNullable<NvheVerdict['sectionRemoval']>;
+  const stale = removal.staleGenerated as NonNullable<typeof removal.staleGenerated>;
+  const why = stale.reasons.length > 0 ? ` (${stale.reasons.slice(0, 2).join('; ')})` : '';
+  return {
+    range: v.anchor,
+    severity: DiagnosticSeverity.Information,
+    source: DIAGNOSTIC_SOURCE,
+    code: STALE_CODE,
+    codeDescription: { href: ctx.docUri },
+    message:
+      `The build's ${stale.file} is from an earlier build: make will regenerate it${why}. ` +
+      `The next build links ${baseName(v.pipeline.genHyprelInput)} with it, and ${removal.how}; ` +
+      `objects the last build linked with the old ${stale.file} are stale evidence. Rebuild to confirm.`,
+  };
 }
 
 /**
