@@ -10,8 +10,8 @@
 // it runs before anything else installs VS Code, so with an empty KBD_VSCODE_CACHE (CI) it is the
 // cold first start.
 // Pictures (failures, the README screenshot) go to out/e2e-artifacts/ (not tracked), or
-// $KBD_E2E_ARTIFACTS; `npm run screenshot` (--update-screenshot) copies the sample session's
-// picture over the README's test/e2e/artifacts/sample-sections-problems.png.
+// $KBD_E2E_ARTIFACTS; `npm run screenshot` (--update-screenshot) runs the sessions that take the
+// README's pictures (sample, real-config) and copies each over its test/e2e/artifacts/<name>.png.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import {
@@ -46,11 +46,11 @@ import {
 import { PhaseError } from '../../scripts/progress.mjs';
 import { startCommandTest } from './start.mjs';
 import { sampleUiChecks } from './ui.mjs';
+import { configUiChecks } from './configUi.mjs';
 
 const e2eDir = join(repoRoot, 'test', 'e2e');
 const outDir = join(e2eDir, 'out');
 const artifacts = process.env.KBD_E2E_ARTIFACTS || join(repoRoot, 'out', 'e2e-artifacts');
-const readmeScreenshot = join(e2eDir, 'artifacts', 'sample-sections-problems.png');
 const updateScreenshot = process.argv.includes('--update-screenshot');
 const sampleTree = join(repoRoot, 'test', 'fixtures', 'sample-kernel');
 const onCi = process.env.CI === 'true';
@@ -61,7 +61,10 @@ const t0 = Date.now();
 const secs = (since) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
 const say = (s) => console.log(`[e2e] ${s}`);
 
-/** Sessions: which folder the workbench opens and which suite runs there. */
+/**
+ * Sessions: which folder the workbench opens and which suite runs there; `ui`: Playwright checks while
+ * the suite waits; `screenshot`: the README picture (test/e2e/artifacts/<name>) the ui checks take.
+ */
 const SESSIONS = [
   { name: 'start', command: true },
   {
@@ -69,12 +72,21 @@ const SESSIONS = [
     suite: 'sample',
     timeoutMs: 300_000,
     ui: sampleUiChecks,
+    screenshot: 'sample-sections-problems.png',
     workspace: (tmp) => copySample(tmp, true),
   },
   { name: 'nobuild', suite: 'nobuild', timeoutMs: 120_000, workspace: (tmp) => copySample(tmp, false) },
   { name: 'plain', suite: 'plain', timeoutMs: 120_000, workspace: plainProject },
   { name: 'explorer', suite: 'sectionExplorer.e2e', timeoutMs: 300_000, workspace: (tmp) => copySample(tmp, true) },
   { name: 'real-nvhe', suite: 'real', timeoutMs: 300_000, workspace: realNvheTree },
+  {
+    name: 'real-config',
+    suite: 'realConfig',
+    timeoutMs: 300_000,
+    ui: configUiChecks,
+    screenshot: 'config-view-arm64-makefile.png',
+    workspace: realConfigTree,
+  },
 ];
 
 function copySample(tmp, withBuild) {
@@ -108,6 +120,23 @@ function realNvheTree() {
     };
   }
   say(`real-nvhe: tree ${path} ready in ${secs(t)}`);
+  return { folder: path };
+}
+
+/** Linux 6.12 with an O= defconfig build directory: the kernel tier's tree (scripts/build-config-6.12.sh, cached). */
+function realConfigTree() {
+  const script = join(repoRoot, 'scripts', 'build-config-6.12.sh');
+  say('real-config: running scripts/build-config-6.12.sh (first run extracts Linux 6.12 and runs defconfig)');
+  const t = Date.now();
+  const r = spawnSync('bash', [script], { encoding: 'utf8', timeout: 15 * 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const path = r.stdout?.trim().split('\n').pop() ?? '';
+  if (r.status === 2) return { skip: (r.stderr ?? '').trim() };
+  if (r.status !== 0 || !path || !existsSync(join(path, 'out', '.config'))) {
+    return {
+      error: `scripts/build-config-6.12.sh failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').trim().split('\n').slice(-10).join('\n')}`,
+    };
+  }
+  say(`real-config: tree ${path} ready in ${secs(t)}`);
   return { folder: path };
 }
 
@@ -156,6 +185,8 @@ async function runSession(install, session, tmpRoot) {
   const env = { KBD_E2E_RESULTS: resultsFile };
   if (process.env.KBD_E2E_FILTER) env.KBD_E2E_FILTER = process.env.KBD_E2E_FILTER;
   if (session.ui) env.KBD_E2E_UI_DIR = uiDir;
+  // The extension host's log (the suite reads its startup report, see suite/plain.ts).
+  env.KBD_E2E_LOGS = join(serverData, 'data', 'logs');
 
   const ts = Date.now();
   const server = await startServer(install, {
@@ -208,6 +239,8 @@ async function runSession(install, session, tmpRoot) {
         const tu = Date.now();
         result.ui = await session.ui(page, {
           workspace: ws.folder,
+          uiDir,
+          screenshot: session.screenshot,
           artifacts,
           say: (s) => say(`${session.name}/ui: ${s}`),
         });
@@ -271,7 +304,10 @@ const sleep = (ms) =>
 async function main() {
   requireChromium();
   mkdirSync(artifacts, { recursive: true });
-  const sessions = SESSIONS.filter((s) => only.length === 0 || only.includes(s.name));
+  // `--update-screenshot` alone (npm run screenshot): only the sessions that take the README's pictures.
+  const sessions = SESSIONS.filter((s) =>
+    only.length > 0 ? only.includes(s.name) : !updateScreenshot || s.screenshot,
+  );
   if (sessions.length === 0)
     throw new Error(`no session named ${only.join(', ')}; sessions: ${SESSIONS.map((s) => s.name).join(', ')}`);
   const results = [];
@@ -300,10 +336,18 @@ async function main() {
     }
   }
   if (updateScreenshot) {
-    const shot = join(artifacts, 'sample-sections-problems.png');
-    if (!existsSync(shot)) throw new Error(`--update-screenshot: the sample session wrote no ${shot}`);
-    copyFileSync(shot, readmeScreenshot);
-    say(`README screenshot updated: ${readmeScreenshot} (commit it if it looks right)`);
+    for (const s of sessions.filter((x) => x.screenshot)) {
+      const shot = join(artifacts, s.screenshot);
+      const r = results.find((x) => x.name === s.name);
+      if (!r?.ok || !existsSync(shot)) {
+        say(`--update-screenshot: ${s.name} ${r?.ok ? `wrote no ${shot}` : 'failed'}: README picture not replaced`);
+        results.push({ name: `${s.name} screenshot`, ok: false, summary: 'not updated' });
+        continue;
+      }
+      const dest = join(e2eDir, 'artifacts', s.screenshot);
+      copyFileSync(shot, dest);
+      say(`README screenshot updated: ${dest} (look at it, then commit it)`);
+    }
   }
   console.log('\n[e2e] summary');
   for (const r of results) console.log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.summary}`);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LspClient, type LspDiagnostic } from '../helpers/lspClient';
 import { kernelTree, root } from '../helpers/kernelTree';
+import { type Branch, conditionals, expectedFaded, inUndecided, readDotConfig } from '../helpers/configExpect';
 
 const missing = (() => {
   for (const tool of ['clang-19', 'ld.lld-19', 'make']) {
@@ -35,85 +36,6 @@ interface InlayHint {
 interface Location {
   uri: string;
   range: LspDiagnostic['range'];
-}
-
-/** The .config as Kconfig wrote it: CONFIG_X=value (quotes of strings removed); `is not set` lines leave X out. */
-function readDotConfig(file: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^(CONFIG_\w+)=(.*)$/.exec(line);
-    if (m) out.set(m[1], m[2].replace(/^"(.*)"$/, '$1'));
-  }
-  return out;
-}
-
-interface Branch {
-  /** undefined: the test is not a plain test of one option against a literal. */
-  taken: boolean | undefined;
-  first: number;
-  last: number;
-  text: string;
-}
-interface Chain {
-  branches: Branch[];
-  children: Chain[][];
-}
-
-/** The value of a condition `ifeq ($(CONFIG_X),lit)` / ifneq / ifdef CONFIG_X / ifndef; undefined for any other test. */
-function decide(test: string): boolean | undefined {
-  const eq = /^(ifeq|ifneq)\s*\(\s*\$\((CONFIG_\w+)\)\s*,\s*([\w-]*)\s*\)$/.exec(test);
-  if (eq) {
-    const same = (config.get(eq[2]) ?? '') === eq[3];
-    return eq[1] === 'ifeq' ? same : !same;
-  }
-  const def = /^(ifdef|ifndef)\s+(CONFIG_\w+)$/.exec(test);
-  if (def) return def[1] === 'ifdef' ? config.has(def[2]) : !config.has(def[2]);
-  return undefined;
-}
-
-/** The Makefile's conditionals, read from the text (no continuation lines in arch/arm64/Makefile's tests). */
-function conditionals(lines: string[]): Chain[] {
-  const top: Chain[] = [];
-  const stack: { chain: Chain; list: Chain[] }[] = [];
-  const current = () => stack[stack.length - 1];
-  lines.forEach((raw, i) => {
-    const t = raw.trim().replace(/\s+#.*$/, '');
-    const open = /^(ifeq|ifneq|ifdef|ifndef)\b/.test(t);
-    const orElse = /^else\b/.exec(t);
-    const closeBranch = () => {
-      const br = current().chain.branches.at(-1) as Branch;
-      br.last = i - 1;
-    };
-    if (open) {
-      const chain: Chain = { branches: [{ taken: decide(t), first: i + 1, last: -1, text: t }], children: [[]] };
-      (stack.length ? (current().chain.children.at(-1) as Chain[]) : top).push(chain);
-      stack.push({ chain, list: [] });
-    } else if (orElse) {
-      closeBranch();
-      const rest = t.slice(4).trim();
-      current().chain.branches.push({ taken: rest === '' ? true : decide(rest), first: i + 1, last: -1, text: t });
-      current().chain.children.push([]);
-    } else if (/^endif\b/.test(t)) {
-      closeBranch();
-      stack.pop();
-    }
-  });
-  return top;
-}
-
-/** Expected faded ranges: not-taken bodies of chains decided entirely by the configuration, inside taken branches. */
-function expectedFaded(chains: Chain[], out: string[], undecided: Branch[]): void {
-  for (const c of chains) {
-    if (c.branches.some((b) => b.taken === undefined)) {
-      undecided.push(...c.branches);
-      continue;
-    }
-    const takenAt = c.branches.findIndex((b) => b.taken);
-    c.branches.forEach((b, k) => {
-      if (k === takenAt) expectedFaded(c.children[k], out, undecided);
-      else if (b.first <= b.last) out.push(`${b.first}-${b.last}`);
-    });
-  }
 }
 
 before(() => {
@@ -156,15 +78,13 @@ test(
       }
       const expected: string[] = [];
       const undecided: Branch[] = [];
-      const chains = conditionals(lines);
+      const chains = conditionals(lines, config);
       expectedFaded(chains, expected, undecided);
       // The test is about the top level's option tests: the file has a dozen, some with else-chains.
       assert.ok(chains.filter((c) => c.branches.every((b) => b.taken !== undefined)).length >= 12);
       assert.ok(expected.length >= 8, `expected faded branches: ${expected.join(', ')}`);
       const got = faded.map((d) => `${d.range.start.line}-${d.range.end.line}`);
-      const inUndecided = (r: string) =>
-        undecided.some((b) => Number(r.split('-')[0]) >= b.first - 1 && Number(r.split('-')[1]) <= b.last + 1);
-      assert.deepEqual(got.filter((r) => !inUndecided(r)).sort(), [...expected].sort());
+      assert.deepEqual(got.filter((r) => !inUndecided(r, undecided)).sort(), [...expected].sort());
       // Conditions the model cannot decide (a probe of rustc, a make command-line variable) are never faded.
       for (const probe of [/rustc-min-version/, /KBUILD_EXTMOD/]) {
         const chain = chains.find((c) => probe.test(c.branches[0].text));
