@@ -10,6 +10,8 @@ import type { Makefile } from '../../make/ast';
 import { compileFlags, evaluateInKbuild } from '../../kbuild/compileFlags';
 import type { Evaluation } from '../../make/evaluator';
 import { SHT_REL, SHT_RELA } from '../../elf/types';
+
+const SHF_ALLOC = 0x2n;
 import { parseLinkerScript, type LinkerScript } from '../../lds/script';
 import { placeSection, type InputSection } from '../../lds/placement';
 import type { BuildAccess, MakefileContext } from '../rule';
@@ -42,6 +44,8 @@ export interface OrphanFinding {
   flags: FlagEvidence[];
   /** The object was built with a flag the Makefile no longer passes to it. */
   stale: boolean;
+  /** SHF_ALLOC: the section is loaded at run time (code, data), not metadata for tools. */
+  alloc: boolean;
 }
 
 export interface LinkVerdict {
@@ -172,7 +176,8 @@ async function orphansOfObject(
     const flags = (recorded ?? []).filter((f) => makers.some((m) => effectiveSectionFlags([f.flag])[0]?.entry === m));
     // Stale: the last build's flag made it, and the Makefile no longer passes that flag to the object.
     const stale = flags.length > 0 && !flags.some((f) => now.some((n) => n.flag === f.flag));
-    out.push({ object, section: s.name, output: placed.output, from: 'object', flags, stale });
+    const alloc = (s.flags & SHF_ALLOC) !== 0n;
+    out.push({ object, section: s.name, output: placed.output, from: 'object', flags, stale, alloc });
   }
   return out;
 }
@@ -189,7 +194,8 @@ function orphansFromFlags(
   for (const eff of now) {
     const evidence = recorded?.find((f) => f.flag === eff.flag) ?? { flag: eff.flag };
     for (const made of eff.entry.sections) {
-      const placed = placeSection(script, object, inputSection(made.example, 1, made.exclude ? 0x80000000 : 0), {
+      const flags = (made.exclude ? 0x80000000 : 0) | (made.alloc ? Number(SHF_ALLOC) : 0);
+      const placed = placeSection(script, object, inputSection(made.example, 1, flags), {
         relocatable: link.relocatable,
       });
       if (placed.kind === 'orphan')
@@ -200,6 +206,7 @@ function orphansFromFlags(
           from: 'flags',
           flags: [evidence],
           stale: false,
+          alloc: !!made.alloc,
         });
     }
   }
@@ -212,8 +219,9 @@ async function judgeLink(
   link: OrphanLink,
   build: BuildAccess | undefined,
   incomplete: string[],
+  edited?: ReadonlyMap<string, string>,
 ): Promise<LinkVerdict> {
-  const script = scriptForLink(ctx, link, build);
+  const script = scriptForLink(ctx, link, build, edited);
   if ('missing' in script) {
     incomplete.push(script.missing);
     return { link, findings: [] };
@@ -239,7 +247,8 @@ async function judgeLink(
 export async function analyzeOrphans(
   ctx: MakefileContext,
   build: BuildAccess | undefined,
-  opts: { makefile?: Makefile } = {},
+  /** `scripts`: `.lds.S` files (absolute paths) as a fix would leave them. */
+  opts: { makefile?: Makefile; scripts?: ReadonlyMap<string, string> } = {},
 ): Promise<OrphanVerdict | { cut: string } | undefined> {
   const makefile = opts.makefile ?? ctx.makefile;
   const found = orphanLinks(ctx, makefile);
@@ -247,7 +256,7 @@ export async function analyzeOrphans(
   const incomplete: string[] = [];
   if (found.ev?.incomplete) incomplete.push(found.ev.incomplete.message);
   const links: LinkVerdict[] = [];
-  for (const link of found.links) links.push(await judgeLink(ctx, makefile, link, build, incomplete));
+  for (const link of found.links) links.push(await judgeLink(ctx, makefile, link, build, incomplete, opts.scripts));
   return { links, buildDir: build?.buildDir, incomplete };
 }
 

@@ -1,7 +1,8 @@
 // Fix "remove the flag for the objects whose sections the link refuses": extend the directory's own
 // remove list when every such object's CFLAGS_REMOVE_<obj>.o is just that list (the vDSO's
 // CC_FLAGS_REMOVE_VDSO), else add to each object's CFLAGS_REMOVE_<obj>.o. Offered only when the edited
-// Makefile, re-analyzed with the same build, leaves no orphan that breaks or warns.
+// Makefile, re-analyzed with the same build, leaves no orphan that breaks or warns. The rule's second
+// fix, placing or discarding the section in the linker script, is scriptFix.ts.
 import type { AssignmentStmt, Makefile, Statement } from '../../make/ast';
 import { applyEdits, splitLines, type FixResult, type PlainEdit } from '../../make/edits';
 import { parseMakefile } from '../../make/parser';
@@ -9,15 +10,22 @@ import { allStatements } from '../../kbuild/recipes';
 import type { BuildAccess, FixDef, MakefileContext } from '../rule';
 import { analyzeOrphans, liveFindings, type OrphanVerdict } from './analysis';
 import { removalPattern } from './sectionFlags';
+import { computeScriptFix, prefersScript, SCRIPT_SECTION } from './scriptFix';
 
 export const REMOVE_FLAG = 'remove-flag';
 
+// Which one is preferred depends on the link (scriptFix.ts): `preferred` here is the default, and
+// each computed fix says whether it is the preferred one for its finding.
 export const FIXES: readonly FixDef[] = [
   {
     id: REMOVE_FLAG,
     title: "Remove the section-making flag from the objects the link refuses (the directory's remove list)",
     preferred: true,
     fixAll: true,
+  },
+  {
+    id: SCRIPT_SECTION,
+    title: 'Place or discard the section in the linker script (.lds.S)',
   },
 ];
 
@@ -92,6 +100,7 @@ export async function computeFix(
   fixId: string,
   build: () => Promise<BuildAccess | undefined>,
 ): Promise<FixResult | undefined> {
+  if (fixId === SCRIPT_SECTION) return computeScriptFix(ctx, build);
   if (fixId !== REMOVE_FLAG) return undefined;
   const access = await build();
   const v = await analyzeOrphans(ctx, access);
@@ -110,7 +119,7 @@ export async function computeFix(
       liveFindings(after).length === 0 &&
       after.incomplete.every((i) => v.incomplete.includes(i))
     )
-      return { edits, newText };
+      return { edits, newText, preferred: !prefersScript(ctx, v) };
   }
   return undefined;
 }
