@@ -10,6 +10,7 @@ import type { Makefile } from '../../make/ast';
 import { compileFlags, evaluateInKbuild } from '../../kbuild/compileFlags';
 import type { Evaluation } from '../../make/evaluator';
 import { SHT_REL, SHT_RELA } from '../../elf/types';
+import { statSafeSync } from '../../fs/safeRead';
 
 const SHF_ALLOC = 0x2n;
 import { parseLinkerScript, type LinkerScript } from '../../lds/script';
@@ -213,6 +214,17 @@ function orphansFromFlags(
   return out;
 }
 
+/**
+ * True when Kbuild makes the object from an assembly source beside the Makefile (`<stem>.S`, and no
+ * `<stem>.c`): its compile gets the assembler flags, not `c_flags`, so no flag of the table reaches it.
+ */
+function assembledFrom(ctx: MakefileContext, object: string): boolean {
+  const root = ctx.kernelRoot;
+  if (!root) return false;
+  const base = path.join(root, object.replace(/\.o$/, ''));
+  return !statSafeSync(`${base}.c`).ok && statSafeSync(`${base}.S`).ok;
+}
+
 async function judgeLink(
   ctx: MakefileContext,
   makefile: Makefile,
@@ -237,7 +249,7 @@ async function judgeLink(
     const real = build ? await orphansOfObject(parsed, link, build, object, recorded, now) : 'absent';
     if (typeof real === 'string' && real !== 'absent') incomplete.push(real);
     if (Array.isArray(real)) findings.push(...real);
-    else findings.push(...orphansFromFlags(parsed, link, object, recorded, now));
+    else if (!assembledFrom(ctx, object)) findings.push(...orphansFromFlags(parsed, link, object, recorded, now));
   }
   if (link.inputs.length > MAX_OBJECTS)
     incomplete.push(`${link.output}: only the first ${MAX_OBJECTS} of ${link.inputs.length} input objects were read`);
