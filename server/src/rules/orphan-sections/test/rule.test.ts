@@ -3,13 +3,24 @@
 // that places or discards it, or no such flag, is nothing; the fix, re-analyzed, clears it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeFile, AnalysisCache, buildAccessFor, makefileContext } from '../../../analysis';
 import { BuildReader } from '../../../kbuild/buildModel';
 import { applyEdits } from '../../../make/edits';
 import { orphanSections } from '..';
+import { fixCommand } from '../../../cli/fix';
 
 const LINK = ['$(obj)/t.so: $(obj)/t.lds $(obj)/a.o $(obj)/b.o FORCE', '\t$(call if_changed,ld)', ''];
 
@@ -196,4 +207,34 @@ test('a link of kernel objects (obj-y) gets the section placed, and that fix is 
   assert.equal(fix?.preferred, true, 'upstream places the section for links of kernel objects');
   assert.equal(flagFix?.preferred, false);
   assert.deepEqual(after, []);
+});
+
+test('`fix --fix script-section` writes the linker script through its link, keeping mode and every other byte', async () => {
+  const script = 'SECTIONS {\n\t.text : { *(.text*) }\n\t/DISCARD/ : {\n\t\t*(.comment) /* caf\u00e9 */\n\t}\n}\n';
+  const t = tree([STACK_FLAG, ...ERROR_LINK], script);
+  try {
+    // The script is a link to a file elsewhere, mode 0640: the fix writes the target and keeps the link.
+    const real = join(t.dir, 'real.lds');
+    writeFileSync(real, script);
+    chmodSync(real, 0o640);
+    rmSync(join(t.dir, 'lib', 'x', 't.lds'));
+    symlinkSync(real, join(t.dir, 'lib', 'x', 't.lds'));
+    const makefileBefore = readFileSync(t.file, 'utf8');
+    const out = { o: '', e: '', out: (s: string) => void (out.o += s), err: (s: string) => void (out.e += s) };
+    assert.equal(await fixCommand(['--fix', 'script-section', t.file], out, [orphanSections]), 0, out.e);
+    assert.match(out.o, /applied orphan-sections fix script-section: Discard \.stack_sizes in t\.lds/);
+    assert.equal(
+      readFileSync(real, 'utf8'),
+      'SECTIONS {\n\t.text : { *(.text*) }\n\t/DISCARD/ : {\n\t\t*(.comment) /* caf\u00e9 */\n\t\t*(.stack_sizes)\n\t}\n}\n',
+    );
+    assert.ok(lstatSync(join(t.dir, 'lib', 'x', 't.lds')).isSymbolicLink(), 'the link is kept');
+    assert.equal(statSync(real).mode & 0o777, 0o640, 'the mode is kept');
+    assert.equal(readFileSync(t.file, 'utf8'), makefileBefore, 'the Makefile is not touched');
+    // Fixed: nothing left to fix.
+    const again = { o: '', e: '', out: (s: string) => void (again.o += s), err: (s: string) => void (again.e += s) };
+    assert.equal(await fixCommand(['--fix', 'script-section', t.file], again, [orphanSections]), 0);
+    assert.match(again.o, /nothing to fix/);
+  } finally {
+    rmSync(t.dir, { recursive: true, force: true });
+  }
 });
