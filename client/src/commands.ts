@@ -34,16 +34,21 @@ function running(getClient: ClientRef): LanguageClient | undefined {
   return undefined;
 }
 
-/** Applies a server edit only if the document is still at the version the edit was made for. */
-export async function applyVersionedEdit(edit: VersionedEdit): Promise<boolean> {
-  const uri = vscode.Uri.parse(edit.uri);
-  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-  if (edit.version !== null && open && open.version !== edit.version) {
-    void vscode.window.showWarningMessage('The file changed while the fix was computed; try again.');
-    return false;
-  }
+/**
+ * Applies a server edit (and the edits of the other files the same fix changes, as one workspace
+ * edit) only if each document is still at the version the edit was made for.
+ */
+export async function applyVersionedEdit(edit: VersionedEdit, others: readonly VersionedEdit[] = []): Promise<boolean> {
   const we = new vscode.WorkspaceEdit();
-  for (const e of edit.edits) we.replace(uri, toRange(e.range), e.newText);
+  for (const one of [edit, ...others]) {
+    const uri = vscode.Uri.parse(one.uri);
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (one.version !== null && open && open.version !== one.version) {
+      void vscode.window.showWarningMessage('The file changed while the fix was computed; try again.');
+      return false;
+    }
+    for (const e of one.edits) we.replace(uri, toRange(e.range), e.newText);
+  }
   return vscode.workspace.applyEdit(we);
 }
 
@@ -94,7 +99,7 @@ async function applyFix(client: LanguageClient, ref: FixRef | undefined, arg?: u
     void vscode.window.showInformationMessage(result.reason ?? 'No fix to apply.');
     return false;
   }
-  const ok = await applyVersionedEdit(result.edit);
+  const ok = await applyVersionedEdit(result.edit, result.others);
   if (ok) {
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(result.edit.uri));
     await vscode.window.showTextDocument(doc, { preview: false });

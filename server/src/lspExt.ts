@@ -216,10 +216,15 @@ export const fixLocation = request<{ objectUri?: string; buildUri?: string }, { 
 );
 /** The fixes that clear a problem in the Makefile named (or the workspace's), for a picker. */
 export const availableFixes = request<{ makefileUri?: string }, { fixes: AvailableFix[] }>('kbuild/availableFixes');
-/** The edit of one fix, or why none is needed/possible. */
-export const fixEdit = request<{ makefileUri?: string } & FixRef, { edit: VersionedEdit | null; reason?: string }>(
-  'kbuild/fixEdit',
-);
+/**
+ * The edit of one fix, or why none is needed/possible. `edit` is the make file's (or, for a fix that
+ * leaves the make file alone, the first file's); `others` the edits of the other files it changes,
+ * applied together with it.
+ */
+export const fixEdit = request<
+  { makefileUri?: string } & FixRef,
+  { edit: VersionedEdit | null; others?: VersionedEdit[]; reason?: string }
+>('kbuild/fixEdit');
 /** The chosen fix as a patch ready for `git am`. */
 export const makePatch = request<
   { makefileUri: string } & FixRef,

@@ -2,15 +2,21 @@
 // at most 75 columns, as checkpatch asks), diffstat and a unified diff.
 import { splitLines } from './make/edits';
 
+/** One file a patch changes. */
+export interface PatchFile {
+  /** Path relative to the kernel tree, e.g. drivers/foo/Makefile. */
+  relativePath: string;
+  oldText: string;
+  newText: string;
+}
+
 export interface PatchInput {
   /** Kernel-style subject line, e.g. `subsystem: component: What the patch does`. */
   subject: string;
   /** The commit message body (prose; wrapped here). */
   body: string;
-  /** Path of the Makefile relative to the kernel tree, e.g. drivers/foo/Makefile. */
-  relativePath: string;
-  oldText: string;
-  newText: string;
+  /** The files the fix changes, in the order the diff lists them. */
+  files: PatchFile[];
   author: string;
   date: Date;
 }
@@ -68,13 +74,22 @@ function unifiedDiff(
 
 export function makePatch(p: PatchInput): { patch: string; fileName: string } {
   // Patches use LF; a CRLF file's lines are compared without their CR.
-  const oldText = p.oldText.replace(/\r\n/g, '\n');
-  const newText = p.newText.replace(/\r\n/g, '\n');
-  const { diff, added, removed } = unifiedDiff(p.relativePath, oldText, newText);
+  const diffs = p.files.map((f) => ({
+    path: f.relativePath,
+    ...unifiedDiff(f.relativePath, f.oldText.replace(/\r\n/g, '\n'), f.newText.replace(/\r\n/g, '\n')),
+  }));
+  const diff = diffs.map((d) => d.diff).join('');
+  const added = diffs.reduce((n, d) => n + d.added, 0);
+  const removed = diffs.reduce((n, d) => n + d.removed, 0);
   const { subject, body } = p;
   const changes = [`${added} insertion${added === 1 ? '' : 's'}(+)`];
   if (removed > 0) changes.push(`${removed} deletion${removed === 1 ? '' : 's'}(-)`);
-  const stat = ` ${p.relativePath} | ${added + removed} ${'+'.repeat(added)}${'-'.repeat(removed)}\n 1 file changed, ${changes.join(', ')}\n`;
+  // git's diffstat: names padded to the longest, then the change count and its +/- bar.
+  const width = Math.max(...diffs.map((d) => d.path.length));
+  const lines = diffs.map(
+    (d) => ` ${d.path.padEnd(width)} | ${d.added + d.removed} ${'+'.repeat(d.added)}${'-'.repeat(d.removed)}\n`,
+  );
+  const stat = `${lines.join('')} ${diffs.length} file${diffs.length === 1 ? '' : 's'} changed, ${changes.join(', ')}\n`;
   const patch =
     `From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n` +
     `From: ${p.author}\n` +

@@ -1,9 +1,12 @@
 // The orphan-sections rule against real builds of Debian's linux-source-6.12 arm64 vDSO with
 // clang/lld 19 (scripts/prepare-vdso-tree.sh: defconfig + CONFIG_WERROR=y, cached under $KBD_CACHE).
 // With KCFLAGS=-fbasic-block-sections=labels the link fails with ld.lld's orphan errors; the real
-// server, from the compiled objects alone (the link wrote nothing), reports exactly those lines; its
-// quick-fix, applied as an editor applies it, makes the real build pass; with CONFIG_WERROR=n the
-// build passes with ld.lld's warnings and the server says warning; without the flag: nothing.
+// server, from the compiled objects alone (the link wrote nothing), reports exactly those lines; each of
+// its two quick-fixes, applied as an editor applies it (every file of the code action's edit), makes the
+// real build pass: discarding the section in vdso.lds.S (llvm-readelf-19: the objects still hold it, the
+// vDSO does not) and removing the flag (the preferred one for the vDSO, upstream's choice); with
+// CONFIG_WERROR=n the build passes with ld.lld's warnings and the server says warning; without the flag:
+// nothing.
 // The section explorer on the same builds: the orphans marked with the link that refuses them and
 // ld.lld's own lines, each section's destination in the vdso.so.dbg link equal to what
 // `ld.lld-19 -Map` does with the build's recorded link, and the stages objects -> vdso.so.dbg -> vdso.so.
@@ -12,6 +15,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { applyLspEdits, LspClient, type LspDiagnostic } from '../helpers/lspClient';
 import { root } from '../helpers/kernelTree';
 import { linkArgsOfCmd, oraclePlacements, placementDifferences, type Outcome } from '../helpers/linkOracle';
@@ -37,10 +41,26 @@ interface CodeAction {
   isPreferred?: boolean;
   edit: {
     documentChanges: {
-      textDocument: { uri: string; version: number };
+      textDocument: { uri: string; version: number | null };
       edits: { range: LspDiagnostic['range']; newText: string }[];
     }[];
   };
+}
+
+/** Applies every file's edits of a code action, as an editor does (the open Makefile's text is `open`). */
+function applyAction(action: CodeAction, openUri: string, open: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const change of action.edit.documentChanges) {
+    const file = fileURLToPath(change.textDocument.uri);
+    const before = change.textDocument.uri === openUri ? open : readFileSync(file, 'utf8');
+    out.set(file, applyLspEdits(before, change.edits));
+  }
+  return out;
+}
+
+function sectionNames(file: string): string[] {
+  const out = execFileSync('llvm-readelf-19', ['-S', '-W', file], { encoding: 'utf8' });
+  return [...out.matchAll(/^\s*\[\s*\d+\]\s+(\S+)/gm)].map((m) => m[1]);
 }
 
 function make(tree: string, args: string[]): { status: number; log: string } {
@@ -135,6 +155,7 @@ test(
     const makefilePath = join(tree, VDSO, 'Makefile');
     const pristine = readFileSync(join(tree, VDSO, 'Makefile.pristine'), 'utf8');
     writeFileSync(makefilePath, pristine);
+    writeFileSync(join(tree, VDSO, 'vdso.lds.S'), readFileSync(join(tree, VDSO, 'vdso.lds.S.pristine')));
     configure(tree, true);
     try {
       await t.test(
@@ -191,14 +212,46 @@ test(
             const mine = actions.filter((a) => /section-making flag/.test(a.title));
             assert.equal(mine.length, 1);
             assert.equal(mine[0].isPreferred, true, 'removing the flag is the preferred fix for the vDSO');
-            const patch = await lsp.request<{ patch: string | null }>('kbuild/makePatch', {
+            const script = actions.filter((a) => a.title === 'Discard .llvm_bb_addr_map in vdso.lds.S');
+            assert.equal(script.length, 1, `the script fix is offered: ${actions.map((a) => a.title).join('; ')}`);
+            assert.equal(script[0].isPreferred, false, 'the vDSO links no kernel objects: the flag fix is preferred');
+            const ldsPath = join(tree, VDSO, 'vdso.lds.S');
+            const ldsPristine = readFileSync(join(tree, VDSO, 'vdso.lds.S.pristine'), 'utf8');
+            const scriptPatch = await lsp.request<{ patch: string | null }>('kbuild/makePatch', {
               makefileUri: uri,
-              fix: 'remove-flag',
+              fix: 'script-section',
             });
-            assert.ok(
-              patch.patch?.includes('CC_FLAGS_REMOVE_VDSO += -fbasic-block-sections=%'),
-              'the patch carries the fix',
-            );
+            assert.ok(scriptPatch.patch?.includes(`diff --git a/${VDSO}/vdso.lds.S b/${VDSO}/vdso.lds.S`));
+            assert.ok(scriptPatch.patch?.includes('+\t\t*(.llvm_bb_addr_map)'), scriptPatch.patch ?? '');
+            const check = spawnSync('git', ['apply', '--check', '-p1', '-'], {
+              cwd: tree,
+              input: scriptPatch.patch ?? '',
+              encoding: 'utf8',
+            });
+            assert.equal(check.status, 0, `the patch applies to the tree: ${check.stderr}`);
+            // The script fix, as an editor applies it: every file of the action's edit.
+            const edited = applyAction(script[0], uri, pristine);
+            assert.deepEqual([...edited.keys()], [ldsPath], 'the script fix edits vdso.lds.S, not the Makefile');
+            try {
+              for (const [file, text] of edited) writeFileSync(file, text);
+              const discarded = make(tree, [`KCFLAGS=${FLAG}`, `${VDSO}/`]);
+              assert.equal(
+                discarded.status,
+                0,
+                `the build passes with the section discarded:\n${discarded.log.slice(-3000)}`,
+              );
+              assert.deepEqual(lldLines(discarded.log, 'warning'), [], 'and ld.lld reports no orphan');
+              assert.ok(
+                sectionNames(join(tree, VDSO, 'vgettimeofday.o')).includes('.llvm_bb_addr_map'),
+                'the object still has it',
+              );
+              assert.ok(
+                !sectionNames(join(tree, VDSO, 'vdso.so.dbg')).includes('.llvm_bb_addr_map'),
+                'the vDSO has it no more',
+              );
+            } finally {
+              writeFileSync(ldsPath, ldsPristine);
+            }
             const change = mine[0].edit.documentChanges[0];
             const fixed = applyLspEdits(pristine, change.edits);
             assert.match(

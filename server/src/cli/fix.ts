@@ -4,13 +4,16 @@
 // Latin-1), a symlinked Makefile is fixed where it points and stays a link, owner and mode are kept,
 // the temp file is created exclusively next to the target, a read-only file is refused unless
 // --force, a file with hard links is refused unless --in-place (which rewrites the inode, keeping
-// every link), and a change made while the fix was computed is detected and kept.
+// every link), and a change made while the fix was computed is detected and kept. A fix that edits
+// other files too (a linker script) writes each of them the same way, before the make file, and only
+// when each still holds the text the fix was computed on; if one cannot be written, the make file is not.
 // Exit codes: 0 fixed or nothing to fix; 1 refused (the fix does not apply, changed, read-only,
 // hard links, owner, cannot write); 2 usage, or the file cannot be read (missing, not a regular
 // file, too large, unreadable, path too long).
 import * as path from 'node:path';
 import { AnalysisCache, buildAccessFor, makefileContext } from '../analysis';
-import { safeEditFile } from '../fs/safeWrite';
+import { safeEditFile, type SafeWriteOptions, type WriteResult } from '../fs/safeWrite';
+import type { FileEdit } from '../make/edits';
 import { BuildReader, kernelRootOf } from '../kbuild/buildModel';
 import { MAX_MAKEFILE_BYTES } from '../lspExt';
 import { RULES } from '../rules/registry';
@@ -26,6 +29,23 @@ const fixOptions = {
   force: { type: 'boolean' },
   'in-place': { type: 'boolean' },
 } as const;
+
+/** Writes the fix's edits of another file, refusing when the file no longer holds the text they were computed on. */
+async function writeOther(other: FileEdit, opts: SafeWriteOptions): Promise<WriteResult> {
+  let changed = false;
+  const r = await safeEditFile(
+    other.file,
+    ({ text }) => {
+      if (text === other.oldText) return other.edits;
+      changed = true;
+      return undefined;
+    },
+    opts,
+  );
+  return r.ok && changed
+    ? { ok: false, reason: 'changed', message: `${other.file} changed while the fix was computed; nothing written` }
+    : r;
+}
 
 export async function fixCommand(args: string[], io: CliIo, rules: readonly Rule[] = RULES): Promise<number> {
   const parsed = parseCommandArgs('fix', fixUsage, fixOptions, args, io);
@@ -48,7 +68,14 @@ export async function fixCommand(args: string[], io: CliIo, rules: readonly Rule
     return usageError('fix', `${fixUsage}   (${list})`, why, io);
   }
   const file = path.resolve(files[0]);
-  let applied: { rule: Rule; def: FixDef } | undefined;
+  let applied: { rule: Rule; def: FixDef; title: string } | undefined;
+  const written: string[] = [];
+  let otherFailure: WriteResult | undefined;
+  const writeOpts: SafeWriteOptions = {
+    force,
+    hardLinks: inPlace ? 'in-place' : 'refuse',
+    maxBytes: MAX_MAKEFILE_BYTES,
+  };
   const result = await safeEditFile(
     file,
     async ({ text }) => {
@@ -59,30 +86,44 @@ export async function fixCommand(args: string[], io: CliIo, rules: readonly Rule
       for (const c of chosen) {
         const fix = await c.rule.fix(ctx, c.def.id, access.build);
         if (fix) {
-          applied = c;
+          applied = { ...c, title: fix.title ?? c.def.title };
+          for (const other of fix.files ?? []) {
+            const r = await writeOther(other, writeOpts);
+            if (!r.ok) {
+              otherFailure = r;
+              return undefined;
+            }
+            written.push(
+              r.target !== other.file ? `${other.file} (written to ${r.target}; the link is kept)` : other.file,
+            );
+          }
           return fix.edits;
         }
       }
       return undefined;
     },
-    { force, hardLinks: inPlace ? 'in-place' : 'refuse', maxBytes: MAX_MAKEFILE_BYTES },
+    writeOpts,
   );
-  if (!result.ok) {
+  const failure = otherFailure && !otherFailure.ok ? otherFailure : !result.ok ? result : undefined;
+  if (failure) {
     const hint =
-      result.reason === 'read-only'
+      failure.reason === 'read-only'
         ? ' (--force writes it anyway)'
-        : result.reason === 'hard-links'
+        : failure.reason === 'hard-links'
           ? ' (--in-place rewrites it, keeping every link)'
           : '';
     const message =
-      result.reason === 'changed'
-        ? `${files[0]} changed while the fix was computed; nothing written (${result.message})`
-        : result.message;
-    io.err(`kbuild-diagnostics fix: ${message}${hint}\n`);
-    return ['missing', 'not-regular', 'too-large', 'unreadable', 'path-too-long', 'symlink'].includes(result.reason)
+      failure.reason === 'changed' && !otherFailure
+        ? `${files[0]} changed while the fix was computed; nothing written (${failure.message})`
+        : failure.message;
+    const partly = written.length > 0 ? ` (already written: ${written.join(', ')})` : '';
+    io.err(`kbuild-diagnostics fix: ${message}${hint}${otherFailure ? `; ${files[0]} not written${partly}` : ''}\n`);
+    return !otherFailure &&
+      ['missing', 'not-regular', 'too-large', 'unreadable', 'path-too-long', 'symlink'].includes(failure.reason)
       ? 2
       : 1;
   }
+  if (!result.ok) return 1;
   if (!applied) {
     io.out(`${files[0]}: nothing to fix: fix ${fixId} does not apply (no finding it clears)\n`);
     return 0;
@@ -92,6 +133,7 @@ export async function fixCommand(args: string[], io: CliIo, rules: readonly Rule
     result.appendedBytesMerged > 0
       ? `; ${result.appendedBytesMerged} bytes another program appended meanwhile were kept`
       : '';
-  io.out(`${files[0]}: applied ${applied.rule.id} fix ${applied.def.id}: ${applied.def.title}${where}${merged}\n`);
+  const also = written.length > 0 ? `; wrote ${written.join(', ')}` : '';
+  io.out(`${files[0]}: applied ${applied.rule.id} fix ${applied.def.id}: ${applied.title}${where}${merged}${also}\n`);
   return 0;
 }

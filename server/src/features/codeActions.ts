@@ -12,7 +12,7 @@ import {
 import { MAX_ANALYZED_CHARS, REBUILD_COMMAND, SERVER_NAME } from '../lspExt';
 import type { FileAnalysis } from '../analysis';
 import { pathToUri, uriToPath, type Workspace } from '../workspace';
-import { fixesForFile } from './fixes';
+import { fixesForFile, isPreferred, titleOf } from './fixes';
 
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SERVER_NAME}`;
 
@@ -72,25 +72,29 @@ export function registerCodeActions(ws: Workspace): void {
         const ruleDiagnostics: Diagnostic[] = (analysis.findings.get(f.rule.id)?.diagnostics ?? []).filter((d) =>
           f.rule.codes.includes(String(d.code)),
         );
-        const change: TextDocumentEdit = { textDocument: { uri: doc.uri, version }, edits: f.fix.edits };
+        // Every file the fix edits (a rule's fix may edit a linker script beside the make file).
+        const documentChanges: TextDocumentEdit[] = f.changes.map((c) => ({
+          textDocument: { uri: c.uri, version: c.uri === doc.uri ? version : c.version },
+          edits: c.edits,
+        }));
         // Quick-fixes go with the rule's diagnostics the request's range touches.
         const seen = params.context.diagnostics.some((d) => f.rule.codes.includes(String(d.code)));
         const here = ruleDiagnostics.filter((d) => seen || overlaps(d.range, params.range));
         if (wantsQuickFix && here.length > 0) {
           actions.push({
-            title: f.def.title,
+            title: titleOf(f),
             kind: CodeActionKind.QuickFix,
             diagnostics: here,
-            isPreferred: !!f.def.preferred,
-            edit: { documentChanges: [change] },
+            isPreferred: isPreferred(f),
+            edit: { documentChanges },
           });
         }
         if (wantsFixAll && f.def.fixAll && ruleDiagnostics.length > 0) {
           actions.push({
-            title: `${f.def.title} (fix all)`,
+            title: `${titleOf(f)} (fix all)`,
             kind: FIX_ALL_KIND,
             isPreferred: false,
-            edit: { documentChanges: [change] },
+            edit: { documentChanges },
           });
         }
       }

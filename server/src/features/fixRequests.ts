@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { availableFixes, fixEdit, fixLocation, makePatch } from '../lspExt';
 import { makePatch as writePatch } from '../patch';
 import { pathToUri, uriToPath, type Workspace } from '../workspace';
-import { fixesForFile, fixForFile, relativeToKernel, toVersionedEdit } from './fixes';
+import { fixesForFile, fixForFile, isPreferred, relativeToKernel, titleOf, toVersionedEdits } from './fixes';
 import { onRequest } from './requests';
 
 /**
@@ -48,9 +48,9 @@ export function registerFixRequests(ws: Workspace): void {
       fixes: fixes.map((f) => ({
         rule: f.rule.id,
         fix: f.def.id,
-        title: f.def.title,
-        uri: pathToUri(f.file),
-        preferred: !!f.def.preferred,
+        title: titleOf(f),
+        uri: f.changes[0].uri,
+        preferred: isPreferred(f),
       })),
     };
   });
@@ -64,7 +64,7 @@ export function registerFixRequests(ws: Workspace): void {
         edit: null,
         reason: `No fix needed: ${path.basename(file)} has no problem fix ${p.fix} clears (or the fix cannot be applied to it).`,
       };
-    return { edit: toVersionedEdit(f) };
+    return toVersionedEdits(f);
   });
 
   onRequest(ws.connection, makePatch, async (p) => {
@@ -73,14 +73,17 @@ export function registerFixRequests(ws: Workspace): void {
     const f = await fixForFile(ws, file, p);
     if (!f) return { patch: null, reason: 'No fix needed for this file.' };
     const text = f.rule.patchText(f.ctx, f.def.id, f.fix);
-    const out = writePatch({
-      ...text,
-      relativePath: relativeToKernel(f),
-      oldText: f.oldText,
-      newText: f.fix.newText,
-      author: await gitAuthor(),
-      date: new Date(),
-    });
+    const files = [
+      ...(f.fix.edits.length > 0
+        ? [{ relativePath: relativeToKernel(f), oldText: f.oldText, newText: f.fix.newText }]
+        : []),
+      ...(f.fix.files ?? []).map((o) => ({
+        relativePath: relativeToKernel(f, o.file),
+        oldText: o.oldText,
+        newText: o.newText,
+      })),
+    ];
+    const out = writePatch({ ...text, files, author: await gitAuthor(), date: new Date() });
     return { patch: out.patch, fileName: out.fileName };
   });
 

@@ -15,6 +15,32 @@ export interface FixForFile {
   def: FixDef;
   fix: FixResult;
   ctx: MakefileContext;
+  /** Every file the fix edits, each with the version of the open document it was computed on. */
+  changes: VersionedEdit[];
+}
+
+/** The fix's title and whether it is preferred, for this finding (the fix's own, else its definition's). */
+export function titleOf(f: FixForFile): string {
+  return f.fix.title ?? f.def.title;
+}
+export function isPreferred(f: FixForFile): boolean {
+  return f.fix.preferred ?? !!f.def.preferred;
+}
+
+/**
+ * The edits of every file a fix changes: the make file's (when it has any), then each other file's,
+ * versioned as the editor holds it. undefined when another file is open with text other than the text
+ * the fix was computed on (its edits would land in the wrong place).
+ */
+function changesOf(ws: Workspace, file: string, version: number | null, fix: FixResult): VersionedEdit[] | undefined {
+  const out: VersionedEdit[] = fix.edits.length > 0 ? [{ uri: pathToUri(file), version, edits: fix.edits }] : [];
+  for (const other of fix.files ?? []) {
+    const uri = pathToUri(other.file);
+    const open = ws.documents.get(uri);
+    if (open && open.getText() !== other.oldText) return undefined;
+    out.push({ uri, version: open?.version ?? null, edits: other.edits });
+  }
+  return out.length > 0 ? out : undefined;
 }
 
 /** The candidates' fixes that clear a problem in the file's current text (the first only, when `first`). */
@@ -32,7 +58,8 @@ async function fixesFor(ws: Workspace, file: string, candidates: RuleFix[], firs
   );
   for (const { rule, def } of candidates) {
     const fix = await rule.fix(ctx, def.id, build);
-    if (fix) out.push({ file, version: source.version, oldText: source.text, rule, def, fix, ctx });
+    const changes = fix && changesOf(ws, file, source.version, fix);
+    if (fix && changes) out.push({ file, version: source.version, oldText: source.text, rule, def, fix, ctx, changes });
     if (first && out.length > 0) break;
   }
   return out;
@@ -48,10 +75,13 @@ export function fixesForFile(ws: Workspace, file: string): Promise<FixForFile[]>
   return fixesFor(ws, file, rulesFixes(ws.rules), false);
 }
 
-export function toVersionedEdit(f: FixForFile): VersionedEdit {
-  return { uri: pathToUri(f.file), version: f.version, edits: f.fix.edits };
+/** The fix's first edit (the make file's, when it edits the make file) and the others. */
+export function toVersionedEdits(f: FixForFile): { edit: VersionedEdit; others: VersionedEdit[] } {
+  const [edit, ...others] = f.changes;
+  return { edit, others };
 }
 
-export function relativeToKernel(f: FixForFile): string {
-  return f.ctx.kernelRoot ? path.relative(f.ctx.kernelRoot, f.file) : path.basename(f.file);
+/** A file the fix edits (the make file by default), relative to the kernel tree. */
+export function relativeToKernel(f: FixForFile, file = f.file): string {
+  return f.ctx.kernelRoot ? path.relative(f.ctx.kernelRoot, file) : path.basename(file);
 }

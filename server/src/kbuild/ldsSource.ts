@@ -219,15 +219,20 @@ function readBounded(file: string, cache: Map<string, string | undefined>): stri
   return text;
 }
 
-/** Preprocesses `<root>/<scriptRel>.S` as Kbuild would for this build directory. */
+/**
+ * Preprocesses `<root>/<scriptRel>.S` as Kbuild would for this build directory; `sourceText`, when
+ * given, stands for the `.lds.S` as an edit would leave it.
+ */
 export function preprocessLdsSource(
   root: string,
   buildDir: string,
   scriptRel: string,
   config?: Record<string, string>,
+  sourceText?: string,
 ): { text: string; incomplete: string[]; command: CppLdsCommand } | undefined {
   const cache = new Map<string, string | undefined>();
   const source = path.join(root, scriptRel + '.S');
+  if (sourceText !== undefined) cache.set(source, sourceText);
   const text = readBounded(source, cache);
   if (text === undefined) return undefined;
   const cfg = config ?? readConfig(buildDir, root).config;
@@ -248,15 +253,23 @@ export function preprocessLdsSource(
 /**
  * The script the NEXT build links with for `scriptRel` (a `.lds` relative to the tree, e.g.
  * arch/arm64/kvm/hyp/nvhe/hyp.lds): the build's own file when make would keep it, else its `.lds.S`
- * preprocessed here. undefined when neither can be read.
+ * preprocessed here. undefined when neither can be read. `editedSource` is the `.lds.S` as an edit
+ * would leave it: saved, it is newer than any generated file, so make remakes the script from it.
  */
 export function scriptForNextBuild(
   root: string,
   buildDir: string | undefined,
   scriptRel: string,
+  editedSource?: string,
 ): NextBuildScript | undefined {
   const bdir = buildDir ?? root;
   const { config } = readConfig(bdir, root);
+  if (editedSource !== undefined) {
+    const pre = preprocessLdsSource(root, bdir, scriptRel, config, editedSource);
+    if (!pre) return undefined;
+    const reasons = [`${scriptRel}.S is edited, so make remakes ${scriptRel} from it`];
+    return { text: pre.text, from: 'preprocessed', stale: true, incomplete: pre.incomplete, reasons };
+  }
   const expected = cppLdsCommand(root, bdir, scriptRel, config);
   const check = checkGeneratedFile({
     buildDir: bdir,

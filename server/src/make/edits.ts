@@ -33,8 +33,24 @@ export function applyEdits(text: string, edits: readonly PlainEdit[]): string {
   return out;
 }
 
-/** A fix: its edits and the text they produce. */
+/** A fix's edits to a file other than the make file it is computed for (e.g. its linker script). */
+export interface FileEdit {
+  /** Absolute path. */
+  file: string;
+  /** The text the edits were computed on (the file as it was read). */
+  oldText: string;
+  edits: PlainEdit[];
+  newText: string;
+}
+
+/** A fix: its edits to the make file (possibly none) and the text they produce, and edits to other files. */
 export interface FixResult {
   edits: PlainEdit[];
   newText: string;
+  /** Other files the fix edits, when it edits more than the make file. */
+  files?: FileEdit[];
+  /** The fix's title for this finding (it names the section and the file), instead of its FixDef's. */
+  title?: string;
+  /** Whether this fix is the preferred one for this finding, instead of its FixDef's `preferred`. */
+  preferred?: boolean;
 }

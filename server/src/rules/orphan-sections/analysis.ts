@@ -10,6 +10,9 @@ import type { Makefile } from '../../make/ast';
 import { compileFlags, evaluateInKbuild } from '../../kbuild/compileFlags';
 import type { Evaluation } from '../../make/evaluator';
 import { SHT_REL, SHT_RELA } from '../../elf/types';
+import { statSafeSync } from '../../fs/safeRead';
+
+const SHF_ALLOC = 0x2n;
 import { parseLinkerScript, type LinkerScript } from '../../lds/script';
 import { placeSection, type InputSection } from '../../lds/placement';
 import type { BuildAccess, MakefileContext } from '../rule';
@@ -48,6 +51,8 @@ export interface OrphanFinding {
   flags: FlagEvidence[];
   /** The object was built with a flag the Makefile no longer passes to it. */
   stale: boolean;
+  /** SHF_ALLOC: the section is loaded at run time (code, data), not metadata for tools. */
+  alloc: boolean;
 }
 
 export interface LinkVerdict {
@@ -187,7 +192,8 @@ async function orphansOfObject(
     const flags = (recorded ?? []).filter((f) => makers.some((m) => effectiveSectionFlags([f.flag])[0]?.entry === m));
     // Stale: the last build's flag made it, and the Makefile no longer passes that flag to the object.
     const stale = flags.length > 0 && !flags.some((f) => now.some((n) => n.flag === f.flag));
-    out.push({ ...named(input), section: s.name, output: placed.output, from: 'object', flags, stale });
+    const alloc = (s.flags & SHF_ALLOC) !== 0n;
+    out.push({ ...named(input), section: s.name, output: placed.output, from: 'object', flags, stale, alloc });
   }
   return out;
 }
@@ -205,7 +211,8 @@ function orphansFromFlags(
   for (const eff of now) {
     const evidence = recorded?.find((f) => f.flag === eff.flag) ?? { flag: eff.flag };
     for (const made of eff.entry.sections) {
-      const placed = placeSection(script, object, inputSection(made.example, 1, made.exclude ? 0x80000000 : 0), {
+      const flags = (made.exclude ? 0x80000000 : 0) | (made.alloc ? Number(SHF_ALLOC) : 0);
+      const placed = placeSection(script, object, inputSection(made.example, 1, flags), {
         relocatable: link.relocatable,
       });
       if (placed.kind === 'orphan')
@@ -216,10 +223,22 @@ function orphansFromFlags(
           from: 'flags',
           flags: [evidence],
           stale: false,
+          alloc: !!made.alloc,
         });
     }
   }
   return out;
+}
+
+/**
+ * True when Kbuild makes the object from an assembly source beside the Makefile (`<stem>.S`, and no
+ * `<stem>.c`): its compile gets the assembler flags, not `c_flags`, so no flag of the table reaches it.
+ */
+function assembledFrom(ctx: MakefileContext, object: string): boolean {
+  const root = ctx.kernelRoot;
+  if (!root) return false;
+  const base = path.join(root, object.replace(/\.o$/, ''));
+  return !statSafeSync(`${base}.c`).ok && statSafeSync(`${base}.S`).ok;
 }
 
 async function judgeLink(
@@ -228,8 +247,9 @@ async function judgeLink(
   link: OrphanLink,
   build: BuildAccess | undefined,
   incomplete: string[],
+  edited?: ReadonlyMap<string, string>,
 ): Promise<LinkVerdict> {
-  const script = scriptForLink(ctx, link, build);
+  const script = scriptForLink(ctx, link, build, edited);
   if ('missing' in script) {
     incomplete.push(script.missing);
     return { link, findings: [] };
@@ -251,7 +271,11 @@ async function judgeLink(
       : flagsNow(ctx, makefile, input.file, recorded ?? [], cache);
     const real = build ? await orphansOfObject(parsed, link, build, input, recorded, now) : 'absent';
     if (typeof real === 'string' && real !== 'absent') incomplete.push(real);
-    const found = Array.isArray(real) ? real : orphansFromFlags(parsed, link, input, recorded, now);
+    const found = Array.isArray(real)
+      ? real
+      : assembledFrom(ctx, input.file)
+        ? []
+        : orphansFromFlags(parsed, link, input, recorded, now);
     (input.onDemand ? onDemand : findings).push(...found);
   }
   if (onDemand.length > 0) incomplete.push(onDemandNote(link, onDemand));
@@ -263,7 +287,8 @@ async function judgeLink(
 export async function analyzeOrphans(
   ctx: MakefileContext,
   build: BuildAccess | undefined,
-  opts: { makefile?: Makefile } = {},
+  /** `scripts`: `.lds.S` files (absolute paths) as a fix would leave them. */
+  opts: { makefile?: Makefile; scripts?: ReadonlyMap<string, string> } = {},
 ): Promise<OrphanVerdict | { cut: string } | undefined> {
   const makefile = opts.makefile ?? ctx.makefile;
   const found = orphanLinks(ctx, makefile);
@@ -272,7 +297,7 @@ export async function analyzeOrphans(
   const incomplete: string[] = [...found.notes];
   if (found.ev?.incomplete) incomplete.push(found.ev.incomplete.message);
   const links: LinkVerdict[] = [];
-  for (const link of found.links) links.push(await judgeLink(ctx, makefile, link, build, incomplete));
+  for (const link of found.links) links.push(await judgeLink(ctx, makefile, link, build, incomplete, opts.scripts));
   return { links, buildDir: build?.buildDir, incomplete };
 }
 

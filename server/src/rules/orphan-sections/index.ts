@@ -1,14 +1,16 @@
 // Rule orphan-sections as a unit: what the generic layers call. Links: links.ts; analysis: analysis.ts;
 // diagnostics: diagnostic.ts; fixes: fixes.ts; patch text: patchText.ts; the flag table:
-// sectionFlags.ts; the explorer: explorer.ts; explanation: explanation.md.
+// sectionFlags.ts; the explorer: explorer.ts; the script fix: scriptFix.ts; explanation: explanation.md.
+import * as path from 'node:path';
 import { splitLines } from '../../make/edits';
 import type { Rule, RuleFinding } from '../rule';
 import { analyzeOrphans, liveFindings, RULE_CODE, STALE_CODE } from './analysis';
 import { anchorOf, lldLine, orphanDiagnostics } from './diagnostic';
 import { explorer, explorerFacts } from './explorer';
 import { computeFix, FIXES } from './fixes';
-import { patchText } from './patchText';
+import { patchText, scriptPatchText } from './patchText';
 import { effectiveSectionFlags } from './sectionFlags';
+import { SCRIPT_SECTION } from './scriptFix';
 
 const ZERO = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
@@ -52,7 +54,15 @@ export const orphanSections: Rule = {
     return computeFix(ctx, fixId, build);
   },
 
-  patchText(ctx, _fixId, fix) {
+  patchText(ctx, fixId, fix) {
+    if (fixId === SCRIPT_SECTION) {
+      // The sections the fix names, read back from its own lines.
+      const text = (fix?.files ?? []).flatMap((f) => f.edits.map((e) => e.newText)).join('\n');
+      const sections = [...new Set([...text.matchAll(/\*\(([^)\s]+)\)/g)].map((m) => m[1]))];
+      const scripts = (fix?.files ?? []).map((f) => path.basename(f.file));
+      // The fix places the sections exactly where it is the preferred one (links of kernel objects).
+      return scriptPatchText(subjectPrefix(ctx.objDir), sections, scripts, fix?.preferred === true);
+    }
     // The patterns and objects the fix adds, read back from its own lines.
     const added = (fix?.edits ?? [])
       .flatMap((e) => e.newText.split(/\r?\n/))

@@ -19,3 +19,25 @@ export function patchText(prefix: string, patterns: string[]): { subject: string
     "Remove the flag for these objects, with the directory's own remove list.";
   return { subject, body };
 }
+
+/** The commit message of the script fix: what it adds to which script, and why this way. */
+export function scriptPatchText(
+  prefix: string,
+  sections: string[],
+  scripts: string[],
+  place: boolean,
+): { subject: string; body: string } {
+  const list = sections.join(', ');
+  const subject = `${prefix}: ${place ? 'Place' : 'Discard'} ${list} in the linker script`;
+  const made = SECTION_FLAGS.filter((f) => f.sections.some((s) => sections.includes(s.name))).map((f) => f.option);
+  const body =
+    `${made.length > 0 ? `With ${made.join(' or ').replace(/=$/, '=...')}, clang emits` : 'The objects of this link hold'} ` +
+    `${list}, which ${scripts.join(', ')} does not place. The link passes ` +
+    '--orphan-handling=$(CONFIG_LD_ORPHAN_WARN_LEVEL), so ld.lld reports each such input section as ' +
+    'an orphan ("<object>:(<section>) is being placed in \'<section>\'"), an error with CONFIG_WERROR=y.\n\n' +
+    (place
+      ? `Place ${list} in an output section of its own, as arch/x86/kernel/vmlinux.lds.S does for ` +
+        'Propeller (commit d5dc95836147): tools read it from the linked image, and nothing loads it.'
+      : `Discard ${list}: nothing loads it and no tool reads it from this image.`);
+  return { subject, body };
+}

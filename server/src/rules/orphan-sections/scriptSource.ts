@@ -19,15 +19,17 @@ export interface ScriptText {
   incomplete: string[];
 }
 
+/** `edited`: `.lds.S` files (absolute paths) as a fix would leave them. */
 export function scriptForLink(
   ctx: MakefileContext,
   link: OrphanLink,
   build: BuildAccess | undefined,
+  edited?: ReadonlyMap<string, string>,
 ): ScriptText | { missing: string } {
   if (!link.script) return { missing: `${link.output}: the link names no linker script (-T) this tool could read` };
   const root = ctx.kernelRoot ?? path.dirname(ctx.file);
   const source = path.join(root, link.script + '.S');
-  const next = scriptForNextBuild(root, build?.buildDir, link.script);
+  const next = scriptForNextBuild(root, build?.buildDir, link.script, edited?.get(source));
   if (next) {
     const file = next.from === 'generated' ? path.join(build?.buildDir ?? root, link.script) : source;
     return {
@@ -39,6 +41,8 @@ export function scriptForLink(
     };
   }
   const plain = path.join(root, link.script);
+  const edit = edited?.get(plain);
+  if (edit !== undefined) return { file: plain, text: edit, from: 'plain', incomplete: [] };
   const r = readRegularTextSync(plain, { maxBytes: MAX_SCRIPT_BYTES });
   if (r.ok) return { file: plain, text: r.text, from: 'plain', incomplete: [] };
   return { missing: `${link.script}: neither the script nor ${link.script}.S could be read` };

@@ -10,6 +10,8 @@ export interface MadeSection {
   example: string;
   /** SHF_EXCLUDE: a final link drops it, `ld -r` keeps it. */
   exclude?: boolean;
+  /** SHF_ALLOC: loaded at run time (code, data); without it the section is metadata for tools. */
+  alloc?: boolean;
 }
 
 export interface SectionFlag {
@@ -48,15 +50,15 @@ export const SECTION_FLAGS: readonly SectionFlag[] = [
     option: '-ffunction-sections',
     family: 'function-sections',
     what: 'one section per function',
-    sections: [{ name: '.text.<fn>', example: '.text.f' }],
+    sections: [{ name: '.text.<fn>', example: '.text.f', alloc: true }],
   },
   {
     option: '-fdata-sections',
     family: 'data-sections',
     what: 'one section per variable',
     sections: [
-      { name: '.data.<var>', example: '.data.v' },
-      { name: '.bss.<var>', example: '.bss.v' },
+      { name: '.data.<var>', example: '.data.v', alloc: true },
+      { name: '.bss.<var>', example: '.bss.v', alloc: true },
     ],
   },
   {
@@ -64,16 +66,16 @@ export const SECTION_FLAGS: readonly SectionFlag[] = [
     family: 'patchable',
     offValues: ['0'],
     what: 'patchable function entries',
-    sections: [{ name: '__patchable_function_entries', example: '__patchable_function_entries' }],
+    sections: [{ name: '__patchable_function_entries', example: '__patchable_function_entries', alloc: true }],
   },
   {
     option: '-fprofile-instr-generate',
     family: 'instr-generate',
     what: 'instrumentation profiling',
     sections: [
-      { name: '__llvm_prf_cnts', example: '__llvm_prf_cnts' },
-      { name: '__llvm_prf_data', example: '__llvm_prf_data' },
-      { name: '__llvm_prf_names', example: '__llvm_prf_names' },
+      { name: '__llvm_prf_cnts', example: '__llvm_prf_cnts', alloc: true },
+      { name: '__llvm_prf_data', example: '__llvm_prf_data', alloc: true },
+      { name: '__llvm_prf_names', example: '__llvm_prf_names', alloc: true },
     ],
   },
   {

@@ -3,13 +3,24 @@
 // that places or discards it, or no such flag, is nothing; the fix, re-analyzed, clears it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeFile, AnalysisCache, buildAccessFor, makefileContext } from '../../../analysis';
 import { BuildReader } from '../../../kbuild/buildModel';
 import { applyEdits } from '../../../make/edits';
 import { orphanSections } from '..';
+import { fixCommand } from '../../../cli/fix';
 
 const LINK = ['$(obj)/t.so: $(obj)/t.lds $(obj)/a.o $(obj)/b.o FORCE', '\t$(call if_changed,ld)', ''];
 
@@ -118,5 +129,112 @@ test('nothing when the script places or discards the section, or when no flag ma
       why,
     );
     assert.equal(fix, undefined, `no fix: ${why}`);
+  }
+});
+
+/** The rule's script fix on a small tree, and the analysis of the tree with the fix applied to its script. */
+async function judgeScriptFix(makefile: string[], script: string) {
+  const t = tree(makefile, script);
+  try {
+    const text = makefile.join('\n');
+    const ctx = makefileContext(t.file, text, t.dir);
+    const access = () =>
+      buildAccessFor(t.dir, 'lib/x', { reader: new BuildReader(), useBuild: false }, new AnalysisCache()).build();
+    const fix = await orphanSections.fix(ctx, 'script-section', access);
+    const flagFix = await orphanSections.fix(ctx, 'remove-flag', access);
+    let after: string[] | undefined;
+    if (fix?.files) {
+      for (const f of fix.files) writeFileSync(f.file, applyEdits(f.oldText, f.edits));
+      const a = await analyzeFile(t.file, text, {
+        rules: [orphanSections],
+        reader: new BuildReader(),
+        docsDir: '/nonexistent',
+        useBuild: false,
+      });
+      after = a.diagnostics.filter((x) => x.code === 'orphan-sections').map((d) => String(d.message));
+    }
+    return { fix, flagFix, after, scriptPath: join(t.dir, 'lib', 'x', 't.lds') };
+  } finally {
+    rmSync(t.dir, { recursive: true, force: true });
+  }
+}
+
+const STACK_FLAG = 'ccflags-y += -fstack-size-section';
+const ERROR_LINK = ['ldflags-y := -shared --orphan-handling=error -T', ...LINK];
+
+test("the script fix discards a tool-only section inside the script's own /DISCARD/, and clears the finding", async () => {
+  const script =
+    'SECTIONS {\n\t.text : { *(.text*) }\n\t/* not here: /DISCARD/ : { } */\n\t/DISCARD/ : {\n\t\t*(.comment)\n\t}\n}\n';
+  const { fix, flagFix, after, scriptPath } = await judgeScriptFix([STACK_FLAG, ...ERROR_LINK], script);
+  assert.ok(fix?.files, 'the script fix is offered');
+  assert.deepEqual(fix.edits, [], 'the Makefile is not edited');
+  assert.equal(fix.files.length, 1);
+  assert.equal(fix.files[0].file, scriptPath);
+  assert.equal(
+    fix.files[0].newText,
+    'SECTIONS {\n\t.text : { *(.text*) }\n\t/* not here: /DISCARD/ : { } */\n\t/DISCARD/ : {\n\t\t*(.comment)\n\t\t*(.stack_sizes)\n\t}\n}\n',
+  );
+  assert.equal(fix.title, 'Discard .stack_sizes in t.lds');
+  assert.equal(fix.preferred, false, 'not a link of kernel objects: removing the flag is preferred');
+  assert.equal(flagFix?.preferred, true);
+  assert.deepEqual(after, [], 'the tree with the edited script has no finding');
+});
+
+test('the script fix adds a /DISCARD/ where the script has none', async () => {
+  const { fix, after } = await judgeScriptFix([STACK_FLAG, ...ERROR_LINK], PLACES_TEXT);
+  assert.equal(
+    fix?.files?.[0].newText,
+    'SECTIONS {\n  .text : { *(.text*) }\n  .data : { *(.data*) }\n\n  /DISCARD/ : { *(.stack_sizes) }\n}\n',
+  );
+  assert.deepEqual(after, []);
+});
+
+test('no script fix for a section that is loaded (code): only the flag can go', async () => {
+  const { fix, flagFix } = await judgeScriptFix(
+    ['ccflags-y += -ffunction-sections', ...ERROR_LINK],
+    'SECTIONS {\n  .text : { *(.text) }\n}\n',
+  );
+  assert.equal(fix, undefined, '.text.<fn> is code: where it goes is not for the rule to choose');
+  assert.ok(flagFix, 'removing the flag is still offered');
+});
+
+test('a link of kernel objects (obj-y) gets the section placed, and that fix is the preferred one', async () => {
+  const { fix, flagFix, after } = await judgeScriptFix([STACK_FLAG, 'obj-y += a.o b.o', ...ERROR_LINK], PLACES_TEXT);
+  assert.equal(
+    fix?.files?.[0].newText,
+    'SECTIONS {\n  .text : { *(.text*) }\n  .data : { *(.data*) }\n\n  .stack_sizes : { *(.stack_sizes) }\n}\n',
+  );
+  assert.equal(fix?.preferred, true, 'upstream places the section for links of kernel objects');
+  assert.equal(flagFix?.preferred, false);
+  assert.deepEqual(after, []);
+});
+
+test('`fix --fix script-section` writes the linker script through its link, keeping mode and every other byte', async () => {
+  const script = 'SECTIONS {\n\t.text : { *(.text*) }\n\t/DISCARD/ : {\n\t\t*(.comment) /* caf\u00e9 */\n\t}\n}\n';
+  const t = tree([STACK_FLAG, ...ERROR_LINK], script);
+  try {
+    // The script is a link to a file elsewhere, mode 0640: the fix writes the target and keeps the link.
+    const real = join(t.dir, 'real.lds');
+    writeFileSync(real, script);
+    chmodSync(real, 0o640);
+    rmSync(join(t.dir, 'lib', 'x', 't.lds'));
+    symlinkSync(real, join(t.dir, 'lib', 'x', 't.lds'));
+    const makefileBefore = readFileSync(t.file, 'utf8');
+    const out = { o: '', e: '', out: (s: string) => void (out.o += s), err: (s: string) => void (out.e += s) };
+    assert.equal(await fixCommand(['--fix', 'script-section', t.file], out, [orphanSections]), 0, out.e);
+    assert.match(out.o, /applied orphan-sections fix script-section: Discard \.stack_sizes in t\.lds/);
+    assert.equal(
+      readFileSync(real, 'utf8'),
+      'SECTIONS {\n\t.text : { *(.text*) }\n\t/DISCARD/ : {\n\t\t*(.comment) /* caf\u00e9 */\n\t\t*(.stack_sizes)\n\t}\n}\n',
+    );
+    assert.ok(lstatSync(join(t.dir, 'lib', 'x', 't.lds')).isSymbolicLink(), 'the link is kept');
+    assert.equal(statSync(real).mode & 0o777, 0o640, 'the mode is kept');
+    assert.equal(readFileSync(t.file, 'utf8'), makefileBefore, 'the Makefile is not touched');
+    // Fixed: nothing left to fix.
+    const again = { o: '', e: '', out: (s: string) => void (again.o += s), err: (s: string) => void (again.e += s) };
+    assert.equal(await fixCommand(['--fix', 'script-section', t.file], again, [orphanSections]), 0);
+    assert.match(again.o, /nothing to fix/);
+  } finally {
+    rmSync(t.dir, { recursive: true, force: true });
   }
 });

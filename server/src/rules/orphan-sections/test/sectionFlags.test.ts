@@ -63,6 +63,7 @@ test('every table flag makes its sections with clang-19, and only with the flag'
         const hit = got.find((s) => sectionMatches(made, s.name));
         assert.ok(hit, `${flag} makes ${made.name}: got ${got.map((s) => s.name).join(' ')}`);
         assert.equal(hit.flags.includes('E'), !!made.exclude, `${made.name}: SHF_EXCLUDE as the table says`);
+        assert.equal(hit.flags.includes('A'), !!made.alloc, `${made.name}: SHF_ALLOC as the table says`);
         assert.ok(!plain.some((s) => sectionMatches(made, s.name)), `${made.name} is not there without ${flag}`);
         assert.ok(flagsMaking(hit.name).includes(entry), `${hit.name} is traced back to ${entry.option}`);
       }
