@@ -13,6 +13,7 @@ import { registerCommands } from './commands';
 import { registerKbuildLanguage } from './kbuildLanguage';
 import { restartingErrorHandler } from './serverHealth';
 import { registerSectionExplorer } from './sectionExplorer';
+import { registerTaskVariables } from './taskVariables';
 
 let client: LanguageClient | undefined;
 
@@ -53,6 +54,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   client = lc;
   // Commands and views first: if the server cannot start they still answer, with a clear message.
   registerCommands(context, () => client);
+  registerTaskVariables(context, () => client);
   const explorer = registerSectionExplorer(context, lc);
   registerKbuildLanguage(context);
   context.subscriptions.push(

@@ -12,6 +12,7 @@ import {
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { AnalysisCache, mayApply } from './analysis';
+import { registerBuildOutput } from './features/buildOutput';
 import { registerCodeActions, FIX_ALL_KIND } from './features/codeActions';
 import { forgetConfiguredModel } from './features/configModel';
 import { registerConfigInlayHints } from './features/configInlayHints';
@@ -88,7 +89,10 @@ export function createServer(connection: Connection, options: ServerOptions = {}
     };
   });
 
-  const diagnostics = registerDiagnostics(ws, [inactiveBranchDiagnostics]);
+  const buildOutput = registerBuildOutput(ws);
+  const diagnostics = registerDiagnostics(ws, [inactiveBranchDiagnostics], (file, analysis) =>
+    buildOutput.update(file, analysis),
+  );
   registerCodeActions(ws);
   registerFixRequests(ws);
   registerMakefileInfo(ws, [objectFateHover, kconfigHover]);
@@ -155,6 +159,7 @@ export function createServer(connection: Connection, options: ServerOptions = {}
       if (/(^|\/)(Makefile|Kbuild)(\.[\w-]+)?$/.test(file) && !documents.get(change.uri)) {
         if (change.type === FileChangeType.Deleted) {
           ws.removed(file);
+          buildOutput.update(file, undefined);
           publishDiagnostics(connection, { uri: change.uri, diagnostics: [] });
         } else diagnostics.schedule(file);
       }

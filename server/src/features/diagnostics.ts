@@ -9,6 +9,7 @@ import { pathToUri, uriToPath, type Workspace } from '../workspace';
 import { documentModel } from './documentModel';
 import { publishDiagnostics } from './requests';
 import { errorText } from '../common/errors';
+import type { FileAnalysis } from '../analysis';
 
 function toLsp(d: ParseDiagnostic, code: string): Diagnostic {
   return {
@@ -43,7 +44,14 @@ export interface DiagnosticsFeature {
 /** More diagnostics for an open document (published with the rules' ones). */
 export type DocumentDiagnostics = (ws: Workspace, doc: TextDocument) => Promise<Diagnostic[]>;
 
-export function registerDiagnostics(ws: Workspace, extra: readonly DocumentDiagnostics[] = []): DiagnosticsFeature {
+/** Called with each analysis the feature publishes (undefined: the file is gone or unreadable). */
+export type AnalysisListener = (file: string, analysis: FileAnalysis | undefined) => void;
+
+export function registerDiagnostics(
+  ws: Workspace,
+  extra: readonly DocumentDiagnostics[] = [],
+  onAnalysis?: AnalysisListener,
+): DiagnosticsFeature {
   const timers = new Map<string, NodeJS.Timeout>();
   const generation = new Map<string, number>();
 
@@ -56,10 +64,12 @@ export function registerDiagnostics(ws: Workspace, extra: readonly DocumentDiagn
     if ('failure' in source) {
       // Gone: nothing to say. Unreadable or not a regular file: say so; it is not "clean".
       const gone = source.missing;
+      onAnalysis?.(file, undefined);
       publishDiagnostics(ws.connection, { uri, diagnostics: gone ? [] : [incompleteDiagnostic([source.failure])] });
       return;
     }
     const diagnostics: Diagnostic[] = [];
+    let analysis: FileAnalysis | undefined;
     if (source.text.length > MAX_ANALYZED_CHARS) {
       publishDiagnostics(ws.connection, {
         uri,
@@ -79,7 +89,7 @@ export function registerDiagnostics(ws: Workspace, extra: readonly DocumentDiagn
     try {
       // An open document is parsed once, for the rule, hover and outline alike.
       const model = doc && doc.version === source.version ? documentModel(doc) : undefined;
-      const analysis = await ws.analyze(file, source.text, model?.makefile, source.version);
+      analysis = await ws.analyze(file, source.text, model?.makefile, source.version);
       if (model) {
         diagnostics.push(...model.makefile.diagnostics.map((d) => toLsp(d, 'make-syntax')));
         diagnostics.push(...model.evaluation.diagnostics.map((d) => toLsp(d, 'make-evaluation')));
@@ -102,6 +112,7 @@ export function registerDiagnostics(ws: Workspace, extra: readonly DocumentDiagn
     const current = ws.documents.get(uri);
     if (current && source.version !== null && current.version !== source.version) return;
     publishDiagnostics(ws.connection, { uri, version: source.version ?? undefined, diagnostics });
+    onAnalysis?.(file, analysis);
   }
 
   function schedule(file: string): void {
