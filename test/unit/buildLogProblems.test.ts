@@ -50,15 +50,21 @@ function manifest(name: string): Manifest {
   return JSON.parse(readFileSync(join(LOGS, `${name}.json`), 'utf8')) as Manifest;
 }
 
-/** The recorded roots mapped to local directories, in lookup order. */
-function localRoots(m: Manifest, version: string, artifacts: string | undefined): [string, string[]][] {
+/** Files committed beside a log: what the build left in its build directory, sources the capture edited. */
+interface Committed {
+  obj?: string;
+  src?: string;
+}
+
+/** The recorded roots mapped to local directories, in lookup order (the build directory first: it may lie in the source). */
+function localRoots(m: Manifest, version: string, committed: Committed): [string, string[]][] {
   const tree = kernelTree(version);
   if (!('path' in tree)) throw new Error(tree.missing);
-  const built = artifacts ? [join(LOGS, artifacts)] : [];
-  if (m.objtree === m.srctree) return [[m.srctree, [...built, tree.path]]];
+  const dirs = (d: string | undefined) => (d ? [join(LOGS, d)] : []);
+  if (m.objtree === m.srctree) return [[m.srctree, [...dirs(committed.obj), ...dirs(committed.src), tree.path]]];
   return [
-    [m.objtree, built],
-    [m.srctree, [tree.path]],
+    [m.objtree, dirs(committed.obj)],
+    [m.srctree, [...dirs(committed.src), tree.path]],
   ];
 }
 
@@ -73,9 +79,9 @@ function local(p: string, roots: [string, string[]][]): string | undefined {
   return existsSync(p) ? p : undefined;
 }
 
-function run(name: string, version: string, artifacts?: string) {
+function run(name: string, version: string, committed: Committed = {}) {
   const m = manifest(name);
-  const roots = localRoots(m, version, artifacts);
+  const roots = localRoots(m, version, committed);
   const fs = {
     exists: (p: string) => local(p, roots) !== undefined,
     readdir: (p: string) =>
@@ -121,7 +127,7 @@ test(
   'O= 6.12 arm64 vDSO, CONFIG_WERROR=y: the orphan errors on the objects in the build directory, the link failure on its Makefile line',
   { skip: skipUnlessKernel('6.12') },
   () => {
-    const r = run('vdso-orphans-6.12-O', '6.12', 'vdso-orphans-6.12-O.build');
+    const r = run('vdso-orphans-6.12-O', '6.12', { obj: 'vdso-orphans-6.12-O.build' });
     assert.notEqual(r.manifest.status, 0, 'the build failed');
     assert.deepEqual(r.seen, [
       {
@@ -162,7 +168,7 @@ test(
   'O= 6.12 arm64 vDSO, CONFIG_WERROR=n: the same orphans are warnings and the build passes',
   { skip: skipUnlessKernel('6.12') },
   () => {
-    const r = run('vdso-orphans-6.12-O-nowerror', '6.12', 'vdso-orphans-6.12-O.build');
+    const r = run('vdso-orphans-6.12-O-nowerror', '6.12', { obj: 'vdso-orphans-6.12-O.build' });
     assert.equal(r.manifest.status, 0);
     assert.deepEqual(r.seen, [
       {
@@ -182,6 +188,56 @@ test(
         message: ORPHAN('vgetrandom.o'),
       },
     ]);
+  },
+);
+
+test(
+  'O= 6.12 inside the source tree: clang errors, a note and a warning at ../ paths into the source, the failed compile on its Makefile line',
+  { skip: skipUnlessKernel('6.12') },
+  () => {
+    const r = run('clang-error-6.12-O', '6.12', { src: 'clang-error-6.12-O.src' });
+    assert.equal(
+      r.manifest.objtree,
+      `${r.manifest.srctree}/build`,
+      'O= is a subdirectory of the source: srctree is ..',
+    );
+    const c = `${VDSO}/vgettimeofday.c`;
+    assert.deepEqual(r.seen, [
+      {
+        root: 'src',
+        path: c,
+        line: 33,
+        column: 6,
+        severity: 'error',
+        message: "conflicting types for 'kbd_fixture_decl'",
+      },
+      { root: 'src', path: c, line: 32, column: 5, severity: 'info', message: 'previous declaration is here' },
+      {
+        root: 'src',
+        path: c,
+        line: 34,
+        column: 43,
+        severity: 'warning',
+        message: "unused variable 'unused' [-Wunused-variable]",
+      },
+      { root: 'src', path: c, line: 35, column: 51, severity: 'error', message: "expected ';' after return statement" },
+      {
+        root: 'src',
+        path: 'scripts/Makefile.build',
+        line: 234,
+        column: 1,
+        severity: 'error',
+        message: `make[2]: *** [../scripts/Makefile.build:234: ${VDSO}/vgettimeofday.o] Error 1`,
+      },
+    ]);
+    // Each line and column is where clang points: the compiled file's text there.
+    const file = local(r.problems[0].resource, r.roots);
+    assert.ok(file);
+    assert.equal(lineOf(file, 33).slice(5, 21), 'kbd_fixture_decl');
+    assert.ok(lineOf(file, 35).slice(0, 50).endsWith('return 0'), 'the missing ; goes right after return 0');
+    const makefile = local(r.problems[4].resource, r.roots);
+    assert.ok(makefile);
+    assert.match(lineOf(makefile, 234), /^\t\$\(call if_changed_rule,cc_o_c\)/);
   },
 );
 
