@@ -17,7 +17,8 @@ interface KbuildTaskDefinition extends vscode.TaskDefinition {
   buildDirectory?: string;
 }
 
-export const PROBLEM_MATCHER = '$kbuild';
+// Both, in this order: $kbuild-objects takes the object lines (no line number) that $kbuild cannot (docs/problem-matchers.md).
+export const PROBLEM_MATCHERS = ['$kbuild', '$kbuild-objects'];
 
 function folderOf(info: BuildTaskInfo): vscode.WorkspaceFolder | undefined {
   return vscode.workspace.getWorkspaceFolder(vscode.Uri.file(info.sourceDir));
@@ -36,7 +37,7 @@ export function toTask(
     info.label,
     'Kbuild',
     new vscode.ProcessExecution(info.command, info.args, { cwd: info.cwd }),
-    [PROBLEM_MATCHER],
+    PROBLEM_MATCHERS,
   );
   task.detail = info.notes.length > 0 ? `${info.commandLine}  (${info.notes.join(' ')})` : info.commandLine;
   task.group = vscode.TaskGroup.Build;

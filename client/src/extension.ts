@@ -10,6 +10,7 @@ import {
 } from 'vscode-languageclient/node';
 import { DEFAULT_SETTINGS, SETTINGS_SECTION } from '../../server/src/lspExt';
 import { registerBuildTasks } from './buildTasks';
+import { registerTaskVariables } from './taskVariables';
 import { registerCommands } from './commands';
 import { registerKbuildLanguage } from './kbuildLanguage';
 import { restartingErrorHandler } from './serverHealth';
@@ -55,6 +56,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   // Commands and views first: if the server cannot start they still answer, with a clear message.
   registerCommands(context, () => client);
   registerBuildTasks(context, () => client);
+  registerTaskVariables(context, () => client);
   const explorer = registerSectionExplorer(context, lc);
   registerKbuildLanguage(context);
   context.subscriptions.push(

@@ -17,6 +17,7 @@ import {
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { AnalysisCache, mayApply, type FileAnalysis } from './analysis';
+import { registerBuildOutput, type BuildOutputFeature } from './features/buildOutput';
 import { registerBuildTasks } from './features/buildTasks';
 import { registerCodeActions, FIX_ALL_KIND } from './features/codeActions';
 import { forgetConfiguredModel } from './features/configModel';
@@ -78,6 +79,7 @@ class KbuildServer {
   private readonly documents = new TextDocuments(TextDocument);
   private readonly rules: readonly Rule[];
   private readonly diagnostics: DiagnosticsFeature;
+  private readonly buildOutput: BuildOutputFeature;
   private readonly explorer: { invalidate(): void };
   /** The client watches files for us (DidChangeWatchedFiles with dynamic registration). */
   private watchDynamically = false;
@@ -97,7 +99,11 @@ class KbuildServer {
     const envDebounce = Number(process.env.KBUILD_DIAGNOSTICS_DEBOUNCE_MS);
     if (process.env.KBUILD_DIAGNOSTICS_DEBOUNCE_MS !== undefined && Number.isFinite(envDebounce) && envDebounce >= 0)
       ws.settings.debounceMs = envDebounce;
-    this.diagnostics = registerDiagnostics(ws, [inactiveBranchDiagnostics]);
+    const buildOutput = registerBuildOutput(ws);
+    this.buildOutput = buildOutput;
+    this.diagnostics = registerDiagnostics(ws, [inactiveBranchDiagnostics], (file, analysis) =>
+      buildOutput.update(file, analysis),
+    );
     registerCodeActions(ws);
     registerBuildTasks(ws);
     registerFixRequests(ws);
@@ -194,6 +200,7 @@ class KbuildServer {
     if (/(^|\/)(Makefile|Kbuild)(\.[\w-]+)?$/.test(file) && !this.documents.get(change.uri)) {
       if (change.type === FileChangeType.Deleted) {
         ws.removed(file);
+        this.buildOutput.update(file, undefined);
         publishDiagnostics(this.connection, { uri: change.uri, diagnostics: [] });
       } else this.diagnostics.schedule(file);
     }

@@ -9,6 +9,7 @@ import { pathToUri, uriToPath, type Workspace } from '../workspace';
 import { documentModel } from './documentModel';
 import { publishDiagnostics } from './requests';
 import { errorText } from '../common/errors';
+import type { FileAnalysis } from '../analysis';
 
 function toLsp(d: ParseDiagnostic, code: string): Diagnostic {
   return {
@@ -43,8 +44,15 @@ export interface DiagnosticsFeature {
 /** More diagnostics for an open document (published with the rules' ones). */
 export type DocumentDiagnostics = (ws: Workspace, doc: TextDocument) => Promise<Diagnostic[]>;
 
-export function registerDiagnostics(ws: Workspace, extra: readonly DocumentDiagnostics[] = []): DiagnosticsFeature {
-  return new DiagnosticsPublisher(ws, extra).register();
+/** Called with each analysis the feature publishes (undefined: the file is gone or unreadable). */
+export type AnalysisListener = (file: string, analysis: FileAnalysis | undefined) => void;
+
+export function registerDiagnostics(
+  ws: Workspace,
+  extra: readonly DocumentDiagnostics[] = [],
+  onAnalysis?: AnalysisListener,
+): DiagnosticsFeature {
+  return new DiagnosticsPublisher(ws, extra, onAnalysis).register();
 }
 
 /** A file too large to analyze in the editor: one information diagnostic says so. */
@@ -77,6 +85,7 @@ class DiagnosticsPublisher implements DiagnosticsFeature {
   constructor(
     private readonly ws: Workspace,
     private readonly extra: readonly DocumentDiagnostics[],
+    private readonly onAnalysis?: AnalysisListener,
   ) {}
 
   register(): this {
@@ -97,6 +106,7 @@ class DiagnosticsPublisher implements DiagnosticsFeature {
     if ('failure' in source) {
       // Gone: nothing to say. Unreadable or not a regular file: say so; it is not "clean".
       const gone = source.missing;
+      this.onAnalysis?.(file, undefined);
       publishDiagnostics(ws.connection, { uri, diagnostics: gone ? [] : [incompleteDiagnostic([source.failure])] });
       return;
     }
@@ -105,12 +115,13 @@ class DiagnosticsPublisher implements DiagnosticsFeature {
       publishDiagnostics(ws.connection, { uri, version, diagnostics: [tooLargeDiagnostic(source.text.length)] });
       return;
     }
-    const diagnostics = await this.collect(file, source.text, source.version, doc);
+    const { diagnostics, analysis } = await this.collect(file, source.text, source.version, doc);
     // A newer run started meanwhile: its result wins.
     if (this.generation.get(file) !== gen) return;
     const current = ws.documents.get(uri);
     if (current && source.version !== null && current.version !== source.version) return;
     publishDiagnostics(ws.connection, { uri, version, diagnostics });
+    this.onAnalysis?.(file, analysis);
   }
 
   /** The rules' diagnostics on a file's text, and for an open document its syntax and evaluation ones. */
@@ -119,12 +130,13 @@ class DiagnosticsPublisher implements DiagnosticsFeature {
     text: string,
     version: number | null,
     doc: TextDocument | undefined,
-  ): Promise<Diagnostic[]> {
+  ): Promise<{ diagnostics: Diagnostic[]; analysis?: FileAnalysis }> {
     const diagnostics: Diagnostic[] = [];
+    let analysis: FileAnalysis | undefined;
     try {
       // An open document is parsed once, for the rule, hover and outline alike.
       const model = doc && doc.version === version ? documentModel(doc) : undefined;
-      const analysis = await this.ws.analyze(file, text, model?.makefile, version);
+      analysis = await this.ws.analyze(file, text, model?.makefile, version);
       if (model) {
         diagnostics.push(...model.makefile.diagnostics.map((d) => toLsp(d, 'make-syntax')));
         diagnostics.push(...model.evaluation.diagnostics.map((d) => toLsp(d, 'make-evaluation')));
@@ -135,7 +147,7 @@ class DiagnosticsPublisher implements DiagnosticsFeature {
     } catch (e) {
       diagnostics.push(internalErrorDiagnostic(e));
     }
-    return diagnostics;
+    return { diagnostics, analysis };
   }
 
   schedule(file: string): void {

@@ -54,6 +54,21 @@ export interface PipelineObject {
   stage: string;
 }
 
+/**
+ * A line the build prints that a finding explains: what a problem matcher shows from the build log
+ * (`$kbuild-objects` in package.json), on the same file. The generic layers publish the finding's
+ * diagnosis there too, so the build's line and the diagnosis are one entry apart in Problems.
+ */
+export interface BuildOutputLine {
+  /** Absolute path of the file the line names (an object in the build directory). */
+  file: string;
+  /** The line's text after the tool's `error: ` or `warning: ` (what the matcher shows as the message). */
+  text: string;
+  severity: 'error' | 'warning';
+  /** Index, in the finding's diagnostics, of the one that explains the line. */
+  diagnostic: number;
+}
+
 /** What a rule found on a make file it applies to. */
 export interface RuleFinding {
   diagnostics: Diagnostic[];
@@ -72,6 +87,8 @@ export interface RuleFinding {
   hoverNote?(variable: string): string | undefined;
   /** What the rule could not read or evaluate in full (its verdict may miss something). */
   incomplete?: string[];
+  /** The build's output lines this finding explains (from the objects the build left). */
+  buildOutput?: BuildOutputLine[];
 }
 
 export interface FixDef {

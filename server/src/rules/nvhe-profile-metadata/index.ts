@@ -60,6 +60,14 @@ async function collectEvidence(v: NvheVerdict, build: BuildAccess, objDir: strin
   return { buildDir: build.buildDir, objects, flags, incomplete };
 }
 
+/** gen-hyprel's own error line on the object it reads, when the build's object makes it fail (explained by the first diagnostic). */
+function genHyprelOutput(evidence: BuildEvidence | undefined, diagnostics: number): RuleFinding['buildOutput'] {
+  const tmp = evidence?.objects.find((o) => o.genHyprelMessage);
+  const printed = tmp?.genHyprelMessage && /^error: (.*)$/.exec(tmp.genHyprelMessage);
+  if (!tmp || !printed || diagnostics === 0) return undefined;
+  return [{ file: tmp.path, text: printed[1], severity: 'error', diagnostic: 0 }];
+}
+
 function hoverNote(v: NvheVerdict): (variable: string) => string | undefined {
   return (variable) => {
     if (!COMPILE_FLAG_VARIABLE.test(variable)) return undefined;
@@ -139,6 +147,7 @@ export const nvheProfileMetadata: Rule = {
     return {
       incomplete,
       diagnostics,
+      buildOutput: genHyprelOutput(evidence, diagnostics.length),
       problem: v.leaks || v.aliasLeak,
       anchor: v.anchor,
       objects: pipelineObjects(v),

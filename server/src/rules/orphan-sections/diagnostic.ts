@@ -5,7 +5,7 @@ import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation 
 import type { Span } from '../../make/ast';
 import { SERVER_NAME as DIAGNOSTIC_SOURCE } from '../../lspExt';
 import { allStatements } from '../../kbuild/recipes';
-import type { Links, MakefileContext } from '../rule';
+import type { BuildOutputLine, Links, MakefileContext } from '../rule';
 import { RULE_CODE, STALE_CODE, type LinkVerdict, type OrphanFinding, type OrphanVerdict } from './analysis';
 import { levelOrigin } from './levelOrigin';
 
@@ -154,6 +154,22 @@ export function orphanDiagnostics(
   v: OrphanVerdict,
   links: Links,
   lineLength: (line: number) => number,
-): Diagnostic[] {
-  return v.links.flatMap((l) => linkDiagnostics(ctx, l, links, lineLength, v.buildDir));
+): { diagnostics: Diagnostic[]; buildOutput: BuildOutputLine[] } {
+  const diagnostics: Diagnostic[] = [];
+  const buildOutput: BuildOutputLine[] = [];
+  for (const l of v.links) {
+    const start = diagnostics.length;
+    const ds = linkDiagnostics(ctx, l, links, lineLength, v.buildDir);
+    diagnostics.push(...ds);
+    // ld.lld's own lines for the orphans the build's objects hold, explained by this link's diagnostic.
+    const severity = l.link.level === 'error' ? 'error' : l.link.level === 'warn' ? 'warning' : undefined;
+    if (!severity || !v.buildDir) continue;
+    for (const f of l.findings) {
+      if (f.from !== 'object') continue;
+      const i = ds.findIndex((d) => d.code === (f.stale ? STALE_CODE : RULE_CODE));
+      if (i >= 0)
+        buildOutput.push({ file: `${v.buildDir}/${f.object}`, text: lldLine(f), severity, diagnostic: start + i });
+    }
+  }
+  return { diagnostics, buildOutput };
 }

@@ -40,8 +40,10 @@ export const orphanSections: Rule = {
     const lineLength = (l: number) => lines[l]?.length ?? 0;
     const live = liveFindings(v);
     const first = live[0]?.link ?? v.links[0];
+    const { diagnostics, buildOutput } = orphanDiagnostics(ctx, v, links, lineLength);
     const finding: RuleFinding = {
-      diagnostics: orphanDiagnostics(ctx, v, links, lineLength),
+      diagnostics,
+      buildOutput,
       problem: live.length > 0,
       anchor: anchorOf(ctx, first, [...new Set(live.flatMap((l) => l.finding.flags.map((f) => f.flag)))], lineLength),
       ...explorerFacts(ctx, v),
