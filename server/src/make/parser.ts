@@ -520,6 +520,20 @@ function findComment(t: string, s: number): { hash: number; skip: Set<number> | 
   return { hash: -1, skip };
 }
 
+/** The line of the `endef` that closes a define whose body starts at line `from` (nested defines counted), or -1. */
+function findEndef(lines: readonly string[], from: number): number {
+  let depth = 1;
+  for (let i = from; i < lines.length; i++) {
+    const raw = lines[i];
+    if (raw.charCodeAt(0) === Ch.tab) continue;
+    const m2 = /^[ \t]*((?:(?:override|export|private|unexport)[ \t]+)*)(define|endef)(?=$|[ \t#])/.exec(raw);
+    if (!m2) continue;
+    if (m2[2] === 'define') depth++;
+    else if (--depth === 0) return i;
+  }
+  return -1;
+}
+
 /** The conditional directive starting at t[s] (`ifeq(` without a space counts), or undefined. */
 function conditionalWordAt(t: string, s: number, e: number): ConditionalKind | undefined {
   const w = wordAt(t, s, e);
@@ -1058,20 +1072,7 @@ class Parser {
     }
     if (a >= end) this.diag('error', "Empty variable name in 'define'", fullSpan);
     const lines = this.lines;
-    let depth = 1;
-    let i = lg.last + 1;
-    let endLine = -1;
-    for (; i < lines.length; i++) {
-      const raw = lines[i];
-      if (raw.charCodeAt(0) === Ch.tab) continue;
-      const m2 = /^[ \t]*((?:(?:override|export|private|unexport)[ \t]+)*)(define|endef)(?=$|[ \t#])/.exec(raw);
-      if (!m2) continue;
-      if (m2[2] === 'define') depth++;
-      else if (--depth === 0) {
-        endLine = i;
-        break;
-      }
-    }
+    const endLine = findEndef(lines, lg.last + 1);
     const bodyFirst = lg.last + 1;
     const bodyLast = (endLine < 0 ? lines.length : endLine) - 1;
     const segs: Seg[] = [];
