@@ -41,19 +41,6 @@ export default tseslint.config(
     },
   },
   {
-    // Functions still over 120 lines, to be split (issue 20).
-    // Each entry names its function; remove the entry once it is split.
-    files: [
-      'server/src/elf/format.ts', // formatSectionTableBytes (169)
-      'server/src/elf/reader.ts', // readElfTable (127)
-      'server/src/fs/safeWrite.ts', // replaceFileContent (152)
-      'server/src/make/parser.ts', // classify (181)
-      'server/src/rules/nvhe-profile-metadata/diagnostic.ts', // nvheDiagnostic (126)
-      'server/src/rules/nvhe-profile-metadata/genHyprel.ts', // genHyprelVerdict (138)
-    ],
-    rules: { 'max-lines-per-function': 'off' },
-  },
-  {
     files: ['client/**/*.ts'],
     rules: {
       'no-restricted-imports': [

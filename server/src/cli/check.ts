@@ -5,6 +5,7 @@
 // (an unreadable file or folder, a device or FIFO, a path too long, an evaluation cut by its bounds).
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Diagnostic } from 'vscode-languageserver';
 import { AnalysisCache, analyzeFile, mayApply } from '../analysis';
 import { readRegularTextSync, statSafe, statSafeSync } from '../fs/safeRead';
 import { MAX_MAKEFILE_BYTES } from '../lspExt';
@@ -22,6 +23,50 @@ const checkOptions = {
   'build-dir': { type: 'string', short: 'O' },
   format: { type: 'string' },
 } as const;
+
+/** The make files named by `paths` (directories walked for files a rule may apply to); 2 when one is missing. */
+async function collectFiles(
+  paths: string[],
+  rules: readonly Rule[],
+  io: CliIo,
+): Promise<{ files: string[]; walkedTexts: Map<string, string>; incomplete: string[] } | number> {
+  const files: string[] = [];
+  // The texts the walk already read (regular files, bounded): not read a second time.
+  const walkedTexts = new Map<string, string>();
+  const incomplete: string[] = [];
+  for (const p of paths) {
+    const st = statSafeSync(p);
+    if (!st.ok && st.reason === 'missing') {
+      io.err(`kbuild-diagnostics check: ${p}: no such file or directory\n`);
+      return 2;
+    }
+    if (st.ok && st.stat.isDirectory()) {
+      const found = await findMakeFiles([path.resolve(p)], (text) => mayApply(rules, text));
+      files.push(...found.files);
+      for (const [f, t] of found.texts) walkedTexts.set(f, t);
+      incomplete.push(...found.incomplete);
+    } else files.push(path.resolve(p));
+  }
+  return { files, walkedTexts, incomplete };
+}
+
+/** One file's diagnostics as compiler-style text lines (`FILE:LINE:COL: severity: message [code]`, notes after). */
+function printDiagnostics(io: CliIo, file: string, diagnostics: readonly Diagnostic[]): void {
+  for (const d of diagnostics) {
+    const rel = path.relative(process.cwd(), file) || file;
+    io.out(
+      `${rel}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${SEVERITY[d.severity ?? 2]}: ${d.message} [${String(d.code)}]\n`,
+    );
+    for (const r of d.relatedInformation ?? []) {
+      const where = r.location.uri.startsWith('file:')
+        ? path.relative(process.cwd(), fileURLToPath(r.location.uri))
+        : r.location.uri;
+      io.out(
+        `${where}:${r.location.range.start.line + 1}:${r.location.range.start.character + 1}: note: ${r.message}\n`,
+      );
+    }
+  }
+}
 
 export async function checkCommand(
   args: string[],
@@ -47,23 +92,9 @@ export async function checkCommand(
   }
   if (paths.length === 0) paths.push('.');
 
-  const files: string[] = [];
-  // The texts the walk already read (regular files, bounded): not read a second time.
-  const walkedTexts = new Map<string, string>();
-  const incomplete: string[] = [];
-  for (const p of paths) {
-    const st = statSafeSync(p);
-    if (!st.ok && st.reason === 'missing') {
-      io.err(`kbuild-diagnostics check: ${p}: no such file or directory\n`);
-      return 2;
-    }
-    if (st.ok && st.stat.isDirectory()) {
-      const found = await findMakeFiles([path.resolve(p)], (text) => mayApply(rules, text));
-      files.push(...found.files);
-      for (const [f, t] of found.texts) walkedTexts.set(f, t);
-      incomplete.push(...found.incomplete);
-    } else files.push(path.resolve(p));
-  }
+  const collected = await collectFiles(paths, rules, io);
+  if (typeof collected === 'number') return collected;
+  const { files, walkedTexts, incomplete } = collected;
 
   const reader = new BuildReader();
   // One run: the tree, its build directories and the evidence do not change under it.
@@ -102,20 +133,7 @@ export async function checkCommand(
       diagnostics: a.diagnostics,
     });
     if (format !== 'text') continue;
-    for (const d of a.diagnostics) {
-      const rel = path.relative(process.cwd(), file) || file;
-      io.out(
-        `${rel}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${SEVERITY[d.severity ?? 2]}: ${d.message} [${String(d.code)}]\n`,
-      );
-      for (const r of d.relatedInformation ?? []) {
-        const where = r.location.uri.startsWith('file:')
-          ? path.relative(process.cwd(), fileURLToPath(r.location.uri))
-          : r.location.uri;
-        io.out(
-          `${where}:${r.location.range.start.line + 1}:${r.location.range.start.character + 1}: note: ${r.message}\n`,
-        );
-      }
-    }
+    printDiagnostics(io, file, a.diagnostics);
   }
   if (format === 'json') io.out(JSON.stringify({ checked: files.length, found, incomplete, results }, null, 2) + '\n');
   else {

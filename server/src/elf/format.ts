@@ -205,11 +205,188 @@ function putDec(buf: Buffer, p: number, v: number, width: number): number {
   return p + digits;
 }
 
+/** Spaces from p up to column `col` of the line starting at `lineStart` (at least one); returns the new position. */
+function padToCol(buf: Buffer, p: number, col: number, lineStart: number): number {
+  let pad = col - (p - lineStart);
+  if (pad < 1) pad = 1;
+  while (pad-- > 0) buf[p++] = SPACE;
+  return p;
+}
+
+/** The value (hi:lo) in lower-case hex, zero-padded to `width`, at buf[p]; returns the new position. */
+function putHexWords(buf: Buffer, p: number, vlo: number, vhi: number, width: number): number {
+  let digits = 1;
+  if (vhi !== 0) {
+    digits = 9;
+    for (let x = vhi >>> 4; x !== 0; x >>>= 4) digits++;
+  } else for (let x = vlo >>> 4; x !== 0; x >>>= 4) digits++;
+  for (let z = width - digits; z > 0; z--) buf[p++] = 0x30;
+  let q = p + digits - 1;
+  let x = vlo;
+  for (let d = 0; d < 8 && q >= p; d++, q--) {
+    buf[q] = HEX_DIGITS[x & 0xf];
+    x >>>= 4;
+  }
+  x = vhi;
+  for (; q >= p; q--) {
+    buf[q] = HEX_DIGITS[x & 0xf];
+    x >>>= 4;
+  }
+  return p + digits;
+}
+
+/** A 64-bit value (hi:lo words) in decimal, right-justified in `width`, at buf[p]; returns the new position. */
+function putDec64(buf: Buffer, p: number, vlo: number, vhi: number, width: number): number {
+  if (vhi === 0) return putDec(buf, p, vlo, width);
+  const v = ((BigInt(vhi) << 32n) | BigInt(vlo)).toString();
+  for (let z = width - v.length; z > 0; z--) buf[p++] = SPACE;
+  for (let i = 0; i < v.length; i++) buf[p++] = v.charCodeAt(i);
+  return p;
+}
+
+/** True when the table has no section-name string table (shstrndx 0, or that section is empty). */
+function tableHasNoStrings(t: ElfTable): boolean {
+  const { elf, is64 } = t;
+  if (elf.shstrndx === 0) return true;
+  const [b, o] = entryAt(t, elf.shstrndx);
+  return is64 ? b.readUInt32LE(o + 32) === 0 && b.readUInt32LE(o + 36) === 0 : b.readUInt32LE(o + 20) === 0;
+}
+
+/** A 32-bit view of a block (copied when unaligned or big-endian): each field is one load. */
+function blockWords(blk: Buffer, little: boolean): Uint32Array {
+  if (little && blk.byteOffset % 4 === 0) return new Uint32Array(blk.buffer, blk.byteOffset, blk.length >>> 2);
+  const w = new Uint32Array(blk.length >>> 2);
+  for (let i = 0; i < w.length; i++) w[i] = little ? blk.readUInt32LE(i * 4) : blk.readUInt32BE(i * 4);
+  return w;
+}
+
+/** What every row of one table shares: the output, the name table, columns, field positions and caches. */
+interface RowContext {
+  out: ByteOut;
+  names: Buffer;
+  noStrings: boolean;
+  haveNames: boolean;
+  cols: number[];
+  /** Field positions in 32-bit words; a 64-bit field is (lo, hi) words. */
+  F: {
+    type: number;
+    flags: number;
+    addr: number;
+    off: number;
+    size: number;
+    link: number;
+    info: number;
+    align: number;
+    es: number;
+    wide: boolean;
+  };
+  lo: number;
+  hi: number;
+  addrWidth: number;
+  cache: SectionNameCache;
+  typeBytes: Map<number, Buffer>;
+  flagBytes: Map<number, Buffer>;
+}
+
+/** The name at buf[p] (column c1 already reached); returns [new position, byte position of column 0]. */
+function putName(ctx: RowContext, p: number, ls: number, nameOff: number, nameEnd: number): [number, number] {
+  const { out, names } = ctx;
+  const buf = out.buf;
+  if (ctx.noStrings) return [p + buf.write('<no-strings>', p, 'latin1'), ls];
+  const nameStart = p;
+  for (let i = nameOff; i < nameEnd; i++) {
+    const c = names[i];
+    if (c < 0x20 || c > 0x7e) {
+      // Rare: line breaks, tabs, UTF-8 in a name. Same rules as ColumnWriter.
+      out.pos = nameStart;
+      out.lineStart = ls;
+      out.special(names.toString('utf8', nameOff, nameEnd));
+      return [out.pos, out.lineStart];
+    }
+    buf[p++] = c;
+  }
+  return [p, ls];
+}
+
+/** The type name at buf[p]; returns the new position. */
+function putType(ctx: RowContext, buf: Buffer, p: number, type: number): number {
+  let tb = ctx.typeBytes.get(type);
+  if (tb === undefined) {
+    tb = Buffer.from(ctx.cache.typeName(type), 'latin1'); // always printable ASCII (a known name or a hex form)
+    ctx.typeBytes.set(type, tb);
+  }
+  for (let i = 0; i < tb.length; i++) buf[p++] = tb[i];
+  return p;
+}
+
+/** The flag letters (right-justified in 3) at buf[p]; returns the new position. */
+function putFlags(ctx: RowContext, buf: Buffer, p: number, flo: number, fhi: number): number {
+  let fb = fhi === 0 ? ctx.flagBytes.get(flo) : undefined;
+  if (fb === undefined) {
+    fb = Buffer.from(ctx.cache.flagLetters(fhi, flo), 'latin1');
+    if (fhi === 0) ctx.flagBytes.set(flo, fb);
+  }
+  for (let z = 3 - fb.length; z > 0; z--) buf[p++] = SPACE;
+  for (let i = 0; i < fb.length; i++) buf[p++] = fb[i];
+  return p;
+}
+
+/** One section's row, from the header at w[o], written to ctx.out. */
+function writeRow(ctx: RowContext, w: Uint32Array, o: number, index: number): void {
+  const { out, names, F, lo, hi } = ctx;
+  const [, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10] = ctx.cols;
+  let nameOff = 0;
+  let nameEnd = 0;
+  if (ctx.haveNames) {
+    nameOff = w[o];
+    nameEnd = names.indexOf(0, nameOff);
+    if (nameEnd < 0) nameEnd = names.length;
+  }
+  out.room((nameEnd - nameOff) * 3 + 512);
+  const buf = out.buf;
+  let p = out.pos;
+  const ls = p;
+  // "  [NN]"
+  buf[p++] = SPACE;
+  buf[p++] = SPACE;
+  buf[p++] = 0x5b;
+  p = putDec(buf, p, index, 2);
+  buf[p++] = 0x5d;
+  // Name at c1.
+  const [afterName, lineStart] = putName(ctx, padToCol(buf, p, c1, ls), ls, nameOff, nameEnd);
+  p = afterName;
+  // Type at c2.
+  p = putType(ctx, buf, padToCol(buf, p, c2, lineStart), w[o + F.type]);
+  // Address, offset, size, entsize: hex at c3..c6.
+  const hex: [number, number, number][] = [
+    [c3, F.addr, ctx.addrWidth],
+    [c4, F.off, 6],
+    [c5, F.size, 6],
+    [c6, F.es, 2],
+  ];
+  for (const [col, field, width] of hex) {
+    p = padToCol(buf, p, col, lineStart);
+    const at = o + field;
+    p = putHexWords(buf, p, F.wide ? w[at + lo] : w[at], F.wide ? w[at + hi] : 0, width);
+  }
+  // Flags (right-justified in 3) at c7.
+  p = padToCol(buf, p, c7, lineStart);
+  p = putFlags(ctx, buf, p, F.wide ? w[o + F.flags + lo] : w[o + F.flags], F.wide ? w[o + F.flags + hi] : 0);
+  // Link (2), info (3), alignment (2): decimal, right-justified, at c8..c10.
+  p = putDec(buf, padToCol(buf, p, c8, lineStart), w[o + F.link], 2);
+  p = putDec(buf, padToCol(buf, p, c9, lineStart), w[o + F.info], 3);
+  p = padToCol(buf, p, c10, lineStart);
+  p = F.wide ? putDec64(buf, p, w[o + F.align + lo], w[o + F.align + hi], 2) : putDec(buf, p, w[o + F.align], 2);
+  buf[p++] = 0x0a;
+  out.pos = p;
+  out.lineStart = p;
+}
+
 /**
  * The same bytes as formatSectionTable, formatted straight from the undecoded table (no ElfSection
  * objects, no bigints on the common path) and handed to `emit` in chunks of about 256 KiB that always
- * end at a row boundary. One flat loop over 32-bit words: this runs once per CLI call, mostly before
- * the JIT has optimized anything, so it avoids per-field calls.
+ * end at a row boundary. One loop over 32-bit words with a few small helpers per row: this runs once
+ * per CLI call, mostly before the JIT has optimized anything.
  */
 export function formatSectionTableBytes(
   t: ElfTable,
@@ -227,153 +404,28 @@ export function formatSectionTableBytes(
     out.flush();
     return;
   }
-  const [, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10] = sectionColumns(is64);
-  let noStrings = elf.shstrndx === 0;
-  if (!noStrings) {
-    const [b, o] = entryAt(t, elf.shstrndx);
-    noStrings = is64 ? b.readUInt32LE(o + 32) === 0 && b.readUInt32LE(o + 36) === 0 : b.readUInt32LE(o + 20) === 0;
-  }
-  const haveNames = !noStrings && names.length > 0;
-  const cache = new SectionNameCache(elf.osabi, elf.machine);
-  const typeBytes = new Map<number, Buffer>();
-  const flagBytes = new Map<number, Buffer>();
-  // Field positions in 32-bit words; a 64-bit field is (lo, hi) words.
-  const lo = little ? 0 : 1;
-  const hi = little ? 1 : 0;
-  const F = is64
-    ? { type: 1, flags: 2, addr: 4, off: 6, size: 8, link: 10, info: 11, align: 12, es: 14, wide: true }
-    : { type: 1, flags: 2, addr: 3, off: 4, size: 5, link: 6, info: 7, align: 8, es: 9, wide: false };
-  const addrWidth = is64 ? 16 : 8;
+  const noStrings = tableHasNoStrings(t);
+  const ctx: RowContext = {
+    out,
+    names,
+    noStrings,
+    haveNames: !noStrings && names.length > 0,
+    cols: sectionColumns(is64),
+    F: is64
+      ? { type: 1, flags: 2, addr: 4, off: 6, size: 8, link: 10, info: 11, align: 12, es: 14, wide: true }
+      : { type: 1, flags: 2, addr: 3, off: 4, size: 5, link: 6, info: 7, align: 8, es: 9, wide: false },
+    lo: little ? 0 : 1,
+    hi: little ? 1 : 0,
+    addrWidth: is64 ? 16 : 8,
+    cache: new SectionNameCache(elf.osabi, elf.machine),
+    typeBytes: new Map<number, Buffer>(),
+    flagBytes: new Map<number, Buffer>(),
+  };
   const words = shdrSize >>> 2;
-  const hexDigits = HEX_DIGITS;
   let index = 0;
   for (const blk of t.blocks) {
-    // A 32-bit view of the block (copied when unaligned or big-endian): each field is one load.
-    let w: Uint32Array;
-    if (little && blk.byteOffset % 4 === 0) w = new Uint32Array(blk.buffer, blk.byteOffset, blk.length >>> 2);
-    else {
-      w = new Uint32Array(blk.length >>> 2);
-      for (let i = 0; i < w.length; i++) w[i] = little ? blk.readUInt32LE(i * 4) : blk.readUInt32BE(i * 4);
-    }
-    for (let o = 0; o < w.length; o += words, index++) {
-      let nameOff = 0;
-      let nameEnd = 0;
-      if (haveNames) {
-        nameOff = w[o];
-        nameEnd = names.indexOf(0, nameOff);
-        if (nameEnd < 0) nameEnd = names.length;
-      }
-      out.room((nameEnd - nameOff) * 3 + 512);
-      const buf = out.buf;
-      let p = out.pos;
-      const ls = p;
-      // "  [NN]"
-      buf[p++] = SPACE;
-      buf[p++] = SPACE;
-      buf[p++] = 0x5b;
-      p = putDec(buf, p, index, 2);
-      buf[p++] = 0x5d;
-      // Name at c1.
-      let pad = c1 - (p - ls);
-      if (pad < 1) pad = 1;
-      while (pad-- > 0) buf[p++] = SPACE;
-      let lineStart = ls;
-      if (noStrings) p += buf.write('<no-strings>', p, 'latin1');
-      else {
-        const nameStart = p;
-        let plain = true;
-        for (let i = nameOff; i < nameEnd; i++) {
-          const c = names[i];
-          if (c < 0x20 || c > 0x7e) {
-            plain = false;
-            break;
-          }
-          buf[p++] = c;
-        }
-        if (!plain) {
-          // Rare: line breaks, tabs, UTF-8 in a name. Same rules as ColumnWriter.
-          out.pos = nameStart;
-          out.lineStart = ls;
-          out.special(names.toString('utf8', nameOff, nameEnd));
-          p = out.pos;
-          lineStart = out.lineStart;
-        }
-      }
-      // Type at c2.
-      pad = c2 - (p - lineStart);
-      if (pad < 1) pad = 1;
-      while (pad-- > 0) buf[p++] = SPACE;
-      const type = w[o + F.type];
-      let tb = typeBytes.get(type);
-      if (tb === undefined) {
-        tb = Buffer.from(cache.typeName(type), 'latin1'); // always printable ASCII (a known name or a hex form)
-        typeBytes.set(type, tb);
-      }
-      for (let i = 0; i < tb.length; i++) buf[p++] = tb[i];
-      // Address, offset, size, entsize: hex at c3..c6.
-      for (let k = 0; k < 4; k++) {
-        const col = k === 0 ? c3 : k === 1 ? c4 : k === 2 ? c5 : c6;
-        const at = o + (k === 0 ? F.addr : k === 1 ? F.off : k === 2 ? F.size : F.es);
-        const width = k === 0 ? addrWidth : k === 3 ? 2 : 6;
-        pad = col - (p - lineStart);
-        if (pad < 1) pad = 1;
-        while (pad-- > 0) buf[p++] = SPACE;
-        const vlo = F.wide ? w[at + lo] : w[at];
-        const vhi = F.wide ? w[at + hi] : 0;
-        // Digits of the value (hi:lo), zero-padded to width.
-        let digits = 1;
-        if (vhi !== 0) {
-          digits = 9;
-          for (let x = vhi >>> 4; x !== 0; x >>>= 4) digits++;
-        } else for (let x = vlo >>> 4; x !== 0; x >>>= 4) digits++;
-        for (let z = width - digits; z > 0; z--) buf[p++] = 0x30;
-        let q = p + digits - 1;
-        let x = vlo;
-        for (let d = 0; d < 8 && q >= p; d++, q--) {
-          buf[q] = hexDigits[x & 0xf];
-          x >>>= 4;
-        }
-        x = vhi;
-        for (; q >= p; q--) {
-          buf[q] = hexDigits[x & 0xf];
-          x >>>= 4;
-        }
-        p += digits;
-      }
-      // Flags (right-justified in 3) at c7.
-      pad = c7 - (p - lineStart);
-      if (pad < 1) pad = 1;
-      while (pad-- > 0) buf[p++] = SPACE;
-      const fhi = F.wide ? w[o + F.flags + hi] : 0;
-      const flo = F.wide ? w[o + F.flags + lo] : w[o + F.flags];
-      let fb = fhi === 0 ? flagBytes.get(flo) : undefined;
-      if (fb === undefined) {
-        fb = Buffer.from(cache.flagLetters(fhi, flo), 'latin1');
-        if (fhi === 0) flagBytes.set(flo, fb);
-      }
-      for (let z = 3 - fb.length; z > 0; z--) buf[p++] = SPACE;
-      for (let i = 0; i < fb.length; i++) buf[p++] = fb[i];
-      // Link (2), info (3), alignment (2): decimal, right-justified, at c8..c10.
-      for (let k = 0; k < 3; k++) {
-        const col = k === 0 ? c8 : k === 1 ? c9 : c10;
-        pad = col - (p - lineStart);
-        if (pad < 1) pad = 1;
-        while (pad-- > 0) buf[p++] = SPACE;
-        const width = k === 1 ? 3 : 2;
-        if (k === 0) p = putDec(buf, p, w[o + F.link], width);
-        else if (k === 1) p = putDec(buf, p, w[o + F.info], width);
-        else if (!F.wide) p = putDec(buf, p, w[o + F.align], width);
-        else if (w[o + F.align + hi] === 0) p = putDec(buf, p, w[o + F.align + lo], width);
-        else {
-          const v = ((BigInt(w[o + F.align + hi]) << 32n) | BigInt(w[o + F.align + lo])).toString();
-          for (let z = width - v.length; z > 0; z--) buf[p++] = SPACE;
-          for (let i = 0; i < v.length; i++) buf[p++] = v.charCodeAt(i);
-        }
-      }
-      buf[p++] = 0x0a;
-      out.pos = p;
-      out.lineStart = p;
-    }
+    const w = blockWords(blk, little);
+    for (let o = 0; o < w.length; o += words, index++) writeRow(ctx, w, o, index);
   }
   const legend = flagsLegend(elf.machine);
   out.room(legend.length);

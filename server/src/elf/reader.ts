@@ -76,7 +76,16 @@ export function entryAt(t: ElfTable, i: number): [Buffer, number] {
   return [t.blocks[1 + Math.floor((i - 1) / TABLE_BLOCK)], ((i - 1) % TABLE_BLOCK) * t.shdrSize];
 }
 
-async function readElfTable(src: ByteSource, ident: Buffer): Promise<ElfTable> {
+/** The ELF header's fields that locate the section header table. */
+interface HeaderFields {
+  shoff: bigint;
+  shentsize: number;
+  shnum: number;
+  shstrndx: number;
+}
+
+/** The ELF header: class and data checked, the file's description and where its section table is. */
+async function readElfHeader(src: ByteSource, ident: Buffer): Promise<{ elf: ElfFile; hdr: HeaderFields }> {
   const cls = ident[4];
   const data = ident[5];
   if (cls !== 1 && cls !== 2)
@@ -94,11 +103,13 @@ async function readElfTable(src: ByteSource, ident: Buffer): Promise<ElfTable> {
   const h = new Fields(await src.read(0, ehsize), little);
   const type = h.u16(16);
   const machine = h.u16(18);
-  const shoffBig = h.word(is64 ? 40 : 32, is64);
-  const shentsize = h.u16(is64 ? 58 : 46);
-  let shnum = h.u16(is64 ? 60 : 48);
-  let shstrndx = h.u16(is64 ? 62 : 50);
-  const osabi = ident[7];
+  const shoff = h.word(is64 ? 40 : 32, is64);
+  const hdr: HeaderFields = {
+    shoff,
+    shentsize: h.u16(is64 ? 58 : 46),
+    shnum: h.u16(is64 ? 60 : 48),
+    shstrndx: h.u16(is64 ? 62 : 50),
+  };
   const elf: ElfFile = {
     class: is64 ? 64 : 32,
     endian: little ? 'little' : 'big',
@@ -106,23 +117,90 @@ async function readElfTable(src: ByteSource, ident: Buffer): Promise<ElfTable> {
     typeName: fileTypeName(type),
     machine,
     machineName: machineName(machine),
-    osabi,
+    osabi: ident[7],
     shstrndx: 0,
     sections: [],
-    shoff: shoffBig,
+    shoff,
   };
+  return { elf, hdr };
+}
+
+/** Checks a section count (after extended numbering) against the file size, the limit and e_shstrndx. */
+function checkSectionCount(src: ByteSource, shoff: number, shdrSize: number, shnum: number, shstrndx: number): void {
+  const maxByFile = Math.floor((src.size - shoff) / shdrSize);
+  if (shnum > maxByFile) {
+    throw new ObjectReadError(
+      'truncated',
+      `section header table at ${hex(shoff)}: ${shnum} entries of ${shdrSize} bytes go past the end of the file (size ${hex(src.size)})`,
+    );
+  }
+  if (shnum > MAX_SECTIONS)
+    throw new ObjectReadError(
+      'malformed',
+      `section header table at ${hex(shoff)}: ${shnum} sections is more than the supported ${MAX_SECTIONS}`,
+    );
+  if (shstrndx !== 0 && shstrndx >= shnum) {
+    throw new ObjectReadError(
+      'malformed',
+      `ELF header: section name table index ${shstrndx} does not exist (${shnum} sections)`,
+    );
+  }
+}
+
+/** The bytes of the section name table [shstrndx] of a table whose blocks are read. */
+async function readNameTable(src: ByteSource, table: ElfTable, shstrndx: number): Promise<Buffer> {
+  const { is64, little } = table;
+  const [b, o] = entryAt(table, shstrndx);
+  const f = new Fields(b, little);
+  if (f.u32(o + 4) === SHT_NOBITS)
+    throw new ObjectReadError('malformed', `section name table [${shstrndx}] is SHT_NOBITS`);
+  const off = toOffset(f.word(o + (is64 ? 24 : 16), is64), `section name table [${shstrndx}] sh_offset`);
+  const size = toOffset(f.word(o + (is64 ? 32 : 20), is64), `section name table [${shstrndx}] sh_size`);
+  if (off + size > src.size) {
+    throw new ObjectReadError(
+      'truncated',
+      `section name table [${shstrndx}] at offset ${hex(off)} size ${hex(size)} goes past the end of the file (size ${hex(src.size)})`,
+    );
+  }
+  return src.read(off, size);
+}
+
+/** Every sh_name must point into the name table (checked before anything is printed). */
+function checkNameOffsets(table: ElfTable, names: Buffer, shoff: number): void {
+  const { little, shdrSize } = table;
+  const limit = names.length;
+  for (let bi = 0; bi < table.blocks.length; bi++) {
+    const b = table.blocks[bi];
+    for (let o = 0; o < b.length; o += shdrSize) {
+      const nameOff = little ? b.readUInt32LE(o) : b.readUInt32BE(o);
+      if (nameOff >= limit) {
+        const index = bi === 0 ? 0 : 1 + (bi - 1) * TABLE_BLOCK + o / shdrSize;
+        throw new ObjectReadError(
+          'malformed',
+          `section header ${index} at ${hex(shoff + index * shdrSize)}: sh_name ${hex(nameOff)} is past the end of the section name table (size ${hex(names.length)})`,
+        );
+      }
+    }
+  }
+}
+
+async function readElfTable(src: ByteSource, ident: Buffer): Promise<ElfTable> {
+  const { elf, hdr } = await readElfHeader(src, ident);
+  const is64 = elf.class === 64;
+  const little = elf.endian === 'little';
+  let { shnum, shstrndx } = hdr;
   const shdrSize = is64 ? 64 : 40;
   const table: ElfTable = { elf, count: 0, is64, little, shdrSize, blocks: [], names: undefined };
-  if (shoffBig === 0n) {
+  if (hdr.shoff === 0n) {
     // No section header table at all (llvm-readelf: "There are no sections in this file.").
     return table;
   }
-  if (shentsize !== shdrSize)
+  if (hdr.shentsize !== shdrSize)
     throw new ObjectReadError(
       'malformed',
-      `ELF header: e_shentsize is ${shentsize}, expected ${shdrSize} (at offset ${hex(is64 ? 58 : 46)})`,
+      `ELF header: e_shentsize is ${hdr.shentsize}, expected ${shdrSize} (at offset ${hex(is64 ? 58 : 46)})`,
     );
-  const shoff = toOffset(shoffBig, 'ELF header e_shoff');
+  const shoff = toOffset(hdr.shoff, 'ELF header e_shoff');
   if (shoff + shdrSize > src.size)
     throw new ObjectReadError(
       'truncated',
@@ -142,65 +220,17 @@ async function readElfTable(src: ByteSource, ident: Buffer): Promise<ElfTable> {
     if (shnum === 0) return table;
   }
   if (shstrndx === SHN_XINDEX) shstrndx = first.u32(is64 ? 40 : 24);
-  const maxByFile = Math.floor((src.size - shoff) / shdrSize);
-  if (shnum > maxByFile) {
-    throw new ObjectReadError(
-      'truncated',
-      `section header table at ${hex(shoff)}: ${shnum} entries of ${shdrSize} bytes go past the end of the file (size ${hex(src.size)})`,
-    );
-  }
-  if (shnum > MAX_SECTIONS)
-    throw new ObjectReadError(
-      'malformed',
-      `section header table at ${hex(shoff)}: ${shnum} sections is more than the supported ${MAX_SECTIONS}`,
-    );
-  if (shstrndx !== 0 && shstrndx >= shnum) {
-    throw new ObjectReadError(
-      'malformed',
-      `ELF header: section name table index ${shstrndx} does not exist (${shnum} sections)`,
-    );
-  }
+  checkSectionCount(src, shoff, shdrSize, shnum, shstrndx);
   table.blocks.push(firstBuf);
   for (let i = 1; i < shnum; i += TABLE_BLOCK) {
     const n = Math.min(TABLE_BLOCK, shnum - i);
     table.blocks.push(await src.read(shoff + i * shdrSize, n * shdrSize));
   }
   table.count = shnum;
-  let names: Buffer | undefined;
-  if (shstrndx !== 0) {
-    const [b, o] = entryAt(table, shstrndx);
-    const f = new Fields(b, little);
-    if (f.u32(o + 4) === SHT_NOBITS)
-      throw new ObjectReadError('malformed', `section name table [${shstrndx}] is SHT_NOBITS`);
-    const off = toOffset(f.word(o + (is64 ? 24 : 16), is64), `section name table [${shstrndx}] sh_offset`);
-    const size = toOffset(f.word(o + (is64 ? 32 : 20), is64), `section name table [${shstrndx}] sh_size`);
-    if (off + size > src.size) {
-      throw new ObjectReadError(
-        'truncated',
-        `section name table [${shstrndx}] at offset ${hex(off)} size ${hex(size)} goes past the end of the file (size ${hex(src.size)})`,
-      );
-    }
-    names = await src.read(off, size);
-  }
+  const names = shstrndx !== 0 ? await readNameTable(src, table, shstrndx) : undefined;
   elf.shstrndx = shstrndx;
   table.names = names;
-  if (names && names.length > 0) {
-    // Every sh_name must point into the name table (checked before anything is printed).
-    const limit = names.length;
-    for (let bi = 0; bi < table.blocks.length; bi++) {
-      const b = table.blocks[bi];
-      for (let o = 0; o < b.length; o += shdrSize) {
-        const nameOff = little ? b.readUInt32LE(o) : b.readUInt32BE(o);
-        if (nameOff >= limit) {
-          const index = bi === 0 ? 0 : 1 + (bi - 1) * TABLE_BLOCK + o / shdrSize;
-          throw new ObjectReadError(
-            'malformed',
-            `section header ${index} at ${hex(shoff + index * shdrSize)}: sh_name ${hex(nameOff)} is past the end of the section name table (size ${hex(names.length)})`,
-          );
-        }
-      }
-    }
-  }
+  if (names && names.length > 0) checkNameOffsets(table, names, shoff);
   return table;
 }
 

@@ -81,6 +81,42 @@ function utf8Step(b: Uint8Array, i: number, end: number): { bytes: number; units
   return { bytes: need + 1, units: need === 3 ? 2 : 1 };
 }
 
+/** Byte offsets of line starts, computed up to the highest line an edit names. */
+function lineStarts(bytes: Buffer, edits: readonly ByteTextEdit[]): number[] {
+  let maxLine = 0;
+  for (const e of edits) maxLine = Math.max(maxLine, e.range.start.line, e.range.end.line);
+  const starts: number[] = [0];
+  for (let i = 0; starts.length <= maxLine;) {
+    const nl = bytes.indexOf(0x0a, i);
+    if (nl < 0) break;
+    starts.push(nl + 1);
+    i = nl + 1;
+  }
+  return starts;
+}
+
+/** An edit's new text in the file's encoding, or why that encoding cannot store it. */
+function encodeNewText(newText: string, fileEncoding: 'utf8' | 'latin1'): Buffer | ApplyBytesResult {
+  if (fileEncoding === 'latin1') {
+    for (let k = 0; k < newText.length; k++) {
+      if (newText.charCodeAt(k) > 0xff)
+        return {
+          ok: false,
+          reason: 'encoding',
+          message: `the file is Latin-1 (not valid UTF-8) and the new text holds U+${newText.charCodeAt(k).toString(16).toUpperCase().padStart(4, '0')}, which Latin-1 cannot store`,
+        };
+    }
+    return Buffer.from(newText, 'latin1');
+  }
+  if (LONE_SURROGATE.test(newText))
+    return {
+      ok: false,
+      reason: 'encoding',
+      message: 'the new text holds a lone surrogate, which UTF-8 cannot store',
+    };
+  return Buffer.from(newText, 'utf8');
+}
+
 export function applyEditsToBytes(
   original: Uint8Array,
   edits: readonly ByteTextEdit[],
@@ -102,16 +138,7 @@ export function applyEditsToBytes(
         : 'utf8';
   const fileEncoding: 'utf8' | 'latin1' = mode === 'latin1' ? 'latin1' : 'utf8';
 
-  // Line starts are computed lazily up to the highest line an edit names.
-  let maxLine = 0;
-  for (const e of edits) maxLine = Math.max(maxLine, e.range.start.line, e.range.end.line);
-  const starts: number[] = [0];
-  for (let i = 0; starts.length <= maxLine;) {
-    const nl = bytes.indexOf(0x0a, i);
-    if (nl < 0) break;
-    starts.push(nl + 1);
-    i = nl + 1;
-  }
+  const starts = lineStarts(bytes, edits);
 
   const offsetOf = (p: BytePos): number | string => {
     if (!Number.isInteger(p.line) || !Number.isInteger(p.character) || p.line < 0 || p.character < 0)
@@ -145,26 +172,8 @@ export function applyEditsToBytes(
         reason: 'range',
         message: `edit range ends before it starts (${e.range.start.line}:${e.range.start.character}–${e.range.end.line}:${e.range.end.character})`,
       };
-    let text: Buffer;
-    if (fileEncoding === 'latin1') {
-      for (let k = 0; k < e.newText.length; k++) {
-        if (e.newText.charCodeAt(k) > 0xff)
-          return {
-            ok: false,
-            reason: 'encoding',
-            message: `the file is Latin-1 (not valid UTF-8) and the new text holds U+${e.newText.charCodeAt(k).toString(16).toUpperCase().padStart(4, '0')}, which Latin-1 cannot store`,
-          };
-      }
-      text = Buffer.from(e.newText, 'latin1');
-    } else {
-      if (LONE_SURROGATE.test(e.newText))
-        return {
-          ok: false,
-          reason: 'encoding',
-          message: 'the new text holds a lone surrogate, which UTF-8 cannot store',
-        };
-      text = Buffer.from(e.newText, 'utf8');
-    }
+    const text = encodeNewText(e.newText, fileEncoding);
+    if (!Buffer.isBuffer(text)) return text;
     ranges.push({ start: a, end: b, text, line: e.range.start.line });
   }
   // Stable by start; an insertion at the same offset as another edit keeps the given order.

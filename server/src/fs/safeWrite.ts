@@ -168,6 +168,132 @@ async function resolveTarget(p: string): Promise<string | WriteFailure> {
   }
 }
 
+/** Whether this process may replace the file with a same-mode, same-owner copy; a failure when not. */
+async function checkMayReplace(
+  file: string,
+  target: string,
+  st: fs.BigIntStats,
+  opts: SafeWriteOptions,
+): Promise<WriteFailure | undefined> {
+  const mode = Number(st.mode) & 0o7777;
+  const uid = Number(st.uid);
+  const euid = process.geteuid?.() ?? -1;
+  if ((mode & 0o222) === 0 && !opts.force) {
+    return failed(
+      'read-only',
+      `${file}: is read-only (mode ${octal(mode)}); not written (force to write it anyway, keeping the mode)`,
+    );
+  }
+  if (euid !== 0) {
+    try {
+      await fsp.access(target, fs.constants.W_OK);
+    } catch {
+      if (!opts.force || euid !== uid)
+        return failed('read-only', `${file}: you may not write it (mode ${octal(mode)}, owner ${uid}); not written`);
+    }
+    if (euid !== uid)
+      return failed(
+        'owner',
+        `${file}: owned by uid ${uid}; a replacement written by uid ${euid} could not keep that owner; not written`,
+      );
+  }
+  if (st.nlink > 1n && opts.hardLinks !== 'in-place') {
+    return failed(
+      'hard-links',
+      `${file}: has ${st.nlink} hard links; replacing it would split them; not written (rewrite in place to keep them)`,
+    );
+  }
+  return undefined;
+}
+
+/** A fresh temp file, created exclusively next to the target (never through a link planted there). */
+async function createTempFile(
+  file: string,
+  dir: string,
+  base: string,
+  opts: SafeWriteOptions,
+): Promise<{ tfh: fsp.FileHandle; tmp: string } | WriteFailure> {
+  for (let n = 0; n < 16; n++) {
+    const name =
+      opts.hooks?.tempName?.(dir, base, n) ?? `.${base.slice(0, 100)}.kbd-${randomBytes(9).toString('base64url')}.tmp`;
+    const candidate = path.join(dir, name);
+    try {
+      const tfh = await fsp.open(
+        candidate,
+        fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
+        0o600,
+      );
+      return { tfh, tmp: candidate };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ELOOP') continue; // something (maybe a planted link) is there: another name
+      return failed('unwritable', `${file}: cannot create a temp file in ${dir}: ${errorText(e)}; not written`);
+    }
+  }
+  return failed('unwritable', `${file}: could not create a fresh temp file in ${dir} after 16 tries; not written`);
+}
+
+/** Writes `newBytes` to the temp file with the original's owner and mode, synced; closes it. */
+async function fillTempFile(
+  file: string,
+  tfh: fsp.FileHandle,
+  newBytes: Uint8Array,
+  st: fs.BigIntStats,
+): Promise<WriteFailure | undefined> {
+  const mode = Number(st.mode) & 0o7777;
+  const uid = Number(st.uid);
+  const gid = Number(st.gid);
+  try {
+    await writeAll(tfh, newBytes, 0);
+    const tst = await tfh.stat();
+    if (tst.uid !== uid || tst.gid !== gid) {
+      try {
+        await tfh.chown(uid, gid);
+      } catch (e) {
+        return failed('owner', `${file}: cannot keep its owner ${uid}:${gid} (${errorText(e)}); not written`);
+      }
+    }
+    await tfh.chmod(mode); // after chown, which may clear set-id bits
+    await tfh.sync();
+  } catch (e) {
+    return failed('unwritable', `${file}: writing the temp file failed: ${errorText(e)}; not written`);
+  } finally {
+    await tfh.close().catch(() => undefined);
+  }
+  return undefined;
+}
+
+/** The last check before the rename: same inode, same size/times/links, same content. */
+async function checkUnchanged(
+  file: string,
+  target: string,
+  fh: fsp.FileHandle,
+  id: Identity,
+  expectedHash: string,
+  maxBytes: number,
+): Promise<WriteFailure | undefined> {
+  let now: fs.BigIntStats;
+  try {
+    now = await fsp.lstat(target, { bigint: true });
+  } catch (e) {
+    return failed('changed', `${file}: disappeared while the fix was written (${errorText(e)}); nothing written`);
+  }
+  if (!now.isFile() || !sameIdentity(identity(now), id)) {
+    return failed(
+      'changed',
+      `${file}: changed while the fix was written (another program wrote, replaced or linked it); nothing written, the other change is kept`,
+    );
+  }
+  const again = await readAllFrom(fh, maxBytes);
+  if (again === null || sha256(again) !== expectedHash) {
+    return failed(
+      'changed',
+      `${file}: its content changed while the fix was written; nothing written, the other change is kept`,
+    );
+  }
+  return undefined;
+}
+
 /**
  * Replaces the content of `file` (or of the file a link at `file` points to) with `newBytes`,
  * provided it still holds exactly `expected` (the bytes the change was computed from).
@@ -200,101 +326,21 @@ export async function replaceFileContent(
     if (Buffer.compare(Buffer.from(expected), Buffer.from(newBytes)) === 0) {
       return { ok: true, path: file, target, via: 'unchanged', bytesWritten: 0, appendedBytesMerged: 0 };
     }
-    const mode = Number(st.mode) & 0o7777;
-    const uid = Number(st.uid);
-    const gid = Number(st.gid);
-    const euid = process.geteuid?.() ?? -1;
-    if ((mode & 0o222) === 0 && !opts.force) {
-      return failed(
-        'read-only',
-        `${file}: is read-only (mode ${octal(mode)}); not written (force to write it anyway, keeping the mode)`,
-      );
-    }
-    if (euid !== 0) {
-      try {
-        await fsp.access(target, fs.constants.W_OK);
-      } catch {
-        if (!opts.force || euid !== uid)
-          return failed('read-only', `${file}: you may not write it (mode ${octal(mode)}, owner ${uid}); not written`);
-      }
-      if (euid !== uid)
-        return failed(
-          'owner',
-          `${file}: owned by uid ${uid}; a replacement written by uid ${euid} could not keep that owner; not written`,
-        );
-    }
-    if (st.nlink > 1n && opts.hardLinks !== 'in-place') {
-      return failed(
-        'hard-links',
-        `${file}: has ${st.nlink} hard links; replacing it would split them; not written (rewrite in place to keep them)`,
-      );
-    }
+    const refused = await checkMayReplace(file, target, st, opts);
+    if (refused) return refused;
 
     if (st.nlink > 1n) return await writeInPlace(file, target, id, expectedHash, newBytes, maxBytes, opts);
 
-    // ---- temp file, exclusively, next to the target ----
     const dir = path.dirname(target);
-    const base = path.basename(target);
-    let tfh: fsp.FileHandle | null = null;
-    for (let n = 0; n < 16 && !tfh; n++) {
-      const name =
-        opts.hooks?.tempName?.(dir, base, n) ??
-        `.${base.slice(0, 100)}.kbd-${randomBytes(9).toString('base64url')}.tmp`;
-      const candidate = path.join(dir, name);
-      try {
-        tfh = await fsp.open(
-          candidate,
-          fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
-          0o600,
-        );
-        tmp = candidate;
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST' || code === 'ELOOP') continue; // something (maybe a planted link) is there: another name
-        return failed('unwritable', `${file}: cannot create a temp file in ${dir}: ${errorText(e)}; not written`);
-      }
-    }
-    if (!tfh || !tmp)
-      return failed('unwritable', `${file}: could not create a fresh temp file in ${dir} after 16 tries; not written`);
-    try {
-      await writeAll(tfh, newBytes, 0);
-      const tst = await tfh.stat();
-      if (tst.uid !== uid || tst.gid !== gid) {
-        try {
-          await tfh.chown(uid, gid);
-        } catch (e) {
-          return failed('owner', `${file}: cannot keep its owner ${uid}:${gid} (${errorText(e)}); not written`);
-        }
-      }
-      await tfh.chmod(mode); // after chown, which may clear set-id bits
-      await tfh.sync();
-    } catch (e) {
-      return failed('unwritable', `${file}: writing the temp file failed: ${errorText(e)}; not written`);
-    } finally {
-      await tfh.close().catch(() => undefined);
-    }
+    const created = await createTempFile(file, dir, path.basename(target), opts);
+    if (!('tfh' in created)) return created;
+    tmp = created.tmp;
+    const notFilled = await fillTempFile(file, created.tfh, newBytes, st);
+    if (notFilled) return notFilled;
 
     await opts.hooks?.beforeFinalCheck?.();
-    // ---- the last check: same inode, same size/times/links, same content ----
-    let now: fs.BigIntStats;
-    try {
-      now = await fsp.lstat(target, { bigint: true });
-    } catch (e) {
-      return failed('changed', `${file}: disappeared while the fix was written (${errorText(e)}); nothing written`);
-    }
-    if (!now.isFile() || !sameIdentity(identity(now), id)) {
-      return failed(
-        'changed',
-        `${file}: changed while the fix was written (another program wrote, replaced or linked it); nothing written, the other change is kept`,
-      );
-    }
-    const again = await readAllFrom(fh, maxBytes);
-    if (again === null || sha256(again) !== expectedHash) {
-      return failed(
-        'changed',
-        `${file}: its content changed while the fix was written; nothing written, the other change is kept`,
-      );
-    }
+    const changed = await checkUnchanged(file, target, fh, id, expectedHash, maxBytes);
+    if (changed) return changed;
     await opts.hooks?.beforeRename?.();
     try {
       await fsp.rename(tmp, target);

@@ -482,6 +482,67 @@ interface Logical {
   last: number;
 }
 
+/** One logical line being classified: its text, where its content starts (s) and ends before a comment (e). */
+interface LineParts {
+  lg: Logical;
+  t: string;
+  s: number;
+  e: number;
+  /** Offset of the comment's `#`, or -1. */
+  hash: number;
+  b: ExprBuilder;
+  fullSpan: Span;
+}
+
+/**
+ * The comment on a line: the first `#` outside references, unless escaped by an odd run of
+ * backslashes (-1 when none), and the offsets of the backslashes make removes before a `#`.
+ */
+function findComment(t: string, s: number): { hash: number; skip: Set<number> | null } {
+  let skip: Set<number> | null = null;
+  for (let i = s; i < t.length; i++) {
+    const c = t[i];
+    if (c === '$') {
+      i = skipRef(t, i, t.length) - 1;
+      continue;
+    }
+    if (c === '#') {
+      let k = i;
+      while (k > s && t[k - 1] === '\\') k--;
+      const nb = i - k;
+      // Half of the backslashes before `#` are removed; an odd run escapes it.
+      if (nb > 0) skip ??= new Set<number>();
+      for (let q = 0; q < Math.ceil(nb / 2); q++) skip?.add(k + q);
+      if (nb % 2 === 1) continue;
+      return { hash: i, skip };
+    }
+  }
+  return { hash: -1, skip };
+}
+
+/** The line of the `endef` that closes a define whose body starts at line `from` (nested defines counted), or -1. */
+function findEndef(lines: readonly string[], from: number): number {
+  let depth = 1;
+  for (let i = from; i < lines.length; i++) {
+    const raw = lines[i];
+    if (raw.charCodeAt(0) === Ch.tab) continue;
+    const m2 = /^[ \t]*((?:(?:override|export|private|unexport)[ \t]+)*)(define|endef)(?=$|[ \t#])/.exec(raw);
+    if (!m2) continue;
+    if (m2[2] === 'define') depth++;
+    else if (--depth === 0) return i;
+  }
+  return -1;
+}
+
+/** The conditional directive starting at t[s] (`ifeq(` without a space counts), or undefined. */
+function conditionalWordAt(t: string, s: number, e: number): ConditionalKind | undefined {
+  const w = wordAt(t, s, e);
+  if (COND_WORDS.has(w)) return w as ConditionalKind;
+  if (t.startsWith('ifeq(', s)) return 'ifeq';
+  if (t.startsWith('ifneq(', s)) return 'ifneq';
+  return undefined;
+}
+
 interface Frame {
   stmt: ConditionalStmt;
   /** Statements list the conditional itself was added to. */
@@ -707,7 +768,6 @@ class Parser {
   /** Classifies one logical line; returns the index of the next physical line to read. */
   private classify(lg: Logical): number {
     const t = lg.text;
-    const next = lg.last + 1;
     let s = 0;
     while (s < t.length && isSpaceCode(t.charCodeAt(s))) s++;
     // The same values as lineSpan(first, start column or 0, last), sharing the map's Pos objects.
@@ -716,48 +776,47 @@ class Parser {
       start: ps.line === lg.first ? ps : { line: lg.first, character: 0 },
       end: lg.map.pos(t.length),
     };
-
-    // Comments: the first `#` outside references, unless escaped by an odd run of backslashes.
-    let skip: Set<number> | null = null;
-    let hash = -1;
-    for (let i = s; i < t.length; i++) {
-      const c = t[i];
-      if (c === '$') {
-        i = skipRef(t, i, t.length) - 1;
-        continue;
-      }
-      if (c === '#') {
-        let k = i;
-        while (k > s && t[k - 1] === '\\') k--;
-        const nb = i - k;
-        // Half of the backslashes before `#` are removed; an odd run escapes it.
-        if (nb > 0) skip ??= new Set<number>();
-        for (let q = 0; q < Math.ceil(nb / 2); q++) skip?.add(k + q);
-        if (nb % 2 === 1) continue;
-        hash = i;
-        break;
-      }
-    }
+    const { hash, skip } = findComment(t, s);
     const e = hash < 0 ? t.length : hash;
-    if (s >= e) {
-      // Whole line is a comment.
-      const cs: Statement = { kind: 'comment', text: t.slice(s), span: fullSpan };
-      if (this.rule && this.ruleBody === this.body()) this.pendingComments.push(cs);
-      else {
-        this.flushComments();
-        this.body().push(cs);
-      }
-      return next;
-    }
-    const b = new ExprBuilder(t, lg.map, skip, this.diags, this.scratch);
+    if (s >= e) return this.addCommentLine(lg, t.slice(s), fullSpan);
+    const line: LineParts = {
+      lg,
+      t,
+      s,
+      e,
+      hash,
+      b: new ExprBuilder(t, lg.map, skip, this.diags, this.scratch),
+      fullSpan,
+    };
+    return (
+      this.classifyAssignment(line) ??
+      this.classifyConditional(line) ??
+      this.classifyDirective(line) ??
+      this.classifyRuleOrExpansion(line)
+    );
+  }
 
-    // 1. Assignments (possibly with modifiers) and define/undefine.
+  /** A line that is only a comment: held for the rule being read, else added. */
+  private addCommentLine(lg: Logical, text: string, fullSpan: Span): number {
+    const cs: Statement = { kind: 'comment', text, span: fullSpan };
+    if (this.rule && this.ruleBody === this.body()) this.pendingComments.push(cs);
+    else {
+      this.flushComments();
+      this.body().push(cs);
+    }
+    return lg.last + 1;
+  }
+
+  /** 1. Assignments (possibly with modifiers) and define/undefine; undefined when the line is none. */
+  private classifyAssignment(line: LineParts): number | undefined {
+    const { lg, t, e, b, fullSpan } = line;
+    const next = lg.last + 1;
     const mods: Modifier[] = [];
-    let p = s;
+    let p = line.s;
     for (;;) {
       const op = findAssignOp(t, p, e);
       if (op) {
-        if (op.nameEnd <= p) break;
+        if (op.nameEnd <= p) return undefined;
         this.add(this.makeAssignment(b, lg, t, p, op, e, mods, fullSpan, undefined));
         return next;
       }
@@ -775,31 +834,25 @@ class Parser {
           });
           return next;
         }
-        break;
+        return undefined;
       }
       const w = modifierAt(t, p, wEnd);
-      if (w !== null) {
-        const q = skipWs(t, p + w.length, e);
-        if (q >= e) break;
-        mods.push(w);
-        p = q;
-        continue;
-      }
-      break;
+      if (w === null) return undefined;
+      const q = skipWs(t, p + w.length, e);
+      if (q >= e) return undefined;
+      mods.push(w);
+      p = q;
     }
+  }
 
-    // 2. Conditionals.
+  /** 2. Conditionals: ifeq/ifneq/ifdef/ifndef, else, endif; undefined when the line is none. */
+  private classifyConditional(line: LineParts): number | undefined {
+    const { lg, t, s, e, b, fullSpan } = line;
     const w0 = wordAt(t, s, e);
-    const condWord = COND_WORDS.has(w0)
-      ? w0
-      : t.startsWith('ifeq(', s)
-        ? 'ifeq'
-        : t.startsWith('ifneq(', s)
-          ? 'ifneq'
-          : '';
+    const condWord = conditionalWordAt(t, s, e);
     if (condWord) {
       this.flushComments();
-      const test = this.parseTest(b, lg, condWord as ConditionalKind, s, e);
+      const test = this.parseTest(b, lg, condWord, s, e);
       const stmt: ConditionalStmt = {
         kind: 'conditional',
         branches: [{ test, body: [], span: { ...fullSpan } }],
@@ -808,74 +861,82 @@ class Parser {
       };
       this.body().push(stmt);
       this.stack.push({ stmt, parentBody: this.body() });
-      return next;
+      return lg.last + 1;
     }
-    if (w0 === 'else') {
-      const f = this.stack[this.stack.length - 1];
-      if (!f) return this.error(lg, fullSpan, "'else' without a matching 'if'");
-      this.flushComments();
-      const q = skipWs(t, s + 4, e);
-      let test: ConditionTest | null = null;
-      if (q < e) {
-        const w1 = wordAt(t, q, e);
-        const cw = COND_WORDS.has(w1)
-          ? w1
-          : t.startsWith('ifeq(', q)
-            ? 'ifeq'
-            : t.startsWith('ifneq(', q)
-              ? 'ifneq'
-              : '';
-        if (cw) test = this.parseTest(b, lg, cw as ConditionalKind, q, e);
-        else this.diag('warning', "Extraneous text after 'else' directive", lg.map.span(q, e));
-      }
-      const prev = f.stmt.branches[f.stmt.branches.length - 1];
-      if (prev.body.length > 0) prev.body = prev.body.slice();
-      if (prev.test === null) this.diag('error', "Only one 'else' per conditional", fullSpan);
-      const endLine = lg.first - 1 >= prev.span.start.line ? lg.first - 1 : prev.span.start.line;
-      prev.span = { start: prev.span.start, end: { line: endLine, character: this.lines[endLine].length } };
-      const br: ConditionalBranch = { test, body: [], span: { ...fullSpan } };
-      f.stmt.branches.push(br);
-      return next;
-    }
-    if (w0 === 'endif') {
-      const f = this.stack.pop();
-      if (!f) return this.error(lg, fullSpan, "'endif' without a matching 'if'");
-      this.flushComments();
-      if (skipWs(t, s + 5, e) < e)
-        this.diag('warning', "Extraneous text after 'endif' directive", lg.map.span(skipWs(t, s + 5, e), e));
-      const last = f.stmt.branches[f.stmt.branches.length - 1];
-      if (last.body.length > 0) last.body = last.body.slice();
-      f.stmt.branches = f.stmt.branches.slice();
-      last.span.end = { ...fullSpan.end };
-      f.stmt.span.end = { ...fullSpan.end };
-      return next;
-    }
+    if (w0 === 'else') return this.classifyElse(line);
+    if (w0 === 'endif') return this.classifyEndif(line);
+    return undefined;
+  }
 
-    // 3. Other directives.
+  private classifyElse(line: LineParts): number {
+    const { lg, t, s, e, b, fullSpan } = line;
+    const f = this.stack[this.stack.length - 1];
+    if (!f) return this.error(lg, fullSpan, "'else' without a matching 'if'");
+    this.flushComments();
+    const q = skipWs(t, s + 4, e);
+    let test: ConditionTest | null = null;
+    if (q < e) {
+      const cw = conditionalWordAt(t, q, e);
+      if (cw) test = this.parseTest(b, lg, cw, q, e);
+      else this.diag('warning', "Extraneous text after 'else' directive", lg.map.span(q, e));
+    }
+    const prev = f.stmt.branches[f.stmt.branches.length - 1];
+    if (prev.body.length > 0) prev.body = prev.body.slice();
+    if (prev.test === null) this.diag('error', "Only one 'else' per conditional", fullSpan);
+    const endLine = lg.first - 1 >= prev.span.start.line ? lg.first - 1 : prev.span.start.line;
+    prev.span = { start: prev.span.start, end: { line: endLine, character: this.lines[endLine].length } };
+    const br: ConditionalBranch = { test, body: [], span: { ...fullSpan } };
+    f.stmt.branches.push(br);
+    return lg.last + 1;
+  }
+
+  private classifyEndif(line: LineParts): number {
+    const { lg, t, s, e, fullSpan } = line;
+    const f = this.stack.pop();
+    if (!f) return this.error(lg, fullSpan, "'endif' without a matching 'if'");
+    this.flushComments();
+    if (skipWs(t, s + 5, e) < e)
+      this.diag('warning', "Extraneous text after 'endif' directive", lg.map.span(skipWs(t, s + 5, e), e));
+    const last = f.stmt.branches[f.stmt.branches.length - 1];
+    if (last.body.length > 0) last.body = last.body.slice();
+    f.stmt.branches = f.stmt.branches.slice();
+    last.span.end = { ...fullSpan.end };
+    f.stmt.span.end = { ...fullSpan.end };
+    return lg.last + 1;
+  }
+
+  /** 3. Other directives: export/unexport/vpath/override, include forms, a stray endef. */
+  private classifyDirective(line: LineParts): number | undefined {
+    const { lg, t, s, e, b, fullSpan } = line;
+    const w0 = wordAt(t, s, e);
     if (w0 === 'export' || w0 === 'unexport' || w0 === 'vpath' || w0 === 'override') {
       const a = skipWs(t, s + w0.length, e);
       this.add({ kind: 'directive', directive: w0, args: b.parse(a, trimEnd(t, a, e)), span: fullSpan });
-      return next;
+      return lg.last + 1;
     }
     if (w0 === 'include' || w0 === '-include' || w0 === 'sinclude') {
       const a = skipWs(t, s + w0.length, e);
       this.add({ kind: 'include', optional: w0 !== 'include', files: b.parse(a, trimEnd(t, a, e)), span: fullSpan });
-      return next;
+      return lg.last + 1;
     }
     if (w0 === 'endef') return this.error(lg, fullSpan, "'endef' without a matching 'define'");
+    return undefined;
+  }
 
-    // 4. Rules (possibly with a target-specific assignment).
+  /** 4. Rules (possibly with a target-specific assignment); 5. expansion-only lines; else an error. */
+  private classifyRuleOrExpansion(line: LineParts): number {
+    const { lg, t, s, e, hash, b, fullSpan } = line;
     const colon = scanTop(t, s, e, Ch.colon);
     const semi0 = colon >= 0 ? scanTop(t, s, e, Ch.semicolon) : -1;
     if (colon >= 0 && (semi0 < 0 || colon < semi0)) {
       return this.parseRule(lg, b, t, s, colon, e, hash, fullSpan);
     }
-    // 5. A line that is only expansions: $(eval ...), $(call ...), $(foreach ...).
+    // A line that is only expansions: $(eval ...), $(call ...), $(foreach ...).
     const dollar = t.indexOf('$', s);
     if (dollar >= 0 && dollar < e) {
       const end = trimEnd(t, s, e);
       this.add({ kind: 'expression', expr: b.parse(s, end), span: fullSpan });
-      return next;
+      return lg.last + 1;
     }
     const tabStart = this.lines[lg.first].startsWith('\t');
     return this.error(
@@ -1011,20 +1072,7 @@ class Parser {
     }
     if (a >= end) this.diag('error', "Empty variable name in 'define'", fullSpan);
     const lines = this.lines;
-    let depth = 1;
-    let i = lg.last + 1;
-    let endLine = -1;
-    for (; i < lines.length; i++) {
-      const raw = lines[i];
-      if (raw.charCodeAt(0) === Ch.tab) continue;
-      const m2 = /^[ \t]*((?:(?:override|export|private|unexport)[ \t]+)*)(define|endef)(?=$|[ \t#])/.exec(raw);
-      if (!m2) continue;
-      if (m2[2] === 'define') depth++;
-      else if (--depth === 0) {
-        endLine = i;
-        break;
-      }
-    }
+    const endLine = findEndef(lines, lg.last + 1);
     const bodyFirst = lg.last + 1;
     const bodyLast = (endLine < 0 ? lines.length : endLine) - 1;
     const segs: Seg[] = [];

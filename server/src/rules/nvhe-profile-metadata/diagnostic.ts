@@ -120,13 +120,11 @@ function dependenceDiagnostic(v: NvheVerdict, ctx: Links): Diagnostic {
   };
 }
 
-function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): Diagnostic | undefined {
-  const input = baseName(v.pipeline.genHyprelInput);
-  const flags = [...new Set(v.leakingFlags.map(flagShape))];
+/** Related locations in the Makefile: gen-hyprel, what makes its input, HYPCOPY, ineffective fixes, caveats. */
+function pipelineRelated(v: NvheVerdict, ctx: Links, input: string): DiagnosticRelatedInformation[] {
   const related: DiagnosticRelatedInformation[] = [];
   const here = (span: NvheVerdict['anchor'], message: string) =>
     related.push({ location: { uri: ctx.makefileUri, range: span }, message });
-
   here(
     v.pipeline.genHyprel.span,
     `gen-hyprel reads ${v.pipeline.genHyprelInput} here and fails on any SHT_REL section.`,
@@ -150,8 +148,18 @@ function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): D
       v.anchor,
       'Flags judged with the built-in Kbuild formula (_c_flags of Linux 5.x/6.x): no scripts/Makefile.lib was found for this tree, so its own Kbuild lines (AutoFDO, Propeller) were not read.',
     );
+  return related;
+}
 
-  const offendingObjects = (evidence?.objects ?? []).filter((o) => o.offending.length > 0);
+/** Related locations from the build's own files: offending sections, files not read in full, compile flags. */
+function evidenceRelated(
+  v: NvheVerdict,
+  ctx: Links,
+  evidence: BuildEvidence | undefined,
+  offendingObjects: BuildEvidence['objects'],
+  input: string,
+): DiagnosticRelatedInformation[] {
+  const related: DiagnosticRelatedInformation[] = [];
   // The gen-hyprel input first, then a few hyp objects: enough to show where the sections come from.
   const shown = [
     ...offendingObjects.filter((o) => baseName(o.path) === input),
@@ -177,6 +185,76 @@ function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): D
       message: `${baseName(f.target)} was compiled with ${f.flag}.`,
     });
   }
+  return related;
+}
+
+/** The message when the build's own objects or .cmd files show the metadata (an error). */
+function seenMessage(
+  evidence: BuildEvidence | undefined,
+  seen: BuildEvidence['objects'][number] | undefined,
+  addedCount: number,
+  advice: string,
+): string {
+  const tmp = evidence?.objects.find((o) => o.genHyprelMessage);
+  const seenFlag = evidence?.flags[0];
+  const parts: string[] = [];
+  if (seen) {
+    const rel = seen.offending.find((s) => s.section.typeName === 'REL') ?? seen.offending[0];
+    parts.push(`the build's ${baseName(seen.path)} holds ${rel.section.name} (${rel.section.typeName})`);
+  }
+  if (seenFlag) parts.push(`${baseName(seenFlag.target)} was compiled with ${seenFlag.flag}`);
+  return (
+    `Profile metadata reaches gen-hyprel: ${parts.join('; ')}. ` +
+    (tmp?.genHyprelMessage
+      ? `gen-hyprel will print: ${tmp.genHyprelMessage}. `
+      : `gen-hyprel rejects the SHT_REL section. `) +
+    (addedCount === 0
+      ? `Filter the profile flags out of KBUILD_CFLAGS (form A) or remove ${CALL_GRAPH_SECTION} before gen-hyprel (form B).`
+      : advice)
+  );
+}
+
+/** The message when the Makefile lets profile flags through (a warning). */
+function leakMessage(v: NvheVerdict, fromKcflags: string[], added: Set<string>, input: string, advice: string): string {
+  const ways: string[] = [];
+  if (fromKcflags.length > 0)
+    ways.push(
+      `${fromKcflags.join(', ')} in KBUILD_CFLAGS (e.g. from KCFLAGS) survive${fromKcflags.length === 1 ? 's' : ''} into the nVHE hyp compiles`,
+    );
+  if (added.size > 0)
+    ways.push(
+      `${v.flagsFromTree ? "Kbuild's own c_flags (scripts/Makefile.lib, with this configuration, when a profile is given)" : 'the Makefile'} add${added.size === 1 ? 's' : ''} ${[...added].join(', ')} to the hyp compiles`,
+    );
+  return (
+    `Profile metadata can reach gen-hyprel: ${ways.join('; ')}, ` +
+    `and nothing removes ${CALL_GRAPH_SECTION} before gen-hyprel reads ${input}. With a profile, clang emits it with an SHT_REL section and gen-hyprel fails. ` +
+    advice
+  );
+}
+
+/** The hint when only clang's aliases of the filtered flags get through. */
+function aliasDiagnostic(
+  v: NvheVerdict,
+  ctx: Links,
+  flags: string[],
+  related: DiagnosticRelatedInformation[],
+): Diagnostic {
+  return {
+    range: v.anchor,
+    severity: DiagnosticSeverity.Hint,
+    source: DIAGNOSTIC_SOURCE,
+    code: ALIAS_CODE,
+    codeDescription: { href: ctx.docUri },
+    message: `${flags.join(', ')} still reach${flags.length === 1 ? 'es' : ''} the nVHE hyp compiles: clang accepts ${flags.length === 1 ? 'this alias' : 'these aliases'} of the profile flags this Makefile filters, and gen-hyprel fails the same way if a build uses ${flags.length === 1 ? 'it' : 'them'}.`,
+    relatedInformation: related,
+  };
+}
+
+function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): Diagnostic | undefined {
+  const input = baseName(v.pipeline.genHyprelInput);
+  const flags = [...new Set(v.leakingFlags.map(flagShape))];
+  const offendingObjects = (evidence?.objects ?? []).filter((o) => o.offending.length > 0);
+  const related = [...pipelineRelated(v, ctx, input), ...evidenceRelated(v, ctx, evidence, offendingObjects, input)];
 
   // Which forms help depends on where the flags come from: Kbuild's own (c_flags) ones get past a
   // KBUILD_CFLAGS filter (form A), so the advice names form C for them, as the offered fixes do.
@@ -189,52 +267,17 @@ function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): D
         ? "Remove the section (form B) or turn Kbuild's profile off for this directory (form C); filtering KBUILD_CFLAGS does not reach c_flags."
         : "Remove the section (form B), or turn Kbuild's profile off for this directory (form C) and filter the flags (form A).";
 
-  const tmp = evidence?.objects.find((o) => o.genHyprelMessage);
   const seen = offendingObjects.find((o) => baseName(o.path) === input) ?? offendingObjects[0];
-  const seenFlag = evidence?.flags[0];
   let message: string;
   let severity: DiagnosticSeverity;
-  if (seen || seenFlag) {
+  if (seen || evidence?.flags[0]) {
     severity = DiagnosticSeverity.Error;
-    const parts: string[] = [];
-    if (seen) {
-      const rel = seen.offending.find((s) => s.section.typeName === 'REL') ?? seen.offending[0];
-      parts.push(`the build's ${baseName(seen.path)} holds ${rel.section.name} (${rel.section.typeName})`);
-    }
-    if (seenFlag) parts.push(`${baseName(seenFlag.target)} was compiled with ${seenFlag.flag}`);
-    message =
-      `Profile metadata reaches gen-hyprel: ${parts.join('; ')}. ` +
-      (tmp?.genHyprelMessage
-        ? `gen-hyprel will print: ${tmp.genHyprelMessage}. `
-        : `gen-hyprel rejects the SHT_REL section. `) +
-      (added.size === 0
-        ? `Filter the profile flags out of KBUILD_CFLAGS (form A) or remove ${CALL_GRAPH_SECTION} before gen-hyprel (form B).`
-        : advice);
+    message = seenMessage(evidence, seen, added.size, advice);
   } else if (!v.leaks) {
-    return {
-      range: v.anchor,
-      severity: DiagnosticSeverity.Hint,
-      source: DIAGNOSTIC_SOURCE,
-      code: ALIAS_CODE,
-      codeDescription: { href: ctx.docUri },
-      message: `${flags.join(', ')} still reach${flags.length === 1 ? 'es' : ''} the nVHE hyp compiles: clang accepts ${flags.length === 1 ? 'this alias' : 'these aliases'} of the profile flags this Makefile filters, and gen-hyprel fails the same way if a build uses ${flags.length === 1 ? 'it' : 'them'}.`,
-      relatedInformation: related,
-    };
+    return aliasDiagnostic(v, ctx, flags, related);
   } else {
     severity = DiagnosticSeverity.Warning;
-    const ways: string[] = [];
-    if (fromKcflags.length > 0)
-      ways.push(
-        `${fromKcflags.join(', ')} in KBUILD_CFLAGS (e.g. from KCFLAGS) survive${fromKcflags.length === 1 ? 's' : ''} into the nVHE hyp compiles`,
-      );
-    if (added.size > 0)
-      ways.push(
-        `${v.flagsFromTree ? "Kbuild's own c_flags (scripts/Makefile.lib, with this configuration, when a profile is given)" : 'the Makefile'} add${added.size === 1 ? 's' : ''} ${[...added].join(', ')} to the hyp compiles`,
-      );
-    message =
-      `Profile metadata can reach gen-hyprel: ${ways.join('; ')}, ` +
-      `and nothing removes ${CALL_GRAPH_SECTION} before gen-hyprel reads ${input}. With a profile, clang emits it with an SHT_REL section and gen-hyprel fails. ` +
-      advice;
+    message = leakMessage(v, fromKcflags, added, input, advice);
   }
   return {
     range: v.anchor,

@@ -121,6 +121,123 @@ interface Shdr {
   info: number;
 }
 
+/** Readers of the object's integers in the kernel's byte order. */
+interface Readers {
+  u16(b: Buffer, o: number): number;
+  u32(b: Buffer, o: number): number;
+  u64(b: Buffer, o: number): bigint;
+}
+const readers = (be: boolean): Readers => ({
+  u16: (b, o) => (be ? b.readUInt16BE(o) : b.readUInt16LE(o)),
+  u32: (b, o) => (be ? b.readUInt32BE(o) : b.readUInt32LE(o)),
+  u64: (b, o) => (be ? b.readBigUInt64BE(o) : b.readBigUInt64LE(o)),
+});
+
+type Fail = (msg: string, section?: ElfSection) => GenHyprelVerdict;
+
+/** gen-hyprel's ELF header assertions, in its order: the failure it prints for the first one that fails. */
+function checkElfHeader(eh: Buffer, be: boolean, rd: Readers, fail: Fail): GenHyprelVerdict | undefined {
+  const L = GEN_HYPREL_LINES;
+  const conv16 = be ? '__bswap_16' : '__uint16_identity';
+  const hx = (n: number): string => n.toString(16);
+  const magic: [number, string, number][] = [
+    [0, '0x7f', 0x7f],
+    [1, "'E'", 0x45],
+    [2, "'L'", 0x4c],
+    [3, "'F'", 0x46],
+  ];
+  for (const [i, text, want] of magic) {
+    if (eh[i] !== want)
+      return fail(
+        `assertion elf.ehdr->e_ident[${i}] == ${text} failed (lhs=0x${hx(eh[i])}, rhs=0x${hx(want)}, line=${L.mag0 + i})`,
+      );
+  }
+  if (eh[4] !== 2) return fail(`assertion elf.ehdr->e_ident[4] == 2 failed (lhs=${eh[4]}, rhs=2, line=${L.cls})`);
+  const want = be ? 2 : 1;
+  if (eh[5] !== want)
+    return fail(`assertion elf.ehdr->e_ident[5] == ${want} failed (lhs=${eh[5]}, rhs=${want}, line=${L.data})`);
+  const type = rd.u16(eh, 16);
+  if (type !== 1)
+    return fail(`assertion ${conv16} (elf.ehdr->e_type) == 1 failed (lhs=${type}, rhs=1, line=${L.type})`);
+  const machine = rd.u16(eh, 18);
+  if (machine !== 183)
+    return fail(`assertion ${conv16} (elf.ehdr->e_machine) == 183 failed (lhs=${machine}, rhs=183, line=${L.machine})`);
+  // section_by_off() is handed the raw e_shoff (elf64toh applied), section_by_idx() the raw e_shstrndx.
+  if (rd.u64(eh, 40) === 0n) return fail(`assertion off != 0UL failed (lhs=0, rhs=0, line=${L.offNe0})`);
+  if (rd.u16(eh, 62) === 0) return fail(`assertion idx != 0 failed (lhs=0, rhs=0, line=${L.idxNe0})`);
+  return undefined;
+}
+
+/** Whether the name at `nameAt` starts with `.hyp` (gen-hyprel compares byte by byte, reading no further). */
+async function startsWithHyp(map: Mapping, nameAt: bigint, what: string): Promise<boolean> {
+  const prefix = Buffer.from('.hyp', 'latin1');
+  for (let k = 0; k < 4; k++) {
+    const c = (await map.bytes(nameAt + BigInt(k), 1, what))[0];
+    if (c !== prefix[k]) return false;
+  }
+  return true;
+}
+
+/** The state of one walk over the RELA sections: what gen-hyprel prints so far and where. */
+interface RelaWalk {
+  map: Mapping;
+  rd: Readers;
+  fail: Fail;
+  conv64: string;
+  emit: boolean;
+  out: string[];
+  relocOffset: bigint;
+  sectionAt(i: bigint): ElfSection | undefined;
+}
+
+/** for_each_rela over RELA section `i` (relocating `orig` named `origName`): a failure, or undefined when all pass. */
+async function walkRela(
+  w: RelaWalk,
+  sh: Shdr,
+  i: bigint,
+  orig: Shdr,
+  origName: string,
+): Promise<GenHyprelVerdict | undefined> {
+  const { map, rd, conv64 } = w;
+  // for_each_rela: pointer arithmetic on sh_offset + sh_size; a wrap-around is undefined behaviour.
+  if (sh.size > 0n && sh.offset + sh.size >= 1n << 63n)
+    throw new UndefinedRead(sh.offset, `RELA entries of section ${i} (offset + size overflows)`);
+  const end = sh.offset + sh.size;
+  const CHUNK = 4096n;
+  for (let p = sh.offset; p < end;) {
+    const left = (end - p + RELA - 1n) / RELA;
+    const n = left < CHUNK ? left : CHUNK;
+    let buf: Buffer | undefined;
+    try {
+      buf = await map.bytes(p, Number(n * RELA), `RELA entries of section ${i}`);
+    } catch (e) {
+      if (!(e instanceof UndefinedRead)) throw e;
+      buf = undefined;
+    }
+    const entries = buf ? Number(n) : 1;
+    if (!buf) buf = await map.bytes(p, 24, `RELA entry at 0x${p.toString(16)} of section ${i}`);
+    for (let k = 0; k < entries; k++) {
+      const rOffset = rd.u64(buf, k * 24);
+      const rType = Number(rd.u64(buf, k * 24 + 8) & 0xffffffffn);
+      if (!(rOffset < orig.size)) {
+        return w.fail(
+          `assertion ${conv64} (rela->r_offset) < ${conv64} (sh_orig->sh_size) failed (lhs=0x${rOffset.toString(16)}, rhs=0x${orig.size.toString(16)}, line=${GEN_HYPREL_LINES.rOffset})`,
+          w.sectionAt(i),
+        );
+      }
+      if (!GEN_HYPREL_ALLOWED_RELA.has(rType)) return w.fail(`Unexpected RELA type ${rType}`, w.sectionAt(i));
+      if (rType === R_AARCH64_ABS64 && w.emit) {
+        w.out.push(
+          `.word 0\n.reloc ${w.relocOffset}, R_AARCH64_PREL32, __hyp_section_${origName} + 0x${rOffset.toString(16)}\n`,
+        );
+        w.relocOffset += 4n;
+      }
+    }
+    p += BigInt(entries) * RELA;
+  }
+  return undefined;
+}
+
 /**
  * What gen-hyprel (Linux 6.1) does with this object: accepted, or the exact line it prints to stderr
  * (`error: PATH: ...`) before exiting 1. `objectPath` is the path as gen-hyprel would get it in argv[1].
@@ -132,13 +249,11 @@ export async function genHyprelVerdict(
   opts: GenHyprelOptions = {},
 ): Promise<GenHyprelVerdict> {
   const be = opts.bigEndianKernel === true;
-  const fail = (msg: string, section?: ElfSection): GenHyprelVerdict => ({
+  const fail: Fail = (msg, section) => ({
     accepted: false,
     message: `error: ${objectPath}: ${msg}`,
     ...(section ? { section } : {}),
   });
-  const conv16 = be ? '__bswap_16' : '__uint16_identity';
-  const conv64 = be ? '__bswap_64' : '__uint64_identity';
   const L = GEN_HYPREL_LINES;
   if (src.size === 0) return fail('Could not mmap ELF file: Invalid argument');
   if (src.size < 64)
@@ -149,48 +264,35 @@ export async function genHyprelVerdict(
     i < BigInt(sections.length) ? sections[Number(i)] : undefined;
   try {
     const eh = await map.bytes(0n, 64, 'ELF header');
-    const hx = (n: number): string => n.toString(16);
-    const magic: [number, string, number][] = [
-      [0, '0x7f', 0x7f],
-      [1, "'E'", 0x45],
-      [2, "'L'", 0x4c],
-      [3, "'F'", 0x46],
-    ];
-    for (const [i, text, want] of magic) {
-      if (eh[i] !== want)
-        return fail(
-          `assertion elf.ehdr->e_ident[${i}] == ${text} failed (lhs=0x${hx(eh[i])}, rhs=0x${hx(want)}, line=${L.mag0 + i})`,
-        );
-    }
-    if (eh[4] !== 2) return fail(`assertion elf.ehdr->e_ident[4] == 2 failed (lhs=${eh[4]}, rhs=2, line=${L.cls})`);
-    const want = be ? 2 : 1;
-    if (eh[5] !== want)
-      return fail(`assertion elf.ehdr->e_ident[5] == ${want} failed (lhs=${eh[5]}, rhs=${want}, line=${L.data})`);
-    const u16 = (b: Buffer, o: number): number => (be ? b.readUInt16BE(o) : b.readUInt16LE(o));
-    const u32 = (b: Buffer, o: number): number => (be ? b.readUInt32BE(o) : b.readUInt32LE(o));
-    const u64 = (b: Buffer, o: number): bigint => (be ? b.readBigUInt64BE(o) : b.readBigUInt64LE(o));
-    const type = u16(eh, 16);
-    if (type !== 1)
-      return fail(`assertion ${conv16} (elf.ehdr->e_type) == 1 failed (lhs=${type}, rhs=1, line=${L.type})`);
-    const machine = u16(eh, 18);
-    if (machine !== 183)
-      return fail(
-        `assertion ${conv16} (elf.ehdr->e_machine) == 183 failed (lhs=${machine}, rhs=183, line=${L.machine})`,
-      );
-    // section_by_off() is handed the raw e_shoff (elf64toh applied), section_by_idx() the raw e_shstrndx.
-    const shoff = u64(eh, 40);
-    if (shoff === 0n) return fail(`assertion off != 0UL failed (lhs=0, rhs=0, line=${L.offNe0})`);
-    const shstrndx = u16(eh, 62);
-    if (shstrndx === 0) return fail(`assertion idx != 0 failed (lhs=0, rhs=0, line=${L.idxNe0})`);
+    const rd = readers(be);
+    const bad = checkElfHeader(eh, be, rd, fail);
+    if (bad) return bad;
+    const shoff = rd.u64(eh, 40);
+    const shstrndx = rd.u16(eh, 62);
     const shdr = async (i: bigint, what: string): Promise<Shdr> => {
       const b = await map.bytes(shoff + i * SHDR, 64, what);
-      return { name: u32(b, 0), type: u32(b, 4), offset: u64(b, 24), size: u64(b, 32), info: u32(b, 44) };
+      return {
+        name: rd.u32(b, 0),
+        type: rd.u32(b, 4),
+        offset: rd.u64(b, 24),
+        size: rd.u64(b, 32),
+        info: rd.u32(b, 44),
+      };
     };
     const strSec = await shdr(BigInt(shstrndx), `section header ${shstrndx} (e_shstrndx)`);
     const shString = strSec.offset;
-    const shnum = u16(eh, 60);
-    const out: string[] = opts.emitOutput ? ['.data\n.pushsection .hyp.reloc, "a"\n'] : [];
-    let relocOffset = 0n;
+    const shnum = rd.u16(eh, 60);
+    const emit = opts.emitOutput === true;
+    const walk: RelaWalk = {
+      map,
+      rd,
+      fail,
+      conv64: be ? '__bswap_64' : '__uint64_identity',
+      emit,
+      out: emit ? ['.data\n.pushsection .hyp.reloc, "a"\n'] : [],
+      relocOffset: 0n,
+      sectionAt,
+    };
     for (let i = 0n; i < BigInt(shnum); i++) {
       const sh = await shdr(i, `section header ${i}`);
       if (sh.type === SHT_REL) {
@@ -200,57 +302,14 @@ export async function genHyprelVerdict(
       if (sh.type !== SHT_RELA) continue;
       const orig = await shdr(BigInt(sh.info), `section header ${sh.info} (sh_info of section ${i})`);
       const nameAt = shString + BigInt(orig.name);
-      const prefix = Buffer.from('.hyp', 'latin1');
-      let isHyp = true;
-      for (let k = 0; k < 4; k++) {
-        const c = (await map.bytes(nameAt + BigInt(k), 1, `name of section ${sh.info}`))[0];
-        if (c !== prefix[k]) {
-          isHyp = false;
-          break;
-        }
-      }
-      if (!isHyp) continue;
+      if (!(await startsWithHyp(map, nameAt, `name of section ${sh.info}`))) continue;
       const origName = await map.cString(nameAt, `name of section ${sh.info}`);
-      if (opts.emitOutput) out.push(`.global __hyp_section_${origName}\n`);
-      // for_each_rela: pointer arithmetic on sh_offset + sh_size; a wrap-around is undefined behaviour.
-      if (sh.size > 0n && sh.offset + sh.size >= 1n << 63n)
-        throw new UndefinedRead(sh.offset, `RELA entries of section ${i} (offset + size overflows)`);
-      const end = sh.offset + sh.size;
-      const CHUNK = 4096n;
-      for (let p = sh.offset; p < end;) {
-        const left = (end - p + RELA - 1n) / RELA;
-        const n = left < CHUNK ? left : CHUNK;
-        let buf: Buffer | undefined;
-        try {
-          buf = await map.bytes(p, Number(n * RELA), `RELA entries of section ${i}`);
-        } catch (e) {
-          if (!(e instanceof UndefinedRead)) throw e;
-          buf = undefined;
-        }
-        const entries = buf ? Number(n) : 1;
-        if (!buf) buf = await map.bytes(p, 24, `RELA entry at 0x${p.toString(16)} of section ${i}`);
-        for (let k = 0; k < entries; k++) {
-          const rOffset = u64(buf, k * 24);
-          const rType = Number(u64(buf, k * 24 + 8) & 0xffffffffn);
-          if (!(rOffset < orig.size)) {
-            return fail(
-              `assertion ${conv64} (rela->r_offset) < ${conv64} (sh_orig->sh_size) failed (lhs=0x${rOffset.toString(16)}, rhs=0x${orig.size.toString(16)}, line=${L.rOffset})`,
-              sectionAt(i),
-            );
-          }
-          if (!GEN_HYPREL_ALLOWED_RELA.has(rType)) return fail(`Unexpected RELA type ${rType}`, sectionAt(i));
-          if (rType === R_AARCH64_ABS64 && opts.emitOutput) {
-            out.push(
-              `.word 0\n.reloc ${relocOffset}, R_AARCH64_PREL32, __hyp_section_${origName} + 0x${rOffset.toString(16)}\n`,
-            );
-            relocOffset += 4n;
-          }
-        }
-        p += BigInt(entries) * RELA;
-      }
+      if (emit) walk.out.push(`.global __hyp_section_${origName}\n`);
+      const failed = await walkRela(walk, sh, i, orig, origName);
+      if (failed) return failed;
     }
-    if (opts.emitOutput) out.push('.popsection\n');
-    return opts.emitOutput ? { accepted: true, output: out.join('') } : { accepted: true };
+    if (emit) walk.out.push('.popsection\n');
+    return emit ? { accepted: true, output: walk.out.join('') } : { accepted: true };
   } catch (e) {
     if (e instanceof UndefinedRead) {
       return {
