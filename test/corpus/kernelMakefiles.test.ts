@@ -88,7 +88,8 @@ test(
       assert.ok(ev.variables instanceof Map);
     }
     assert.deepEqual(problems.slice(0, 20), []);
-    assert.ok(statements > 60_000, `${statements} statements`); // 61,399 on 6.12.117
+    // 61,399 on 6.12.117, 59,436 on 6.12.118 (Debian's point releases differ): a floor, not a count.
+    assert.ok(statements > 50_000, `${statements} statements`);
   },
 );
 
@@ -105,7 +106,11 @@ test('6.12 corpus: the allow-listed non-make files really are not make', { skip 
 
 test('6.12 facts: top Makefile version variables', { skip }, () => {
   const ev = evaluateMakefile(parseMakefile(read('Makefile')));
-  assert.equal(ev.expand('$(VERSION).$(PATCHLEVEL).$(SUBLEVEL)'), '6.12.117');
+  // The point release changes with Debian's package: the text's own assignments are the oracle.
+  const text = read('Makefile');
+  const sub = /^SUBLEVEL = (\d+)$/m.exec(text)?.[1];
+  assert.ok(sub, 'the Makefile assigns SUBLEVEL');
+  assert.equal(ev.expand('$(VERSION).$(PATCHLEVEL).$(SUBLEVEL)'), `6.12.${sub}`);
   assert.equal(ev.expand('$(NAME)'), 'Baby Opossum Posse');
   assert.equal(ev.variables.get('VERSION')?.flavor, 'recursive');
   assert.equal(ev.variables.get('EXTRAVERSION')?.value, '');
