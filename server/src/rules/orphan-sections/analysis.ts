@@ -11,8 +11,6 @@ import { compileFlags, evaluateInKbuild } from '../../kbuild/compileFlags';
 import type { Evaluation } from '../../make/evaluator';
 import { SHT_REL, SHT_RELA } from '../../elf/types';
 import { statSafeSync } from '../../fs/safeRead';
-
-const SHF_ALLOC = 0x2n;
 import { parseLinkerScript, type LinkerScript } from '../../lds/script';
 import { placeSection, type InputSection } from '../../lds/placement';
 import type { BuildAccess, MakefileContext } from '../rule';
@@ -21,6 +19,8 @@ import { linkedFiles, onDemandNote, type LinkedFile } from './linkedFiles';
 import { scriptLinks } from './scriptLinks';
 import { effectiveSectionFlags, flagsMaking, isSectionFlagWord, type EffectiveFlag } from './sectionFlags';
 import { scriptForLink, type ScriptText } from './scriptSource';
+
+const SHF_ALLOC = 0x2n;
 
 export const RULE_CODE = 'orphan-sections';
 export const STALE_CODE = 'orphan-sections-stale';
@@ -161,7 +161,7 @@ function inputSection(name: string, type: number, flags: number, relocates?: Inp
 
 /** Orphans among the real sections of a built object. */
 async function orphansOfObject(
-  script: LinkerScript,
+  scriptOf: () => LinkerScript | undefined,
   link: OrphanLink,
   build: BuildAccess,
   input: LinkedFile,
@@ -177,6 +177,9 @@ async function orphansOfObject(
       ? `${object} is LLVM bitcode (an LTO build): its sections are decided at link time`
       : 'absent';
   const elf = report.object.elf;
+  const script = scriptOf();
+  // Without a script nothing can be judged; the reason is already in `incomplete`.
+  if (!script) return [];
   const out: OrphanFinding[] = [];
   for (const s of elf.sections) {
     const target = s.type === SHT_REL || s.type === SHT_RELA ? elf.sections[s.info] : undefined;
@@ -200,7 +203,7 @@ async function orphansOfObject(
 
 /** Orphans predicted from the flags that reach an object not built yet. */
 function orphansFromFlags(
-  script: LinkerScript,
+  scriptOf: () => LinkerScript | undefined,
   link: OrphanLink,
   input: LinkedFile,
   recorded: FlagEvidence[] | undefined,
@@ -208,6 +211,10 @@ function orphansFromFlags(
 ): OrphanFinding[] {
   const object = input.file;
   const out: OrphanFinding[] = [];
+  // No flag that makes a section: nothing to place, so the script is not needed (an unconfigured
+  // tree cannot preprocess it, and has nothing to say).
+  const script = now.some((e) => e.entry.sections.length > 0) ? scriptOf() : undefined;
+  if (!script) return out;
   for (const eff of now) {
     const evidence = recorded?.find((f) => f.flag === eff.flag) ?? { flag: eff.flag };
     for (const made of eff.entry.sections) {
@@ -241,6 +248,33 @@ function assembledFrom(ctx: MakefileContext, object: string): boolean {
   return !statSafeSync(`${base}.c`).ok && statSafeSync(`${base}.S`).ok;
 }
 
+/**
+ * The link's script, read and parsed on first use: only a link with something to place needs it.
+ * What could not be read goes to `incomplete` once.
+ */
+function lazyScript(
+  ctx: MakefileContext,
+  link: OrphanLink,
+  build: BuildAccess | undefined,
+  incomplete: string[],
+  edited?: ReadonlyMap<string, string>,
+): { get: () => LinkerScript | undefined; text: () => ScriptText | undefined } {
+  let loaded: { text?: ScriptText; parsed?: LinkerScript } | undefined;
+  const load = (): { text?: ScriptText; parsed?: LinkerScript } => {
+    if (loaded) return loaded;
+    const script = scriptForLink(ctx, link, build, edited);
+    if ('missing' in script) {
+      incomplete.push(script.missing);
+      return (loaded = {});
+    }
+    incomplete.push(...script.incomplete);
+    const parsed = parseLinkerScript(script.text);
+    for (const e of parsed.errors.slice(0, 3)) incomplete.push(`${script.file}: ${e}`);
+    return (loaded = { text: script, parsed });
+  };
+  return { get: () => load().parsed, text: () => loaded?.text };
+}
+
 async function judgeLink(
   ctx: MakefileContext,
   makefile: Makefile,
@@ -249,14 +283,7 @@ async function judgeLink(
   incomplete: string[],
   edited?: ReadonlyMap<string, string>,
 ): Promise<LinkVerdict> {
-  const script = scriptForLink(ctx, link, build, edited);
-  if ('missing' in script) {
-    incomplete.push(script.missing);
-    return { link, findings: [] };
-  }
-  incomplete.push(...script.incomplete);
-  const parsed = parseLinkerScript(script.text);
-  for (const e of parsed.errors.slice(0, 3)) incomplete.push(`${script.file}: ${e}`);
+  const script = lazyScript(ctx, link, build, incomplete, edited);
   const findings: OrphanFinding[] = [];
   const onDemand: OrphanFinding[] = [];
   const cache = new Map<string, EffectiveFlag[]>();
@@ -269,19 +296,19 @@ async function judgeLink(
     const now = link.compiledElsewhere
       ? effectiveSectionFlags((recorded ?? []).map((f) => f.flag))
       : flagsNow(ctx, makefile, input.file, recorded ?? [], cache);
-    const real = build ? await orphansOfObject(parsed, link, build, input, recorded, now) : 'absent';
+    const real = build ? await orphansOfObject(script.get, link, build, input, recorded, now) : 'absent';
     if (typeof real === 'string' && real !== 'absent') incomplete.push(real);
     const found = Array.isArray(real)
       ? real
       : assembledFrom(ctx, input.file)
         ? []
-        : orphansFromFlags(parsed, link, input, recorded, now);
+        : orphansFromFlags(script.get, link, input, recorded, now);
     (input.onDemand ? onDemand : findings).push(...found);
   }
   if (onDemand.length > 0) incomplete.push(onDemandNote(link, onDemand));
   if (inputs.length > limit)
     incomplete.push(`${link.output}: only the first ${limit} of ${inputs.length} input objects were read`);
-  return { link, script, findings };
+  return { link, script: script.text(), findings };
 }
 
 export async function analyzeOrphans(
