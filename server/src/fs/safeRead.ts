@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import { errorText } from '../common/errors';
 import { decodeStrictUtf8 } from './byteEdits';
+import { noteRead } from './readRecord';
 
 /** Linux PATH_MAX (bytes, including the terminating NUL). */
 export const PATH_MAX = 4096;
@@ -245,6 +246,7 @@ export async function readRegularText(path: string, opts: SafeOpenOptions = {}):
 // ---- sync (the same rules; for the CLI and the synchronous analysis paths) -------------------
 
 export function openRegularSync(path: string, opts: SafeOpenOptions = {}): OpenResultSync {
+  noteRead(path);
   const follow = opts.followSymlinks !== false;
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const bad = checkPath(path);
@@ -355,6 +357,7 @@ export async function statOrUndefined(path: string): Promise<fs.Stats | undefine
 
 /** statSafe without the thread pool, for batch commands over many paths. */
 export function statSafeSync(path: string, opts: { followSymlinks?: boolean } = {}): StatResult {
+  noteRead(path);
   const follow = opts.followSymlinks !== false;
   const bad = checkPath(path);
   if (bad) return bad;
@@ -406,6 +409,7 @@ export async function readdirSafe(path: string, opts: { maxEntries?: number } = 
 
 /** readdirSafe without the thread pool (opendirSync, bounded the same way). Never throws. */
 export function readdirSafeSync(path: string, opts: { maxEntries?: number } = {}): ReaddirResult {
+  noteRead(path);
   const max = opts.maxEntries ?? 100_000;
   const bad = checkPath(path);
   if (bad) return bad;

@@ -2,8 +2,9 @@
 // nvhe/Makefile and Makefile.module include Makefile.nvhe), and what make reads around the included
 // file in each includer. A file that others include is judged in the context of each includer, as
 // make reads it: the includer's statements before the `include` line, the file, the statements after.
-import { listNamesSync, readRegularTextSync } from '../fs/safeRead';
 import * as path from 'node:path';
+import { listNamesSync, readRegularTextSync } from '../fs/safeRead';
+import { FileStateMemo } from '../fs/readRecord';
 import type { Makefile, Statement } from '../make/ast';
 import { evaluateMakefile } from '../make/evaluator';
 import { parseMakefile } from '../make/parser';
@@ -50,6 +51,14 @@ function splitAround(
 
 /** The make files beside `file` that include it, with what make reads around it in each. */
 export function includersOf(file: string, kernelRoot: string): Surroundings[] {
+  // Asked on every edit; the answer changes only with the folder's entries and its make files.
+  return includers.get(`${file}\0${kernelRoot}`, () => findIncluders(file, kernelRoot));
+}
+
+/** A pure function of the files it reads, checked against their state on each use (fs/readRecord.ts). */
+const includers = new FileStateMemo<Surroundings[]>(64);
+
+function findIncluders(file: string, kernelRoot: string): Surroundings[] {
   const dir = path.dirname(file);
   const objDir = objDirOf(kernelRoot, dir);
   const names = (listNamesSync(dir) ?? []).filter((n) => isMakeFileName(n) && n !== path.basename(file)).sort();

@@ -6,6 +6,7 @@
 // when make would keep it (checkGeneratedFile), else the .lds.S preprocessed here. Nothing is run.
 import * as path from 'node:path';
 import { readRegularTextSync } from '../fs/safeRead';
+import { FileStateMemo } from '../fs/readRecord';
 import { evaluateMakefile } from '../make/evaluator';
 import { parseMakefile } from '../make/parser';
 import { isUnknownWord, splitWords } from '../make/values';
@@ -257,6 +258,23 @@ export function preprocessLdsSource(
  * would leave it: saved, it is newer than any generated file, so make remakes the script from it.
  */
 export function scriptForNextBuild(
+  root: string,
+  buildDir: string | undefined,
+  scriptRel: string,
+  editedSource?: string,
+): NextBuildScript | undefined {
+  // Every edit of a Makefile asks again; the answer changes only with the files read to make it.
+  const key = JSON.stringify([root, buildDir ?? null, scriptRel, editedSource ?? null]);
+  return nextBuildScripts.get(key, () => computeScriptForNextBuild(root, buildDir, scriptRel, editedSource));
+}
+
+/**
+ * Shared by every caller in the process: an entry is a pure function of the files it read, checked
+ * against their state on each use (fs/readRecord.ts), so two servers can never see each other's state.
+ */
+const nextBuildScripts = new FileStateMemo<NextBuildScript | undefined>(32);
+
+function computeScriptForNextBuild(
   root: string,
   buildDir: string | undefined,
   scriptRel: string,
