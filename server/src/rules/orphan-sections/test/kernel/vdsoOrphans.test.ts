@@ -13,28 +13,32 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { applyLspEdits, LspClient, type LspDiagnostic } from '../helpers/lspClient';
-import { root } from '../helpers/kernelTree';
-import { linkArgsOfCmd, oraclePlacements, placementDifferences, type Outcome } from '../helpers/linkOracle';
-import { readCmdFile } from '../../server/src/kbuild/cmdFile';
-import type { ObjectInfo, SectionInfo } from '../../server/src/lspExt';
+import { applyLspEdits, LspClient, type LspDiagnostic } from '../../../../../../test/helpers/lspClient';
+import { root } from '../../../../../../test/helpers/kernelTree';
+import {
+  cleanVdso,
+  lldOrphanLines,
+  makeArm64,
+  missingToolchain,
+  predictedOrphanLines,
+  preparedTree,
+  VDSO,
+} from '../../../../../../test/helpers/kernelBuild';
+import {
+  linkArgsOfCmd,
+  oraclePlacements,
+  placementDifferences,
+  type Outcome,
+} from '../../../../../../test/helpers/linkOracle';
+import { readCmdFile } from '../../../../kbuild/cmdFile';
+import type { ObjectInfo, SectionInfo } from '../../../../lspExt';
 
 const RULE = 'orphan-sections';
-const VDSO = 'arch/arm64/kernel/vdso';
 const FLAG = '-fbasic-block-sections=labels';
-
-function missingTools(): string | undefined {
-  for (const tool of ['clang-19', 'ld.lld-19', 'llvm-readelf-19', 'make', 'bc', 'flex', 'bison']) {
-    if (spawnSync('which', [tool]).status !== 0) return `${tool} is not installed`;
-  }
-  if (!existsSync('/usr/src/linux-source-6.12.tar.xz')) return 'linux-source-6.12 is not installed';
-  return undefined;
-}
-const missing = missingTools();
-if (missing && process.env.CI) throw new Error(`CI needs the kernel toolchain: ${missing}`);
+const missing = missingToolchain(['clang-19', 'ld.lld-19', 'llvm-readelf-19', 'make', 'bc', 'flex', 'bison'], ['6.12']);
 
 interface CodeAction {
   title: string;
@@ -63,39 +67,11 @@ function sectionNames(file: string): string[] {
   return [...out.matchAll(/^\s*\[\s*\d+\]\s+(\S+)/gm)].map((m) => m[1]);
 }
 
-function make(tree: string, args: string[]): { status: number; log: string } {
-  const r = spawnSync('make', ['-C', tree, 'ARCH=arm64', 'LLVM=-19', '-j2', ...args], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-    timeout: 20 * 60_000,
-  });
-  return { status: r.status ?? 1, log: `${r.stdout}\n${r.stderr}` };
-}
-
-/** The vDSO's outputs removed, so each build compiles and links it anew. */
-function cleanVdso(tree: string): void {
-  const dir = join(tree, VDSO);
-  for (const n of readdirSync(dir))
-    if (/\.(o|so|dbg|lds)$/.test(n) || /^\..*\.cmd$/.test(n)) rmSync(join(dir, n), { force: true });
-}
-
 function configure(tree: string, werror: boolean): void {
   copyFileSync(join(tree, '.config.pristine'), join(tree, '.config'));
   if (!werror) execFileSync(join(tree, 'scripts', 'config'), ['--file', join(tree, '.config'), '--disable', 'WERROR']);
-  const r = make(tree, ['olddefconfig']);
+  const r = makeArm64(tree, ['olddefconfig']);
   assert.equal(r.status, 0, r.log);
-}
-
-/** ld.lld's orphan lines in a build log, without the `ld.lld-19: error: ` prefix. */
-function lldLines(log: string, kind: 'error' | 'warning'): string[] {
-  return [...log.matchAll(new RegExp(`^ld\\.lld(?:-\\d+)?: ${kind}: (.*is being placed in '.*')$`, 'gm'))]
-    .map((m) => m[1])
-    .sort();
-}
-
-/** The ld.lld lines a diagnostic's message predicts. */
-function predicted(d: LspDiagnostic): string[] {
-  return [...d.message.matchAll(/(\S+:\([^)]*\) is being placed in '[^']*')/g)].map((m) => m[1]).sort();
 }
 
 const LINK = `${VDSO}/vdso.so.dbg`;
@@ -141,211 +117,223 @@ async function serverVerdict(
   return { lsp, uri, diagnostics: pub.diagnostics };
 }
 
+/** The explorer marks the failed link's orphans, with the link that refuses them and ld.lld's lines. */
+async function assertExplorerMarksOrphans(lsp: LspClient, tree: string, real: string[]): Promise<void> {
+  const objects = await explorerObjects(lsp, tree);
+  const marked = objects.filter((o) => o.status === 'offending');
+  assert.deepEqual(marked.map((o) => o.relativePath).sort(), [`${VDSO}/vgetrandom.o`, `${VDSO}/vgettimeofday.o`]);
+  const problems = marked
+    .flatMap((o) => (o.objectProblem ?? '').split('\n'))
+    .map((l) => l.replace(/^ld\.lld: error: /, ''));
+  assert.deepEqual(problems.sort(), real, "each object carries ld.lld's own error lines");
+  for (const o of objects) if (o.stage === 'orphan-link-input') assert.deepEqual(o.linkedInto, [LINK]);
+  const secs = await explorerSections(lsp, tree, `${VDSO}/vgettimeofday.o`);
+  const bb = secs.filter((x) => x.offending);
+  assert.deepEqual(
+    bb.map((x) => x.name),
+    ['.llvm_bb_addr_map'],
+  );
+  assert.match(bb[0].offending ?? '', /vdso\.so\.dbg refuses it \(--orphan-handling=error\)/);
+  assert.deepEqual(
+    bb[0].destinations?.map((x) => `${x.link}:${x.kind}:${x.output}`),
+    [`${LINK}:orphan:.llvm_bb_addr_map`],
+  );
+}
+
+/**
+ * The script fix (discard the section in vdso.lds.S): its patch applies to the tree, and its edit, applied
+ * as an editor applies it, makes the real build pass with the section still in the objects, not in the vDSO.
+ */
+async function assertScriptFixPasses(
+  lsp: LspClient,
+  uri: string,
+  tree: string,
+  pristine: string,
+  script: CodeAction,
+): Promise<void> {
+  const ldsPath = join(tree, VDSO, 'vdso.lds.S');
+  const ldsPristine = readFileSync(join(tree, VDSO, 'vdso.lds.S.pristine'), 'utf8');
+  const scriptPatch = await lsp.request<{ patch: string | null }>('kbuild/makePatch', {
+    makefileUri: uri,
+    fix: 'script-section',
+  });
+  assert.ok(scriptPatch.patch?.includes(`diff --git a/${VDSO}/vdso.lds.S b/${VDSO}/vdso.lds.S`));
+  assert.ok(scriptPatch.patch?.includes('+\t\t*(.llvm_bb_addr_map)'), scriptPatch.patch ?? '');
+  const check = spawnSync('git', ['apply', '--check', '-p1', '-'], {
+    cwd: tree,
+    input: scriptPatch.patch ?? '',
+    encoding: 'utf8',
+  });
+  assert.equal(check.status, 0, `the patch applies to the tree: ${check.stderr}`);
+  const edited = applyAction(script, uri, pristine);
+  assert.deepEqual([...edited.keys()], [ldsPath], 'the script fix edits vdso.lds.S, not the Makefile');
+  try {
+    for (const [file, text] of edited) writeFileSync(file, text);
+    const discarded = makeArm64(tree, [`KCFLAGS=${FLAG}`, `${VDSO}/`]);
+    assert.equal(discarded.status, 0, `the build passes with the section discarded:\n${discarded.log.slice(-3000)}`);
+    assert.deepEqual(lldOrphanLines(discarded.log, 'warning'), [], 'and ld.lld reports no orphan');
+    assert.ok(
+      sectionNames(join(tree, VDSO, 'vgettimeofday.o')).includes('.llvm_bb_addr_map'),
+      'the object still has it',
+    );
+    assert.ok(!sectionNames(join(tree, VDSO, 'vdso.so.dbg')).includes('.llvm_bb_addr_map'), 'the vDSO has it no more');
+  } finally {
+    writeFileSync(ldsPath, ldsPristine);
+  }
+}
+
+/** The flag fix (the preferred one) makes the real build pass, and the server then says nothing. */
+async function assertFlagFixPasses(
+  lsp: LspClient,
+  uri: string,
+  tree: string,
+  pristine: string,
+  flagFix: CodeAction,
+): Promise<void> {
+  const makefilePath = join(tree, VDSO, 'Makefile');
+  const fixed = applyLspEdits(pristine, flagFix.edit.documentChanges[0].edits);
+  assert.match(
+    fixed,
+    /^CC_FLAGS_REMOVE_VDSO \+= -fbasic-block-sections=%$/m,
+    "extends the directory's own remove list",
+  );
+  writeFileSync(makefilePath, fixed);
+  const passed = makeArm64(tree, [`KCFLAGS=${FLAG}`, `${VDSO}/`]);
+  assert.equal(passed.status, 0, `the real build passes after the fix:\n${passed.log.slice(-3000)}`);
+  assert.ok(
+    !execFileSync('llvm-readelf-19', ['-S', join(tree, VDSO, 'vdso.so')], { encoding: 'utf8' }).includes(
+      'llvm_bb_addr_map',
+    ),
+  );
+  lsp.notify('workspace/didChangeWatchedFiles', {
+    changes: [{ uri: `file://${join(tree, VDSO, 'vgettimeofday.o')}`, type: 2 }],
+  });
+  lsp.change(uri, 2, fixed);
+  const after = await lsp.diagnostics(uri, (p) => p.version === 2, 120_000);
+  assert.deepEqual(
+    after.diagnostics.filter((x) => x.code === RULE || x.code === 'orphan-sections-stale'),
+    [],
+    'nothing left after the rebuild',
+  );
+}
+
+/** CONFIG_WERROR=y: the link fails; the server said so, line for line; each fix makes it pass. */
+async function errorLevel(tree: string, makefilePath: string, pristine: string): Promise<void> {
+  cleanVdso(tree);
+  const failed = makeArm64(tree, [`KCFLAGS=${FLAG}`, `${VDSO}/`]);
+  assert.notEqual(failed.status, 0, 'the build fails');
+  const real = lldOrphanLines(failed.log, 'error');
+  assert.deepEqual(real, [
+    `${VDSO}/vgetrandom.o:(.llvm_bb_addr_map) is being placed in '.llvm_bb_addr_map'`,
+    `${VDSO}/vgettimeofday.o:(.llvm_bb_addr_map) is being placed in '.llvm_bb_addr_map'`,
+  ]);
+  assert.ok(!existsSync(join(tree, VDSO, 'vdso.so.dbg')), 'the link wrote nothing: the verdict comes from the objects');
+  const { lsp, uri, diagnostics } = await serverVerdict(tree, makefilePath, pristine, (ds) =>
+    ds.some((d) => d.code === RULE),
+  );
+  try {
+    const d = diagnostics.find((x) => x.code === RULE);
+    assert.ok(d);
+    assert.equal(d.severity, 1, 'an error: the link passes --orphan-handling=error');
+    assert.deepEqual(predictedOrphanLines(d.message), real, `the server predicts ld.lld's lines exactly: ${d.message}`);
+    await assertExplorerMarksOrphans(lsp, tree, real);
+    const actions = await lsp.request<CodeAction[]>('textDocument/codeAction', {
+      textDocument: { uri },
+      range: d.range,
+      context: { diagnostics: [d], only: ['quickfix'] },
+    });
+    const mine = actions.filter((a) => /section-making flag/.test(a.title));
+    assert.equal(mine.length, 1);
+    assert.equal(mine[0].isPreferred, true, 'removing the flag is the preferred fix for the vDSO');
+    const script = actions.filter((a) => a.title === 'Discard .llvm_bb_addr_map in vdso.lds.S');
+    assert.equal(script.length, 1, `the script fix is offered: ${actions.map((a) => a.title).join('; ')}`);
+    assert.equal(script[0].isPreferred, false, 'the vDSO links no kernel objects: the flag fix is preferred');
+    await assertScriptFixPasses(lsp, uri, tree, pristine, script[0]);
+    await assertFlagFixPasses(lsp, uri, tree, pristine, mine[0]);
+  } finally {
+    await lsp.stop();
+    writeFileSync(makefilePath, pristine);
+  }
+}
+
+/**
+ * CONFIG_WERROR=n: the build passes with ld.lld warnings; the server says warning. The explorer: stages
+ * objects -> vdso.so.dbg -> vdso.so, orphans warned (not offending), and every section's destination in
+ * the vdso.so.dbg link as ld.lld-19 -Map places it.
+ */
+async function warningLevel(tree: string, makefilePath: string, pristine: string): Promise<void> {
+  configure(tree, false);
+  cleanVdso(tree);
+  const built = makeArm64(tree, [`KCFLAGS=${FLAG}`, `${VDSO}/`]);
+  assert.equal(built.status, 0, built.log.slice(-3000));
+  const real = lldOrphanLines(built.log, 'warning');
+  assert.equal(real.length, 2, built.log.slice(-3000));
+  const { lsp, diagnostics } = await serverVerdict(tree, makefilePath, pristine, (ds) =>
+    ds.some((d) => d.code === RULE),
+  );
+  try {
+    const d = diagnostics.find((x) => x.code === RULE);
+    assert.ok(d);
+    assert.equal(d.severity, 2, 'a warning, not an error');
+    assert.deepEqual(predictedOrphanLines(d.message), real);
+    const objects = await explorerObjects(lsp, tree);
+    const stageOf = (p: string) => objects.find((o) => o.relativePath === p);
+    assert.equal(stageOf(`${VDSO}/vgettimeofday.o`)?.nextStage, 'orphan-link-output');
+    assert.equal(stageOf(LINK)?.stage, 'orphan-link-output');
+    assert.equal(stageOf(LINK)?.nextStage, 'orphan-link-copy');
+    assert.equal(stageOf(`${VDSO}/vdso.so`)?.stage, 'orphan-link-copy');
+    assert.ok(
+      objects.every((o) => o.status !== 'offending'),
+      'a warning level breaks nothing',
+    );
+    const cmd = readCmdFile(readFileSync(join(tree, VDSO, '.vdso.so.dbg.cmd'), 'utf8'));
+    assert.ok(cmd.ok);
+    const args = linkArgsOfCmd(cmd.records[0].commands[0].words.map((w) => w.text)).filter(
+      (w) => !w.startsWith('--orphan-handling'),
+    );
+    const oracle = oraclePlacements(tree, args, args.indexOf('-T') + 1);
+    const inputs = args.filter((w) => w.endsWith('.o'));
+    assert.ok(inputs.length >= 4, args.join(' '));
+    let compared = 0;
+    for (const object of inputs) {
+      const secs = await explorerSections(lsp, tree, object);
+      const mine = destinationsIn(object, secs, LINK);
+      assert.deepEqual(placementDifferences(oracle, object, mine), [], `${object}: the explorer and ld.lld differ`);
+      compared += mine.size;
+      for (const s of secs.filter((x) => x.name === '.llvm_bb_addr_map')) {
+        assert.equal(s.offending, undefined);
+        assert.match(s.warning ?? '', /--orphan-handling=warn/);
+      }
+    }
+    console.log(
+      `# explorer: ${compared} input sections of ${inputs.length} objects placed as ld.lld-19 -Map places them`,
+    );
+  } finally {
+    await lsp.stop();
+  }
+}
+
 test(
   'real Linux 6.12 arm64 vDSO: orphan sections predicted from the objects, the fix proved by the build',
   { skip: missing ?? false, timeout: 60 * 60_000 },
   async (t) => {
-    const out = execFileSync('bash', [join(root, 'scripts', 'prepare-vdso-tree.sh')], {
-      encoding: 'utf8',
-      timeout: 30 * 60_000,
-    })
-      .trim()
-      .split('\n');
-    const tree = out[out.length - 1];
+    const tree = preparedTree('prepare-vdso-tree.sh');
     const makefilePath = join(tree, VDSO, 'Makefile');
     const pristine = readFileSync(join(tree, VDSO, 'Makefile.pristine'), 'utf8');
     writeFileSync(makefilePath, pristine);
     writeFileSync(join(tree, VDSO, 'vdso.lds.S'), readFileSync(join(tree, VDSO, 'vdso.lds.S.pristine')));
     configure(tree, true);
     try {
-      await t.test(
-        'CONFIG_WERROR=y: the link fails; the server said so, line for line; the fix makes it pass',
-        async () => {
-          cleanVdso(tree);
-          const failed = make(tree, [`KCFLAGS=${FLAG}`, `${VDSO}/`]);
-          assert.notEqual(failed.status, 0, 'the build fails');
-          const real = lldLines(failed.log, 'error');
-          assert.deepEqual(real, [
-            `${VDSO}/vgetrandom.o:(.llvm_bb_addr_map) is being placed in '.llvm_bb_addr_map'`,
-            `${VDSO}/vgettimeofday.o:(.llvm_bb_addr_map) is being placed in '.llvm_bb_addr_map'`,
-          ]);
-          assert.ok(
-            !existsSync(join(tree, VDSO, 'vdso.so.dbg')),
-            'the link wrote nothing: the verdict comes from the objects',
-          );
-          const { lsp, uri, diagnostics } = await serverVerdict(tree, makefilePath, pristine, (ds) =>
-            ds.some((d) => d.code === RULE),
-          );
-          try {
-            const d = diagnostics.find((x) => x.code === RULE);
-            assert.ok(d);
-            assert.equal(d.severity, 1, 'an error: the link passes --orphan-handling=error');
-            assert.deepEqual(predicted(d), real, `the server predicts ld.lld's lines exactly: ${d.message}`);
-            // The explorer marks the same orphans, with the link that refuses them and ld.lld's lines.
-            const objects = await explorerObjects(lsp, tree);
-            const marked = objects.filter((o) => o.status === 'offending');
-            assert.deepEqual(marked.map((o) => o.relativePath).sort(), [
-              `${VDSO}/vgetrandom.o`,
-              `${VDSO}/vgettimeofday.o`,
-            ]);
-            const problems = marked
-              .flatMap((o) => (o.objectProblem ?? '').split('\n'))
-              .map((l) => l.replace(/^ld\.lld: error: /, ''));
-            assert.deepEqual(problems.sort(), real, "each object carries ld.lld's own error lines");
-            for (const o of objects) if (o.stage === 'orphan-link-input') assert.deepEqual(o.linkedInto, [LINK]);
-            const secs = await explorerSections(lsp, tree, `${VDSO}/vgettimeofday.o`);
-            const bb = secs.filter((x) => x.offending);
-            assert.deepEqual(
-              bb.map((x) => x.name),
-              ['.llvm_bb_addr_map'],
-            );
-            assert.match(bb[0].offending ?? '', /vdso\.so\.dbg refuses it \(--orphan-handling=error\)/);
-            assert.deepEqual(
-              bb[0].destinations?.map((x) => `${x.link}:${x.kind}:${x.output}`),
-              [`${LINK}:orphan:.llvm_bb_addr_map`],
-            );
-            const actions = await lsp.request<CodeAction[]>('textDocument/codeAction', {
-              textDocument: { uri },
-              range: d.range,
-              context: { diagnostics: [d], only: ['quickfix'] },
-            });
-            const mine = actions.filter((a) => /section-making flag/.test(a.title));
-            assert.equal(mine.length, 1);
-            assert.equal(mine[0].isPreferred, true, 'removing the flag is the preferred fix for the vDSO');
-            const script = actions.filter((a) => a.title === 'Discard .llvm_bb_addr_map in vdso.lds.S');
-            assert.equal(script.length, 1, `the script fix is offered: ${actions.map((a) => a.title).join('; ')}`);
-            assert.equal(script[0].isPreferred, false, 'the vDSO links no kernel objects: the flag fix is preferred');
-            const ldsPath = join(tree, VDSO, 'vdso.lds.S');
-            const ldsPristine = readFileSync(join(tree, VDSO, 'vdso.lds.S.pristine'), 'utf8');
-            const scriptPatch = await lsp.request<{ patch: string | null }>('kbuild/makePatch', {
-              makefileUri: uri,
-              fix: 'script-section',
-            });
-            assert.ok(scriptPatch.patch?.includes(`diff --git a/${VDSO}/vdso.lds.S b/${VDSO}/vdso.lds.S`));
-            assert.ok(scriptPatch.patch?.includes('+\t\t*(.llvm_bb_addr_map)'), scriptPatch.patch ?? '');
-            const check = spawnSync('git', ['apply', '--check', '-p1', '-'], {
-              cwd: tree,
-              input: scriptPatch.patch ?? '',
-              encoding: 'utf8',
-            });
-            assert.equal(check.status, 0, `the patch applies to the tree: ${check.stderr}`);
-            // The script fix, as an editor applies it: every file of the action's edit.
-            const edited = applyAction(script[0], uri, pristine);
-            assert.deepEqual([...edited.keys()], [ldsPath], 'the script fix edits vdso.lds.S, not the Makefile');
-            try {
-              for (const [file, text] of edited) writeFileSync(file, text);
-              const discarded = make(tree, [`KCFLAGS=${FLAG}`, `${VDSO}/`]);
-              assert.equal(
-                discarded.status,
-                0,
-                `the build passes with the section discarded:\n${discarded.log.slice(-3000)}`,
-              );
-              assert.deepEqual(lldLines(discarded.log, 'warning'), [], 'and ld.lld reports no orphan');
-              assert.ok(
-                sectionNames(join(tree, VDSO, 'vgettimeofday.o')).includes('.llvm_bb_addr_map'),
-                'the object still has it',
-              );
-              assert.ok(
-                !sectionNames(join(tree, VDSO, 'vdso.so.dbg')).includes('.llvm_bb_addr_map'),
-                'the vDSO has it no more',
-              );
-            } finally {
-              writeFileSync(ldsPath, ldsPristine);
-            }
-            const change = mine[0].edit.documentChanges[0];
-            const fixed = applyLspEdits(pristine, change.edits);
-            assert.match(
-              fixed,
-              /^CC_FLAGS_REMOVE_VDSO \+= -fbasic-block-sections=%$/m,
-              "extends the directory's own remove list",
-            );
-            writeFileSync(makefilePath, fixed);
-            const passed = make(tree, [`KCFLAGS=${FLAG}`, `${VDSO}/`]);
-            assert.equal(passed.status, 0, `the real build passes after the fix:\n${passed.log.slice(-3000)}`);
-            assert.ok(
-              !execFileSync('llvm-readelf-19', ['-S', join(tree, VDSO, 'vdso.so')], { encoding: 'utf8' }).includes(
-                'llvm_bb_addr_map',
-              ),
-            );
-            lsp.notify('workspace/didChangeWatchedFiles', {
-              changes: [{ uri: `file://${join(tree, VDSO, 'vgettimeofday.o')}`, type: 2 }],
-            });
-            lsp.change(uri, 2, fixed);
-            const after = await lsp.diagnostics(uri, (p) => p.version === 2, 120_000);
-            assert.deepEqual(
-              after.diagnostics.filter((x) => x.code === RULE || x.code === 'orphan-sections-stale'),
-              [],
-              'nothing left after the rebuild',
-            );
-          } finally {
-            await lsp.stop();
-            writeFileSync(makefilePath, pristine);
-          }
-        },
+      await t.test('CONFIG_WERROR=y: the link fails; the server said so, line for line; the fix makes it pass', () =>
+        errorLevel(tree, makefilePath, pristine),
       );
-
-      await t.test('CONFIG_WERROR=n: the build passes with ld.lld warnings; the server says warning', async () => {
-        configure(tree, false);
-        cleanVdso(tree);
-        const built = make(tree, [`KCFLAGS=${FLAG}`, `${VDSO}/`]);
-        assert.equal(built.status, 0, built.log.slice(-3000));
-        const real = lldLines(built.log, 'warning');
-        assert.equal(real.length, 2, built.log.slice(-3000));
-        const { lsp, diagnostics } = await serverVerdict(tree, makefilePath, pristine, (ds) =>
-          ds.some((d) => d.code === RULE),
-        );
-        try {
-          const d = diagnostics.find((x) => x.code === RULE);
-          assert.ok(d);
-          assert.equal(d.severity, 2, 'a warning, not an error');
-          assert.deepEqual(predicted(d), real);
-          // The explorer: stages objects -> vdso.so.dbg -> vdso.so, orphans warned (not offending), and
-          // every section's destination in the vdso.so.dbg link as ld.lld-19 -Map places it.
-          const objects = await explorerObjects(lsp, tree);
-          const stageOf = (p: string) => objects.find((o) => o.relativePath === p);
-          assert.equal(stageOf(`${VDSO}/vgettimeofday.o`)?.nextStage, 'orphan-link-output');
-          assert.equal(stageOf(LINK)?.stage, 'orphan-link-output');
-          assert.equal(stageOf(LINK)?.nextStage, 'orphan-link-copy');
-          assert.equal(stageOf(`${VDSO}/vdso.so`)?.stage, 'orphan-link-copy');
-          assert.ok(
-            objects.every((o) => o.status !== 'offending'),
-            'a warning level breaks nothing',
-          );
-          const cmd = readCmdFile(readFileSync(join(tree, VDSO, '.vdso.so.dbg.cmd'), 'utf8'));
-          assert.ok(cmd.ok);
-          const args = linkArgsOfCmd(cmd.records[0].commands[0].words.map((w) => w.text)).filter(
-            (w) => !w.startsWith('--orphan-handling'),
-          );
-          const oracle = oraclePlacements(tree, args, args.indexOf('-T') + 1);
-          const inputs = args.filter((w) => w.endsWith('.o'));
-          assert.ok(inputs.length >= 4, args.join(' '));
-          let compared = 0;
-          for (const object of inputs) {
-            const secs = await explorerSections(lsp, tree, object);
-            const mine = destinationsIn(object, secs, LINK);
-            assert.deepEqual(
-              placementDifferences(oracle, object, mine),
-              [],
-              `${object}: the explorer and ld.lld differ`,
-            );
-            compared += mine.size;
-            for (const s of secs.filter((x) => x.name === '.llvm_bb_addr_map')) {
-              assert.equal(s.offending, undefined);
-              assert.match(s.warning ?? '', /--orphan-handling=warn/);
-            }
-          }
-          console.log(
-            `# explorer: ${compared} input sections of ${inputs.length} objects placed as ld.lld-19 -Map places them`,
-          );
-        } finally {
-          await lsp.stop();
-        }
-      });
-
+      await t.test('CONFIG_WERROR=n: the build passes with ld.lld warnings; the server says warning', () =>
+        warningLevel(tree, makefilePath, pristine),
+      );
       await t.test('a clean build with no such flag: nothing', async () => {
         configure(tree, true);
         cleanVdso(tree);
-        const built = make(tree, [`${VDSO}/`]);
+        const built = makeArm64(tree, [`${VDSO}/`]);
         assert.equal(built.status, 0, built.log.slice(-3000));
         const check = spawnSync(process.execPath, [join(root, 'server', 'out', 'cli.js'), 'check', makefilePath], {
           encoding: 'utf8',
