@@ -5,7 +5,7 @@
 # KCFLAGS=-fbasic-block-sections=labels: the preprocessed arch/arm64/kernel/vmlinux.lds and a sample
 # of vmlinux objects, then vmlinux.a made of that sample as Kbuild makes it (`ar cDPrST`, a thin
 # archive). The vDSO, which `prepare` links first, gets the flag on its own remove list (the rule's
-# quick-fix for it, proved by test/kernel/vdsoOrphans.test.ts): without it the build stops there.
+# quick-fix for it, proved by server/src/rules/orphan-sections/test/kernel/vdsoOrphans.test.ts): without it the build stops there.
 # The full vmlinux link of this configuration is in docs/real-builds.md; it takes far longer.
 # Prints the source tree's path (last line); the build directory is <that>/build. Log: build/.sample.log.
 # Needs: clang-19 lld-19 llvm-19 make flex bison bc linux-source-6.12.

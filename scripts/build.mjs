@@ -60,7 +60,9 @@ for (const id of readdirSync(rulesDir)) {
   const page = join(rulesDir, id, 'explanation.md');
   if (existsSync(page)) copyFileSync(page, join(root, 'server/out/rules', `${id}.md`));
 }
-// Tests live in test/ and in each rule's folder (server/src/rules/<id>/test/).
+// Tests live in test/ and in each rule's folder (server/src/rules/<id>/test/). A rule's tests bundle to
+// out/test/rules/<id>/, its kernel tier (server/src/rules/<id>/test/kernel/) to out/test/kernel/<id>/,
+// so `node --test out/test/kernel/` runs every kernel-tier test and scripts/run-tests.mjs skips them all.
 const testFiles = [...findFiles(join(root, 'test'), '.test.ts'), ...findFiles(rulesDir, '.test.ts')];
 
 await Promise.all([
@@ -94,6 +96,7 @@ await Promise.all([
     entryPoints: [...testFiles, ...findFiles(join(root, 'bench'), '.bench.ts')].map((p) => ({
       in: p,
       out: relative(root, p)
+        .replace(/^server\/src\/rules\/([^/]+)\/test\/kernel\//, 'test/kernel/$1/')
         .replace(/^server\/src\/rules\/([^/]+)\/test\//, 'test/rules/$1/')
         .replace(/\.ts$/, ''),
     })),

@@ -20,12 +20,10 @@ import { AnalysisCache, mayApply, type FileAnalysis } from './analysis';
 import { registerBuildOutput, type BuildOutputFeature } from './features/buildOutput';
 import { registerBuildTasks } from './features/buildTasks';
 import { registerCodeActions, FIX_ALL_KIND } from './features/codeActions';
-import { forgetConfiguredModel } from './features/configModel';
 import { registerConfigInlayHints } from './features/configInlayHints';
 import { registerDiagnostics, type DiagnosticsFeature } from './features/diagnostics';
 import { inactiveBranchDiagnostics } from './features/inactiveBranches';
 import { kconfigHover, registerKconfigNavigation } from './features/kconfigNavigation';
-import { forgetDocument } from './features/documentModel';
 import { registerFixRequests } from './features/fixRequests';
 import { registerMakefileInfo } from './features/makefileInfo';
 import { publishDiagnostics, sendNotification } from './features/requests';
@@ -233,8 +231,7 @@ class KbuildServer {
   }
 
   private documentClosed(doc: TextDocument): void {
-    forgetDocument(doc.uri);
-    forgetConfiguredModel(doc.uri);
+    this.ws.forgetDocument(doc.uri);
   }
 
   /** Once a pipeline is known, the explorer lists its stages by what the Makefile does. */

@@ -1,6 +1,7 @@
-// The server's state: settings, open documents, the rules, the make files they apply to in the
-// workspace, their latest analyses, and the build reader cache. Features read it; only the hub and
-// this file write it. Knows no rule by name.
+// The server's state: settings, open documents and their parsed and configured models, the rules, the
+// make files they apply to in the workspace, their latest analyses, and the build reader cache. Each
+// server has its own (nothing of it is kept at module level). Features read it; only the hub and this
+// file write it, but for the two model caches, which fill themselves on a read. Knows no rule by name.
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Connection, TextDocuments } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
@@ -9,6 +10,8 @@ import { BuildReader } from './kbuild/buildModel';
 import { DEFAULT_SETTINGS, MAX_MAKEFILE_BYTES, type Settings } from './lspExt';
 import type { Makefile } from './make/ast';
 import { AnalysisCache, analyzeFile, makefileContext, type FileAnalysis } from './analysis';
+import { ConfiguredModels } from './features/configModel';
+import { DocumentModels } from './features/documentModel';
 import type { MakefileContext, Rule } from './rules/rule';
 
 export function uriToPath(uri: string): string | undefined {
@@ -30,6 +33,10 @@ export class Workspace {
   /** Make files some rule applies to, by path (their diagnostics stay published while closed). */
   readonly ruleFiles = new Set<string>();
   readonly analyses = new Map<string, FileAnalysis>();
+  /** Open documents parsed and evaluated, per version. */
+  readonly models = new DocumentModels();
+  /** Open documents evaluated with their build's configuration, per version and configuration. */
+  readonly configuredModels = new ConfiguredModels();
   /** Set when the client watches build files for us: then build lookups are cached between edits. */
   cache: AnalysisCache | undefined;
   /** Called when a rule first applies to a file (the explorer can then list its pipeline by meaning). */
@@ -58,6 +65,12 @@ export class Workspace {
     const known = this.analyses.get(file);
     const kernelRoot = known?.kernelRoot ?? (await (this.cache ?? new AnalysisCache()).kernelRoot(file));
     return makefileContext(file, text, kernelRoot, undefined, known?.buildDir);
+  }
+
+  /** A document closed: its models go (its analysis stays while a rule applies to the file). */
+  forgetDocument(uri: string): void {
+    this.models.forget(uri);
+    this.configuredModels.forget(uri);
   }
 
   rule(id: string): Rule | undefined {

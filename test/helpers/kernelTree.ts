@@ -3,15 +3,15 @@
 // /usr/src/linux-source-VERSION.tar.xz once into ~/.cache/kbuild-diagnostics.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
-// Bundled tests run from out/test/<dir>/, sources from test/<dir>/: both sit three levels below the root
-// only when bundled, so resolve from the package.json we can see.
+// Bundled tests run from out/test/<dir>/ (a rule's from out/test/rules/<id>/ or out/test/kernel/<id>/),
+// sources from test/<dir>/ or server/src/rules/<id>/test/: resolve from the nearest package.json above.
 function findRepoRoot(): string {
-  for (const candidate of [join(__dirname, '..', '..', '..'), join(__dirname, '..', '..')]) {
-    if (existsSync(join(candidate, 'package.json'))) return candidate;
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return process.cwd();
   }
-  return process.cwd();
 }
 export const root = findRepoRoot();
 

@@ -4,6 +4,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { root } from './kernelTree';
+import type { RequestDef } from '../../server/src/lspExt';
 
 export const serverPath = join(root, 'server', 'out', 'server.js');
 
@@ -108,6 +109,11 @@ export class LspClient {
       });
       this.write({ jsonrpc: '2.0', id, method, params });
     });
+  }
+
+  /** A request of the shared protocol (server/src/lspExt.ts): its method, params and result types in one place. */
+  send<P, R>(def: RequestDef<P, R>, params: P, timeoutMs = 30_000): Promise<R> {
+    return this.request<R>(def.method, params, timeoutMs);
   }
 
   notify(method: string, params: unknown): void {

@@ -8,53 +8,26 @@
 // builds: the link passes, and the evidence refreshes to nothing once the build wrote its objects.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildTask } from '../../server/src/lspExt';
 import { applyLspEdits, LspClient, type LspDiagnostic, type LspTextEdit } from '../helpers/lspClient';
-import { root } from '../helpers/kernelTree';
+import { cleanVdso, lldOrphanLines, missingToolchain, preparedTree, runBuild, VDSO } from '../helpers/kernelBuild';
 
-const VDSO = 'arch/arm64/kernel/vdso';
 const FLAG = '-fbasic-block-sections=labels';
 const RULE = 'orphan-sections';
 const STALE = 'orphan-sections-stale';
 
-function missingTools(): string | undefined {
-  for (const tool of ['clang-19', 'ld.lld-19', 'make', 'bc', 'flex', 'bison'])
-    if (spawnSync('which', [tool]).status !== 0) return `${tool} is not installed`;
-  if (!existsSync('/usr/src/linux-source-6.12.tar.xz')) return 'linux-source-6.12 is not installed';
-  return undefined;
-}
-const missing = missingTools();
-if (missing && process.env.CI) throw new Error(`CI needs the kernel toolchain: ${missing}`);
+const missing = missingToolchain(['clang-19', 'ld.lld-19', 'make', 'bc', 'flex', 'bison'], ['6.12']);
 
-interface BuildTaskInfo {
-  cwd: string;
-  command: string;
-  args: string[];
-  commandLine: string;
-}
 interface CodeAction {
   title: string;
   command?: { command: string; arguments?: unknown[] };
   edit?: { documentChanges: { edits: LspTextEdit[] }[] };
 }
 
-function run(cwd: string, command: string, args: string[]): { status: number; log: string } {
-  const r = spawnSync(command, [...args, '-j2'], { cwd, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 20 * 60_000 });
-  return { status: r.status ?? 1, log: `${r.stdout}\n${r.stderr}` };
-}
-
-function lldErrors(log: string): string[] {
-  return [...log.matchAll(/^ld\.lld(?:-\d+)?: error: (.*is being placed in '.*')$/gm)].map((m) => m[1]).sort();
-}
-
-function cleanVdso(tree: string): void {
-  const dir = join(tree, VDSO);
-  for (const n of readdirSync(dir))
-    if (/\.(o|so|dbg|lds)$/.test(n) || /^\..*\.cmd$/.test(n)) rmSync(join(dir, n), { force: true });
-}
+const lldErrors = (log: string): string[] => lldOrphanLines(log, 'error');
 
 test(
   'real Linux 6.12: the build task is the build the tree records, and rebuilding confirms the fix',
@@ -63,19 +36,13 @@ test(
     timeout: 60 * 60_000,
   },
   async () => {
-    const out = execFileSync('bash', [join(root, 'scripts', 'prepare-vdso-tree.sh')], {
-      encoding: 'utf8',
-      timeout: 30 * 60_000,
-    })
-      .trim()
-      .split('\n');
-    const tree = out[out.length - 1];
+    const tree = preparedTree('prepare-vdso-tree.sh');
     const makefile = join(tree, VDSO, 'Makefile');
     const pristine = readFileSync(join(tree, VDSO, 'Makefile.pristine'), 'utf8');
     writeFileSync(makefile, pristine);
     copyFileSync(join(tree, '.config.pristine'), join(tree, '.config'));
     cleanVdso(tree);
-    const user = run(tree, 'make', ['ARCH=arm64', 'LLVM=-19', `KCFLAGS=${FLAG}`, `${VDSO}/`]);
+    const user = runBuild(tree, 'make', ['ARCH=arm64', 'LLVM=-19', `KCFLAGS=${FLAG}`, `${VDSO}/`]);
     assert.notEqual(user.status, 0, "the user's build fails");
     assert.equal(lldErrors(user.log).length, 2, user.log.slice(-3000));
 
@@ -84,14 +51,14 @@ test(
       await lsp.initialize(tree, {}, { workspace: { didChangeWatchedFiles: { dynamicRegistration: false } } });
       const uri = lsp.open(makefile, pristine);
       const pub = await lsp.diagnostics(uri, (p) => p.diagnostics.some((d) => d.code === RULE), 120_000);
-      const { task } = await lsp.request<{ task: BuildTaskInfo | null }>('kbuild/buildTask', { makefileUri: uri });
+      const { task } = await lsp.send(buildTask, { makefileUri: uri });
       assert.ok(task);
       assert.equal(task.cwd, tree);
       // ARCH: the .config heading; LLVM=-19: CONFIG_CC_IS_CLANG/LD_IS_LLD and clang-19 in the .cmd files;
       // KCFLAGS: the flag the orphans come from, as the objects' .cmd files record it.
       assert.deepEqual(task.args, ['ARCH=arm64', 'LLVM=-19', `KCFLAGS=${FLAG}`, `${VDSO}/`]);
       cleanVdso(tree);
-      const again = run(task.cwd, task.command, task.args);
+      const again = runBuild(task.cwd, task.command, task.args);
       assert.notEqual(again.status, 0, 'the task reproduces the failure');
       assert.deepEqual(lldErrors(again.log), lldErrors(user.log), 'line for line');
       // The task rewrote the objects (VS Code's watcher reports it, as after any build).
@@ -125,11 +92,11 @@ test(
         })
       ).find((a) => a.command?.command === 'kbuildDiagnostics.rebuild');
       assert.deepEqual(rebuild?.command?.arguments, [{ makefileUri: pathToFileURL(makefile).toString() }]);
-      const { task: task2 } = await lsp.request<{ task: BuildTaskInfo | null }>('kbuild/buildTask', {
+      const { task: task2 } = await lsp.send(buildTask, {
         makefileUri: uri,
       });
       assert.deepEqual(task2?.args, task.args, 'the rebuild passes the same flag: it confirms the fix');
-      const passed = run(task2.cwd, task2.command, task2.args);
+      const passed = runBuild(task2.cwd, task2.command, task2.args);
       assert.equal(passed.status, 0, `the rebuild passes:\n${passed.log.slice(-3000)}`);
 
       // The objects changed (VS Code's watcher reports it): the evidence refreshes; the flag is still
@@ -144,7 +111,7 @@ test(
         [],
       );
       assert.ok(!readFileSync(join(tree, VDSO, '.vgettimeofday.o.cmd'), 'utf8').includes(FLAG));
-      const { task: task3 } = await lsp.request<{ task: BuildTaskInfo | null }>('kbuild/buildTask', {
+      const { task: task3 } = await lsp.send(buildTask, {
         makefileUri: uri,
       });
       assert.deepEqual(task3?.args, task.args);

@@ -13,17 +13,9 @@ import { root } from '../helpers/kernelTree';
 import { oraclePlacements, type Oracle, type Outcome } from '../helpers/linkOracle';
 import { readCmdFile } from '../../server/src/kbuild/cmdFile';
 import { preprocessLdsSource } from '../../server/src/kbuild/ldsSource';
+import { missingToolchain } from '../helpers/kernelBuild';
 
-function missingTools(): string | undefined {
-  for (const tool of ['clang-19', 'ld.lld-19', 'make']) {
-    if (spawnSync('which', [tool]).status !== 0) return `${tool} is not installed`;
-  }
-  for (const v of ['6.1', '6.12'])
-    if (!existsSync(`/usr/src/linux-source-${v}.tar.xz`)) return `linux-source-${v} is not installed`;
-  return undefined;
-}
-const missing = missingTools();
-if (missing && process.env.CI) throw new Error(`CI needs the kernel toolchain: ${missing}`);
+const missing = missingToolchain(['clang-19', 'ld.lld-19', 'make'], ['6.1', '6.12']);
 
 const cache = process.env.KBD_CACHE ?? join(process.env.HOME ?? '/root', '.cache', 'kbuild-diagnostics');
 

@@ -11,6 +11,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildTask, buildTasks } from '../../server/src/lspExt';
 import { applyLspEdits, LspClient, type LspDiagnostic, type LspTextEdit } from '../helpers/lspClient';
 import { root } from '../helpers/kernelTree';
 
@@ -21,17 +22,6 @@ let lsp: LspClient;
 let makefile: string;
 let text: string;
 
-interface BuildTaskInfo {
-  label: string;
-  directory: string;
-  sourceDir: string;
-  buildDir: string;
-  cwd: string;
-  command: string;
-  args: string[];
-  commandLine: string;
-  notes: string[];
-}
 interface CodeAction {
   title: string;
   kind: string;
@@ -69,7 +59,7 @@ after(async () => {
 });
 
 test('each directory with a finding gets the make its build directory records', async () => {
-  const { tasks } = await lsp.request<{ tasks: BuildTaskInfo[] }>('kbuild/buildTasks', {});
+  const { tasks } = await lsp.send(buildTasks, {});
   assert.equal(tasks.length, 1, JSON.stringify(tasks));
   const t = tasks[0];
   assert.equal(t.label, `build ${NVHE}/`);
@@ -85,19 +75,19 @@ test('each directory with a finding gets the make its build directory records', 
 });
 
 test('a tasks.json definition resolves to the same command; a bad one says why', async () => {
-  const { tasks } = await lsp.request<{ tasks: BuildTaskInfo[] }>('kbuild/buildTasks', {});
-  const byDefinition = await lsp.request<{ task: BuildTaskInfo | null }>('kbuild/buildTask', {
+  const { tasks } = await lsp.send(buildTasks, {});
+  const byDefinition = await lsp.send(buildTask, {
     folder: tree,
     directory: `${NVHE}/`,
   });
   assert.deepEqual(byDefinition.task, tasks[0]);
-  const withBuildDir = await lsp.request<{ task: BuildTaskInfo | null }>('kbuild/buildTask', {
+  const withBuildDir = await lsp.send(buildTask, {
     folder: tree,
     directory: NVHE,
     buildDirectory: 'build',
   });
   assert.deepEqual(withBuildDir.task?.args, tasks[0].args);
-  const outside = await lsp.request<{ task: BuildTaskInfo | null; reason?: string }>('kbuild/buildTask', {
+  const outside = await lsp.send(buildTask, {
     folder: tree,
     directory: '../elsewhere',
   });
@@ -108,7 +98,7 @@ test('a tasks.json definition resolves to the same command; a bad one says why',
 test('a flag the Makefile adds by itself is not passed again as KCFLAGS', async () => {
   const uri = lsp.open(makefile, text.replace(/^ccflags-y := /m, `ccflags-y := ${recordedFlag()} `), 'kbuild', 1);
   await lsp.diagnostics(uri, (p) => p.version === 1);
-  const r = await lsp.request<{ task: BuildTaskInfo | null }>('kbuild/buildTask', { makefileUri: uri });
+  const r = await lsp.send(buildTask, { makefileUri: uri });
   assert.deepEqual(r.task?.args, ['O=build', 'ARCH=arm64', 'LLVM=-19', `${NVHE}/`]);
   lsp.change(uri, 2, text);
   await lsp.diagnostics(uri, (p) => p.version === 2);
@@ -145,6 +135,6 @@ test('after form A the stale-evidence diagnostic offers "rebuild to confirm", wh
   );
   assert.deepEqual(rebuild[0].command?.arguments, [{ makefileUri: uri }]);
   // The command's argument names the file; the task it runs still passes the flag the stale build had.
-  const r = await lsp.request<{ task: BuildTaskInfo | null }>('kbuild/buildTask', { makefileUri: uri });
+  const r = await lsp.send(buildTask, { makefileUri: uri });
   assert.deepEqual(r.task?.args, ['O=build', 'ARCH=arm64', 'LLVM=-19', `KCFLAGS=${recordedFlag()}`, `${NVHE}/`]);
 });

@@ -18,17 +18,12 @@ import { root } from '../helpers/kernelTree';
 import { linkArgsOfCmd, oraclePlacements, placementDifferences, type Outcome } from '../helpers/linkOracle';
 import { readCmdFile } from '../../server/src/kbuild/cmdFile';
 import type { ObjectInfo, SectionInfo } from '../../server/src/lspExt';
+import { missingToolchain } from '../helpers/kernelBuild';
 
 const NVHE = 'arch/arm64/kvm/hyp/nvhe';
 const uri = (p: string) => pathToFileURL(p).toString();
 
-function missingTools(): string | undefined {
-  for (const tool of ['clang-19', 'ld.lld-19'])
-    if (spawnSync('which', [tool]).status !== 0) return `${tool} is not installed`;
-  return undefined;
-}
-const missing = missingTools();
-if (missing && process.env.CI) throw new Error(`CI needs the toolchain: ${missing}`);
+const missing = missingToolchain(['clang-19', 'ld.lld-19']);
 
 let tmp: string;
 before(() => {

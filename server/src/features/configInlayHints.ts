@@ -6,7 +6,6 @@ import { configValueLabel } from '../kbuild/buildConfig';
 import { configReferences } from '../kbuild/configRefs';
 import type { Workspace } from '../workspace';
 import { configuredModel } from './configModel';
-import { documentModel } from './documentModel';
 
 /** At most this many hints per request (a generated file could name an option on every line). */
 const MAX_HINTS = 5000;
@@ -20,7 +19,7 @@ export function registerConfigInlayHints(ws: Workspace): void {
     if (!model) return [];
     const { start, end } = params.range;
     const hints: InlayHint[] = [];
-    for (const ref of configReferences(documentModel(doc).makefile)) {
+    for (const ref of configReferences(ws.models.of(doc).makefile)) {
       if (ref.span.end.line < start.line || ref.span.start.line > end.line) continue;
       hints.push({
         position: ref.span.end,

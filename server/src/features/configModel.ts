@@ -11,7 +11,6 @@ import { configReferences } from '../kbuild/configRefs';
 import { kconfigIndex } from '../kbuild/kconfigIndex';
 import { evaluateMakefile, type Evaluation } from '../make/evaluator';
 import { uriToPath, type Workspace } from '../workspace';
-import { documentModel } from './documentModel';
 
 export interface ConfiguredModel {
   configuration: BuildConfiguration;
@@ -20,7 +19,26 @@ export interface ConfiguredModel {
   objDir: string;
 }
 
-const models = new Map<string, { version: number; configuration: BuildConfiguration; model: ConfiguredModel }>();
+/** One server's configured models, by URI: kept until the version or the configuration changes, or the document closes. */
+export class ConfiguredModels {
+  private readonly byUri = new Map<
+    string,
+    { version: number; configuration: BuildConfiguration; model: ConfiguredModel }
+  >();
+
+  get(doc: TextDocument, configuration: BuildConfiguration): ConfiguredModel | undefined {
+    const hit = this.byUri.get(doc.uri);
+    return hit && hit.version === doc.version && hit.configuration === configuration ? hit.model : undefined;
+  }
+
+  set(doc: TextDocument, configuration: BuildConfiguration, model: ConfiguredModel): void {
+    this.byUri.set(doc.uri, { version: doc.version, configuration, model });
+  }
+
+  forget(uri: string): void {
+    this.byUri.delete(uri);
+  }
+}
 
 /** The tree and the build configuration of a file; undefined outside a tree or without a configuration. */
 export async function configurationOf(
@@ -47,18 +65,14 @@ export async function configuredModel(ws: Workspace, doc: TextDocument): Promise
   const where = file ? await configurationOf(ws, file) : undefined;
   const configuration = where?.configuration;
   if (!where || !configuration) return undefined;
-  const hit = models.get(doc.uri);
-  if (hit && hit.version === doc.version && hit.configuration === configuration) return hit.model;
-  const { makefile } = documentModel(doc);
+  const hit = ws.configuredModels.get(doc, configuration);
+  if (hit) return hit;
+  const { makefile } = ws.models.of(doc);
   // The options the text names (a computed name such as CONFIG_$(x) stays unknown): their value, else empty.
   const initial: Record<string, string> = {};
   for (const ref of configReferences(makefile)) initial[ref.name] = configuration.values[ref.name] ?? '';
   for (const m of doc.getText().matchAll(/\bCONFIG_[A-Za-z0-9_]+/g)) initial[m[0]] = configuration.values[m[0]] ?? '';
   const model = { configuration, evaluation: evaluateMakefile(makefile, { initial }), objDir: where.objDir };
-  models.set(doc.uri, { version: doc.version, configuration, model });
+  ws.configuredModels.set(doc, configuration, model);
   return model;
-}
-
-export function forgetConfiguredModel(uri: string): void {
-  models.delete(uri);
 }

@@ -6,7 +6,6 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ParseDiagnostic } from '../make/ast';
 import { INCOMPLETE_CODE, MAX_ANALYZED_CHARS, SERVER_NAME as DIAGNOSTIC_SOURCE } from '../lspExt';
 import { pathToUri, uriToPath, type Workspace } from '../workspace';
-import { documentModel } from './documentModel';
 import { publishDiagnostics } from './requests';
 import { errorText } from '../common/errors';
 import type { FileAnalysis } from '../analysis';
@@ -135,7 +134,7 @@ class DiagnosticsPublisher implements DiagnosticsFeature {
     let analysis: FileAnalysis | undefined;
     try {
       // An open document is parsed once, for the rule, hover and outline alike.
-      const model = doc && doc.version === version ? documentModel(doc) : undefined;
+      const model = doc && doc.version === version ? this.ws.models.of(doc) : undefined;
       analysis = await this.ws.analyze(file, text, model?.makefile, version);
       if (model) {
         diagnostics.push(...model.makefile.diagnostics.map((d) => toLsp(d, 'make-syntax')));

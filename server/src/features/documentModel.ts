@@ -1,4 +1,5 @@
-// The parsed and evaluated form of an open make document, cached per document version.
+// The parsed and evaluated form of an open make document, cached per document version. The cache is
+// the server's state: each Workspace holds one (two servers in one process share nothing).
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { MAX_ANALYZED_CHARS } from '../lspExt';
 import type { Makefile } from '../make/ast';
@@ -11,21 +12,24 @@ export interface DocumentModel {
   evaluation: Evaluation;
 }
 
-const cache = new Map<string, DocumentModel>();
-
 function isTooLarge(doc: TextDocument): boolean {
   return doc.getText().length > MAX_ANALYZED_CHARS;
 }
 
-export function documentModel(doc: TextDocument): DocumentModel {
-  const hit = cache.get(doc.uri);
-  if (hit && hit.version === doc.version) return hit;
-  const makefile = parseMakefile(isTooLarge(doc) ? '' : doc.getText());
-  const model = { version: doc.version, makefile, evaluation: evaluateMakefile(makefile) };
-  cache.set(doc.uri, model);
-  return model;
-}
+/** The models of one server's open documents, by URI; a model is kept until its version changes or the document closes. */
+export class DocumentModels {
+  private readonly byUri = new Map<string, DocumentModel>();
 
-export function forgetDocument(uri: string): void {
-  cache.delete(uri);
+  of(doc: TextDocument): DocumentModel {
+    const hit = this.byUri.get(doc.uri);
+    if (hit && hit.version === doc.version) return hit;
+    const makefile = parseMakefile(isTooLarge(doc) ? '' : doc.getText());
+    const model = { version: doc.version, makefile, evaluation: evaluateMakefile(makefile) };
+    this.byUri.set(doc.uri, model);
+    return model;
+  }
+
+  forget(uri: string): void {
+    this.byUri.delete(uri);
+  }
 }

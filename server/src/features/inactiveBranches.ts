@@ -10,7 +10,6 @@ import type { ConditionalStmt, Statement } from '../make/ast';
 import type { Evaluation } from '../make/evaluator';
 import type { Workspace } from '../workspace';
 import { configuredModel } from './configModel';
-import { documentModel } from './documentModel';
 
 /** The body lines of each branch make does not take (outermost only: a dead branch's inner ones are inside it). */
 export function inactiveRanges(
@@ -46,7 +45,7 @@ export async function inactiveBranchDiagnostics(ws: Workspace, doc: TextDocument
   const model = await configuredModel(ws, doc);
   // An evaluation cut by its bounds decides nothing for sure.
   if (!model || model.evaluation.incomplete) return [];
-  const { makefile } = documentModel(doc);
+  const { makefile } = ws.models.of(doc);
   return inactiveRanges(makefile.statements, model.evaluation).map(({ first, last }) => ({
     range: { start: { line: first, character: 0 }, end: { line: last, character: lineLength(doc, last) } },
     severity: DiagnosticSeverity.Hint,

@@ -5,7 +5,6 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { hoverAt } from '../make/hover';
 import { documentSymbols } from '../make/symbols';
 import { uriToPath, type Workspace } from '../workspace';
-import { documentModel } from './documentModel';
 
 function ruleNotes(ws: Workspace, uri: string, variable: string): string[] {
   const file = uriToPath(uri);
@@ -30,7 +29,7 @@ export function registerMakefileInfo(ws: Workspace, parts: readonly HoverPart[] 
       const text = await part(ws, doc, params.position);
       if (text) more.push(text);
     }
-    const model = documentModel(doc);
+    const model = ws.models.of(doc);
     const h = hoverAt(model.makefile, model.evaluation, params.position);
     if (!h && more.length === 0) return null;
     const notes = h ? ruleNotes(ws, doc.uri, h.variable) : [];
@@ -41,6 +40,6 @@ export function registerMakefileInfo(ws: Workspace, parts: readonly HoverPart[] 
   });
   ws.connection.onDocumentSymbol((params) => {
     const doc = ws.documents.get(params.textDocument.uri);
-    return doc ? documentSymbols(documentModel(doc).makefile) : [];
+    return doc ? documentSymbols(ws.models.of(doc).makefile) : [];
   });
 }

@@ -12,7 +12,6 @@ import { inlineCode } from '../make/hover';
 import { walkStatements } from '../make/parser';
 import type { Workspace } from '../workspace';
 import { configuredModel } from './configModel';
-import { documentModel } from './documentModel';
 
 const FATE_WORDS: Record<Fate, string> = {
   'built-in': 'built in',
@@ -35,7 +34,7 @@ export async function objectFateHover(
   doc: TextDocument,
   position: Position,
 ): Promise<string | undefined> {
-  const { makefile } = documentModel(doc);
+  const { makefile } = ws.models.of(doc);
   const assignments: AssignmentStmt[] = [];
   walkStatements(makefile.statements, (s) => {
     if (s.kind === 'assignment' && s.span.start.line <= position.line && position.line <= s.span.end.line)

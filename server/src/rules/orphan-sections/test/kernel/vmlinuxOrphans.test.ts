@@ -8,47 +8,34 @@
 // The full vmlinux link of the same configuration (far slower) is recorded in docs/real-builds.md.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LspClient, type LspDiagnostic } from '../helpers/lspClient';
-import { root } from '../helpers/kernelTree';
+import { LspClient, type LspDiagnostic } from '../../../../../../test/helpers/lspClient';
+import {
+  lldOrphanLines,
+  missingToolchain,
+  predictedOrphanLines,
+  preparedTree,
+} from '../../../../../../test/helpers/kernelBuild';
 
 const RULE = 'orphan-sections';
 
-function missingTools(): string | undefined {
-  for (const tool of ['clang-19', 'ld.lld-19', 'llvm-ar-19', 'make', 'bc', 'flex', 'bison']) {
-    if (spawnSync('which', [tool]).status !== 0) return `${tool} is not installed`;
-  }
-  if (!existsSync('/usr/src/linux-source-6.12.tar.xz')) return 'linux-source-6.12 is not installed';
-  return undefined;
-}
-const missing = missingTools();
-if (missing && process.env.CI) throw new Error(`CI needs the kernel toolchain: ${missing}`);
+const missing = missingToolchain(['clang-19', 'ld.lld-19', 'llvm-ar-19', 'make', 'bc', 'flex', 'bison'], ['6.12']);
 
-/** ld.lld's orphan lines, without the `ld.lld-19: error: ` prefix. */
-function lldLines(log: string): string[] {
-  return [...log.matchAll(/^ld\.lld(?:-\d+)?: error: (.*is being placed in '.*')$/gm)].map((m) => m[1]).sort();
-}
+const lldLines = (log: string): string[] => lldOrphanLines(log, 'error');
 
 /** The ld.lld lines a diagnostic's message predicts, and how many more it says there are. */
 function predicted(d: LspDiagnostic): { lines: string[]; more: number } {
-  const lines = [...d.message.matchAll(/(\S+:\([^)]*\) is being placed in '[^']*')/g)].map((m) => m[1]).sort();
-  return { lines, more: Number(/\(and (\d+) more\)/.exec(d.message)?.[1] ?? 0) };
+  return { lines: predictedOrphanLines(d.message), more: Number(/\(and (\d+) more\)/.exec(d.message)?.[1] ?? 0) };
 }
 
 test(
   'real Linux 6.12 arm64 vmlinux link (sample): the server predicts ld.lld-19 line for line, on LDFLAGS_vmlinux',
   { skip: missing ?? false, timeout: 40 * 60_000 },
   async () => {
-    const out = execFileSync('bash', [join(root, 'scripts', 'build-vmlinux-sample.sh')], {
-      encoding: 'utf8',
-      timeout: 30 * 60_000,
-    })
-      .trim()
-      .split('\n');
-    const tree = out[out.length - 1];
+    const tree = preparedTree('build-vmlinux-sample.sh');
     const build = join(tree, 'build');
     const makefilePath = join(tree, 'Makefile');
     const text = readFileSync(makefilePath, 'utf8');

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { makefileContext } from '../../server/src/analysis';
-import { main } from '../../server/src/cli/main';
-import { applyEdits } from '../../server/src/make/edits';
-import { RULES } from '../../server/src/rules/registry';
-import { root } from '../helpers/kernelTree';
+import { makefileContext } from '../../../analysis';
+import { main } from '../../../cli/main';
+import { applyEdits } from '../../../make/edits';
+import { RULES } from '../../registry';
+import { root } from '../../../../../test/helpers/kernelTree';
 
 const SHAPES = join(root, 'test', 'fixtures', 'pipeline-shapes');
 const NVHE = 'arch/arm64/kvm/hyp/nvhe';

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makefileContext } from '../../server/src/analysis';
-import { analyzeNvhe } from '../../server/src/rules/nvhe-profile-metadata/analysis';
-import { nvheDiagnostics, type BuildEvidence } from '../../server/src/rules/nvhe-profile-metadata/diagnostic';
-import { root } from '../helpers/kernelTree';
+import { makefileContext } from '../../../analysis';
+import { analyzeNvhe } from '../analysis';
+import { nvheDiagnostics, type BuildEvidence } from '../diagnostic';
+import { root } from '../../../../../test/helpers/kernelTree';
 
 const SHAPES = join(root, 'test', 'fixtures', 'pipeline-shapes');
 const NVHE = 'arch/arm64/kvm/hyp/nvhe';

@@ -1,7 +1,8 @@
-// Regression tests for the bugs of the old one-rule wiring (issue "Rules as units"): stale evidence
-// shown as a live error, CLI and editor disagreeing on alias-only Makefiles, marks on other
-// architectures, quick-fixes missing while the debounced analysis is pending, analyses never dropped,
-// and the panel's toggle state.
+// A rule's wiring through the command line, the server and the panel, on a copy of the sample tree:
+// evidence older than the Makefile's fix is stale, not a live error; the CLI fixes an alias-only
+// Makefile as the editor offers to; sections of another architecture are not marked; quick-fixes are
+// there before the debounced analysis runs; each panel toggle shows its state; closed files' analyses
+// are dropped (the server stays flat over 1,000 open/close cycles).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ function capture(): { io: { out(t: string): void; err(t: string): void }; text: 
 }
 
 before(() => {
-  tree = mkdtempSync(join(tmpdir(), 'kbd-bugs-'));
+  tree = mkdtempSync(join(tmpdir(), 'kbd-wiring-'));
   cpSync(join(root, 'test', 'fixtures', 'sample-kernel'), tree, { recursive: true, verbatimSymlinks: true });
   makefile = join(tree, NVHE, 'Makefile');
   original = readFileSync(makefile, 'utf8');
@@ -35,7 +36,7 @@ before(() => {
 });
 after(() => rmSync(tree, { recursive: true, force: true }));
 
-test('bug 1: evidence from objects built before the Makefile filtered their flag is stale, not an error', async () => {
+test('evidence from objects built before the Makefile filtered their flag is stale, not an error', async () => {
   const cwd = process.cwd();
   process.chdir(tree);
   try {
@@ -70,7 +71,7 @@ test('bug 1: evidence from objects built before the Makefile filtered their flag
   }
 });
 
-test('bug 2: the CLI fixes an alias-only Makefile as the editor offers to', async () => {
+test('the CLI fixes an alias-only Makefile as the editor offers to', async () => {
   writeFileSync(makefile, original.replace(FILTER, FILTER + V3));
   try {
     for (const form of ['A', 'B']) {
@@ -92,7 +93,7 @@ test('bug 2: the CLI fixes an alias-only Makefile as the editor offers to', asyn
   }
 });
 
-test('bug 3: sections of another architecture are not marked (CLI and panel)', async () => {
+test('sections of another architecture are not marked (CLI and panel)', async () => {
   const i386 = join(root, 'test', 'fixtures', 'elf', 'i386.o');
   const c = capture();
   assert.equal(await main(['sections', '--json', i386], c.io), 0);
@@ -133,7 +134,7 @@ test('bug 3: sections of another architecture are not marked (CLI and panel)', a
   }
 });
 
-test('bug 4: quick-fixes are there while the debounced analysis has not run yet', async () => {
+test('quick-fixes are there while the debounced analysis has not run yet', async () => {
   // A debounce far longer than the test: no analysis runs before the code action request.
   const lsp = new LspClient({ KBUILD_DIAGNOSTICS_DEBOUNCE_MS: '600000' });
   try {
@@ -163,7 +164,7 @@ test('bug 4: quick-fixes are there while the debounced analysis has not run yet'
   }
 });
 
-test('bug 5: each panel toggle shows its state (a when clause reads its context key)', () => {
+test('each panel toggle shows its state (a when clause reads its context key)', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
     contributes: { menus: { 'view/title': { command: string; when: string }[] } };
   };
@@ -179,7 +180,7 @@ test('bug 5: each panel toggle shows its state (a when clause reads its context 
   }
 });
 
-test('bug 7: 1,000 open/close cycles of different files keep the server flat', { timeout: 240_000 }, async (t) => {
+test('1,000 open/close cycles of different files keep the server flat', { timeout: 240_000 }, async (t) => {
   const lsp = new LspClient({ KBUILD_DIAGNOSTICS_DEBOUNCE_MS: '0' });
   const rss = (): number =>
     Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${lsp.proc.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;

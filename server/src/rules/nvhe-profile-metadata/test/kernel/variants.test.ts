@@ -18,7 +18,7 @@ import {
   type LspDiagnostic,
   type LspTextEdit,
   type PublishedDiagnostics,
-} from '../helpers/lspClient';
+} from '../../../../../../test/helpers/lspClient';
 import {
   buildVariant,
   GEN_HYPREL_ERROR,
@@ -28,8 +28,8 @@ import {
   variantsMissing,
   type Variant,
   type VariantBuild,
-} from '../helpers/kernelVariants';
-import { FIXES } from '../../server/src/rules/nvhe-profile-metadata/fixes';
+} from '../../../../../../test/helpers/kernelVariants';
+import { FIXES } from '../../fixes';
 
 const RULE = 'nvhe-profile-metadata';
 const ALIAS = 'nvhe-profile-alias';

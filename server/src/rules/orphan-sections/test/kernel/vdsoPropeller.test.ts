@@ -9,53 +9,22 @@
 // rule does not yet predict it from the Makefiles alone (it finds it from the objects once built).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LspClient, type LspDiagnostic } from '../helpers/lspClient';
-import { root } from '../helpers/kernelTree';
+import { LspClient, type LspDiagnostic } from '../../../../../../test/helpers/lspClient';
+import {
+  cleanVdso,
+  lldOrphanLines,
+  makeArm64,
+  missingToolchain,
+  preparedTree,
+  VDSO,
+} from '../../../../../../test/helpers/kernelBuild';
 
 const RULE = 'orphan-sections';
-const VDSO = 'arch/arm64/kernel/vdso';
+const missing = missingToolchain(['clang-19', 'ld.lld-19', 'llvm-readelf-19', 'make', 'bc', 'flex', 'bison'], ['6.12']);
 
-function missingTools(): string | undefined {
-  for (const tool of ['clang-19', 'ld.lld-19', 'llvm-readelf-19', 'make', 'bc', 'flex', 'bison']) {
-    if (spawnSync('which', [tool]).status !== 0) return `${tool} is not installed`;
-  }
-  if (!existsSync('/usr/src/linux-source-6.12.tar.xz')) return 'linux-source-6.12 is not installed';
-  return undefined;
-}
-const missing = missingTools();
-if (missing && process.env.CI) throw new Error(`CI needs the kernel toolchain: ${missing}`);
-
-function prepare(form: 'mainline' | 'y'): string {
-  const out = execFileSync('bash', [join(root, 'scripts', 'prepare-propeller-tree.sh'), 'use', form], {
-    encoding: 'utf8',
-    timeout: 30 * 60_000,
-  });
-  return out.trim().split('\n').pop() as string;
-}
-
-function make(tree: string, args: string[]): { status: number; log: string } {
-  const r = spawnSync('make', ['-C', tree, 'ARCH=arm64', 'LLVM=-19', '-j2', ...args], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-    timeout: 20 * 60_000,
-  });
-  return { status: r.status ?? 1, log: `${r.stdout}\n${r.stderr}` };
-}
-
-function cleanVdso(tree: string): void {
-  const dir = join(tree, VDSO);
-  for (const n of readdirSync(dir))
-    if (/\.(o|so|dbg|lds)$/.test(n) || /^\..*\.cmd$/.test(n)) rmSync(join(dir, n), { force: true });
-}
-
-function lldLines(log: string, kind: 'error' | 'warning'): string[] {
-  return [...log.matchAll(new RegExp(`^ld\\.lld(?:-\\d+)?: ${kind}: (.*is being placed in '.*')$`, 'gm'))]
-    .map((m) => m[1])
-    .sort();
-}
+const prepare = (form: 'mainline' | 'y'): string => preparedTree('prepare-propeller-tree.sh', ['use', form]);
 
 /** The real server's diagnostics for the vDSO Makefile, once its analysis of version 1 is published. */
 async function verdict(
@@ -92,9 +61,9 @@ test(
           } finally {
             await lsp.stop();
           }
-          const built = make(tree, [`${VDSO}/`]);
+          const built = makeArm64(tree, [`${VDSO}/`]);
           assert.equal(built.status, 0, built.log.slice(-3000));
-          assert.deepEqual(lldLines(built.log, 'warning'), []);
+          assert.deepEqual(lldOrphanLines(built.log, 'warning'), []);
           const cmd = readFileSync(join(tree, VDSO, '.vgettimeofday.o.cmd'), 'utf8');
           assert.ok(!cmd.includes('-fbasic-block-sections'), 'the real compile had no Propeller flag');
         },
