@@ -30,8 +30,9 @@ function findFiles(dir, suffix) {
 // The command line is split per command: server/out/cli.js only dispatches, and requires
 // cli-sections.js, cli-check.js or cli-fix.js when that command runs (cli-io.js is shared; the relocation
 // type tables are cli-relocnames.js, loaded on first use), so
-// `sections` starts without parsing the Make parser, the rules or the language server library.
-const cliCommands = ['sections', 'check', 'fix', 'linkMap'];
+// `sections` starts without parsing the Make parser, the rules or the language server library
+// (cli-sectionMarks.js, which analyzes an object's directory, is loaded only for an object of a kernel build).
+const cliCommands = ['sections', 'check', 'fix', 'linkMap', 'sectionMarks'];
 const cliSplit = {
   name: 'cli-split',
   setup(b) {
@@ -46,7 +47,7 @@ const cliSplit = {
         ? { path: './cli-relocnames.js', external: true }
         : undefined,
     );
-    b.onResolve({ filter: /^\.\/(io|sections|check|fix)(\.js)?$/ }, (args) => {
+    b.onResolve({ filter: /^\.\/(io|sections|check|fix|sectionMarks)(\.js)?$/ }, (args) => {
       if (!args.importer.startsWith(join(root, 'server/src/cli') + '/')) return undefined;
       return { path: `./cli-${args.path.slice(2).replace(/\.js$/, '')}.js`, external: true };
     });

@@ -32,7 +32,8 @@ export async function main(argv: string[], io: CliIo = processIo, options: CliOp
     io.out(usage + '\n');
     return argv.length === 0 ? 2 : 0;
   }
-  if (argv[0] === 'sections') return (await import('./sections.js')).sectionsCommand(argv.slice(1), io, options.rules);
+  if (argv[0] === 'sections')
+    return (await import('./sections.js')).sectionsCommand(argv.slice(1), io, options.rules, options.docsDir);
   if (argv[0] === 'check')
     return (await import('./check.js')).checkCommand(argv.slice(1), io, options.rules, options.docsDir);
   if (argv[0] === 'link-map') return (await import('./linkMap.js')).linkMapCommand(argv.slice(1), io);

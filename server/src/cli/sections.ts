@@ -1,12 +1,20 @@
 // `kbuild-diagnostics sections FILE... [--json] [--relocs]`: section tables exactly as `llvm-readelf -S`
 // prints them (and `-r` with --relocs), or JSON. Exit 0 on success, 1 when a file is unreadable or not
 // an ELF object (the other files are still printed), 2 on a usage error.
+// The rules' marks: in JSON, each section a rule says breaks a build is `offending` (a build the
+// section passes with a tool's warning: `warning`). For an object of a kernel build (sectionMarks.ts)
+// the marks are the section explorer's: the links of its directory that consume it place its sections
+// (`destinations`, the file's `links`), and an orphan is marked with the link that refuses it. The text
+// form keeps stdout byte for byte llvm-readelf's and notes the marks of such objects on stderr.
+import * as path from 'node:path';
 import { formatAllRelocations, formatSectionTableBytes, SymbolResolver, sectionToJson } from '../elf/format';
 import { ObjectReadError, readObjectTable, sectionsOf, toOffset } from '../elf/reader';
 import { isRelocationSection, readRelocations, relocEntrySize } from '../elf/relocations';
 import { openFileSource, ByteSource } from '../elf/source';
-import { ElfFile, ObjectKind } from '../elf/types';
+import { ElfFile, ElfSection, ObjectKind } from '../elf/types';
 import type { Rule } from '../rules/rule';
+import { buildOfFile } from '../kbuild/buildOfFile';
+import type { BuildSectionMarks, ObjectMarks } from './sectionMarks';
 import { parseCommandArgs, usageError } from './args';
 import { processIo } from './io';
 
@@ -239,7 +247,71 @@ function sectionMarker(rules: readonly Rule[]): (elf: ElfFile) => Map<number, st
   };
 }
 
-export async function sectionsCommand(args: string[], io: ByteCliIo, rules?: readonly Rule[]): Promise<number> {
+/**
+ * The marks of an object of a kernel build (undefined for any other file). The rules and the
+ * analysis are loaded on the first such object only: a table of any other file costs nothing more.
+ */
+function buildMarker(
+  rules: readonly Rule[] | undefined,
+  docsDir: string | undefined,
+): (file: string) => Promise<ObjectMarks | undefined> {
+  let marker: Promise<BuildSectionMarks> | undefined;
+  return async (file) => {
+    const build = await buildOfFile(file);
+    if (!build) return undefined;
+    marker ??= (async () => {
+      const { BuildSectionMarks: Marks } = await import('./sectionMarks.js');
+      const list = rules ?? (await import('../rules/registry.js')).RULES;
+      return new Marks(list, docsDir ?? path.join(__dirname, 'rules'));
+    })();
+    return (await marker).of(file, build);
+  };
+}
+
+/** The text form's notes (stderr): each section of the object that a rule marks. */
+function noteMarks(io: CliIo, file: string, elf: ElfFile, m: ObjectMarks): void {
+  for (const s of elf.sections) {
+    const error = m.marks.sections.get(s.index);
+    const warning = error === undefined ? m.marks.warnings?.get(s.index) : undefined;
+    const why = error ?? warning;
+    if (why !== undefined)
+      io.err(`kbuild-diagnostics: ${file}: section [${s.index}] ${s.name}: ${error ? 'error' : 'warning'}: ${why}\n`);
+  }
+}
+
+/** The JSON members of one section beyond its table entry: the rules' marks and its destinations. */
+function sectionExtras(s: ElfSection, reason: string | undefined, m: ObjectMarks | undefined): Record<string, unknown> {
+  const offending = m?.marks.sections.get(s.index) ?? reason;
+  const warning = offending === undefined ? m?.marks.warnings?.get(s.index) : undefined;
+  const destinations = m?.destinations(s.index) ?? [];
+  return {
+    ...(offending ? { offending } : {}),
+    ...(warning ? { warning } : {}),
+    ...(destinations.length > 0 ? { destinations } : {}),
+  };
+}
+
+/** The JSON members of one file about the build it belongs to: the links that consume it, its problem. */
+function buildJson(m: ObjectMarks | undefined): string {
+  if (!m) return '';
+  const links = m.links.map((l) => ({
+    output: l.output,
+    ...(l.script ? { script: l.script } : {}),
+    ...(l.orphanHandling ? { orphanHandling: l.orphanHandling } : {}),
+  }));
+  let out = `,${I4}"buildDirectory": ${JSON.stringify(m.buildDir)},${I4}"buildPath": ${JSON.stringify(m.buildPath)}`;
+  if (links.length > 0) out += `,${I4}"links": ${indentJson(links, '    ').trimStart()}`;
+  if (m.marks.objectProblem) out += `,${I4}"objectProblem": ${JSON.stringify(m.marks.objectProblem)}`;
+  if (m.incomplete.length > 0) out += `,${I4}"incomplete": ${indentJson(m.incomplete, '    ').trimStart()}`;
+  return out;
+}
+
+export async function sectionsCommand(
+  args: string[],
+  io: ByteCliIo,
+  rules?: readonly Rule[],
+  docsDir?: string,
+): Promise<number> {
   const parsed = parseCommandArgs('sections', sectionsUsage, sectionsOptions, args, io);
   if (typeof parsed === 'number') return parsed;
   const { json = false, relocs = false } = parsed.values;
@@ -249,6 +321,7 @@ export async function sectionsCommand(args: string[], io: ByteCliIo, rules?: rea
   let status = 0;
   const js = json ? new JsonStream(sink) : undefined;
   let markSections: ((elf: ElfFile) => Map<number, string>) | undefined;
+  const marksOf = buildMarker(rules, docsDir);
   for (const file of files) {
     let src: ByteSource | undefined;
     const state = { inEntries: 0, inSection: false };
@@ -265,19 +338,20 @@ export async function sectionsCommand(args: string[], io: ByteCliIo, rules?: rea
         const chunks: Buffer[] = [];
         formatSectionTableBytes(obj.table, file, { fileHeader: files.length > 1 }, (b) => chunks.push(b));
         for (const b of chunks) await sink.bytes(b);
-        if (relocs) {
-          const elf = obj.table.elf;
-          elf.sections = sectionsOf(obj.table);
-          await formatAllRelocations(src, elf, (t) => sink.text(t));
-        }
+        const elf = obj.table.elf;
+        elf.sections = sectionsOf(obj.table);
+        if (relocs) await formatAllRelocations(src, elf, (t) => sink.text(t));
+        const m = await marksOf(file);
+        if (m) noteMarks(io, file, elf, m);
         continue;
       }
       const elf = obj.table.elf;
       elf.sections = sectionsOf(obj.table);
+      const m = await marksOf(file);
       js.beginFile();
       begun = true;
       js.put(
-        `${I4}"file": ${JSON.stringify(file)},${I4}"class": ${elf.class},${I4}"endian": ${JSON.stringify(elf.endian)},${I4}"type": ${JSON.stringify(elf.typeName)},${I4}"machine": ${JSON.stringify(elf.machineName)},${I4}"sections": `,
+        `${I4}"file": ${JSON.stringify(file)},${I4}"class": ${elf.class},${I4}"endian": ${JSON.stringify(elf.endian)},${I4}"type": ${JSON.stringify(elf.typeName)},${I4}"machine": ${JSON.stringify(elf.machineName)}${buildJson(m)},${I4}"sections": `,
       );
       if (elf.sections.length === 0) js.put('[]');
       else {
@@ -287,10 +361,9 @@ export async function sectionsCommand(args: string[], io: ByteCliIo, rules?: rea
         markSections ??= sectionMarker(rules ?? (await import('../rules/registry.js')).RULES);
         const marks = markSections(elf);
         elf.sections.forEach((s, i) => {
-          const why = marks.get(s.index);
           parts.push(
             (i === 0 ? '\n' : ',\n') +
-              indentJson({ ...sectionToJson(s), ...(why ? { offending: why } : {}) }, '      '),
+              indentJson({ ...sectionToJson(s), ...sectionExtras(s, marks.get(s.index), m) }, '      '),
           );
           if (parts.length >= 4096) {
             js.put(parts.join(''));

@@ -5,7 +5,7 @@
 import type { ElfFile } from '../elf/types';
 import { linkScript, placeElfSections, type BuildLink, type LinkScript } from '../kbuild/linkPlacement';
 import type { LinkPlacements } from '../rules/rule';
-import type { Workspace } from '../workspace';
+import type { FileAnalysis } from '../analysis';
 import type { UnreadableLink } from './sectionWire';
 
 /** The links that consume one object, sections placed, and those whose script could not be read. */
@@ -24,7 +24,8 @@ interface KnownLink {
 export class LinkDestinations {
   private readonly scripts = new Map<string, LinkScript>();
 
-  constructor(private readonly ws: Workspace) {}
+  /** `ws`: the analyses to take the links from (the workspace's, or the command line's own). */
+  constructor(private readonly ws: { readonly analyses: ReadonlyMap<string, FileAnalysis> }) {}
 
   invalidate(): void {
     this.scripts.clear();

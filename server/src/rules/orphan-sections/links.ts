@@ -43,6 +43,11 @@ export interface OrphanLink {
   compiledElsewhere?: boolean;
   /** The script of the tree the link runs in (scripts/link-vmlinux.sh), when a script runs it. */
   runsIn?: string;
+  /**
+   * A link of kernel objects: every archive it links is Kbuild's built-in.a or lib.a, or one the same
+   * make file makes from those only (the top Makefile's vmlinux.a), at least one linked whole.
+   */
+  kernelArchives?: boolean;
 }
 
 const ORPHAN_ARG = /^(?:-Wl,)?--orphan-handling=(.*)$/;

@@ -122,6 +122,30 @@ function subMake(
   return { text, makefile, ev, rules: readRules(makefile, ev) };
 }
 
+const KBUILD_ARCHIVE = /(^|\/)(built-in|lib)\.a$/;
+
+/**
+ * True when the link is one of kernel objects: it links at least one archive whole, and every archive
+ * it links is Kbuild's built-in.a or lib.a, or one that `rules` make from those only (vmlinux.a). Its
+ * other inputs (init/version-timestamp.o) are objects of the tree's directories, compiled there.
+ */
+function kernelArchives(inputs: readonly string[], whole: readonly string[], rules: readonly MakeRule[]): boolean {
+  const madeOf = (input: string): string[] | undefined =>
+    rules
+      .find((r) => r.targets.some((t) => normalizePath(t) === input))
+      ?.prerequisites.map(normalizePath)
+      .filter((p) => /\.(a|o)$/.test(p));
+  const archives = inputs.filter((i) => i.endsWith('.a'));
+  return (
+    whole.some((w) => archives.includes(w)) &&
+    archives.every((i) => {
+      if (KBUILD_ARCHIVE.test(i)) return true;
+      const parts = madeOf(i);
+      return parts !== undefined && parts.length > 0 && parts.every((p) => KBUILD_ARCHIVE.test(p));
+    })
+  );
+}
+
 /** The links of one rule of the top Makefile handed to a sub-make whose rule runs a link script. */
 function linksOfRule(
   root: string,
@@ -130,6 +154,7 @@ function linksOfRule(
   sub: SubMake,
   config: Record<string, string>,
   incomplete: string[],
+  topRules: readonly MakeRule[],
 ): OrphanLink[] {
   const out: OrphanLink[] = [];
   const value = (n: string) =>
@@ -154,11 +179,13 @@ function linksOfRule(
         top,
         readsOf(def ? (def.kind === 'assignment' ? def.valueText : def.bodyText) : sub.text),
       );
+      const inputs = [...new Set([...read.whole, ...read.group].map(normalizePath))];
+      const whole = read.whole.filter((w) => w.endsWith('.a')).map(normalizePath);
       out.push({
         output: r.targets[0],
         script: script ? normalizePath(script) : undefined,
-        inputs: [...new Set([...read.whole, ...read.group].map(normalizePath))],
-        wholeArchives: read.whole.filter((w) => w.endsWith('.a')).map(normalizePath),
+        inputs,
+        wholeArchives: whole,
         level: levelOf(arg.replace(/^(?:-Wl,)?--orphan-handling=/, '')),
         relocatable: false,
         command,
@@ -168,6 +195,7 @@ function linksOfRule(
         anchor: source.stmt?.span,
         compiledElsewhere: true,
         runsIn: program,
+        kernelArchives: kernelArchives(inputs, whole, topRules),
       });
     }
   }
@@ -193,13 +221,14 @@ export function scriptLinks(ctx: MakefileContext): ScriptLinks {
     )
       carriers.add(s.nameText.trim());
   if (carriers.size === 0) return { links: [], incomplete: [] };
-  for (const rule of readRules(ctx.makefile, top)) {
+  const topRules = readRules(ctx.makefile, top);
+  for (const rule of topRules) {
     const file = subMakeFile(rule);
     if (!file) continue;
     const rel = path.relative(root, path.resolve(root, file));
     if (!subs.has(rel)) subs.set(rel, subMake(root, top, rel, config, carriers));
     const sub = subs.get(rel);
-    if (sub) links.push(...linksOfRule(root, top, rule, sub, config, incomplete));
+    if (sub) links.push(...linksOfRule(root, top, rule, sub, config, incomplete, topRules));
   }
   return { links, incomplete };
 }

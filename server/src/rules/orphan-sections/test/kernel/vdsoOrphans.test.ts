@@ -7,6 +7,8 @@
 // vDSO does not) and removing the flag (the preferred one for the vDSO, upstream's choice); with
 // CONFIG_WERROR=n the build passes with ld.lld's warnings and the server says warning; without the flag:
 // nothing.
+// `sections --json` (the real command-line process) on the failed build's objects marks the same
+// sections, each with the link that refuses it and its level.
 // The section explorer on the same builds: the orphans marked with the link that refuses them and
 // ld.lld's own lines, each section's destination in the vdso.so.dbg link equal to what
 // `ld.lld-19 -Map` does with the build's recorded link, and the stages objects -> vdso.so.dbg -> vdso.so.
@@ -138,6 +140,25 @@ async function assertExplorerMarksOrphans(lsp: LspClient, tree: string, real: st
     bb[0].destinations?.map((x) => `${x.link}:${x.kind}:${x.output}`),
     [`${LINK}:orphan:.llvm_bb_addr_map`],
   );
+  // The command line's `sections --json` marks the same sections, through the same layers.
+  const cli = spawnSync(
+    process.execPath,
+    [join(root, 'server', 'out', 'cli.js'), 'sections', '--json', ...marked.map((o) => o.relativePath)],
+    { cwd: tree, encoding: 'utf8' },
+  );
+  assert.equal(cli.status, 0, cli.stderr);
+  const listed = JSON.parse(cli.stdout) as {
+    links?: { output: string; orphanHandling?: string }[];
+    sections: { index: number; name: string; offending?: string }[];
+  }[];
+  const cliLines = listed.flatMap((f) => {
+    assert.deepEqual(
+      f.links?.map((l) => `${l.output}:${l.orphanHandling}`),
+      [`${LINK}:error`],
+    );
+    return f.sections.flatMap((x) => (x.offending ? [/ld\.lld: error: (.*)$/.exec(x.offending)?.[1]] : []));
+  });
+  assert.deepEqual(cliLines.sort(), real, "sections --json: one mark per ld.lld line, with ld.lld's text");
 }
 
 /**
