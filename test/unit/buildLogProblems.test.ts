@@ -9,7 +9,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { root, kernelTree, skipUnlessKernel } from '../helpers/kernelTree';
+import { bufferSource } from '../../server/src/elf/source';
+import { readObject } from '../../server/src/elf/reader';
+import { SHT_REL } from '../../server/src/elf/types';
 import { collectProblems, contributedMatchers, resolveMatcher, type Matcher } from '../helpers/problemMatcher';
 
 const LOGS = join(root, 'test', 'fixtures', 'build-logs');
@@ -238,6 +242,53 @@ test(
     const makefile = local(r.problems[4].resource, r.roots);
     assert.ok(makefile);
     assert.match(lineOf(makefile, 234), /^\t\$\(call if_changed_rule,cc_o_c\)/);
+  },
+);
+
+const NVHE = 'arch/arm64/kvm/hyp/nvhe';
+
+test(
+  "in-tree 6.1 nvhe build: gen-hyprel's error on the object it rejected, the failed step on its nvhe Makefile line",
+  { skip: skipUnlessKernel('6.1') },
+  async () => {
+    const r = run('nvhe-6.1-intree', '6.1', { obj: 'nvhe-6.1-intree.build' });
+    assert.notEqual(r.manifest.status, 0, 'the build failed');
+    assert.equal(r.manifest.objtree, r.manifest.srctree, 'an in-tree build: paths are relative to the tree');
+    const hyprel = `${NVHE}/kvm_nvhe.tmp.o: Unexpected SHT_REL section ".rel.llvm.call-graph-profile"`;
+    assert.ok(r.log.split('\n').includes(`error: ${hyprel}`), "the log holds gen-hyprel's line as it printed it");
+    assert.deepEqual(r.seen, [
+      { root: 'tree', path: `${NVHE}/kvm_nvhe.tmp.o`, line: 0, column: 0, severity: 'error', message: hyprel },
+      {
+        root: 'tree',
+        path: `${NVHE}/Makefile`,
+        line: 67,
+        column: 1,
+        severity: 'error',
+        message: `make[5]: *** [${NVHE}/Makefile:67: ${NVHE}/hyp-reloc.S] Error 1`,
+      },
+    ]);
+    // The object the problem opens is the one the build linked: it holds the SHT_REL section gen-hyprel names.
+    const object = local(r.problems[0].resource, r.roots);
+    assert.ok(object?.endsWith('.gz'), `${object} is the committed object`);
+    const parsed = await readObject(bufferSource(gunzipSync(readFileSync(object))));
+    assert.equal(parsed.kind, 'elf');
+    if (parsed.kind !== 'elf') return;
+    const rel = parsed.elf.sections.find((x) => x.name === '.rel.llvm.call-graph-profile');
+    assert.equal(rel?.type, SHT_REL, 'the section is SHT_REL');
+    // The Makefile line make names is the recipe that runs gen-hyprel. The build's Makefile was the
+    // tree's with the profile filter-out lines deleted (scripts/build-nvhe.sh): all of them lie after
+    // line 67, so the pristine tree's line 67 is the build's.
+    const makefile = local(r.problems[1].resource, r.roots);
+    assert.ok(makefile);
+    assert.match(lineOf(makefile, 67), /^\t\$\(call if_changed,hyprel\)/);
+    assert.ok(lineOf(makefile, 66).startsWith('$(obj)/hyp-reloc.S:'), 'line 67 is the recipe of hyp-reloc.S');
+    const lines = readFileSync(makefile, 'utf8').split('\n');
+    assert.ok(
+      lines.slice(0, 67).every((l) => !l.includes('profile')),
+      'no line the capture deleted comes before line 67',
+    );
+    // make's `Error 2` lines (each sub-make above the failure) are not problems of their own.
+    assert.equal((r.log.match(/\] Error 2$/gm) ?? []).length, 5);
   },
 );
 
