@@ -270,6 +270,7 @@ test(
     // The object the problem opens is the one the build linked: it holds the SHT_REL section gen-hyprel names.
     const object = local(r.problems[0].resource, r.roots);
     assert.ok(object?.endsWith('.gz'), `${object} is the committed object`);
+    if (!object) return;
     const parsed = await readObject(bufferSource(gunzipSync(readFileSync(object))));
     assert.equal(parsed.kind, 'elf');
     if (parsed.kind !== 'elf') return;
