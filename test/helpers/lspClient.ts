@@ -1,6 +1,7 @@
 // A minimal LSP client for tests: starts the built server (server/out/server.js --stdio) as a real
 // child process and speaks JSON-RPC with Content-Length framing over its stdin/stdout.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { root } from './kernelTree';
@@ -198,6 +199,39 @@ export class LspClient {
     });
   }
 }
+
+/**
+ * What a fresh real server publishes first for `makefile` (as on disk) in `tree`, with no debounce;
+ * the server is stopped afterwards.
+ */
+export async function firstVerdict(tree: string, makefile: string, timeoutMs = 120_000): Promise<PublishedDiagnostics> {
+  const lsp = new LspClient({ KBUILD_DIAGNOSTICS_DEBOUNCE_MS: '0' });
+  try {
+    await lsp.initialize(tree, {}, { workspace: { didChangeWatchedFiles: { dynamicRegistration: false } } });
+    const uri = lsp.open(makefile, readFileSync(makefile, 'utf8'));
+    return await lsp.diagnostics(uri, (p) => p.version === 1, timeoutMs);
+  } finally {
+    await lsp.stop();
+  }
+}
+
+/** A workspace edit as the server sends it: versioned text edits per document. */
+export interface LspWorkspaceEdit {
+  documentChanges: { textDocument: { uri: string; version: number }; edits: LspTextEdit[] }[];
+}
+
+/** A code action as the server sends it (what the tests read of it). */
+export interface LspCodeAction {
+  title: string;
+  kind?: string;
+  isPreferred?: boolean;
+  diagnostics?: LspDiagnostic[];
+  command?: { command: string; arguments?: unknown[] };
+  edit?: LspWorkspaceEdit;
+}
+
+/** A quick-fix: a code action that carries its edit. */
+export type LspEditAction = LspCodeAction & { edit: LspWorkspaceEdit };
 
 export interface LspTextEdit {
   range: LspDiagnostic['range'];

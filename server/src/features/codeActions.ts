@@ -9,10 +9,11 @@ import {
   type Range,
   type TextDocumentEdit,
 } from 'vscode-languageserver';
-import { MAX_ANALYZED_CHARS, REBUILD_COMMAND, SERVER_NAME } from '../lspExt';
+import { REBUILD_COMMAND, SERVER_NAME } from '../lspExt';
 import type { FileAnalysis } from '../analysis';
 import { pathToUri, uriToPath, type Workspace } from '../workspace';
 import { fixesForFile, isPreferred, titleOf } from './fixes';
+import { tooLargeToAnalyze } from './documentModel';
 
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SERVER_NAME}`;
 
@@ -57,7 +58,7 @@ export function registerCodeActions(ws: Workspace): void {
     const wantsFixAll = only?.some((k) => FIX_ALL_KIND.startsWith(k) || k === CodeActionKind.SourceFixAll) ?? false;
     if (!wantsQuickFix && !wantsFixAll) return [];
     // Not analyzed in the editor (see the file-too-large diagnostic), so no fix either.
-    if (doc.getText().length > MAX_ANALYZED_CHARS) return [];
+    if (tooLargeToAnalyze(doc.getText())) return [];
     // The document may change while fixes are computed (each is checked by re-analysis): try again then.
     for (let attempt = 0; attempt < 3; attempt++) {
       const version = doc.version;

@@ -11,7 +11,7 @@
 import { isUnknownWord, splitWords } from './values';
 
 /** Matches a make pattern (first `%` is the wildcard) against a word; returns the stem or null. */
-export function matchPattern(pattern: string, word: string): string | null {
+function matchPattern(pattern: string, word: string): string | null {
   const pc = pattern.indexOf('%');
   if (pc < 0) return word === pattern ? '' : null;
   const pre = pattern.slice(0, pc);

@@ -105,7 +105,7 @@ class PosCache {
 }
 
 /** Maps offsets of a (possibly joined) text back to physical positions. */
-export class PosMap {
+class PosMap {
   private readonly id: number;
   constructor(
     readonly segs: Seg[],
@@ -184,7 +184,7 @@ function isSpaceCode(c: number): boolean {
 
 /** Index of the character closing a reference opened at `open` (text[open] is `(` or `{`), counting
  *  only that bracket type as make does; -1 when unbalanced. */
-export function findClose(text: string, open: number, end: number): number {
+function findClose(text: string, open: number, end: number): number {
   const opener = text.charCodeAt(open);
   const closer = opener === Ch.openParen ? Ch.closeParen : Ch.closeBrace;
   let depth = 0;
@@ -1212,7 +1212,7 @@ interface AssignOpAt {
 
 /** make's parse_variable_definition: where the assignment operator is, or null when the text at
  *  `from` is not a variable definition (a `:` not followed by `=`, or a blank followed by a non-operator). */
-export function findAssignOp(text: string, from: number, end: number): AssignOpAt | null {
+function findAssignOp(text: string, from: number, end: number): AssignOpAt | null {
   for (let i = from; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c === Ch.dollar) {
