@@ -291,6 +291,30 @@ function buildJson(m: ObjectMarks | undefined): string {
   return out;
 }
 
+/** Streams one file's "sections" array, each section with its marks and destination. */
+async function sectionsJson(
+  js: JsonStream,
+  elf: ElfFile,
+  marks: Map<number, string>,
+  m: ObjectMarks | undefined,
+): Promise<void> {
+  if (elf.sections.length === 0) return js.put('[]');
+  js.put('[');
+  let parts: string[] = [];
+  elf.sections.forEach((s, i) => {
+    parts.push(
+      (i === 0 ? '\n' : ',\n') +
+        indentJson({ ...sectionToJson(s), ...sectionExtras(s, marks.get(s.index), m) }, '      '),
+    );
+    if (parts.length >= 4096) {
+      js.put(parts.join(''));
+      parts = [];
+    }
+  });
+  await js.pump();
+  js.put(parts.join('') + '\n    ]');
+}
+
 export async function sectionsCommand(
   args: string[],
   io: ByteCliIo,
@@ -338,26 +362,9 @@ export async function sectionsCommand(
       js.put(
         `${I4}"file": ${JSON.stringify(file)},${I4}"class": ${elf.class},${I4}"endian": ${JSON.stringify(elf.endian)},${I4}"type": ${JSON.stringify(elf.typeName)},${I4}"machine": ${JSON.stringify(elf.machineName)}${buildJson(m)},${I4}"sections": `,
       );
-      if (elf.sections.length === 0) js.put('[]');
-      else {
-        js.put('[');
-        let parts: string[] = [];
-        // The rules are loaded only for --json (their own file in the CLI build).
-        markSections ??= sectionMarker(rules ?? (await import('../rules/registry.js')).RULES);
-        const marks = markSections(elf);
-        elf.sections.forEach((s, i) => {
-          parts.push(
-            (i === 0 ? '\n' : ',\n') +
-              indentJson({ ...sectionToJson(s), ...sectionExtras(s, marks.get(s.index), m) }, '      '),
-          );
-          if (parts.length >= 4096) {
-            js.put(parts.join(''));
-            parts = [];
-          }
-        });
-        await js.pump();
-        js.put(parts.join('') + '\n    ]');
-      }
+      // The rules are loaded only for --json (their own file in the CLI build).
+      markSections ??= sectionMarker(rules ?? (await import('../rules/registry.js')).RULES);
+      await sectionsJson(js, elf, markSections(elf), m);
       if (relocs) await relocJson(src, elf, js, state);
       await js.endFile();
     } catch (e) {

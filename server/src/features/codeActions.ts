@@ -78,9 +78,17 @@ export function registerCodeActions(ws: Workspace): void {
           textDocument: { uri: c.uri, version: c.uri === doc.uri ? version : c.version },
           edits: c.edits,
         }));
-        // Quick-fixes go with the rule's diagnostics the request's range touches.
-        const seen = params.context.diagnostics.some((d) => f.rule.codes.includes(String(d.code)));
-        const here = ruleDiagnostics.filter((d) => seen || overlaps(d.range, params.range));
+        // Quick-fixes go with the rule's diagnostics the request's range touches. The fix was just
+        // checked against the files as they are; the analysis may predate a build that has since
+        // written them (it is refreshed once the build settles), so the diagnostics the client asks
+        // about stand in when that analysis has none of the rule's.
+        const asked = params.context.diagnostics.filter((d) => f.rule.codes.includes(String(d.code)));
+        const here =
+          asked.length === 0
+            ? ruleDiagnostics.filter((d) => overlaps(d.range, params.range))
+            : ruleDiagnostics.length > 0
+              ? ruleDiagnostics
+              : asked;
         if (wantsQuickFix && here.length > 0) {
           actions.push({
             title: titleOf(f),
@@ -90,7 +98,7 @@ export function registerCodeActions(ws: Workspace): void {
             edit: { documentChanges },
           });
         }
-        if (wantsFixAll && f.def.fixAll && ruleDiagnostics.length > 0) {
+        if (wantsFixAll && f.def.fixAll && (ruleDiagnostics.length > 0 || asked.length > 0)) {
           actions.push({
             title: `${titleOf(f)} (fix all)`,
             kind: FIX_ALL_KIND,
