@@ -26,7 +26,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import {
   CHROMIUM,
@@ -181,12 +181,21 @@ function treeState(dir) {
 }
 
 /** real-loop: its own copy of the shared 6.1 tree (it saves a fix and rebuilds); the shared tree is checked unchanged after. */
-function realLoopTree(tmp) {
+function realLoopTree() {
   const shared = realNvheTree();
   if (!shared.folder) return shared;
   const t = Date.now();
+  // Beside the shared tree, in the cache: hard links need the same filesystem (a tmpfs /tmp is not),
+  // and a full copy of 1.5 GB into memory is what that would cost. Copies of runs that died are removed.
+  const cache = dirname(shared.folder);
+  for (const name of readdirSync(cache)) {
+    const pid = /^\.e2e-real-loop-(\d+)$/.exec(name)?.[1];
+    if (pid && Number(pid) !== process.pid && !alive(Number(pid)))
+      rmSync(join(cache, name), { recursive: true, force: true });
+  }
+  const dest = join(cache, `.e2e-real-loop-${process.pid}`);
+  rmSync(dest, { recursive: true, force: true });
   const before = treeState(shared.folder);
-  const dest = join(tmp, 'nvhe-build-6.1');
   const r = spawnSync('bash', ['-c', COPY_TREE, 'copy-tree', shared.folder, dest, NVHE_DIR], {
     encoding: 'utf8',
     timeout: 10 * 60_000,
@@ -196,6 +205,7 @@ function realLoopTree(tmp) {
   say(`real-loop: ${r.stdout.trim()} into ${dest} in ${secs(t)}`);
   return {
     folder: dest,
+    cleanup: () => rmSync(dest, { recursive: true, force: true }),
     verify: () => {
       const after = treeState(shared.folder);
       const changed = [...new Set([...before.keys(), ...after.keys()])].filter((p) => before.get(p) !== after.get(p));
@@ -206,6 +216,15 @@ function realLoopTree(tmp) {
           };
     },
   };
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
 }
 
 /** Linux 6.12 with an O= defconfig build directory: the kernel tier's tree (scripts/build-config-6.12.sh, cached). */
@@ -376,6 +395,8 @@ async function runSession(install, session, tmpRoot) {
       say(`${session.name}: FAIL: ${v.error}`);
     }
   }
+  if (ws.cleanup && !keep) ws.cleanup();
+  else if (ws.cleanup) say(`${session.name}: kept ${ws.folder}`);
   return result;
 }
 
