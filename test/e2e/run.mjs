@@ -26,7 +26,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import {
   CHROMIUM,
@@ -79,6 +79,8 @@ const SESSIONS = [
   { name: 'plain', suite: 'plain', timeoutMs: 120_000, workspace: plainProject },
   { name: 'explorer', suite: 'sectionExplorer.e2e', timeoutMs: 300_000, workspace: (tmp) => copySample(tmp, true) },
   { name: 'real-nvhe', suite: 'real', timeoutMs: 300_000, workspace: realNvheTree },
+  // MAKEFLAGS: the task runs `make` as recorded, without -j; a kernel developer's environment sets it.
+  { name: 'real-loop', suite: 'realLoop', timeoutMs: 900_000, workspace: realLoopTree, env: { MAKEFLAGS: '-j2' } },
   {
     name: 'real-config',
     suite: 'realConfig',
@@ -107,20 +109,122 @@ function plainProject(tmp) {
   return { folder: dest };
 }
 
+const NVHE_DIR = 'arch/arm64/kvm/hyp/nvhe';
+/** The shared tree of scripts/build-nvhe.sh, once per run while it stays as the script left it. */
+let nvheTree;
+
+/** The script's failed state: the pre-fix Makefile, kvm_nvhe.tmp.o built, no hyp-reloc.S. */
+function nvheTreeAsBuilt(path) {
+  const nvhe = join(path, NVHE_DIR);
+  return (
+    existsSync(join(nvhe, 'kvm_nvhe.tmp.o')) &&
+    !existsSync(join(nvhe, 'hyp-reloc.S')) &&
+    existsSync(join(nvhe, 'Makefile.prefix')) &&
+    readFileSync(join(nvhe, 'Makefile'), 'utf8') === readFileSync(join(nvhe, 'Makefile.prefix'), 'utf8')
+  );
+}
+
+/**
+ * The Linux 6.1 tree of scripts/build-nvhe.sh (shared, cached under $KBD_CACHE). The script runs once
+ * per run of this harness: real-nvhe only edits in memory and reverts, so real-loop finds the tree as
+ * the script left it (checked; else the script runs again).
+ */
 function realNvheTree() {
+  if (nvheTree?.folder && nvheTreeAsBuilt(nvheTree.folder)) return nvheTree;
   const script = join(repoRoot, 'scripts', 'build-nvhe.sh');
   if (!existsSync(script)) return { skip: 'scripts/build-nvhe.sh does not exist yet' };
   say('real-nvhe: running scripts/build-nvhe.sh (first run extracts and configures Linux 6.1)');
   const t = Date.now();
   const r = spawnSync('bash', [script], { encoding: 'utf8', timeout: 15 * 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
   const path = r.stdout?.trim().split('\n').pop() ?? '';
-  if (r.status !== 0 || !path || !existsSync(join(path, 'arch/arm64/kvm/hyp/nvhe/Makefile'))) {
+  if (r.status !== 0 || !path || !existsSync(join(path, NVHE_DIR, 'Makefile'))) {
     return {
       error: `scripts/build-nvhe.sh failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').trim().split('\n').slice(-10).join('\n')}`,
     };
   }
   say(`real-nvhe: tree ${path} ready in ${secs(t)}`);
-  return { folder: path };
+  nvheTree = { folder: path };
+  return nvheTree;
+}
+
+// A copy of the shared tree that can be built and saved into without touching it: hard links for
+// everything (cheap), then real copies of every file a build or the suite may write in place. Kbuild
+// replaces some outputs by rename (harmless to a hard link) but writes others through the link
+// (fixdep's `> .x.cmd`, the editor's save): so the nvhe directory is copied whole, and so is every
+// file written since build-nvhe.sh configured the tree (newer than its nvhe.prof, written before
+// defconfig: .config, include/config, include/generated, scripts' tools, every object and .cmd file),
+// timestamps kept, so make finds the copy as up to date as the tree. Another filesystem: a full copy.
+const COPY_TREE = String.raw`set -euo pipefail
+src=$1 dest=$2 nvhe=$3
+if ! cp -al "$src" "$dest" 2>/dev/null; then rm -rf "$dest"; cp -a "$src" "$dest"; echo 'full copy (no hard links across filesystems)'; exit 0; fi
+rm -rf "$dest/$nvhe" && cp -a "$src/$nvhe" "$dest/$nvhe"
+list=$(mktemp)
+trap 'rm -f "$list"' EXIT
+cd "$src" && find . -type f -newer nvhe.prof -not -path "./$nvhe/*" -print0 > "$list"
+xargs -0r -a "$list" cp -a --parents --remove-destination -t "$dest"
+n=$(tr -cd '\0' < "$list" | wc -c)
+echo "hard-link copy, $n generated files and $nvhe copied for real"`;
+
+/** Every path of `dir` with its inode, size, mtime and type: what a write into the tree would change. */
+function treeState(dir) {
+  const r = spawnSync('find', [dir, '-printf', '%i %s %T@ %y %P\n'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`find ${dir} failed: ${r.stderr}`);
+  return new Map(
+    r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const at = l.indexOf(' ', l.indexOf(' ', l.indexOf(' ', l.indexOf(' ') + 1) + 1) + 1);
+        return [l.slice(at + 1), l.slice(0, at)];
+      }),
+  );
+}
+
+/** real-loop: its own copy of the shared 6.1 tree (it saves a fix and rebuilds); the shared tree is checked unchanged after. */
+function realLoopTree() {
+  const shared = realNvheTree();
+  if (!shared.folder) return shared;
+  const t = Date.now();
+  // Beside the shared tree, in the cache: hard links need the same filesystem (a tmpfs /tmp is not),
+  // and a full copy of 1.5 GB into memory is what that would cost. Copies of runs that died are removed.
+  const cache = dirname(shared.folder);
+  for (const name of readdirSync(cache)) {
+    const pid = /^\.e2e-real-loop-(\d+)$/.exec(name)?.[1];
+    if (pid && Number(pid) !== process.pid && !alive(Number(pid)))
+      rmSync(join(cache, name), { recursive: true, force: true });
+  }
+  const dest = join(cache, `.e2e-real-loop-${process.pid}`);
+  rmSync(dest, { recursive: true, force: true });
+  const before = treeState(shared.folder);
+  const r = spawnSync('bash', ['-c', COPY_TREE, 'copy-tree', shared.folder, dest, NVHE_DIR], {
+    encoding: 'utf8',
+    timeout: 10 * 60_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (r.status !== 0) return { error: `copying ${shared.folder} failed: ${r.error?.message ?? r.stderr.trim()}` };
+  say(`real-loop: ${r.stdout.trim()} into ${dest} in ${secs(t)}`);
+  return {
+    folder: dest,
+    cleanup: () => rmSync(dest, { recursive: true, force: true }),
+    verify: () => {
+      const after = treeState(shared.folder);
+      const changed = [...new Set([...before.keys(), ...after.keys()])].filter((p) => before.get(p) !== after.get(p));
+      return changed.length === 0
+        ? `the shared tree ${shared.folder} is unchanged (${after.size} paths: inode, size, mtime)`
+        : {
+            error: `the shared tree ${shared.folder} changed: ${changed.slice(0, 10).join(', ')}${changed.length > 10 ? ` and ${changed.length - 10} more` : ''}`,
+          };
+    },
+  };
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
 }
 
 /** Linux 6.12 with an O= defconfig build directory: the kernel tier's tree (scripts/build-config-6.12.sh, cached). */
@@ -185,6 +289,7 @@ async function runSession(install, session, tmpRoot) {
   const env = { KBD_E2E_RESULTS: resultsFile };
   if (process.env.KBD_E2E_FILTER) env.KBD_E2E_FILTER = process.env.KBD_E2E_FILTER;
   if (session.ui) env.KBD_E2E_UI_DIR = uiDir;
+  Object.assign(env, session.env);
   // The extension host's log (the suite reads its startup report, see suite/plain.ts).
   env.KBD_E2E_LOGS = join(serverData, 'data', 'logs');
 
@@ -280,6 +385,18 @@ async function runSession(install, session, tmpRoot) {
     await context?.close().catch(() => {});
     await server.stop();
   }
+  // After the server stopped: what the session must have left as it was (real-loop's shared tree).
+  if (ws.verify) {
+    const v = ws.verify();
+    if (typeof v === 'string') say(`${session.name}: ${v}`);
+    else {
+      result.ok = false;
+      result.summary += `; ${v.error}`;
+      say(`${session.name}: FAIL: ${v.error}`);
+    }
+  }
+  if (ws.cleanup && !keep) ws.cleanup();
+  else if (ws.cleanup) say(`${session.name}: kept ${ws.folder}`);
   return result;
 }
 
