@@ -105,10 +105,16 @@ function topLevelScripts(root: string, config: Record<string, string>, text: str
   // exported sub_make_done and abs_objtree, and runs it in abs_objtree with --no-print-directory.
   // Without these, the sub-make tests (`ifeq ($(abs_objtree),$(CURDIR))`, `ifneq ($(sub_make_done),1)`)
   // are unknown, taken as false, and the whole body of a real top Makefile is dead.
+  // The top Makefile computes abs_srctree and abs_objtree itself (`$(realpath $(dir $(this-makefile)))`,
+  // `$(CURDIR)`), which the evaluator leaves unknown (it queries no file system); in the final
+  // invocation both are the tree's root (built in place), so they are given as make's command line
+  // would (the file's assignments keep them). Else `$(srctree)`, which names every included script,
+  // is unknown and no script is found.
+  const pinned = (value: string) => ({ value, flavor: 'simple' as const, commandLine: true });
   const finalInvocation = {
     sub_make_done: '1',
-    abs_srctree: root,
-    abs_objtree: root,
+    abs_srctree: pinned(root),
+    abs_objtree: pinned(root),
     CURDIR: root,
     MAKEFLAGS: '-rR --no-print-directory',
   };

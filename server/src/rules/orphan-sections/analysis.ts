@@ -210,20 +210,28 @@ function orphansFromFlags(
   now: EffectiveFlag[],
 ): OrphanFinding[] {
   const object = input.file;
-  const out: OrphanFinding[] = [];
+  // One finding per section the object will hold, as ld.lld prints one line per input section: the
+  // flags of several readings (an unknown condition taken both ways) that make the same section are
+  // the evidence of one finding, not findings of their own.
+  const bySection = new Map<string, OrphanFinding>();
   // No flag that makes a section: nothing to place, so the script is not needed (an unconfigured
   // tree cannot preprocess it, and has nothing to say).
   const script = now.some((e) => e.entry.sections.length > 0) ? scriptOf() : undefined;
-  if (!script) return out;
+  if (!script) return [];
   for (const eff of now) {
     const evidence = recorded?.find((f) => f.flag === eff.flag) ?? { flag: eff.flag };
     for (const made of eff.entry.sections) {
+      const known = bySection.get(made.name);
+      if (known) {
+        if (!known.flags.some((f) => f.flag === evidence.flag)) known.flags.push(evidence);
+        continue;
+      }
       const flags = (made.exclude ? 0x80000000 : 0) | (made.alloc ? Number(SHF_ALLOC) : 0);
       const placed = placeSection(script, object, inputSection(made.example, 1, flags), {
         relocatable: link.relocatable,
       });
       if (placed.kind === 'orphan')
-        out.push({
+        bySection.set(made.name, {
           ...named(input),
           section: made.name,
           output: placed.output.replace(made.example, made.name),
@@ -234,7 +242,7 @@ function orphansFromFlags(
         });
     }
   }
-  return out;
+  return [...bySection.values()];
 }
 
 /**
