@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { Span } from '../../make/ast';
 import type { Makefile } from '../../make/ast';
 import { compileFlags, evaluateInKbuild } from '../../kbuild/compileFlags';
+import { otherArchDirectory } from '../../kbuild/kbuildTree';
 import type { Evaluation } from '../../make/evaluator';
 import { SHT_REL, SHT_RELA } from '../../elf/types';
 import { statSafeSync } from '../../fs/safeRead';
@@ -326,6 +327,8 @@ export async function analyzeOrphans(
   opts: { makefile?: Makefile; scripts?: ReadonlyMap<string, string> } = {},
 ): Promise<OrphanVerdict | { cut: string } | undefined> {
   const makefile = opts.makefile ?? ctx.makefile;
+  // Another arch's directory: this configuration's build links nothing there.
+  if (otherArchDirectory(ctx.tree, ctx.objDir)) return undefined;
   const found = orphanLinks(ctx, makefile);
   if (found.links.length === 0)
     return found.cut || found.notes.length > 0 ? { cut: found.cut ?? found.notes.join('; ') } : undefined;

@@ -13,6 +13,7 @@ import { parseMakefile } from '../../make/parser';
 import { isUnknownWord, knownPrefix, knownSuffix, splitWords } from '../../make/values';
 import { readRegularTextSync } from '../../fs/safeRead';
 import { allStatements, normalizePath, readRules, type MakeRule } from '../../kbuild/recipes';
+import { finalInvocation } from '../../kbuild/kbuildTree';
 import type { MakefileContext } from '../rule';
 import { linkInputsOfScript } from './linkScript';
 import type { OrphanLevel, OrphanLink } from './links';
@@ -32,11 +33,7 @@ function evaluateTop(ctx: MakefileContext, root: string): Evaluation {
   return evaluateMakefile(ctx.makefile, {
     initial: {
       ...config,
-      sub_make_done: '1',
-      abs_srctree: root,
-      abs_objtree: root,
-      CURDIR: root,
-      MAKEFLAGS: '-rR --no-print-directory',
+      ...finalInvocation(root),
       srctree: root,
       objtree: root,
       // The configuration's arch stands for the command line's ARCH= (SRCARCH follows from it).
