@@ -9,6 +9,7 @@ import type { Span } from '../../make/ast';
 import type { Makefile } from '../../make/ast';
 import { compileFlags, evaluateInKbuild } from '../../kbuild/compileFlags';
 import { otherArchDirectory } from '../../kbuild/kbuildTree';
+import { pulledMembers } from '../../kbuild/archiveMembers';
 import type { Evaluation } from '../../make/evaluator';
 import { SHT_REL, SHT_RELA } from '../../elf/types';
 import { statSafeSync } from '../../fs/safeRead';
@@ -314,7 +315,16 @@ async function judgeLink(
         : orphansFromFlags(script.get, link, input, recorded, now);
     (input.onDemand ? onDemand : findings).push(...found);
   }
-  if (onDemand.length > 0) incomplete.push(onDemandNote(link, onDemand));
+  if (onDemand.length > 0) {
+    // Which of those members the link pulls in, from the symbols of what it links: their orphans are
+    // ld.lld's lines too; the others are never read. Unknown (a symbol table not read): said as incomplete.
+    const { pulled, unread } = build
+      ? await pulledMembers(build.reader, build.buildDir, inputs.slice(0, limit))
+      : { pulled: new Set<string>(), unread: ['(no build)'] };
+    findings.push(...onDemand.filter((f) => pulled.has(f.file ?? f.object)));
+    const left = onDemand.filter((f) => !pulled.has(f.file ?? f.object));
+    if (unread.length > 0 && left.length > 0) incomplete.push(onDemandNote(link, left, unread));
+  }
   if (inputs.length > limit)
     incomplete.push(`${link.output}: only the first ${limit} of ${inputs.length} input objects were read`);
   return { link, script: script.text(), findings };
