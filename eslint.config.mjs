@@ -1,7 +1,7 @@
 // ESLint flat config: typescript-eslint recommended, plus the project's boundaries:
 // nothing under server/ may import `vscode` (the server is editor-neutral); server folders import
 // downward only (make/elf <- kbuild <- rules <- features/cli); only the registry names a rule; the
-// client imports nothing of the server but the shared protocol (lspExt.ts); node:fs only in server/src/fs/.
+// client imports nothing of the server but the shared protocol (lspExt.ts) and common/errors.ts; node:fs only in server/src/fs/.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -48,8 +48,14 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/server/src/**', '!**/server/src/lspExt'],
-              message: 'The client imports only the shared protocol (server/src/lspExt.ts).',
+              group: [
+                '**/server/src/**',
+                '!**/server/src/lspExt',
+                '!**/server/src/common',
+                '!**/server/src/common/errors',
+              ],
+              message:
+                'The client imports only the shared protocol (server/src/lspExt.ts) and the one error-text helper (server/src/common/errors.ts).',
             },
           ],
         },

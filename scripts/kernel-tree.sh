@@ -11,8 +11,15 @@ dest=$cache/linux-source-$version
 if [ ! -f "$dest/.extracted" ]; then
   [ -f "$tarball" ] || { echo "kernel-tree.sh: $tarball is missing: apt-get install linux-source-$version" >&2; exit 2; }
   mkdir -p "$cache"
-  rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
-  tar -xf "$tarball" -C "$dest.tmp" --strip-components=1
-  rm -rf "$dest" && mv "$dest.tmp" "$dest" && touch "$dest/.extracted"
+  # Tests run in parallel and several may ask for the same tree at once: one extracts, the others
+  # wait for it (flock), then find it extracted.
+  exec 9>"$cache/.linux-source-$version.lock"
+  flock 9
+  if [ ! -f "$dest/.extracted" ]; then
+    rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
+    tar -xf "$tarball" -C "$dest.tmp" --strip-components=1
+    rm -rf "$dest" && mv "$dest.tmp" "$dest" && touch "$dest/.extracted"
+  fi
+  exec 9>&-
 fi
 echo "$dest"

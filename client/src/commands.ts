@@ -38,7 +38,7 @@ function running(getClient: ClientRef): LanguageClient | undefined {
  * Applies a server edit (and the edits of the other files the same fix changes, as one workspace
  * edit) only if each document is still at the version the edit was made for.
  */
-export async function applyVersionedEdit(edit: VersionedEdit, others: readonly VersionedEdit[] = []): Promise<boolean> {
+async function applyVersionedEdit(edit: VersionedEdit, others: readonly VersionedEdit[] = []): Promise<boolean> {
   const we = new vscode.WorkspaceEdit();
   for (const one of [edit, ...others]) {
     const uri = vscode.Uri.parse(one.uri);

@@ -9,6 +9,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { DEFAULT_SETTINGS, SETTINGS_SECTION } from '../../server/src/lspExt';
+import { errorText } from '../../server/src/common/errors';
 import { registerBuildTasks } from './buildTasks';
 import { registerTaskVariables } from './taskVariables';
 import { registerCommands } from './commands';
@@ -71,7 +72,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   try {
     await lc.start();
   } catch (e) {
-    output.error(`The language server did not start: ${e instanceof Error ? e.message : String(e)}`);
+    output.error(`The language server did not start: ${errorText(e)}`);
     void vscode.window.showErrorMessage(
       'Kbuild Diagnostics: the language server did not start; see the "Kbuild Diagnostics" output.',
     );

@@ -19,6 +19,7 @@ import {
   type SectionInfo,
 } from '../../server/src/lspExt';
 import { onNotification, request } from './requests';
+import { errorText } from '../../server/src/common/errors';
 
 const VIEW_ID = 'kbuildDiagnostics.sections';
 const SCHEME = 'kbuild-sections';
@@ -99,10 +100,6 @@ function destinationLine(d: SectionDestination): string {
     case 'unknown':
       return `${where}unknown (${mdEscape(d.why ?? '')})`;
   }
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** A read-only document URI for a section table or a comparison (query holds the object URIs). */

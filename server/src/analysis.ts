@@ -175,7 +175,7 @@ export function makefileContext(
   return makefileContexts(file, text, kernelRoot, makefile, buildDir)[0];
 }
 
-export function explanationUri(docsDir: string, ruleId: string): string {
+function explanationUri(docsDir: string, ruleId: string): string {
   return pathToFileURL(path.join(docsDir, `${ruleId}.md`)).toString();
 }
 

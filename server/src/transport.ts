@@ -27,7 +27,7 @@ import {
   type MessageReader,
   type MessageWriter,
 } from 'vscode-languageserver/node';
-import { errorText } from './common/errors';
+import { asError, errorText } from './common/errors';
 
 export interface TransportLimits {
   /** Largest message body accepted (Content-Length), bytes. Default 64 MiB. */
@@ -282,7 +282,7 @@ export class CoalescingMessageWriter extends AbstractMessageWriter implements Me
     try {
       this.sink(q.msg, q.encoded, done);
     } catch (e) {
-      done(e instanceof Error ? e : new Error(String(e)));
+      done(asError(e));
     }
   }
 

@@ -8,6 +8,7 @@
 // dynamic class `dyn-rule-*` inside the line. Then the picture of the editor. Every wait is bounded.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { uiCheckRunner } from './ui.mjs';
 
 /** The visible lines of the active editor: number, text, faded words, inlay hint labels, opacity of the faded text. */
 async function renderedLines(page) {
@@ -61,25 +62,8 @@ async function renderedLines(page) {
 
 /** Runs named checks; returns { passed, failed, lines }. */
 export async function configUiChecks(page, { uiDir, artifacts, say, screenshot }) {
-  const lines = [];
-  let passed = 0;
-  let failed = 0;
-  const check = async (name, body) => {
-    const t = Date.now();
-    try {
-      await body();
-      passed++;
-      say(`ok   ${name} (${Date.now() - t} ms)`);
-    } catch (e) {
-      failed++;
-      const msg = `FAIL ${name}: ${e.message.split('\n').slice(0, 8).join('\n      ')}`;
-      lines.push(msg);
-      say(msg);
-      await page
-        .screenshot({ path: join(artifacts, `ui-fail-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`) })
-        .catch(() => {});
-    }
-  };
+  const { check, result } = uiCheckRunner(page, artifacts, say, 8);
+
   const expectFile = join(uiDir, 'expect.json');
   if (!existsSync(expectFile)) {
     return { passed: 0, failed: 1, lines: ['the suite wrote no expect.json (its editor test failed or did not run)'] };
@@ -158,5 +142,5 @@ export async function configUiChecks(page, { uiDir, artifacts, say, screenshot }
       (e) => say(`screenshot failed: ${e.message}`),
     );
   }
-  return { passed, failed, lines };
+  return result();
 }

@@ -26,8 +26,11 @@ async function rowsText(page, selector) {
   return page.locator(selector).evaluateAll((els) => els.map((e) => e.textContent?.trim() ?? ''));
 }
 
-/** Runs named checks; returns { passed, failed, lines }. */
-export async function sampleUiChecks(page, { workspace, artifacts, say }) {
+/**
+ * Named UI checks: `check(name, body)` runs one, says ok or FAIL (the first `keepLines` lines of the
+ * error) and takes a picture of a failure; `result()` gives { passed, failed, lines }.
+ */
+export function uiCheckRunner(page, artifacts, say, keepLines) {
   const lines = [];
   let passed = 0;
   let failed = 0;
@@ -39,7 +42,7 @@ export async function sampleUiChecks(page, { workspace, artifacts, say }) {
       say(`ok   ${name} (${Date.now() - t} ms)`);
     } catch (e) {
       failed++;
-      const msg = `FAIL ${name}: ${e.message.split('\n').slice(0, 6).join('\n      ')}`;
+      const msg = `FAIL ${name}: ${e.message.split('\n').slice(0, keepLines).join('\n      ')}`;
       lines.push(msg);
       say(msg);
       await page
@@ -47,6 +50,12 @@ export async function sampleUiChecks(page, { workspace, artifacts, say }) {
         .catch(() => {});
     }
   };
+  return { check, result: () => ({ passed, failed, lines }) };
+}
+
+/** Runs named checks; returns { passed, failed, lines }. */
+export async function sampleUiChecks(page, { workspace, artifacts, say }) {
+  const { check, result } = uiCheckRunner(page, artifacts, say, 6);
 
   await check('Problems panel shows the nvhe-profile-metadata error', async () => {
     const panel = page.locator('.markers-panel');
@@ -236,5 +245,5 @@ export async function sampleUiChecks(page, { workspace, artifacts, say }) {
     if (problems.length) throw new Error(`no kbuild scope besides source.kbuild for:\n${problems.join('\n')}`);
   });
 
-  return { passed, failed, lines };
+  return result();
 }

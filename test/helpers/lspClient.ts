@@ -1,8 +1,8 @@
 // A minimal LSP client for tests: starts the built server (server/out/server.js --stdio) as a real
 // child process and speaks JSON-RPC with Content-Length framing over its stdin/stdout.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { root } from './kernelTree';
 import type { RequestDef } from '../../server/src/lspExt';
@@ -200,6 +200,39 @@ export class LspClient {
   }
 }
 
+/**
+ * What a fresh real server publishes first for `makefile` (as on disk) in `tree`, with no debounce;
+ * the server is stopped afterwards.
+ */
+export async function firstVerdict(tree: string, makefile: string, timeoutMs = 120_000): Promise<PublishedDiagnostics> {
+  const lsp = new LspClient({ KBUILD_DIAGNOSTICS_DEBOUNCE_MS: '0' });
+  try {
+    await lsp.initialize(tree, {}, { workspace: { didChangeWatchedFiles: { dynamicRegistration: false } } });
+    const uri = lsp.open(makefile, readFileSync(makefile, 'utf8'));
+    return await lsp.diagnostics(uri, (p) => p.version === 1, timeoutMs);
+  } finally {
+    await lsp.stop();
+  }
+}
+
+/** A workspace edit as the server sends it: versioned text edits per document. */
+export interface LspWorkspaceEdit {
+  documentChanges: { textDocument: { uri: string; version: number }; edits: LspTextEdit[] }[];
+}
+
+/** A code action as the server sends it (what the tests read of it). */
+export interface LspCodeAction {
+  title: string;
+  kind?: string;
+  isPreferred?: boolean;
+  diagnostics?: LspDiagnostic[];
+  command?: { command: string; arguments?: unknown[] };
+  edit?: LspWorkspaceEdit;
+}
+
+/** A quick-fix: a code action that carries its edit. */
+export type LspEditAction = LspCodeAction & { edit: LspWorkspaceEdit };
+
 export interface LspTextEdit {
   range: LspDiagnostic['range'];
   newText: string;
@@ -218,20 +251,11 @@ export function applyLspEdits(text: string, edits: readonly LspTextEdit[]): stri
   return out;
 }
 
-/** A code action as the server sends it: a workspace edit of one or more files. */
-export interface LspCodeAction {
-  title: string;
-  isPreferred?: boolean;
-  edit: {
-    documentChanges: { textDocument: { uri: string; version: number | null }; edits: LspTextEdit[] }[];
-  };
-}
-
 /**
  * The files a code action's edit leaves, as an editor applies it: every file of the edit, the open
  * document (`openUri`) from its text in the editor (`open`), any other from disk. Path -> new text.
  */
-export function applyCodeAction(action: LspCodeAction, openUri: string, open: string): Map<string, string> {
+export function applyCodeAction(action: LspEditAction, openUri: string, open: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const change of action.edit.documentChanges) {
     const file = fileURLToPath(change.textDocument.uri);

@@ -12,7 +12,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildTask } from '../../server/src/lspExt';
-import { applyLspEdits, LspClient, type LspDiagnostic, type LspTextEdit } from '../helpers/lspClient';
+import { applyLspEdits, LspClient, type LspDiagnostic, type LspCodeAction } from '../helpers/lspClient';
 import { cleanVdso, lldOrphanLines, missingToolchain, preparedTree, runBuild, VDSO } from '../helpers/kernelBuild';
 
 const FLAG = '-fbasic-block-sections=labels';
@@ -21,11 +21,7 @@ const STALE = 'orphan-sections-stale';
 
 const missing = missingToolchain(['clang-19', 'ld.lld-19', 'make', 'bc', 'flex', 'bison'], ['6.12']);
 
-interface CodeAction {
-  title: string;
-  command?: { command: string; arguments?: unknown[] };
-  edit?: { documentChanges: { edits: LspTextEdit[] }[] };
-}
+type CodeAction = LspCodeAction;
 
 const lldErrors = (log: string): string[] => lldOrphanLines(log, 'error');
 

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LspClient, type LspDiagnostic, type PublishedDiagnostics } from '../helpers/lspClient';
+import { firstVerdict, type LspDiagnostic, type PublishedDiagnostics } from '../helpers/lspClient';
 import {
   buildVariant,
   editVariant,
@@ -61,16 +61,7 @@ const CASES: Case[] = [
   },
 ];
 
-async function verdict(tree: string, makefile: string): Promise<PublishedDiagnostics> {
-  const lsp = new LspClient({ KBUILD_DIAGNOSTICS_DEBOUNCE_MS: '0' });
-  try {
-    await lsp.initialize(tree, {}, { workspace: { didChangeWatchedFiles: { dynamicRegistration: false } } });
-    const uri = lsp.open(makefile, readFileSync(makefile, 'utf8'));
-    return await lsp.diagnostics(uri, (p) => p.version === 1, 120_000);
-  } finally {
-    await lsp.stop();
-  }
-}
+const verdict = firstVerdict;
 
 const show = (ds: LspDiagnostic[]) => ds.map((d) => `${String(d.code)}(${d.severity}): ${d.message}`).join('\n');
 

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { scriptForNextBuild } from '../../server/src/kbuild/ldsSource';
-import { LspClient, type LspDiagnostic, type PublishedDiagnostics } from '../helpers/lspClient';
+import { firstVerdict, type LspDiagnostic, type PublishedDiagnostics } from '../helpers/lspClient';
 import {
   buildVariant,
   editVariant,
@@ -33,16 +33,7 @@ const serious = (p: PublishedDiagnostics) =>
   p.diagnostics.filter((d) => d.source === SOURCE && d.severity !== undefined && d.severity <= 2);
 const show = (ds: LspDiagnostic[]) => ds.map((d) => `${String(d.code)}(${d.severity}): ${d.message}`).join('\n');
 
-async function verdict(tree: string, makefile: string): Promise<PublishedDiagnostics> {
-  const lsp = new LspClient({ KBUILD_DIAGNOSTICS_DEBOUNCE_MS: '0' });
-  try {
-    await lsp.initialize(tree, {}, { workspace: { didChangeWatchedFiles: { dynamicRegistration: false } } });
-    const uri = lsp.open(makefile, readFileSync(makefile, 'utf8'));
-    return await lsp.diagnostics(uri, (p) => p.version === 1, 120_000);
-  } finally {
-    await lsp.stop();
-  }
-}
+const verdict = firstVerdict;
 
 const hasCallGraph = (object: string): boolean =>
   execFileSync('llvm-readelf-19', ['-S', object], { encoding: 'utf8' }).includes('.llvm.call-graph-profile');

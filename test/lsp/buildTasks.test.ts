@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildTask, buildTasks } from '../../server/src/lspExt';
-import { applyLspEdits, LspClient, type LspDiagnostic, type LspTextEdit } from '../helpers/lspClient';
+import { applyLspEdits, LspClient, type LspDiagnostic, type LspCodeAction } from '../helpers/lspClient';
 import { root } from '../helpers/kernelTree';
 
 const NVHE = 'arch/arm64/kvm/hyp/nvhe';
@@ -22,13 +22,7 @@ let lsp: LspClient;
 let makefile: string;
 let text: string;
 
-interface CodeAction {
-  title: string;
-  kind: string;
-  diagnostics?: LspDiagnostic[];
-  command?: { command: string; arguments?: unknown[] };
-  edit?: { documentChanges: { edits: LspTextEdit[] }[] };
-}
+type CodeAction = LspCodeAction;
 
 /** The profile flag exactly as the build's .cmd file records it (what KCFLAGS must pass again). */
 function recordedFlag(): string {

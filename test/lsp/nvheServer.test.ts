@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { applyLspEdits, LspClient, type LspDiagnostic, type LspTextEdit } from '../helpers/lspClient';
+import { applyLspEdits, LspClient, type LspDiagnostic, type LspEditAction } from '../helpers/lspClient';
 import { root } from '../helpers/kernelTree';
 
 const RULE = 'nvhe-profile-metadata';
@@ -18,12 +18,7 @@ let lsp: LspClient;
 let makefile: string;
 let text: string;
 
-interface CodeAction {
-  title: string;
-  kind: string;
-  isPreferred?: boolean;
-  edit: { documentChanges: { textDocument: { uri: string; version: number }; edits: LspTextEdit[] }[] };
-}
+type CodeAction = LspEditAction;
 
 before(async () => {
   tree = mkdtempSync(join(tmpdir(), 'kbd-lsp-'));

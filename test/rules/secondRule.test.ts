@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { main } from '../../server/src/cli/main';
 import { RULES } from '../../server/src/rules/registry';
 import { root } from '../helpers/kernelTree';
-import { applyLspEdits, type LspTextEdit } from '../helpers/lspClient';
+import { applyLspEdits, type LspEditAction } from '../helpers/lspClient';
 import { startInProcess, type InProcess } from '../helpers/inProcessServer';
 import { secondRule, TEST_RULE_ID } from '../helpers/secondRule';
 
@@ -20,11 +20,7 @@ let makefile: string;
 let text: string;
 const docsDir = join(root, 'server', 'out', 'rules');
 
-interface CodeAction {
-  title: string;
-  kind: string;
-  edit: { documentChanges: { edits: LspTextEdit[] }[] };
-}
+type CodeAction = LspEditAction;
 
 before(() => {
   tree = mkdtempSync(join(tmpdir(), 'kbd-rule2-'));

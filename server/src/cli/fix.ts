@@ -12,9 +12,9 @@
 // file, too large, unreadable, path too long).
 import * as path from 'node:path';
 import { AnalysisCache, buildAccessFor, makefileContext } from '../analysis';
-import { safeEditFile, type SafeWriteOptions, type WriteResult } from '../fs/safeWrite';
+import { safeEditFile, type SafeWriteOptions, type WriteFailure, type WriteResult } from '../fs/safeWrite';
 import type { FileEdit } from '../make/edits';
-import { BuildReader, kernelRootOf } from '../kbuild/buildModel';
+import { BuildReader, kernelRootOf, objDirOf } from '../kbuild/buildModel';
 import { MAX_MAKEFILE_BYTES } from '../lspExt';
 import { RULES } from '../rules/registry';
 import { fixesNamed, rulesFixes, type FixDef, type Rule } from '../rules/rule';
@@ -45,6 +45,32 @@ async function writeOther(other: FileEdit, opts: SafeWriteOptions): Promise<Writ
   return r.ok && changed
     ? { ok: false, reason: 'changed', message: `${other.file} changed while the fix was computed; nothing written` }
     : r;
+}
+
+/** Says why nothing (or only part) was written; exit 2 for a file that cannot be a make file to edit, else 1. */
+function reportWriteFailure(
+  failure: WriteFailure,
+  file: string,
+  otherFailed: boolean,
+  written: string[],
+  io: CliIo,
+): number {
+  const hint =
+    failure.reason === 'read-only'
+      ? ' (--force writes it anyway)'
+      : failure.reason === 'hard-links'
+        ? ' (--in-place rewrites it, keeping every link)'
+        : '';
+  const message =
+    failure.reason === 'changed' && !otherFailed
+      ? `${file} changed while the fix was computed; nothing written (${failure.message})`
+      : failure.message;
+  const partly = written.length > 0 ? ` (already written: ${written.join(', ')})` : '';
+  io.err(`kbuild-diagnostics fix: ${message}${hint}${otherFailed ? `; ${file} not written${partly}` : ''}\n`);
+  return !otherFailed &&
+    ['missing', 'not-regular', 'too-large', 'unreadable', 'path-too-long', 'symlink'].includes(failure.reason)
+    ? 2
+    : 1;
 }
 
 export async function fixCommand(args: string[], io: CliIo, rules: readonly Rule[] = RULES): Promise<number> {
@@ -80,8 +106,12 @@ export async function fixCommand(args: string[], io: CliIo, rules: readonly Rule
     file,
     async ({ text }) => {
       const root = await kernelRootOf(file);
-      const objDir = root ? path.relative(root, path.dirname(file)) || '.' : '.';
-      const access = buildAccessFor(root, objDir, { reader: new BuildReader() }, new AnalysisCache());
+      const access = buildAccessFor(
+        root,
+        objDirOf(root, path.dirname(file)),
+        { reader: new BuildReader() },
+        new AnalysisCache(),
+      );
       const ctx = makefileContext(file, text, root, undefined, await access.findBuildDir());
       for (const c of chosen) {
         const fix = await c.rule.fix(ctx, c.def.id, access.build);
@@ -105,24 +135,7 @@ export async function fixCommand(args: string[], io: CliIo, rules: readonly Rule
     writeOpts,
   );
   const failure = otherFailure && !otherFailure.ok ? otherFailure : !result.ok ? result : undefined;
-  if (failure) {
-    const hint =
-      failure.reason === 'read-only'
-        ? ' (--force writes it anyway)'
-        : failure.reason === 'hard-links'
-          ? ' (--in-place rewrites it, keeping every link)'
-          : '';
-    const message =
-      failure.reason === 'changed' && !otherFailure
-        ? `${files[0]} changed while the fix was computed; nothing written (${failure.message})`
-        : failure.message;
-    const partly = written.length > 0 ? ` (already written: ${written.join(', ')})` : '';
-    io.err(`kbuild-diagnostics fix: ${message}${hint}${otherFailure ? `; ${files[0]} not written${partly}` : ''}\n`);
-    return !otherFailure &&
-      ['missing', 'not-regular', 'too-large', 'unreadable', 'path-too-long', 'symlink'].includes(failure.reason)
-      ? 2
-      : 1;
-  }
+  if (failure) return reportWriteFailure(failure, files[0], otherFailure !== undefined, written, io);
   if (!result.ok) return 1;
   if (!applied) {
     io.out(`${files[0]}: nothing to fix: fix ${fixId} does not apply (no finding it clears)\n`);

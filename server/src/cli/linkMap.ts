@@ -14,7 +14,7 @@ import { parseLinkerScript, type LinkerScript } from '../lds/script';
 import { parseCommandArgs, usageError } from './args';
 import type { CliIo } from './io';
 
-export const linkMapUsage = 'usage: kbuild-diagnostics link-map --script SCRIPT [--build-dir DIR] [-r] OBJ... [--json]';
+const linkMapUsage = 'usage: kbuild-diagnostics link-map --script SCRIPT [--build-dir DIR] [-r] OBJ... [--json]';
 
 export interface LinkMapEntry {
   object: string;

@@ -8,8 +8,8 @@
 // form keeps stdout byte for byte llvm-readelf's and notes the marks of such objects on stderr.
 import * as path from 'node:path';
 import { formatAllRelocations, formatSectionTableBytes, SymbolResolver, sectionToJson } from '../elf/format';
-import { ObjectReadError, readObjectTable, sectionsOf, toOffset } from '../elf/reader';
-import { isRelocationSection, readRelocations, relocEntrySize } from '../elf/relocations';
+import { ObjectReadError, readObjectTable, sectionsOf } from '../elf/reader';
+import { isRelocationSection, readRelocations, relocationExtent } from '../elf/relocations';
 import { openFileSource, ByteSource } from '../elf/source';
 import { ElfFile, ElfSection, ObjectKind } from '../elf/types';
 import type { Rule } from '../rules/rule';
@@ -167,22 +167,7 @@ async function relocJson(
 ): Promise<void> {
   const secs = elf.sections.filter(isRelocationSection);
   // Check every relocation section's shape before any of it is written.
-  for (const s of secs) {
-    const { entsize } = relocEntrySize(elf, s);
-    const where = `relocation section [${s.index}] "${s.name}"`;
-    const off = toOffset(s.offset, `${where} sh_offset`);
-    const size = toOffset(s.size, `${where} sh_size`);
-    if (off + size > src.size)
-      throw new ObjectReadError(
-        'truncated',
-        `${where} at offset 0x${off.toString(16)} size 0x${size.toString(16)} goes past the end of the file (size 0x${src.size.toString(16)})`,
-      );
-    if (size % entsize !== 0)
-      throw new ObjectReadError(
-        'malformed',
-        `${where}: sh_size 0x${size.toString(16)} is not a multiple of the entry size ${entsize}`,
-      );
-  }
+  for (const s of secs) relocationExtent(src, elf, s);
   js.put(',\n    "relocations": [');
   if (secs.length === 0) {
     js.put(']');
@@ -306,6 +291,30 @@ function buildJson(m: ObjectMarks | undefined): string {
   return out;
 }
 
+/** Streams one file's "sections" array, each section with its marks and destination. */
+async function sectionsJson(
+  js: JsonStream,
+  elf: ElfFile,
+  marks: Map<number, string>,
+  m: ObjectMarks | undefined,
+): Promise<void> {
+  if (elf.sections.length === 0) return js.put('[]');
+  js.put('[');
+  let parts: string[] = [];
+  elf.sections.forEach((s, i) => {
+    parts.push(
+      (i === 0 ? '\n' : ',\n') +
+        indentJson({ ...sectionToJson(s), ...sectionExtras(s, marks.get(s.index), m) }, '      '),
+    );
+    if (parts.length >= 4096) {
+      js.put(parts.join(''));
+      parts = [];
+    }
+  });
+  await js.pump();
+  js.put(parts.join('') + '\n    ]');
+}
+
 export async function sectionsCommand(
   args: string[],
   io: ByteCliIo,
@@ -353,26 +362,9 @@ export async function sectionsCommand(
       js.put(
         `${I4}"file": ${JSON.stringify(file)},${I4}"class": ${elf.class},${I4}"endian": ${JSON.stringify(elf.endian)},${I4}"type": ${JSON.stringify(elf.typeName)},${I4}"machine": ${JSON.stringify(elf.machineName)}${buildJson(m)},${I4}"sections": `,
       );
-      if (elf.sections.length === 0) js.put('[]');
-      else {
-        js.put('[');
-        let parts: string[] = [];
-        // The rules are loaded only for --json (their own file in the CLI build).
-        markSections ??= sectionMarker(rules ?? (await import('../rules/registry.js')).RULES);
-        const marks = markSections(elf);
-        elf.sections.forEach((s, i) => {
-          parts.push(
-            (i === 0 ? '\n' : ',\n') +
-              indentJson({ ...sectionToJson(s), ...sectionExtras(s, marks.get(s.index), m) }, '      '),
-          );
-          if (parts.length >= 4096) {
-            js.put(parts.join(''));
-            parts = [];
-          }
-        });
-        await js.pump();
-        js.put(parts.join('') + '\n    ]');
-      }
+      // The rules are loaded only for --json (their own file in the CLI build).
+      markSections ??= sectionMarker(rules ?? (await import('../rules/registry.js')).RULES);
+      await sectionsJson(js, elf, markSections(elf), m);
       if (relocs) await relocJson(src, elf, js, state);
       await js.endFile();
     } catch (e) {

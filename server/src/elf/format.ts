@@ -9,7 +9,7 @@ import { ElfFile, ElfSection, ObjectReadError } from './types';
 const SPECIAL = /[^ -~]/;
 
 /** Mimics LLVM's formatted_raw_ostream: tracks the column so PadToColumn can pad (always at least one space). */
-export class ColumnWriter {
+class ColumnWriter {
   private out: string[] = [];
   private col = 0;
   /** The column after what was written so far. */

@@ -39,6 +39,28 @@ export function isRelocationSection(s: ElfSection): boolean {
   return s.type === SHT_REL || s.type === SHT_RELA || s.type === SHT_ANDROID_REL || s.type === SHT_ANDROID_RELA;
 }
 
+/**
+ * Where a relocation section's entries lie in the file, checked first: within the file and a whole
+ * number of entries (`truncated` / `malformed` otherwise).
+ */
+export function relocationExtent(src: ByteSource, elf: ElfFile, section: ElfSection): { off: number; size: number } {
+  const { entsize } = relocEntrySize(elf, section);
+  const where = `relocation section [${section.index}] "${section.name}"`;
+  const off = toOffset(section.offset, `${where} sh_offset`);
+  const size = toOffset(section.size, `${where} sh_size`);
+  if (off + size > src.size)
+    throw new ObjectReadError(
+      'truncated',
+      `${where} at offset 0x${off.toString(16)} size 0x${size.toString(16)} goes past the end of the file (size 0x${src.size.toString(16)})`,
+    );
+  if (size % entsize !== 0)
+    throw new ObjectReadError(
+      'malformed',
+      `${where}: sh_size 0x${size.toString(16)} is not a multiple of the entry size ${entsize}`,
+    );
+  return { off, size };
+}
+
 /** Entry size of a relocation section (sh_entsize 0 means the natural size); ObjectReadError when it lies. */
 export function relocEntrySize(elf: ElfFile, s: ElfSection): { entsize: number; rela: boolean } {
   const rela = s.type === SHT_RELA || s.type === SHT_ANDROID_RELA;
@@ -64,19 +86,7 @@ export async function* readRelocations(
   chunkEntries = 4096,
 ): AsyncIterable<Relocation[]> {
   const { entsize, rela } = relocEntrySize(elf, section);
-  const where = `relocation section [${section.index}] "${section.name}"`;
-  const off = toOffset(section.offset, `${where} sh_offset`);
-  const size = toOffset(section.size, `${where} sh_size`);
-  if (off + size > src.size)
-    throw new ObjectReadError(
-      'truncated',
-      `${where} at offset 0x${off.toString(16)} size 0x${size.toString(16)} goes past the end of the file (size 0x${src.size.toString(16)})`,
-    );
-  if (size % entsize !== 0)
-    throw new ObjectReadError(
-      'malformed',
-      `${where}: sh_size 0x${size.toString(16)} is not a multiple of the entry size ${entsize}`,
-    );
+  const { off, size } = relocationExtent(src, elf, section);
   const count = size / entsize;
   const per = Math.max(1, Math.min(Math.floor(chunkEntries), 1 << 20));
   const is64 = elf.class === 64;

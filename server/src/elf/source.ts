@@ -1,7 +1,7 @@
 // Byte sources for the ELF reader: a file read by ranges (never mapped or slurped), or a buffer.
 import { openRangeFile, type RangeFile } from '../fs/rangeFile';
 import { ObjectReadError } from './types';
-import { errorText } from '../common/errors';
+import { asError, errorText } from '../common/errors';
 
 export interface ByteSource {
   readonly size: number;
@@ -72,7 +72,7 @@ class FileSource implements ByteSource {
       this.bytesRead += length;
       return Promise.resolve(buf);
     } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      return Promise.reject(asError(e));
     }
   }
   close(): Promise<void> {
@@ -81,7 +81,7 @@ class FileSource implements ByteSource {
       try {
         this.file.close();
       } catch (e) {
-        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+        return Promise.reject(asError(e));
       }
     }
     return Promise.resolve();

@@ -55,26 +55,18 @@ export class ObjectReadError extends Error {
 }
 
 // Constants used across the module.
-export const SHT_NULL = 0;
-export const SHT_PROGBITS = 1;
 export const SHT_SYMTAB = 2;
-export const SHT_STRTAB = 3;
 export const SHT_RELA = 4;
 export const SHT_NOBITS = 8;
 export const SHT_REL = 9;
-export const SHT_DYNSYM = 11;
 export const SHT_ANDROID_REL = 0x60000001;
 export const SHT_ANDROID_RELA = 0x60000002;
 export const SHT_LLVM_CALL_GRAPH_PROFILE = 0x6fff4c09;
 export const SHT_LLVM_CALL_GRAPH_PROFILE_LEGACY = 0x6fff4c02;
 export const SHN_UNDEF = 0;
-export const SHN_LORESERVE = 0xff00;
 export const SHN_XINDEX = 0xffff;
 export const SHF_EXCLUDE = 0x80000000n;
-export const EM_386 = 3;
 export const EM_MIPS = 8;
-export const EM_PPC = 20;
-export const EM_PPC64 = 21;
 export const EM_ARM = 40;
 export const EM_X86_64 = 62;
 export const EM_AARCH64 = 183;

@@ -20,7 +20,7 @@ export interface BuildOutputFeature {
 }
 
 /** The diagnostics one Makefile's findings put on the files their build output lines name. */
-export function explainedOutput(ws: Workspace, makefile: string, analysis: FileAnalysis): Map<string, Diagnostic[]> {
+function explainedOutput(ws: Workspace, makefile: string, analysis: FileAnalysis): Map<string, Diagnostic[]> {
   const out = new Map<string, Diagnostic[]>();
   for (const [ruleId, finding] of analysis.findings) {
     const fixes = ws.rule(ruleId)?.fixes.map((f) => f.title) ?? [];

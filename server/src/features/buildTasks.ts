@@ -81,7 +81,7 @@ async function kcflagsOf(
 }
 
 /** The build task of directory `objDir` of the tree `sourceDir`, built in `buildDir`. */
-export async function computeBuildTask(
+async function computeBuildTask(
   ws: Workspace,
   sourceDir: string,
   buildDir: string,

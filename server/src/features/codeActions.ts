@@ -9,10 +9,11 @@ import {
   type Range,
   type TextDocumentEdit,
 } from 'vscode-languageserver';
-import { MAX_ANALYZED_CHARS, REBUILD_COMMAND, SERVER_NAME } from '../lspExt';
+import { REBUILD_COMMAND, SERVER_NAME } from '../lspExt';
 import type { FileAnalysis } from '../analysis';
 import { pathToUri, uriToPath, type Workspace } from '../workspace';
 import { fixesForFile, isPreferred, titleOf } from './fixes';
+import { tooLargeToAnalyze } from './documentModel';
 
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SERVER_NAME}`;
 
@@ -57,7 +58,7 @@ export function registerCodeActions(ws: Workspace): void {
     const wantsFixAll = only?.some((k) => FIX_ALL_KIND.startsWith(k) || k === CodeActionKind.SourceFixAll) ?? false;
     if (!wantsQuickFix && !wantsFixAll) return [];
     // Not analyzed in the editor (see the file-too-large diagnostic), so no fix either.
-    if (doc.getText().length > MAX_ANALYZED_CHARS) return [];
+    if (tooLargeToAnalyze(doc.getText())) return [];
     // The document may change while fixes are computed (each is checked by re-analysis): try again then.
     for (let attempt = 0; attempt < 3; attempt++) {
       const version = doc.version;
@@ -77,9 +78,17 @@ export function registerCodeActions(ws: Workspace): void {
           textDocument: { uri: c.uri, version: c.uri === doc.uri ? version : c.version },
           edits: c.edits,
         }));
-        // Quick-fixes go with the rule's diagnostics the request's range touches.
-        const seen = params.context.diagnostics.some((d) => f.rule.codes.includes(String(d.code)));
-        const here = ruleDiagnostics.filter((d) => seen || overlaps(d.range, params.range));
+        // Quick-fixes go with the rule's diagnostics the request's range touches. The fix was just
+        // checked against the files as they are; the analysis may predate a build that has since
+        // written them (it is refreshed once the build settles), so the diagnostics the client asks
+        // about stand in when that analysis has none of the rule's.
+        const asked = params.context.diagnostics.filter((d) => f.rule.codes.includes(String(d.code)));
+        const here =
+          asked.length === 0
+            ? ruleDiagnostics.filter((d) => overlaps(d.range, params.range))
+            : ruleDiagnostics.length > 0
+              ? ruleDiagnostics
+              : asked;
         if (wantsQuickFix && here.length > 0) {
           actions.push({
             title: titleOf(f),
@@ -89,7 +98,7 @@ export function registerCodeActions(ws: Workspace): void {
             edit: { documentChanges },
           });
         }
-        if (wantsFixAll && f.def.fixAll && ruleDiagnostics.length > 0) {
+        if (wantsFixAll && f.def.fixAll && (ruleDiagnostics.length > 0 || asked.length > 0)) {
           actions.push({
             title: `${titleOf(f)} (fix all)`,
             kind: FIX_ALL_KIND,

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { AnalysisCache } from '../analysis';
 import { buildConfigurationOf, type BuildConfiguration } from '../kbuild/buildConfig';
+import { objDirOf } from '../kbuild/buildModel';
 import { configReferences } from '../kbuild/configRefs';
 import { kconfigIndex } from '../kbuild/kconfigIndex';
 import { evaluateMakefile, type Evaluation } from '../make/evaluator';
@@ -48,7 +49,7 @@ export async function configurationOf(
   const cache = ws.cache ?? new AnalysisCache();
   const kernelRoot = await cache.kernelRoot(file);
   if (!kernelRoot) return undefined;
-  const objDir = path.relative(kernelRoot, path.dirname(file)) || '.';
+  const objDir = objDirOf(kernelRoot, path.dirname(file));
   const configuration = await cache.memo(`config\0${kernelRoot}\0${objDir}`, () =>
     buildConfigurationOf(kernelRoot, objDir, {
       configured: ws.settings.buildDirectory || undefined,

@@ -9,6 +9,7 @@ import { pathToUri, uriToPath, type Workspace } from '../workspace';
 import { publishDiagnostics } from './requests';
 import { errorText } from '../common/errors';
 import type { FileAnalysis } from '../analysis';
+import { tooLargeToAnalyze } from './documentModel';
 
 function toLsp(d: ParseDiagnostic, code: string): Diagnostic {
   return {
@@ -110,7 +111,7 @@ class DiagnosticsPublisher implements DiagnosticsFeature {
       return;
     }
     const version = source.version ?? undefined;
-    if (source.text.length > MAX_ANALYZED_CHARS) {
+    if (tooLargeToAnalyze(source.text)) {
       publishDiagnostics(ws.connection, { uri, version, diagnostics: [tooLargeDiagnostic(source.text.length)] });
       return;
     }

@@ -12,8 +12,9 @@ export interface DocumentModel {
   evaluation: Evaluation;
 }
 
-function isTooLarge(doc: TextDocument): boolean {
-  return doc.getText().length > MAX_ANALYZED_CHARS;
+/** Text the editor features do not analyze (nor fix): the file-too-large diagnostic says so. */
+export function tooLargeToAnalyze(text: string): boolean {
+  return text.length > MAX_ANALYZED_CHARS;
 }
 
 /** The models of one server's open documents, by URI; a model is kept until its version changes or the document closes. */
@@ -23,7 +24,7 @@ export class DocumentModels {
   of(doc: TextDocument): DocumentModel {
     const hit = this.byUri.get(doc.uri);
     if (hit && hit.version === doc.version) return hit;
-    const makefile = parseMakefile(isTooLarge(doc) ? '' : doc.getText());
+    const makefile = parseMakefile(tooLargeToAnalyze(doc.getText()) ? '' : doc.getText());
     const model = { version: doc.version, makefile, evaluation: evaluateMakefile(makefile) };
     this.byUri.set(doc.uri, model);
     return model;

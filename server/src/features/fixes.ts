@@ -2,10 +2,11 @@
 // for a make file, built against the exact document version they were computed from.
 import * as path from 'node:path';
 import type { FixResult } from '../make/edits';
-import { MAX_ANALYZED_CHARS, type FixRef, type VersionedEdit } from '../lspExt';
+import { type FixRef, type VersionedEdit } from '../lspExt';
 import { fixesNamed, rulesFixes, type FixDef, type MakefileContext, type Rule, type RuleFix } from '../rules/rule';
 import { pathToUri, type Workspace } from '../workspace';
 import { AnalysisCache, buildAccessFor } from '../analysis';
+import { tooLargeToAnalyze } from './documentModel';
 
 export interface FixForFile {
   file: string;
@@ -47,7 +48,7 @@ function changesOf(ws: Workspace, file: string, version: number | null, fix: Fix
 async function fixesFor(ws: Workspace, file: string, candidates: RuleFix[], first: boolean): Promise<FixForFile[]> {
   const source = await ws.textOf(file);
   // Files too large to analyze get no fix either: computing one would hold the server for seconds.
-  if ('failure' in source || source.text.length > MAX_ANALYZED_CHARS) return [];
+  if ('failure' in source || tooLargeToAnalyze(source.text)) return [];
   const ctx = await ws.contextOf(file, source.text);
   const out: FixForFile[] = [];
   const { build } = buildAccessFor(

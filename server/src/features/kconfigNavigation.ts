@@ -19,7 +19,7 @@ import { configurationOf } from './configModel';
 const MAX_REFERENCES = 2000;
 
 /** The CONFIG_ option under the cursor (the word CONFIG_X, with X under the cursor too). */
-export function optionAt(doc: TextDocument, position: Position): string | undefined {
+function optionAt(doc: TextDocument, position: Position): string | undefined {
   const line = doc.getText({
     start: { line: position.line, character: 0 },
     end: { line: position.line + 1, character: 0 },
@@ -95,7 +95,7 @@ export function registerKconfigNavigation(ws: Workspace): void {
 }
 
 /** Where the tree's make files name `option` (a bounded walk; unreadable files are skipped). */
-export async function referencesTo(option: string, kernelRoot: string): Promise<Location[]> {
+async function referencesTo(option: string, kernelRoot: string): Promise<Location[]> {
   const word = new RegExp(`\\b${option}\\b`, 'g');
   const found = await findMakeFiles([(await realpathSafe(kernelRoot)) ?? kernelRoot], (text) => text.includes(option));
   const out: Location[] = [];

@@ -46,7 +46,7 @@ export function decodeStrictUtf8(bytes: Uint8Array): string | undefined {
   }
 }
 
-export function isValidUtf8(bytes: Uint8Array): boolean {
+function isValidUtf8(bytes: Uint8Array): boolean {
   return decodeStrictUtf8(bytes) !== undefined;
 }
 

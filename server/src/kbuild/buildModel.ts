@@ -3,6 +3,7 @@
 // judge them). This is the I/O edge of the analysis: everything read here is cached by path, size and
 // mtime and re-read only when it changes.
 import * as path from 'node:path';
+import { errorText } from '../common/errors';
 import { readObject } from '../elf/reader';
 import { openFileSource, type ByteSource } from '../elf/source';
 import type { ObjectKind } from '../elf/types';
@@ -210,7 +211,7 @@ export class BuildReader {
 
 /** An error's message without the leading "PATH: " (the report names the path). */
 function withoutPath(file: string, e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
+  const m = errorText(e);
   return m.startsWith(`${file}: `) ? m.slice(file.length + 2) : m;
 }
 

@@ -15,7 +15,7 @@ export interface KconfigLimits {
   /** Nesting of source lines (real trees nest about 6 deep). */
   maxDepth: number;
 }
-export const DEFAULT_KCONFIG_LIMITS: KconfigLimits = { maxFiles: 10_000, maxBytes: 2 * 1024 * 1024, maxDepth: 40 };
+const DEFAULT_KCONFIG_LIMITS: KconfigLimits = { maxFiles: 10_000, maxBytes: 2 * 1024 * 1024, maxDepth: 40 };
 
 export interface KconfigEntryAt extends KconfigEntry {
   file: string;

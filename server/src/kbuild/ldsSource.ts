@@ -115,7 +115,7 @@ export interface CppLdsCommand {
 }
 
 /** What cpp_lds_S passes for `scriptRel` (the .lds, relative to the tree) in this tree and build directory. */
-export function cppLdsCommand(
+function cppLdsCommand(
   root: string,
   buildDir: string,
   scriptRel: string,
@@ -156,7 +156,7 @@ export function cppLdsCommand(
 }
 
 /** The preprocessor's inputs from command words (a recorded or a computed command). */
-export function commandFromWords(words: string[], cwd: string, predefines = new Map<string, string>()): CppLdsCommand {
+function commandFromWords(words: string[], cwd: string, predefines = new Map<string, string>()): CppLdsCommand {
   const cmd: CppLdsCommand = {
     includeDirs: [],
     forcedIncludes: [],

@@ -58,7 +58,7 @@ export function linksOfRules(rules: readonly MakeRule[]): BuildLink[] {
   return out;
 }
 
-export function orphanHandlingOf(word: string): OrphanHandling {
+function orphanHandlingOf(word: string): OrphanHandling {
   return word === 'warn' || word === 'error' || word === 'place' ? word : 'unknown';
 }
 

@@ -8,7 +8,7 @@ import { findBuildDirectories, kernelRootOf } from './buildModel';
 import { yieldToLoop } from '../common/async';
 
 /** Most directory entries a name-based walk of one build tree looks at. */
-export const MAX_WALK_ENTRIES = 400_000;
+const MAX_WALK_ENTRIES = 400_000;
 export const OTHER_STAGE = 'other';
 
 export interface StagedObject {
@@ -42,7 +42,7 @@ export class BuildChanged extends Error {
   }
 }
 
-export function isInside(file: string, dir: string): boolean {
+function isInside(file: string, dir: string): boolean {
   const rel = path.relative(dir, file);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }

@@ -119,7 +119,7 @@ const gccVersion = (t: Toolchain) =>
   t.compiler === 'gcc' ? t.compilerVersion : t.compiler === 'clang' ? 0 : undefined;
 
 /** Kbuild's probes by name (scripts/Makefile.compiler of Linux 5.x to 6.12 and older Kbuild.include). */
-export const PROBES: ReadonlyMap<string, Probe> = new Map<string, Probe>([
+const PROBES: ReadonlyMap<string, Probe> = new Map<string, Probe>([
   [
     'cc-option',
     (s, a) =>

@@ -55,7 +55,7 @@ export function normalizePath(p: string): string {
 }
 
 /** The live definition of a variable: the statement of its last recorded assignment. */
-export function definitionOf(ev: Evaluation, name: string): AssignmentStmt | DefineStmt | undefined {
+function definitionOf(ev: Evaluation, name: string): AssignmentStmt | DefineStmt | undefined {
   const def = ev.variables.get(name);
   if (!def || def.history.length === 0) return undefined;
   return def.history[def.history.length - 1].stmt;

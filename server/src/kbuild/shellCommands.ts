@@ -93,7 +93,7 @@ function toCommand(words: string[]): SimpleCommand {
 }
 
 /** The name of an unknown make value, e.g. `OBJCOPY` for the value of an undefined $(OBJCOPY). */
-export function unknownLabel(word: string): string | undefined {
+function unknownLabel(word: string): string | undefined {
   if (!isUnknownWord(word)) return undefined;
   const start = word.indexOf(UNKNOWN_OPEN);
   const end = word.indexOf(UNKNOWN_CLOSE, start);

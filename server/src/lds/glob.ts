@@ -92,8 +92,3 @@ export function globMatch(pattern: string, name: string): boolean {
   while (pi < parts.length && parts[pi].kind === 'star') pi++;
   return pi === parts.length;
 }
-
-/** Whether the pattern has no glob characters (matches one name only). */
-export function isLiteralPattern(pattern: string): boolean {
-  return !/[*?[\\]/.test(pattern);
-}

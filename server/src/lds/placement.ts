@@ -96,7 +96,7 @@ function orphanOutputName(name: string, link: LinkKind, hasSections: boolean): s
 }
 
 /** Whether the description matches the section of `objectPath`. */
-export function descMatches(d: InputSectionDesc, objectPath: string, section: InputSection): boolean {
+function descMatches(d: InputSectionDesc, objectPath: string, section: InputSection): boolean {
   if ((section.flags & d.withoutFlags) !== 0 || (section.flags & d.withFlags) !== d.withFlags) return false;
   if (!globMatch(d.filePattern, objectPath)) return false;
   if (d.excludeFiles.some((f) => globMatch(f, objectPath))) return false;
@@ -109,11 +109,7 @@ export function descMatches(d: InputSectionDesc, objectPath: string, section: In
 }
 
 /** The first description (script order) that matches, if any. */
-export function firstMatch(
-  script: LinkerScript,
-  objectPath: string,
-  section: InputSection,
-): InputSectionDesc | undefined {
+function firstMatch(script: LinkerScript, objectPath: string, section: InputSection): InputSectionDesc | undefined {
   for (const d of script.order) if (descMatches(d, objectPath, section)) return d;
   return undefined;
 }

@@ -154,26 +154,21 @@ class Parser {
 
   /** Skips a balanced `( ... )` starting at the current `(`. */
   skipParens(): void {
-    if (!this.consume('(')) return;
-    let depth = 1;
-    while (depth > 0) {
-      const t = this.next();
-      if (!t) return this.error("unterminated '('");
-      if (t.quoted) continue;
-      if (t.text === '(') depth++;
-      else if (t.text === ')') depth--;
-    }
+    this.skipBalanced('(', ')');
   }
   /** Skips a balanced `{ ... }` starting at the current `{`. */
   skipBraces(): void {
-    if (!this.consume('{')) return;
+    this.skipBalanced('{', '}');
+  }
+  private skipBalanced(open: string, close: string): void {
+    if (!this.consume(open)) return;
     let depth = 1;
     while (depth > 0) {
       const t = this.next();
-      if (!t) return this.error("unterminated '{'");
+      if (!t) return this.error(`unterminated '${open}'`);
       if (t.quoted) continue;
-      if (t.text === '{') depth++;
-      else if (t.text === '}') depth--;
+      if (t.text === open) depth++;
+      else if (t.text === close) depth--;
     }
   }
   /** Skips an expression up to (and including) `;`, or up to a `}` that closes the enclosing block. */

@@ -11,7 +11,7 @@
 import { isUnknownWord, splitWords } from './values';
 
 /** Matches a make pattern (first `%` is the wildcard) against a word; returns the stem or null. */
-export function matchPattern(pattern: string, word: string): string | null {
+function matchPattern(pattern: string, word: string): string | null {
   const pc = pattern.indexOf('%');
   if (pc < 0) return word === pattern ? '' : null;
   const pre = pattern.slice(0, pc);
@@ -70,23 +70,23 @@ export function subst(from: string, to: string, text: string): string {
   return text.split(from).join(to);
 }
 
-export function dirOf(w: string): string {
-  const i = w.lastIndexOf('/');
-  return i < 0 ? './' : w.slice(0, i + 1);
+export function dirOf(word: string): string {
+  const i = word.lastIndexOf('/');
+  return i < 0 ? './' : word.slice(0, i + 1);
 }
-export function notdirOf(w: string): string {
-  const i = w.lastIndexOf('/');
-  return i < 0 ? w : w.slice(i + 1);
+export function notdirOf(word: string): string {
+  const i = word.lastIndexOf('/');
+  return i < 0 ? word : word.slice(i + 1);
 }
 /** The suffix (from the last `.` of the last path component), or null. */
-export function suffixOf(w: string): string | null {
-  const i = w.lastIndexOf('.');
-  if (i < 0 || w.indexOf('/', i) >= 0) return null;
-  return w.slice(i);
+export function suffixOf(word: string): string | null {
+  const i = word.lastIndexOf('.');
+  if (i < 0 || word.indexOf('/', i) >= 0) return null;
+  return word.slice(i);
 }
-export function basenameOf(w: string): string {
-  const s = suffixOf(w);
-  return s === null ? w : w.slice(0, w.length - s.length);
+export function basenameOf(word: string): string {
+  const suffix = suffixOf(word);
+  return suffix === null ? word : word.slice(0, word.length - suffix.length);
 }
 
 export function sortWords(text: string): string {
@@ -95,19 +95,19 @@ export function sortWords(text: string): string {
   return u.join(' ');
 }
 
-export function joinWords(a: string, b: string): string {
-  const x = splitWords(a);
-  const y = splitWords(b);
-  const n = Math.max(x.length, y.length);
+export function joinWords(firsts: string, seconds: string): string {
+  const firstWords = splitWords(firsts);
+  const secondWords = splitWords(seconds);
+  const n = Math.max(firstWords.length, secondWords.length);
   const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push((x[i] ?? '') + (y[i] ?? ''));
+  for (let i = 0; i < n; i++) out.push((firstWords[i] ?? '') + (secondWords[i] ?? ''));
   return out.join(' ');
 }
 
 /** Normalises an absolute path as make's abspath does (no symlinks). */
-export function absPath(w: string): string {
+export function absPath(word: string): string {
   const out: string[] = [];
-  for (const part of w.split('/')) {
+  for (const part of word.split('/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') out.pop();
     else out.push(part);

@@ -12,7 +12,7 @@ import { displayValue } from './values';
 function before(a: Pos, b: Pos): boolean {
   return a.line < b.line || (a.line === b.line && a.character <= b.character);
 }
-export function spanContains(s: Span, p: Pos): boolean {
+function spanContains(s: Span, p: Pos): boolean {
   return before(s.start, p) && before(p, s.end);
 }
 

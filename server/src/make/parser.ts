@@ -105,7 +105,7 @@ class PosCache {
 }
 
 /** Maps offsets of a (possibly joined) text back to physical positions. */
-export class PosMap {
+class PosMap {
   private readonly id: number;
   constructor(
     readonly segs: Seg[],
@@ -184,7 +184,7 @@ function isSpaceCode(c: number): boolean {
 
 /** Index of the character closing a reference opened at `open` (text[open] is `(` or `{`), counting
  *  only that bracket type as make does; -1 when unbalanced. */
-export function findClose(text: string, open: number, end: number): number {
+function findClose(text: string, open: number, end: number): number {
   const opener = text.charCodeAt(open);
   const closer = opener === Ch.openParen ? Ch.closeParen : Ch.closeBrace;
   let depth = 0;
@@ -452,9 +452,9 @@ export function parseExprText(text: string, diags: ParseDiagnostic[] = []): Expr
 }
 
 /** Reconstructs make source text for an expression (unexpanded), e.g. for display. */
-export function exprToText(e: Expr): string {
+export function exprToText(expr: Expr): string {
   let out = '';
-  for (const p of e) {
+  for (const p of expr) {
     switch (p.kind) {
       case 'text':
         out += p.text.replace(/\$/g, '$$$$');
@@ -1212,7 +1212,7 @@ interface AssignOpAt {
 
 /** make's parse_variable_definition: where the assignment operator is, or null when the text at
  *  `from` is not a variable definition (a `:` not followed by `=`, or a blank followed by a non-operator). */
-export function findAssignOp(text: string, from: number, end: number): AssignOpAt | null {
+function findAssignOp(text: string, from: number, end: number): AssignOpAt | null {
   for (let i = from; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c === Ch.dollar) {
@@ -1295,28 +1295,28 @@ export function parseMakefile(text: string): Makefile {
 }
 
 /** The expressions of one statement (names, values, targets, recipe lines, conditional tests), in order. */
-export function statementExprs(s: Statement): Expr[] {
-  switch (s.kind) {
+export function statementExprs(stmt: Statement): Expr[] {
+  switch (stmt.kind) {
     case 'assignment':
-      return [s.name, s.value, ...(s.targets ? [s.targets] : [])];
+      return [stmt.name, stmt.value, ...(stmt.targets ? [stmt.targets] : [])];
     case 'define':
-      return [s.name, s.body];
+      return [stmt.name, stmt.body];
     case 'rule':
       return [
-        s.targets,
-        s.prerequisites,
-        ...(s.orderOnly ? [s.orderOnly] : []),
-        ...(s.targetPattern ? [s.targetPattern] : []),
-        ...s.recipe.map((r) => r.text),
+        stmt.targets,
+        stmt.prerequisites,
+        ...(stmt.orderOnly ? [stmt.orderOnly] : []),
+        ...(stmt.targetPattern ? [stmt.targetPattern] : []),
+        ...stmt.recipe.map((r) => r.text),
       ];
     case 'conditional':
-      return s.branches.flatMap((b) => (b.test ? b.test.args : []));
+      return stmt.branches.flatMap((b) => (b.test ? b.test.args : []));
     case 'include':
-      return [s.files];
+      return [stmt.files];
     case 'directive':
-      return [s.args];
+      return [stmt.args];
     case 'expression':
-      return [s.expr];
+      return [stmt.expr];
     default:
       return [];
   }

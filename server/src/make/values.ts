@@ -26,23 +26,23 @@ export function isUnknownWord(word: string): boolean {
 const WS = /[ \t\n\r\f\v]+/;
 
 /** make's word splitting: runs of whitespace separate words; no empty words. */
-export function splitWords(s: string): string[] {
-  if (s === '') return [];
-  const parts = s.split(WS);
+export function splitWords(text: string): string[] {
+  if (text === '') return [];
+  const parts = text.split(WS);
   if (parts.length && parts[0] === '') parts.shift();
   if (parts.length && parts[parts.length - 1] === '') parts.pop();
   return parts;
 }
 
 /** The value with its unknown parts removed (what is certainly there). */
-export function withoutUnknowns(s: string): string {
-  return s.includes(UNKNOWN_OPEN) ? s.replace(UNKNOWN_PART, '') : s;
+export function withoutUnknowns(value: string): string {
+  return value.includes(UNKNOWN_OPEN) ? value.replace(UNKNOWN_PART, '') : value;
 }
 
 /** Human rendering: unknown parts become ⟨LABEL⟩. */
-export function displayValue(s: string): string {
-  if (!s.includes(UNKNOWN_OPEN)) return s;
-  return s.replace(UNKNOWN_PART, '⟨$1⟩');
+export function displayValue(value: string): string {
+  if (!value.includes(UNKNOWN_OPEN)) return value;
+  return value.replace(UNKNOWN_PART, '⟨$1⟩');
 }
 
 /** The literal text before the first unknown part (the whole string when fully known). */

@@ -3,6 +3,7 @@
 // The generic layers (workspace, features, CLI, explorer) see rules only through this interface and
 // the registry list; they never name a rule.
 import type { Diagnostic } from 'vscode-languageserver';
+import { SERVER_NAME } from '../lspExt';
 import type { Makefile, Span } from '../make/ast';
 import type { FixResult } from '../make/edits';
 import type { BuildReader, ObjectReport } from '../kbuild/buildModel';
@@ -46,6 +47,15 @@ export interface Links {
   makefileUri: string;
   docUri: string;
   fileUri(absolutePath: string): string;
+}
+
+/** A rule's diagnostic: the server as its source, its code linked to the rule's explanation. */
+export function ruleDiagnostic(
+  links: Links,
+  code: string,
+  d: Omit<Diagnostic, 'source' | 'code' | 'codeDescription'>,
+): Diagnostic {
+  return { ...d, source: SERVER_NAME, code, codeDescription: { href: links.docUri } };
 }
 
 /** An object of the pipeline a rule follows, relative to the build directory. */

@@ -6,11 +6,10 @@ import type { CmdFlagEvidence } from '../../kbuild/cmdFile';
 import type { ObjectReport } from '../../kbuild/buildModel';
 import { flagShape } from '../../kbuild/compileFlags';
 import type { ElfSection } from '../../elf/types';
-import type { Links } from '../rule';
+import { ruleDiagnostic, type Links } from '../rule';
 import { ALIAS_CODE, RULE_CODE, type NvheVerdict } from './analysis';
 import { CALL_GRAPH_SECTION } from './sections';
 
-import { SERVER_NAME as DIAGNOSTIC_SOURCE } from '../../lspExt';
 /** Evidence from objects built before the Makefile changed (information only). */
 export const STALE_CODE = 'nvhe-stale-build';
 
@@ -55,12 +54,9 @@ export function nvheDiagnostics(v: NvheVerdict, ctx: Links, evidence?: BuildEvid
     const main = v.leaks || v.aliasLeak ? nvheDiagnostic(v, ctx, undefined) : undefined;
     const objects = [...new Set(evidence.flags.map((f) => baseName(f.target)))];
     const flags = [...new Set(evidence.flags.map((f) => flagShape(f.flag)))];
-    const stale: Diagnostic = {
+    const stale: Diagnostic = ruleDiagnostic(ctx, STALE_CODE, {
       range: v.anchor,
       severity: DiagnosticSeverity.Information,
-      source: DIAGNOSTIC_SOURCE,
-      code: STALE_CODE,
-      codeDescription: { href: ctx.docUri },
       message:
         `The build in ${evidence.buildDir} was made before the Makefile changed: ${objects.slice(0, 5).join(', ')}${objects.length > 5 ? ` and ${objects.length - 5} more` : ''} ` +
         `were compiled with ${flags.join(', ')}, which this Makefile no longer passes to the hyp compiles. Rebuild to confirm.`,
@@ -68,7 +64,7 @@ export function nvheDiagnostics(v: NvheVerdict, ctx: Links, evidence?: BuildEvid
         location: { uri: ctx.fileUri(f.cmdFile), range: f.span },
         message: `${baseName(f.target)} was compiled with ${f.flag} (stale).`,
       })),
-    };
+    });
     return main ? [main, stale] : [stale];
   }
   const d = nvheDiagnostic(v, ctx, evidence);
@@ -84,17 +80,14 @@ function staleScriptDiagnostic(v: NvheVerdict, ctx: Links): Diagnostic {
   const removal = v.sectionRemoval as NonNullable<NvheVerdict['sectionRemoval']>;
   const stale = removal.staleGenerated as NonNullable<typeof removal.staleGenerated>;
   const why = stale.reasons.length > 0 ? ` (${stale.reasons.slice(0, 2).join('; ')})` : '';
-  return {
+  return ruleDiagnostic(ctx, STALE_CODE, {
     range: v.anchor,
     severity: DiagnosticSeverity.Information,
-    source: DIAGNOSTIC_SOURCE,
-    code: STALE_CODE,
-    codeDescription: { href: ctx.docUri },
     message:
       `The build's ${stale.file} is from an earlier build: make will regenerate it${why}. ` +
       `The next build links ${baseName(v.pipeline.genHyprelInput)} with it, and ${removal.how}; ` +
       `objects the last build linked with the old ${stale.file} are stale evidence. Rebuild to confirm.`,
-  };
+  });
 }
 
 /**
@@ -102,21 +95,21 @@ function staleScriptDiagnostic(v: NvheVerdict, ctx: Links): Diagnostic {
  * table does not hold): information, not a warning, and never "clean".
  */
 function dependenceDiagnostic(v: NvheVerdict, ctx: Links): Diagnostic {
-  return {
+  return ruleDiagnostic(ctx, RULE_CODE, {
     range: v.anchor,
     severity: DiagnosticSeverity.Information,
-    source: DIAGNOSTIC_SOURCE,
-    code: RULE_CODE,
-    codeDescription: { href: ctx.docUri },
     message:
       `Whether profile metadata reaches gen-hyprel depends on what the build's toolchain accepts, which its configuration and commands do not say: ${v.dependsOn}. ` +
       `Kbuild runs these probes when it builds; Kbuild Diagnostics does not run them.`,
-    relatedInformation: [
-      {
-        location: { uri: ctx.makefileUri, range: v.pipeline.genHyprel.span },
-        message: `gen-hyprel reads ${v.pipeline.genHyprelInput} here and fails on any SHT_REL section.`,
-      },
-    ],
+    relatedInformation: [genHyprelRelated(v, ctx)],
+  });
+}
+
+/** Where gen-hyprel runs, the line every verdict of this rule leads to. */
+function genHyprelRelated(v: NvheVerdict, ctx: Links): DiagnosticRelatedInformation {
+  return {
+    location: { uri: ctx.makefileUri, range: v.pipeline.genHyprel.span },
+    message: `gen-hyprel reads ${v.pipeline.genHyprelInput} here and fails on any SHT_REL section.`,
   };
 }
 
@@ -125,10 +118,7 @@ function pipelineRelated(v: NvheVerdict, ctx: Links, input: string): DiagnosticR
   const related: DiagnosticRelatedInformation[] = [];
   const here = (span: NvheVerdict['anchor'], message: string) =>
     related.push({ location: { uri: ctx.makefileUri, range: span }, message });
-  here(
-    v.pipeline.genHyprel.span,
-    `gen-hyprel reads ${v.pipeline.genHyprelInput} here and fails on any SHT_REL section.`,
-  );
+  related.push(genHyprelRelated(v, ctx));
   const producer = v.pipeline.rules.find((r) => r.targets.includes(v.pipeline.genHyprelInput));
   if (producer)
     here(producer.rule.span, `${input} is made here; ld -r keeps SHF_EXCLUDE sections such as ${CALL_GRAPH_SECTION}.`);
@@ -239,15 +229,12 @@ function aliasDiagnostic(
   flags: string[],
   related: DiagnosticRelatedInformation[],
 ): Diagnostic {
-  return {
+  return ruleDiagnostic(ctx, ALIAS_CODE, {
     range: v.anchor,
     severity: DiagnosticSeverity.Hint,
-    source: DIAGNOSTIC_SOURCE,
-    code: ALIAS_CODE,
-    codeDescription: { href: ctx.docUri },
     message: `${flags.join(', ')} still reach${flags.length === 1 ? 'es' : ''} the nVHE hyp compiles: clang accepts ${flags.length === 1 ? 'this alias' : 'these aliases'} of the profile flags this Makefile filters, and gen-hyprel fails the same way if a build uses ${flags.length === 1 ? 'it' : 'them'}.`,
     relatedInformation: related,
-  };
+  });
 }
 
 function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): Diagnostic | undefined {
@@ -279,13 +266,10 @@ function nvheDiagnostic(v: NvheVerdict, ctx: Links, evidence?: BuildEvidence): D
     severity = DiagnosticSeverity.Warning;
     message = leakMessage(v, fromKcflags, added, input, advice);
   }
-  return {
+  return ruleDiagnostic(ctx, RULE_CODE, {
     range: v.anchor,
     severity,
-    source: DIAGNOSTIC_SOURCE,
-    code: RULE_CODE,
-    codeDescription: { href: ctx.docUri },
     message,
     relatedInformation: related,
-  };
+  });
 }

@@ -3,10 +3,9 @@
 // and its .cmd line, the linker script, and the lines that set the level.
 import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation } from 'vscode-languageserver';
 import type { Span } from '../../make/ast';
-import { SERVER_NAME as DIAGNOSTIC_SOURCE } from '../../lspExt';
 import { allStatements } from '../../kbuild/recipes';
 import { displayValue } from '../../make/values';
-import type { BuildOutputLine, Links, MakefileContext } from '../rule';
+import { ruleDiagnostic, type BuildOutputLine, type Links, type MakefileContext } from '../rule';
 import { RULE_CODE, STALE_CODE, type LinkVerdict, type OrphanFinding, type OrphanVerdict } from './analysis';
 import { levelOrigin } from './levelOrigin';
 
@@ -125,30 +124,28 @@ function linkDiagnostics(
       flags.length > 0
         ? ` ${shown.join(', ')} ${flags.length === 1 ? 'makes' : 'make'} ${flags.length === 1 && live.every((f) => f.section === live[0].section) ? 'it' : 'them'}.`
         : '';
-    out.push({
-      range: anchorOf(ctx, l, flags, lineLength),
-      severity,
-      source: DIAGNOSTIC_SOURCE,
-      code: RULE_CODE,
-      codeDescription: { href: links.docUri },
-      message:
-        `${verb}${predicted ? ', for each of these objects that holds the section' : ''}: ${lines.join('; ')}${more}. ` +
-        `${baseName(l.link.script ?? 'The linker script')} places no such section.${cause} Remove the flag for these objects, or place or discard the section in the linker script.`,
-      relatedInformation: related(ctx, l, live, links, buildDir),
-    });
+    out.push(
+      ruleDiagnostic(links, RULE_CODE, {
+        range: anchorOf(ctx, l, flags, lineLength),
+        severity,
+        message:
+          `${verb}${predicted ? ', for each of these objects that holds the section' : ''}: ${lines.join('; ')}${more}. ` +
+          `${baseName(l.link.script ?? 'The linker script')} places no such section.${cause} Remove the flag for these objects, or place or discard the section in the linker script.`,
+        relatedInformation: related(ctx, l, live, links, buildDir),
+      }),
+    );
   }
   const stale = l.findings.filter((f) => f.stale);
   if (stale.length > 0) {
     const flags = [...new Set(stale.flatMap((f) => f.flags.map((x) => x.flag)))];
-    out.push({
-      range: anchorOf(ctx, l, [], lineLength),
-      severity: DiagnosticSeverity.Information,
-      source: DIAGNOSTIC_SOURCE,
-      code: STALE_CODE,
-      codeDescription: { href: links.docUri },
-      message: `The build's ${[...new Set(stale.map((f) => baseName(f.file ?? f.object)))].join(', ')} ${stale.length === 1 ? 'was' : 'were'} compiled with ${flags.join(', ')}, which this Makefile no longer passes to ${stale.length === 1 ? 'it' : 'them'}: the orphan sections in them (${[...new Set(stale.map((f) => f.section))].join(', ')}) go away when they are rebuilt. Rebuild to confirm.`,
-      relatedInformation: related(ctx, l, stale, links, buildDir),
-    });
+    out.push(
+      ruleDiagnostic(links, STALE_CODE, {
+        range: anchorOf(ctx, l, [], lineLength),
+        severity: DiagnosticSeverity.Information,
+        message: `The build's ${[...new Set(stale.map((f) => baseName(f.file ?? f.object)))].join(', ')} ${stale.length === 1 ? 'was' : 'were'} compiled with ${flags.join(', ')}, which this Makefile no longer passes to ${stale.length === 1 ? 'it' : 'them'}: the orphan sections in them (${[...new Set(stale.map((f) => f.section))].join(', ')}) go away when they are rebuilt. Rebuild to confirm.`,
+        relatedInformation: related(ctx, l, stale, links, buildDir),
+      }),
+    );
   }
   return out;
 }

@@ -10,7 +10,12 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { applyLspEdits, LspClient, type LspDiagnostic } from '../../../../../../test/helpers/lspClient';
+import {
+  applyLspEdits,
+  LspClient,
+  type LspDiagnostic,
+  type LspEditAction,
+} from '../../../../../../test/helpers/lspClient';
 import { missingToolchain, preparedTree } from '../../../../../../test/helpers/kernelBuild';
 
 const RULE = 'nvhe-profile-metadata';
@@ -36,17 +41,7 @@ function build(tree: string | undefined): { tree: string } & Build {
   };
 }
 
-interface CodeAction {
-  title: string;
-  kind: string;
-  isPreferred?: boolean;
-  edit: {
-    documentChanges: {
-      textDocument: { uri: string; version: number };
-      edits: { range: LspDiagnostic['range']; newText: string }[];
-    }[];
-  };
-}
+type CodeAction = LspEditAction;
 
 const ruleDiag = (d: { diagnostics: LspDiagnostic[] }) => d.diagnostics.find((x) => x.code === RULE);
 

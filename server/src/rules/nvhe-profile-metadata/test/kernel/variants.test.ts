@@ -18,6 +18,7 @@ import {
   type LspDiagnostic,
   type LspTextEdit,
   type PublishedDiagnostics,
+  type LspEditAction,
 } from '../../../../../../test/helpers/lspClient';
 import {
   buildVariant,
@@ -35,11 +36,7 @@ const RULE = 'nvhe-profile-metadata';
 const ALIAS = 'nvhe-profile-alias';
 const SOURCE = 'kbuild-diagnostics';
 
-interface CodeAction {
-  title: string;
-  kind: string;
-  edit: { documentChanges: { textDocument: { uri: string; version: number }; edits: LspTextEdit[] }[] };
-}
+type CodeAction = LspEditAction;
 
 const ruleDiag = (p: PublishedDiagnostics) => p.diagnostics.find((d) => d.code === RULE);
 const serious = (p: PublishedDiagnostics) =>

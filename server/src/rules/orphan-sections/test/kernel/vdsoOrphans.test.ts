@@ -21,7 +21,7 @@ import {
   applyCodeAction,
   applyLspEdits,
   LspClient,
-  type LspCodeAction as CodeAction,
+  type LspEditAction as CodeAction,
   type LspDiagnostic,
 } from '../../../../../../test/helpers/lspClient';
 import { root } from '../../../../../../test/helpers/kernelTree';

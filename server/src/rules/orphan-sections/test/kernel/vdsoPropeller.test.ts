@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import {
   applyCodeAction,
   LspClient,
-  type LspCodeAction,
+  type LspEditAction,
   type LspDiagnostic,
 } from '../../../../../../test/helpers/lspClient';
 import {
@@ -61,8 +61,8 @@ function writeOwn(file: string, text: string): void {
 }
 
 /** The server's quick-fixes for a diagnostic. */
-async function quickFixes(lsp: LspClient, uri: string, d: LspDiagnostic): Promise<LspCodeAction[]> {
-  return lsp.request<LspCodeAction[]>('textDocument/codeAction', {
+async function quickFixes(lsp: LspClient, uri: string, d: LspDiagnostic): Promise<LspEditAction[]> {
+  return lsp.request<LspEditAction[]>('textDocument/codeAction', {
     textDocument: { uri },
     range: d.range,
     context: { diagnostics: [d], only: ['quickfix'] },
@@ -96,10 +96,10 @@ async function serverSide(
   tree: string,
   makefilePath: string,
   pristine: string,
-): Promise<{ predicted: string[]; actions: LspCodeAction[]; uri: string; withRemoveList: string }> {
+): Promise<{ predicted: string[]; actions: LspEditAction[]; uri: string; withRemoveList: string }> {
   const { lsp, uri, ds } = await verdict(tree, makefilePath, pristine);
   let predicted: string[];
-  let actions: LspCodeAction[];
+  let actions: LspEditAction[];
   // The directory's remove list extended with the flag (what the vDSO's own fix is with KCFLAGS).
   const withRemoveList = pristine.replace(
     /^(CC_FLAGS_ADD_VDSO :=)/m,
@@ -145,7 +145,7 @@ function realBuilds(
   tree: string,
   paths: { makefile: string; lds: string },
   texts: { makefile: string; lds: string; withRemoveList: string },
-  server: { predicted: string[]; actions: LspCodeAction[]; uri: string },
+  server: { predicted: string[]; actions: LspEditAction[]; uri: string },
 ): void {
   const { makefile: makefilePath, lds: ldsPath } = paths;
   const { makefile: pristine, lds: ldsPristine, withRemoveList } = texts;
