@@ -67,3 +67,9 @@ export function lldOrphanLines(log: string, kind: 'error' | 'warning'): string[]
 export function predictedOrphanLines(message: string): string[] {
   return [...message.matchAll(/(\S+:\([^)]*\) is being placed in '[^']*')/g)].map((m) => m[1]).sort();
 }
+
+/** The section names of an ELF file, as llvm-readelf-19 -S lists them. */
+export function sectionNames(file: string): string[] {
+  const out = execFileSync('llvm-readelf-19', ['-S', '-W', file], { encoding: 'utf8' });
+  return [...out.matchAll(/^\s*\[\s*\d+\]\s+(\S+)/gm)].map((m) => m[1]);
+}

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { root } from './kernelTree';
 import type { RequestDef } from '../../server/src/lspExt';
 
@@ -247,6 +247,20 @@ export function applyLspEdits(text: string, edits: readonly LspTextEdit[]): stri
   let out = text;
   for (const e of [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start))) {
     out = out.slice(0, offset(e.range.start)) + e.newText + out.slice(offset(e.range.end));
+  }
+  return out;
+}
+
+/**
+ * The files a code action's edit leaves, as an editor applies it: every file of the edit, the open
+ * document (`openUri`) from its text in the editor (`open`), any other from disk. Path -> new text.
+ */
+export function applyCodeAction(action: LspEditAction, openUri: string, open: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const change of action.edit.documentChanges) {
+    const file = fileURLToPath(change.textDocument.uri);
+    const before = change.textDocument.uri === openUri ? open : readFileSync(file, 'utf8');
+    out.set(file, applyLspEdits(before, change.edits));
   }
   return out;
 }

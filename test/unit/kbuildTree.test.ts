@@ -46,11 +46,14 @@ endif
 endif # need-sub-make
 `;
 
-// Linux 6.12 moved the sub-make tests out of the sub_make_done block.
+// Linux 6.12 moved the sub-make tests out of the sub_make_done block, and computes abs_srctree and
+// abs_objtree in every invocation, srctree from them ($(realpath) is not evaluated here).
 const TOP_6_12 = `VERSION = 6
 PATCHLEVEL = 12
-ifneq ($(sub_make_done),1)
+this-makefile := $(lastword $(MAKEFILE_LIST))
+abs_srctree := $(realpath $(dir $(this-makefile)))
 abs_objtree := $(CURDIR)
+ifneq ($(sub_make_done),1)
 export sub_make_done := 1
 endif
 ifeq ($(abs_objtree),$(CURDIR))
@@ -65,6 +68,11 @@ ifeq ($(need-sub-make),1)
 __sub-make:
 \t$(Q)$(MAKE) $(no-print-directory) -C $(abs_objtree) -f $(abs_srctree)/Makefile $(MAKECMDGOALS)
 else
+ifeq ($(abs_srctree),$(abs_objtree))
+        srctree := .
+else
+        srctree := $(abs_srctree)
+endif
 include-y := scripts/Makefile.extrawarn
 include-$(CONFIG_AUTOFDO_CLANG) += scripts/Makefile.autofdo
 include $(addprefix $(srctree)/, $(include-y))

@@ -55,6 +55,7 @@ export class ObjectReadError extends Error {
 }
 
 // Constants used across the module.
+export const SHT_SYMTAB = 2;
 export const SHT_RELA = 4;
 export const SHT_NOBITS = 8;
 export const SHT_REL = 9;
@@ -62,6 +63,7 @@ export const SHT_ANDROID_REL = 0x60000001;
 export const SHT_ANDROID_RELA = 0x60000002;
 export const SHT_LLVM_CALL_GRAPH_PROFILE = 0x6fff4c09;
 export const SHT_LLVM_CALL_GRAPH_PROFILE_LEGACY = 0x6fff4c02;
+export const SHN_UNDEF = 0;
 export const SHN_XINDEX = 0xffff;
 export const SHF_EXCLUDE = 0x80000000n;
 export const EM_MIPS = 8;

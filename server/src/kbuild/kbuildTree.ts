@@ -97,23 +97,37 @@ function assignedNames(mf: Makefile): Set<string> {
   return out;
 }
 
+/**
+ * What make gets in Kbuild's final invocation of the top Makefile, the one that includes the scripts
+ * and builds (in place, at `root`): the first invocation exported sub_make_done and abs_objtree, and
+ * runs it in abs_objtree with --no-print-directory. Without these, the sub-make tests
+ * (`ifeq ($(abs_objtree),$(CURDIR))`, `ifneq ($(sub_make_done),1)`) are unknown, taken as false, and
+ * the whole body of a real top Makefile is dead. A newer top Makefile (6.12's; 6.1's does it in the
+ * first invocation only) computes abs_srctree and abs_objtree in every invocation
+ * (`$(realpath $(dir $(this-makefile)))`, `$(CURDIR)`), which the evaluator leaves unknown (it queries
+ * no file system), and with them `$(srctree)`, which names every included script: both are given as
+ * make's command line gives variables (the file's assignments keep them), with the value they have
+ * there, the tree's root.
+ */
+export function finalInvocation(
+  root: string,
+): Record<string, string | { value: string; flavor: 'simple'; commandLine: true }> {
+  const pinned = { flavor: 'simple' as const, commandLine: true as const };
+  return {
+    sub_make_done: '1',
+    abs_srctree: { value: root, ...pinned },
+    abs_objtree: { value: root, ...pinned },
+    CURDIR: root,
+    MAKEFLAGS: '-rR --no-print-directory',
+  };
+}
+
 /** The scripts/Makefile.* files the top Makefile includes with this configuration, by evaluating it. */
 function topLevelScripts(root: string, config: Record<string, string>, text: string | undefined): string[] {
   if (text === undefined) return [];
   const mf = parseMakefile(text);
-  // As make reads it in the final invocation, the one that includes the scripts: the first one
-  // exported sub_make_done and abs_objtree, and runs it in abs_objtree with --no-print-directory.
-  // Without these, the sub-make tests (`ifeq ($(abs_objtree),$(CURDIR))`, `ifneq ($(sub_make_done),1)`)
-  // are unknown, taken as false, and the whole body of a real top Makefile is dead.
-  const finalInvocation = {
-    sub_make_done: '1',
-    abs_srctree: root,
-    abs_objtree: root,
-    CURDIR: root,
-    MAKEFLAGS: '-rR --no-print-directory',
-  };
   const ev = evaluateMakefile(mf, {
-    initial: { ...config, ...finalInvocation, srctree: root, objtree: root },
+    initial: { ...config, ...finalInvocation(root), srctree: root, objtree: root },
     unknownConditions: 'false',
   });
   const out: string[] = [];
@@ -199,6 +213,18 @@ function buildTree(root: string, buildDir?: string): KbuildTree | undefined {
     unsetConfig: [...unsetConfig],
     inputs,
   };
+}
+
+/**
+ * The arch of `arch/<arch>/...` when the directory belongs to another arch than the one the tree's
+ * configuration was made for: the top Makefile descends into `arch/$(SRCARCH)/` only, so this build
+ * compiles nothing there. Undefined when it is the configured arch's, outside `arch/`, or the
+ * configuration does not say its arch.
+ */
+export function otherArchDirectory(tree: KbuildTree | undefined, objDir: string): string | undefined {
+  const arch = tree?.toolchain.arch;
+  const m = /^arch\/([^/]+)(?:\/|$)/.exec(objDir);
+  return arch && m && m[1] !== arch ? m[1] : undefined;
 }
 
 /** Variables a text reads: `$(NAME)`, `${NAME}`, `$(call NAME,...)`, and names inside computed ones. */

@@ -109,7 +109,11 @@ export interface EvalIncomplete {
   /** How many times a bound was hit (the file and later expand() calls). */
   hits: number;
 }
-type InitialValue = string | { value: string; flavor: 'simple' | 'recursive' };
+/**
+ * An initial variable: a value (simple), or a value with its flavor; `commandLine` makes it a
+ * variable of make's command line, which the file's assignments do not change (unless `override`).
+ */
+type InitialValue = string | { value: string; flavor: 'simple' | 'recursive'; commandLine?: boolean };
 
 /**
  * Initial variables prepared once and shared, read-only, by many evaluations (a tree's thousands of
@@ -144,7 +148,7 @@ export function initialLayer(values: Record<string, InitialValue>): InitialLayer
 function initialDef(v: InitialValue): Def {
   return typeof v === 'string'
     ? { flavor: 'simple', value: v, origin: 'initial', override: false }
-    : { flavor: v.flavor, value: v.value, origin: 'initial', override: false };
+    : { flavor: v.flavor, value: v.value, origin: 'initial', override: v.commandLine === true };
 }
 
 export interface EvalOptions {
@@ -853,7 +857,9 @@ class Evaluator {
           ? def.override
             ? 'override'
             : 'file'
-          : 'environment';
+          : def.override
+            ? 'command line'
+            : 'environment';
     return this.undefinedIsKnownEmpty(name) ? 'undefined' : unknownValue(`${fn}-${name}`);
   }
 

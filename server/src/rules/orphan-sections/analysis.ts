@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import type { Span } from '../../make/ast';
 import type { Makefile } from '../../make/ast';
 import { compileFlags, evaluateInKbuild } from '../../kbuild/compileFlags';
+import { otherArchDirectory } from '../../kbuild/kbuildTree';
+import { pulledMembers } from '../../kbuild/archiveMembers';
 import type { Evaluation } from '../../make/evaluator';
 import { SHT_REL, SHT_RELA } from '../../elf/types';
 import { statSafeSync } from '../../fs/safeRead';
@@ -210,20 +212,28 @@ function orphansFromFlags(
   now: EffectiveFlag[],
 ): OrphanFinding[] {
   const object = input.file;
-  const out: OrphanFinding[] = [];
+  // One finding per section the object will hold, as ld.lld prints one line per input section: the
+  // flags of several readings (an unknown condition taken both ways) that make the same section are
+  // the evidence of one finding, not findings of their own.
+  const bySection = new Map<string, OrphanFinding>();
   // No flag that makes a section: nothing to place, so the script is not needed (an unconfigured
   // tree cannot preprocess it, and has nothing to say).
   const script = now.some((e) => e.entry.sections.length > 0) ? scriptOf() : undefined;
-  if (!script) return out;
+  if (!script) return [];
   for (const eff of now) {
     const evidence = recorded?.find((f) => f.flag === eff.flag) ?? { flag: eff.flag };
     for (const made of eff.entry.sections) {
+      const known = bySection.get(made.name);
+      if (known) {
+        if (!known.flags.some((f) => f.flag === evidence.flag)) known.flags.push(evidence);
+        continue;
+      }
       const flags = (made.exclude ? 0x80000000 : 0) | (made.alloc ? Number(SHF_ALLOC) : 0);
       const placed = placeSection(script, object, inputSection(made.example, 1, flags), {
         relocatable: link.relocatable,
       });
       if (placed.kind === 'orphan')
-        out.push({
+        bySection.set(made.name, {
           ...named(input),
           section: made.name,
           output: placed.output.replace(made.example, made.name),
@@ -234,7 +244,7 @@ function orphansFromFlags(
         });
     }
   }
-  return out;
+  return [...bySection.values()];
 }
 
 /**
@@ -305,7 +315,16 @@ async function judgeLink(
         : orphansFromFlags(script.get, link, input, recorded, now);
     (input.onDemand ? onDemand : findings).push(...found);
   }
-  if (onDemand.length > 0) incomplete.push(onDemandNote(link, onDemand));
+  if (onDemand.length > 0) {
+    // Which of those members the link pulls in, from the symbols of what it links: their orphans are
+    // ld.lld's lines too; the others are never read. Unknown (a symbol table not read): said as incomplete.
+    const { pulled, unread } = build
+      ? await pulledMembers(build.reader, build.buildDir, inputs.slice(0, limit))
+      : { pulled: new Set<string>(), unread: ['(no build)'] };
+    findings.push(...onDemand.filter((f) => pulled.has(f.file ?? f.object)));
+    const left = onDemand.filter((f) => !pulled.has(f.file ?? f.object));
+    if (unread.length > 0 && left.length > 0) incomplete.push(onDemandNote(link, left, unread));
+  }
   if (inputs.length > limit)
     incomplete.push(`${link.output}: only the first ${limit} of ${inputs.length} input objects were read`);
   return { link, script: script.text(), findings };
@@ -318,6 +337,8 @@ export async function analyzeOrphans(
   opts: { makefile?: Makefile; scripts?: ReadonlyMap<string, string> } = {},
 ): Promise<OrphanVerdict | { cut: string } | undefined> {
   const makefile = opts.makefile ?? ctx.makefile;
+  // Another arch's directory: this configuration's build links nothing there.
+  if (otherArchDirectory(ctx.tree, ctx.objDir)) return undefined;
   const found = orphanLinks(ctx, makefile);
   if (found.links.length === 0)
     return found.cut || found.notes.length > 0 ? { cut: found.cut ?? found.notes.join('; ') } : undefined;

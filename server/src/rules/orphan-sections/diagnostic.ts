@@ -4,6 +4,7 @@
 import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation } from 'vscode-languageserver';
 import type { Span } from '../../make/ast';
 import { allStatements } from '../../kbuild/recipes';
+import { displayValue } from '../../make/values';
 import { ruleDiagnostic, type BuildOutputLine, type Links, type MakefileContext } from '../rule';
 import { RULE_CODE, STALE_CODE, type LinkVerdict, type OrphanFinding, type OrphanVerdict } from './analysis';
 import { levelOrigin } from './levelOrigin';
@@ -51,7 +52,9 @@ function related(
   const out: DiagnosticRelatedInformation[] = [];
   const at = (uri: string, range: Span, message: string) => out.push({ location: { uri, range }, message });
   for (const f of findings.slice(0, MAX_LINES)) {
-    const file = buildDir ? `${buildDir}/${f.file ?? f.object}` : (f.file ?? f.object);
+    // Not built yet: where an in-tree build puts it (the kernel tree's root).
+    const base = buildDir ?? ctx.kernelRoot;
+    const file = base ? `${base}/${f.file ?? f.object}` : (f.file ?? f.object);
     at(
       links.fileUri(file),
       ZERO,
@@ -113,12 +116,13 @@ function linkDiagnostics(
   if (live.length > 0 && l.link.level !== 'place') {
     const { severity, verb } = levelWords(l);
     const flags = [...new Set(live.flatMap((f) => f.flags.map((x) => x.flag)))];
+    const shown = flags.map(displayValue);
     const predicted = live.every((f) => f.from === 'flags');
     const lines = live.slice(0, MAX_LINES).map(lldLine);
     const more = live.length > MAX_LINES ? ` (and ${live.length - MAX_LINES} more)` : '';
     const cause =
       flags.length > 0
-        ? ` ${flags.join(', ')} ${flags.length === 1 ? 'makes' : 'make'} ${flags.length === 1 && live.every((f) => f.section === live[0].section) ? 'it' : 'them'}.`
+        ? ` ${shown.join(', ')} ${flags.length === 1 ? 'makes' : 'make'} ${flags.length === 1 && live.every((f) => f.section === live[0].section) ? 'it' : 'them'}.`
         : '';
     out.push(
       ruleDiagnostic(links, RULE_CODE, {

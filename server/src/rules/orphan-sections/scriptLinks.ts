@@ -7,12 +7,13 @@
 // are what the script links (linkScript.ts): vmlinux.a whole, lib.a on demand. The finding goes on
 // the top Makefile's line that adds `--orphan-handling=`.
 import * as path from 'node:path';
-import type { AssignmentStmt, DefineStmt } from '../../make/ast';
+import type { AssignmentStmt, DefineStmt, Makefile, Statement } from '../../make/ast';
 import { evaluateMakefile, type Evaluation } from '../../make/evaluator';
 import { parseMakefile } from '../../make/parser';
 import { isUnknownWord, knownPrefix, knownSuffix, splitWords } from '../../make/values';
 import { readRegularTextSync } from '../../fs/safeRead';
 import { allStatements, normalizePath, readRules, type MakeRule } from '../../kbuild/recipes';
+import { finalInvocation } from '../../kbuild/kbuildTree';
 import type { MakefileContext } from '../rule';
 import { linkInputsOfScript } from './linkScript';
 import type { OrphanLevel, OrphanLink } from './links';
@@ -26,24 +27,49 @@ function readTreeFile(root: string, rel: string): string | undefined {
   return r.ok ? r.text : undefined;
 }
 
+/**
+ * The make files of the tree a live `include` of `mf` names (arch/$(SRCARCH)/Makefile, the
+ * scripts/Makefile.* files), each read where make reads it: their statements spliced in after the
+ * include. Not the build's own files (include/config/auto.conf, .cmd files): the configuration is given.
+ */
+function withIncludes(mf: Makefile, ev: Evaluation, root: string): Makefile {
+  let spliced = false;
+  const walk = (list: Statement[]): Statement[] =>
+    list.flatMap((s): Statement[] => {
+      if (s.kind === 'conditional') return [{ ...s, branches: s.branches.map((b) => ({ ...b, body: walk(b.body) })) }];
+      if (s.kind !== 'include' || ev.liveness(s) !== 'live') return [s];
+      const included = splitWords(ev.expand(s.files)).flatMap((w) => {
+        const rel = path.relative(root, path.resolve(root, w));
+        if (isUnknownWord(w) || rel.startsWith('..') || rel.startsWith('include/config/') || /(^|\/)\./.test(rel))
+          return [];
+        const text = readTreeFile(root, rel);
+        return text === undefined ? [] : parseMakefile(text).statements;
+      });
+      if (included.length > 0) spliced = true;
+      return [s, ...included];
+    });
+  const statements = walk(mf.statements);
+  return spliced ? { ...mf, statements } : mf;
+}
+
 /** The top Makefile as make reads it in the final invocation (see kbuildTree.ts topLevelScripts). */
 function evaluateTop(ctx: MakefileContext, root: string): Evaluation {
   const config = ctx.tree?.config ?? {};
-  return evaluateMakefile(ctx.makefile, {
+  const opts = {
     initial: {
       ...config,
-      sub_make_done: '1',
-      abs_srctree: root,
-      abs_objtree: root,
-      CURDIR: root,
-      MAKEFLAGS: '-rR --no-print-directory',
+      ...finalInvocation(root),
       srctree: root,
       objtree: root,
       // The configuration's arch stands for the command line's ARCH= (SRCARCH follows from it).
       ...(ctx.tree?.toolchain.arch ? { ARCH: ctx.tree.toolchain.arch } : {}),
     },
-    unknownConditions: 'false',
-  });
+    unknownConditions: 'false' as const,
+  };
+  const first = evaluateMakefile(ctx.makefile, opts);
+  // What the included files set (the arch Makefile's libs-y, its LDFLAGS_vmlinux) is what the link gets.
+  const whole = withIncludes(ctx.makefile, first, root);
+  return whole === ctx.makefile ? first : evaluateMakefile(whole, opts);
 }
 
 /** Names a make text reads ($(NAME), ${NAME}). */

@@ -28,6 +28,14 @@ export interface SectionFlag {
 
 export const SECTION_FLAGS: readonly SectionFlag[] = [
   {
+    // A profile's list (Propeller's second build): the listed functions' clusters in sections of
+    // their own, no address map. Before the general entry: the first match is the flag's entry.
+    option: '-fbasic-block-sections=list=',
+    family: 'bb-sections',
+    what: "Propeller's basic-block clusters (a profile's list)",
+    sections: [{ name: '.text.hot.<fn>', example: '.text.hot.f', alloc: true }],
+  },
+  {
     option: '-fbasic-block-sections=',
     family: 'bb-sections',
     offValues: ['none'],

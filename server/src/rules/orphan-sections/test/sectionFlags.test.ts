@@ -17,9 +17,12 @@ if (missing && process.env.CI) throw new Error(`CI needs ${missing}`);
 
 const SOURCE = 'int g = 1; int v;\nint bar(int);\nint foo(int x) { if (x > 3) return bar(x) + g; return v + x; }\n';
 const PROFILE = 'foo:100000:1000\n 0: 1000\n 1: 1000 bar:1000\n';
+/** A Propeller cluster list (create_llvm_prof's cc profile): foo's blocks 0 and 1 in one cluster. */
+const LIST = '!foo\n!!0 1\n';
 
 /** Values for `option=` flags, and what else the flag needs to make its sections. */
 const SPELLING: Record<string, { flag: string; with?: string[] }> = {
+  '-fbasic-block-sections=list=': { flag: '-fbasic-block-sections=list=LIST' },
   '-fbasic-block-sections=': { flag: '-fbasic-block-sections=labels' },
   '-fpatchable-function-entry=': { flag: '-fpatchable-function-entry=2' },
   '-fprofile-sample-use=': { flag: '-fprofile-sample-use=PROFILE' },
@@ -49,10 +52,11 @@ test('every table flag makes its sections with clang-19, and only with the flag'
   try {
     writeFileSync(join(dir, 't.c'), SOURCE);
     writeFileSync(join(dir, 'p.prof'), PROFILE);
+    writeFileSync(join(dir, 'cc_profile.txt'), LIST);
     const plain = sections(dir, []);
     for (const entry of SECTION_FLAGS) {
       const spell = SPELLING[entry.option] ?? { flag: entry.option };
-      const flag = spell.flag.replace('PROFILE', join(dir, 'p.prof'));
+      const flag = spell.flag.replace('PROFILE', join(dir, 'p.prof')).replace('LIST', join(dir, 'cc_profile.txt'));
       const got = sections(dir, [...(spell.with ?? []), flag]);
       assert.deepEqual(
         effectiveSectionFlags([flag]).map((e) => e.entry),

@@ -17,8 +17,13 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { applyLspEdits, LspClient, type LspDiagnostic } from '../../../../../../test/helpers/lspClient';
+import {
+  applyCodeAction,
+  applyLspEdits,
+  LspClient,
+  type LspEditAction as CodeAction,
+  type LspDiagnostic,
+} from '../../../../../../test/helpers/lspClient';
 import { root } from '../../../../../../test/helpers/kernelTree';
 import {
   cleanVdso,
@@ -27,6 +32,7 @@ import {
   missingToolchain,
   predictedOrphanLines,
   preparedTree,
+  sectionNames,
   VDSO,
 } from '../../../../../../test/helpers/kernelBuild';
 import {
@@ -41,33 +47,6 @@ import type { ObjectInfo, SectionInfo } from '../../../../lspExt';
 const RULE = 'orphan-sections';
 const FLAG = '-fbasic-block-sections=labels';
 const missing = missingToolchain(['clang-19', 'ld.lld-19', 'llvm-readelf-19', 'make', 'bc', 'flex', 'bison'], ['6.12']);
-
-interface CodeAction {
-  title: string;
-  isPreferred?: boolean;
-  edit: {
-    documentChanges: {
-      textDocument: { uri: string; version: number | null };
-      edits: { range: LspDiagnostic['range']; newText: string }[];
-    }[];
-  };
-}
-
-/** Applies every file's edits of a code action, as an editor does (the open Makefile's text is `open`). */
-function applyAction(action: CodeAction, openUri: string, open: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const change of action.edit.documentChanges) {
-    const file = fileURLToPath(change.textDocument.uri);
-    const before = change.textDocument.uri === openUri ? open : readFileSync(file, 'utf8');
-    out.set(file, applyLspEdits(before, change.edits));
-  }
-  return out;
-}
-
-function sectionNames(file: string): string[] {
-  const out = execFileSync('llvm-readelf-19', ['-S', '-W', file], { encoding: 'utf8' });
-  return [...out.matchAll(/^\s*\[\s*\d+\]\s+(\S+)/gm)].map((m) => m[1]);
-}
 
 function configure(tree: string, werror: boolean): void {
   copyFileSync(join(tree, '.config.pristine'), join(tree, '.config'));
@@ -186,7 +165,7 @@ async function assertScriptFixPasses(
     encoding: 'utf8',
   });
   assert.equal(check.status, 0, `the patch applies to the tree: ${check.stderr}`);
-  const edited = applyAction(script, uri, pristine);
+  const edited = applyCodeAction(script, uri, pristine);
   assert.deepEqual([...edited.keys()], [ldsPath], 'the script fix edits vdso.lds.S, not the Makefile');
   try {
     for (const [file, text] of edited) writeFileSync(file, text);
