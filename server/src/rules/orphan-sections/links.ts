@@ -105,9 +105,3 @@ export function findOrphanLinks(mf: Makefile, ev: Evaluation): OrphanLink[] {
   }
   return out;
 }
-
-/** The first line of a statement's span (where a diagnostic goes). */
-export function firstLineOf(span: Span, lineLength: (line: number) => number): Span {
-  if (span.end.line === span.start.line) return span;
-  return { start: span.start, end: { line: span.start.line, character: lineLength(span.start.line) } };
-}

@@ -155,6 +155,8 @@ test('link-vmlinux.sh read: is_enabled and string tests decide the inputs; an un
   assert.equal(linkInputsOfScript('#!/bin/sh\nld -o x a.o\n', {}, env), undefined, 'no whole-archive link: none');
 });
 
+// One callback over 80 lines on purpose: the objects, the archives and the link are built once and
+// every assertion compares the server's lines with that one ld.lld-19 run.
 test(
   "objects clang-19 compiled with -fbasic-block-sections=labels in vmlinux.a and a lib.a member it uses: ld.lld-19's own lines, on the LDFLAGS_vmlinux line",
   { skip: tools },

@@ -110,6 +110,8 @@ function predicted(d: LspDiagnostic): { lines: string[]; more: number } {
   return { lines: predictedOrphanLines(d.message), more: Number(/\(and (\d+) more\)/.exec(d.message)?.[1] ?? 0) };
 }
 
+// One callback over 80 lines on purpose: one real link, and each step (prediction, ld.lld's lines,
+// the fix applied, the link again) reads the state the step before it left.
 test(
   'real Linux 6.12 arm64 vmlinux link (sample): the server predicts ld.lld-19 line for line, on LDFLAGS_vmlinux',
   { skip: missing ?? false, timeout: 40 * 60_000 },
