@@ -1,12 +1,14 @@
 // Rule orphan-sections as a unit: what the generic layers call. Links: links.ts; analysis: analysis.ts;
 // diagnostics: diagnostic.ts; fixes: fixes.ts; patch text: patchText.ts; the flag table:
-// sectionFlags.ts; the explorer: explorer.ts; the script fix: scriptFix.ts; explanation: explanation.md.
+// sectionFlags.ts; the explorer: explorer.ts; the script fix: scriptFix.ts; hover notes: hover.ts;
+// explanation: explanation.md.
 import * as path from 'node:path';
 import { splitLines } from '../../make/edits';
 import type { Rule, RuleFinding } from '../rule';
 import { analyzeOrphans, liveFindings, RULE_CODE, STALE_CODE } from './analysis';
 import { anchorOf, lldLine, orphanDiagnostics } from './diagnostic';
 import { explorer, explorerFacts } from './explorer';
+import { hoverNote } from './hover';
 import { computeFix, FIXES } from './fixes';
 import { patchText, scriptPatchText } from './patchText';
 import { effectiveSectionFlags } from './sectionFlags';
@@ -48,6 +50,7 @@ export const orphanSections: Rule = {
       anchor: anchorOf(ctx, first, [...new Set(live.flatMap((l) => l.finding.flags.map((f) => f.flag)))], lineLength),
       ...explorerFacts(ctx, v),
       incomplete: v.incomplete,
+      hoverNote: hoverNote(ctx.makefile, v),
     };
     return finding;
   },

@@ -21,6 +21,8 @@ import { BuildReader } from '../../../kbuild/buildModel';
 import { applyEdits } from '../../../make/edits';
 import { orphanSections } from '..';
 import { fixCommand } from '../../../cli/fix';
+import { applyLspEdits, type LspEditAction } from '../../../../../test/helpers/lspClient';
+import { startInProcess } from '../../../../../test/helpers/inProcessServer';
 
 const LINK = ['$(obj)/t.so: $(obj)/t.lds $(obj)/a.o $(obj)/b.o FORCE', '\t$(call if_changed,ld)', ''];
 
@@ -235,6 +237,54 @@ test('`fix --fix script-section` writes the linker script through its link, keep
     assert.equal(await fixCommand(['--fix', 'script-section', t.file], again, [orphanSections]), 0);
     assert.match(again.o, /nothing to fix/);
   } finally {
+    rmSync(t.dir, { recursive: true, force: true });
+  }
+});
+
+test('editor: diagnostic, quick-fix, fix-all and hover of this rule through the generic layers', async () => {
+  const lines = ['ccflags-y += -fstack-size-section', 'ldflags-y := -shared --orphan-handling=warn -T', ...LINK];
+  const t = tree(lines, PLACES_TEXT);
+  const s = await startInProcess(t.dir, { rules: [orphanSections], docsDir: '/nonexistent' });
+  try {
+    const text = lines.join('\n');
+    const uri = s.open(t.file, text);
+    await s.waitDiagnostics(uri, (ds) => ds.some((d) => d.code === 'orphan-sections'));
+    const d = s.diagnostics.get(uri)?.diagnostics.find((x) => x.code === 'orphan-sections');
+    const ask = (only?: string[]) =>
+      s.client.sendRequest<LspEditAction[]>('textDocument/codeAction', {
+        textDocument: { uri },
+        range: d?.range,
+        context: { diagnostics: only ? [] : [d], ...(only ? { only } : {}) },
+      });
+    const quick = (await ask()).find((a) => a.title.includes('section-making flag'));
+    assert.ok(quick, 'the quick-fix is offered');
+    const fixed = applyLspEdits(text, quick.edit.documentChanges[0].edits);
+    assert.match(fixed, /^CFLAGS_REMOVE_a\.o \+= -fstack-size-section$/m);
+    const all = await ask(['source.fixAll']);
+    assert.ok(
+      all.some((a) => a.edit && applyLspEdits(text, a.edit.documentChanges[0].edits) === fixed),
+      `fix-all makes the same edit: ${all.map((a) => a.title).join(' | ')}`,
+    );
+    const hover = (line: number) =>
+      s.client.sendRequest<{ contents: { value: string } } | null>('textDocument/hover', {
+        textDocument: { uri },
+        position: { line, character: 2 },
+      });
+    assert.match(
+      (await hover(0))?.contents.value ?? '',
+      /orphan-sections:\*\* `-fstack-size-section` makes `\.stack_sizes`, which the linker script of `lib\/x\/t\.so` does not place: `lib\/x\/a\.o:\(\.stack_sizes\) is being placed in '\.stack_sizes'`/,
+    );
+    assert.match(
+      (await hover(1))?.contents.value ?? '',
+      /the link of `lib\/x\/t\.so` runs with `--orphan-handling=warn`: ld\.lld will print 2 lines/,
+    );
+    void s.client.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: 2 },
+      contentChanges: [{ text: fixed }],
+    });
+    await s.waitDiagnostics(uri, (ds) => !ds.some((x) => x.code === 'orphan-sections'));
+  } finally {
+    s.close();
     rmSync(t.dir, { recursive: true, force: true });
   }
 });
