@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SectionInfo } from '../../server/src/lspExt';
 
 export type Outcome = string; // 'output:X' | 'orphan:X' | 'discard' | 'dropped'
 
@@ -135,4 +136,17 @@ export function placementDifferences(oracle: Oracle, object: string, mine: Map<s
   for (const [k, v] of oracle.placed)
     if (k.startsWith(`${object}\0`) && !mine.has(k)) wrong.push(`${show(k)}: ld.lld ${v.join(',')}, ours (nothing)`);
   return wrong;
+}
+
+/** The explorer's destinations of one object's sections in `link`, written as the oracle writes them. */
+export function destinationsIn(object: string, sections: SectionInfo[], link: string): Map<string, Outcome[]> {
+  const out = new Map<string, Outcome[]>();
+  for (const s of sections) {
+    const d = s.destinations?.find((x) => x.link === link);
+    if (!d || d.kind === 'dropped') continue;
+    const o = d.kind === 'output' ? `output:${d.output}` : d.kind === 'orphan' ? `orphan:${d.output}` : d.kind;
+    const key = `${object}\0${s.name}`;
+    out.set(key, [...(out.get(key) ?? []), o].sort());
+  }
+  return out;
 }

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LspClient } from '../helpers/lspClient';
 import { root } from '../helpers/kernelTree';
-import { linkArgsOfCmd, oraclePlacements, placementDifferences, type Outcome } from '../helpers/linkOracle';
+import { destinationsIn, linkArgsOfCmd, oraclePlacements, placementDifferences } from '../helpers/linkOracle';
 import { readCmdFile } from '../../server/src/kbuild/cmdFile';
 import type { ObjectInfo, SectionInfo } from '../../server/src/lspExt';
 import { missingToolchain } from '../helpers/kernelBuild';
@@ -38,19 +38,6 @@ async function sectionsOf(lsp: LspClient, file: string): Promise<{ sections: Sec
   });
   assert.equal(r.sections.length, r.total);
   return r;
-}
-
-/** The explorer's destinations of one object's sections in `link`, written as the oracle writes them. */
-function destinationsIn(object: string, sections: SectionInfo[], link: string): Map<string, Outcome[]> {
-  const out = new Map<string, Outcome[]>();
-  for (const s of sections) {
-    const d = s.destinations?.find((x) => x.link === link);
-    if (!d || d.kind === 'dropped') continue;
-    const o = d.kind === 'output' ? `output:${d.output}` : d.kind === 'orphan' ? `orphan:${d.output}` : d.kind;
-    const key = `${object}\0${s.name}`;
-    out.set(key, [...(out.get(key) ?? []), o].sort());
-  }
-  return out;
 }
 
 /**

@@ -36,10 +36,10 @@ import {
   VDSO,
 } from '../../../../../../test/helpers/kernelBuild';
 import {
+  destinationsIn,
   linkArgsOfCmd,
   oraclePlacements,
   placementDifferences,
-  type Outcome,
 } from '../../../../../../test/helpers/linkOracle';
 import { readCmdFile } from '../../../../kbuild/cmdFile';
 import type { ObjectInfo, SectionInfo } from '../../../../lspExt';
@@ -70,19 +70,6 @@ async function explorerSections(lsp: LspClient, tree: string, object: string): P
   });
   assert.equal(r.sections.length, r.total);
   return r.sections;
-}
-
-/** The explorer's destinations of an object's sections in `link`, as the oracle writes them. */
-function destinationsIn(object: string, sections: SectionInfo[], link: string): Map<string, Outcome[]> {
-  const out = new Map<string, Outcome[]>();
-  for (const s of sections) {
-    const d = s.destinations?.find((x) => x.link === link);
-    if (!d || d.kind === 'dropped') continue;
-    const o = d.kind === 'output' ? `output:${d.output}` : d.kind === 'orphan' ? `orphan:${d.output}` : d.kind;
-    const key = `${object}\0${s.name}`;
-    out.set(key, [...(out.get(key) ?? []), o].sort());
-  }
-  return out;
 }
 
 async function serverVerdict(
