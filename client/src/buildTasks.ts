@@ -18,14 +18,14 @@ interface KbuildTaskDefinition extends vscode.TaskDefinition {
 }
 
 // Both, in this order: $kbuild-objects takes the object lines (no line number) that $kbuild cannot (docs/problem-matchers.md).
-export const PROBLEM_MATCHERS = ['$kbuild', '$kbuild-objects'];
+const PROBLEM_MATCHERS = ['$kbuild', '$kbuild-objects'];
 
 function folderOf(info: BuildTaskInfo): vscode.WorkspaceFolder | undefined {
   return vscode.workspace.getWorkspaceFolder(vscode.Uri.file(info.sourceDir));
 }
 
 /** The VS Code task for a command the server computed; `definition` is kept (tasks.json customizations). */
-export function toTask(
+function toTask(
   info: BuildTaskInfo,
   definition?: KbuildTaskDefinition,
   scope?: vscode.WorkspaceFolder,

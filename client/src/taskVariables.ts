@@ -11,7 +11,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { listBuildDirectories, SETTINGS_SECTION } from '../../server/src/lspExt';
 import { request } from './requests';
 
-export const BUILD_DIRECTORY_FOR_TASKS = 'kbuildDiagnostics.buildDirectoryForTasks';
+const BUILD_DIRECTORY_FOR_TASKS = 'kbuildDiagnostics.buildDirectoryForTasks';
 
 async function buildDirectoryForTasks(getClient: () => LanguageClient | undefined): Promise<string> {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();

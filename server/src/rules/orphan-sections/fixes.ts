@@ -15,7 +15,7 @@ import { analyzeOrphans, liveFindings, orphanLinks, type OrphanVerdict } from '.
 import { removalPattern } from './sectionFlags';
 import { computeScriptFix, prefersScript, SCRIPT_SECTION } from './scriptFix';
 
-export const REMOVE_FLAG = 'remove-flag';
+const REMOVE_FLAG = 'remove-flag';
 
 // Which one is preferred depends on the link (scriptFix.ts): `preferred` here is the default, and
 // each computed fix says whether it is the preferred one for its finding.

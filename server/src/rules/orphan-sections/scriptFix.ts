@@ -31,7 +31,7 @@ const MAX_SCRIPT_BYTES = 4 * 1024 * 1024;
  * object of obj-y, lib-y or obj-m) or an archive Kbuild makes of them (built-in.a, lib.a, and the
  * top Makefile's vmlinux.a made of those: scriptLinks.ts).
  */
-export function linksKernelObjects(ev: Evaluation | undefined, link: OrphanLink, objDir: string): boolean {
+function linksKernelObjects(ev: Evaluation | undefined, link: OrphanLink, objDir: string): boolean {
   if (link.kernelArchives) return true;
   if (!ev || link.inputs.length === 0) return false;
   const words = splitWords(ev.expand('$(obj-y) $(obj-m) $(lib-y)')).filter((w) => !isUnknownWord(w));
