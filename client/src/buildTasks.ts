@@ -25,11 +25,7 @@ function folderOf(info: BuildTaskInfo): vscode.WorkspaceFolder | undefined {
 }
 
 /** The VS Code task for a command the server computed; `definition` is kept (tasks.json customizations). */
-function toTask(
-  info: BuildTaskInfo,
-  definition?: KbuildTaskDefinition,
-  scope?: vscode.WorkspaceFolder,
-): vscode.Task {
+function toTask(info: BuildTaskInfo, definition?: KbuildTaskDefinition, scope?: vscode.WorkspaceFolder): vscode.Task {
   const def: KbuildTaskDefinition = definition ?? { type: TASK_TYPE, directory: info.directory || '.' };
   const task = new vscode.Task(
     def,
