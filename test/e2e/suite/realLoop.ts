@@ -25,6 +25,7 @@ import {
   offeredFixes,
   openDoc,
   ours,
+  quickFixes,
   waitFor,
   workspaceRoot,
   wsUri,
@@ -244,20 +245,7 @@ export async function run(): Promise<void> {
       `the leak is gone from the Makefile:\n${describeDiagnostics(makefile)}`,
     );
     const rebuild = await waitFor(
-      async () => {
-        const list =
-          (await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>(
-            'vscode.executeCodeActionProvider',
-            makefile,
-            stale.range,
-            vscode.CodeActionKind.QuickFix.value,
-          )) ?? [];
-        return list.find(
-          (x): x is vscode.CodeAction =>
-            typeof (x as { command?: unknown }).command === 'object' &&
-            (x as vscode.CodeAction).command?.command === REBUILD_COMMAND,
-        );
-      },
+      async () => (await quickFixes(makefile, stale)).find((x) => x.command?.command === REBUILD_COMMAND),
       'the "Rebuild ... to confirm" code action on the stale diagnostic',
       30_000,
     );
